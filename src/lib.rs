@@ -1,0 +1,1 @@
+//! tovuti-ghl-bridge library.
