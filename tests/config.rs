@@ -1,11 +1,6 @@
 //! Loading configuration: defaults, file, environment, and every problem at once. The
 //! environment is passed explicitly, so these tests never touch the process's.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test fails loudly on any unexpected error"
-)]
-
 use std::io::Write as _;
 
 use tovuti_ghl_bridge::config::{Config, LogFormat, load_from};

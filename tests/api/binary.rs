@@ -150,6 +150,7 @@ fn keys_generate_prints_a_32_byte_key_and_a_webhook_secret() {
 }
 
 /// Starts `serve` and returns the child with the address it bound.
+#[expect(clippy::zombie_processes, reason = "the caller waits for the child")]
 fn start_serving(mut command: Command) -> (Child, String, BufReader<std::process::ChildStdout>) {
     let mut child = command
         .stdout(Stdio::piped())

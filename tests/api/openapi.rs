@@ -56,7 +56,7 @@ fn every_route_is_documented_and_every_documented_route_exists() {
 async fn every_documented_route_answers_on_the_real_router() {
     let app = spawn_app().await;
     for (method, path) in documented() {
-        let concrete = path.replace('{', "").replace('}', "");
+        let concrete = path.replace(['{', '}'], "");
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let response = app
             .client
