@@ -49,7 +49,10 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let total = per_writer * writers;
     let pending = store.count_events_by_status().await?;
-    anyhow::ensure!(pending == vec![(EventStatus::Pending, total as u64)], "stored {pending:?}, expected {total}");
+    anyhow::ensure!(
+        pending == vec![(EventStatus::Pending, total as u64)],
+        "stored {pending:?}, expected {total}"
+    );
     println!(
         "{backend}\twriters={writers}\tevents={total}\tseconds={:.2}\tinserts_per_sec={:.0}",
         elapsed.as_secs_f64(),

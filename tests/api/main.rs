@@ -11,3 +11,4 @@ mod health;
 mod helpers;
 mod middleware;
 mod openapi;
+mod shutdown;
