@@ -2,7 +2,7 @@
 //! an fsync, so one task takes every insert waiting in the queue, writes them in one
 //! transaction, and answers each caller after that transaction commits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -146,7 +146,7 @@ async fn write_batch(
             .push_bind(e.received_at.0);
     });
     insert.push(" ON CONFLICT (source, external_id) DO NOTHING RETURNING id");
-    let inserted: Vec<String> = insert
+    let inserted: HashSet<String> = insert
         .build()
         .persistent(false)
         .fetch_all(&mut *tx)
@@ -185,7 +185,7 @@ async fn write_batch(
 async fn existing_ids(
     tx: &mut SqliteConnection,
     requests: &[Request],
-    inserted: &[String],
+    inserted: &HashSet<String>,
 ) -> StoreResult<HashMap<(String, String), EventId>> {
     let duplicates: Vec<&Request> = requests
         .iter()
