@@ -1,6 +1,10 @@
 //! The Kubernetes manifests stay true to the service: every variable they set is a
 //! configuration key, and the probes point at routes that exist.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
 use std::collections::BTreeSet;
 
 use tovuti_ghl_bridge::config::load_from;
