@@ -1,1 +1,3 @@
 //! tovuti-ghl-bridge library.
+
+pub mod platforms;
