@@ -1,10 +1,14 @@
 //! Adapters to the two platforms: their inbound payload types and webhook verification.
 
 pub mod ghl;
+pub(crate) mod keys;
 mod lenient;
 pub mod tovuti;
+mod verified;
 
 use std::fmt;
+
+pub use verified::{KeyError, Verified, VerifyError};
 
 /// The key that serialises work per entity: events with the same key are applied in the order
 /// received, never concurrently (DESIGN "Order per entity"). Its text form is stable because the
