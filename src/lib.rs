@@ -1,3 +1,4 @@
 //! tovuti-ghl-bridge library.
 
+pub mod cli;
 pub mod platforms;

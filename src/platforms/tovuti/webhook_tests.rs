@@ -234,6 +234,35 @@ fn unsigned_mode_accepts_bare_deliveries_but_still_checks_a_present_signature() 
 }
 
 #[test]
+fn the_sender_side_signatures_verify() {
+    let (text, _) = new_secret();
+    let secret = WebhookSecret::parse(&text).unwrap();
+    let both = verifier(
+        &[&text],
+        AcceptPolicy {
+            simple_signature: true,
+            unsigned: false,
+        },
+    );
+
+    let standard = standard_headers("m", NOW, &secret.sign("m", NOW, BODY));
+    let mut simple = HeaderMap::new();
+    simple.insert(
+        SIMPLE_HEADER,
+        HeaderValue::from_str(&secret.sign_simple(BODY)).unwrap(),
+    );
+
+    assert_eq!(
+        check(&both, &standard, BODY).unwrap().scheme,
+        TovutiScheme::StandardWebhooks
+    );
+    assert_eq!(
+        check(&both, &simple, BODY).unwrap().scheme,
+        TovutiScheme::SimpleHmac
+    );
+}
+
+#[test]
 fn secrets_are_redacted_and_weak_ones_refused() {
     let (secret, key) = new_secret();
     let parsed = WebhookSecret::parse(&secret).unwrap();
