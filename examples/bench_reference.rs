@@ -20,8 +20,12 @@ use tovuti_ghl_bridge::platforms::ghl::GhlVerifier;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let listen = args.next().context("usage: bench_reference LISTEN_ADDR PUBLIC_KEY_FILE")?;
-    let key_file = args.next().context("usage: bench_reference LISTEN_ADDR PUBLIC_KEY_FILE")?;
+    let listen = args
+        .next()
+        .context("usage: bench_reference LISTEN_ADDR PUBLIC_KEY_FILE")?;
+    let key_file = args
+        .next()
+        .context("usage: bench_reference LISTEN_ADDR PUBLIC_KEY_FILE")?;
     let key = std::fs::read_to_string(&key_file).with_context(|| format!("reading {key_file}"))?;
     let verifier = Arc::new(GhlVerifier::new(&key, None, Duration::from_secs(300))?);
     let app = Router::new()
@@ -33,7 +37,11 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn verify(State(verifier): State<Arc<GhlVerifier>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn verify(
+    State(verifier): State<Arc<GhlVerifier>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     match verifier.verify(&headers, body, Timestamp::now()) {
         Ok(_) => StatusCode::OK,
         Err(_) => StatusCode::UNAUTHORIZED,

@@ -42,12 +42,18 @@ fn main() -> anyhow::Result<()> {
 
 type LineFn = Box<dyn Fn(&str) -> String>;
 
-fn line_writer(platform: &str, key: &str, location: &str, now: Timestamp) -> anyhow::Result<LineFn> {
+fn line_writer(
+    platform: &str,
+    key: &str,
+    location: &str,
+    now: Timestamp,
+) -> anyhow::Result<LineFn> {
     let location = location.to_owned();
     match platform {
         "ghl" => {
             let pem = std::fs::read_to_string(key).with_context(|| format!("reading {key}"))?;
-            let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).context("Ed25519 PKCS#8 PEM")?;
+            let key =
+                ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).context("Ed25519 PKCS#8 PEM")?;
             Ok(Box::new(move |id| {
                 let body = samples::ghl("ContactUpdate", &location, id, now).to_string();
                 let signature = STANDARD.encode(key.sign(body.as_bytes()).to_bytes());

@@ -198,6 +198,15 @@ impl GhlEvent {
     /// The `type` string as GHL spells it.
     pub fn event_type(&self) -> &str {
         match self {
+            Self::Unknown { event_type, .. } => event_type,
+            known => known.known_type().unwrap_or_default(),
+        }
+    }
+
+    /// The type of a known event as a `'static` string (bounded, e.g. for metric labels);
+    /// `None` for [`GhlEvent::Unknown`].
+    pub fn known_type(&self) -> Option<&'static str> {
+        Some(match self {
             Self::ContactCreate(_) => "ContactCreate",
             Self::ContactUpdate(_) => "ContactUpdate",
             Self::ContactDelete(_) => "ContactDelete",
@@ -215,8 +224,8 @@ impl GhlEvent {
             Self::CampaignStatusUpdate(_) => "CampaignStatusUpdate",
             Self::Install(_) => "INSTALL",
             Self::Uninstall(_) => "UNINSTALL",
-            Self::Unknown { event_type, .. } => event_type,
-        }
+            Self::Unknown { .. } => return None,
+        })
     }
 
     /// The GHL contact the event is about, where it names one.

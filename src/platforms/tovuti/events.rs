@@ -128,6 +128,15 @@ impl TovutiEvent {
 
     pub fn event_type(&self) -> &str {
         match self {
+            Self::Unknown { event_type, .. } => event_type,
+            known => known.known_type().unwrap_or_default(),
+        }
+    }
+
+    /// The type of a known event as a `'static` string (bounded, e.g. for metric labels);
+    /// `None` for [`TovutiEvent::Unknown`].
+    pub fn known_type(&self) -> Option<&'static str> {
+        Some(match self {
             Self::UserCreated(_) => "user.created",
             Self::UserUpdated(_) => "user.updated",
             Self::EnrollmentCreated(_) => "enrollment.created",
@@ -137,8 +146,8 @@ impl TovutiEvent {
             Self::NoteCreated(_) => "note.created",
             Self::CallRecorded(_) => "call.recorded",
             Self::EventRegistered(_) => "event.registered",
-            Self::Unknown { event_type, .. } => event_type,
-        }
+            Self::Unknown { .. } => return None,
+        })
     }
 
     /// The learner the event is about.
