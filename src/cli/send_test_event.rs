@@ -2,6 +2,7 @@
 //! it, so a new installation (and the README, the docs and the benchmark) can see intake work.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
@@ -60,6 +61,17 @@ pub struct TestRequest {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: String,
+}
+
+/// Runs the command; a failure is printed and exits 1.
+pub async fn main(args: SendTestEventArgs) -> ExitCode {
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 pub async fn run(args: SendTestEventArgs) -> anyhow::Result<()> {
