@@ -1,3 +1,83 @@
-//! tovuti-ghl-bridge library.
+//! tovuti-ghl-bridge keeps a Tovuti LMS and a GoHighLevel sub-account in sync.
+//!
+//! # Layout
+//!
+//! - `cli`: the binary's commands; `main.rs` only calls into it.
+//! - `config`: the typed configuration, loaded and validated once.
+//! - `http`: routes, middleware and the problem+json error envelope.
+//! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
+//! - `platforms`: GHL and Tovuti payload types and webhook verification.
+//! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
+//! - `telemetry`: logs and metrics.
+//! - `startup`, `state`, `shutdown`: wiring shared by the binary and the tests.
+//!
+//! Dependencies point inwards: `http` and the worker use `platforms`, `mapping` and
+//! `store`; `mapping` never does I/O; `store` and `platforms` never import `http`.
 
+pub mod cli;
+pub mod config;
+pub mod http;
 pub mod mapping;
+pub mod platforms;
+pub mod shutdown;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::future::IntoFuture as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Runs the service on `listener` until `shutdown` is cancelled, then drains: readiness
+/// fails at once, in-flight requests get `server.shutdown_grace_secs`, leases are released.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let state = startup::build_state(config, shutdown).await?;
+    let prepare = tokio::spawn({
+        let state = state.clone();
+        async move { startup::prepare_store(&state).await }
+    });
+    let served = serve(&state, listener).await;
+    prepare.abort();
+    startup::release(&state).await;
+    served
+}
+
+async fn serve(state: &AppState, listener: TcpListener) -> anyhow::Result<()> {
+    let address = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(%address, store = state.store.backend(), "listening");
+    let app = http::router(state.clone());
+    let shutdown = state.shutdown.clone();
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let mut server = tokio::spawn(server.into_future());
+    tokio::select! {
+        result = &mut server => return result.context("the server task failed")?.context("serving HTTP"),
+        () = shutdown.cancelled() => {}
+    }
+    let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "draining: finishing in-flight requests"
+    );
+    match tokio::time::timeout(grace, &mut server).await {
+        Ok(result) => result
+            .context("the server task failed")?
+            .context("serving HTTP"),
+        Err(_) => {
+            tracing::warn!("shutdown grace period elapsed; abandoning the remaining requests");
+            server.abort();
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The command line: `serve` (the default), `migrate`, `config check`, `keys generate`.
+
+mod config_check;
+mod keys;
+mod migrate;
+pub mod samples;
+pub mod send_test_event;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Loaded};
+
+/// Exit code for a configuration that does not load (sysexits EX_CONFIG); clap uses 2
+/// for bad arguments.
+pub const EXIT_CONFIG: u8 = 78;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tovuti-ghl-bridge",
+    version,
+    about = "Keeps Tovuti LMS and GoHighLevel in sync, both ways."
+)]
+pub struct Cli {
+    /// A TOML file overriding the embedded defaults (environment variables override both).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service and the worker (the default).
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit (e.g. as a Kubernetes Job).
+    Migrate,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Generate secrets.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sign a sample webhook event and post it to the service.
+    SendTestEvent(send_test_event::SendTestEventArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the configuration, print it with secrets redacted.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a fresh encryption key and a fresh `whsec_` webhook secret.
+    Generate,
+}
+
+/// Parses the arguments (exit code 2 on bad ones) and runs the command.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = cli.config.as_deref();
+    match cli
+        .command
+        .unwrap_or(Command::Serve(serve::ServeArgs::default()))
+    {
+        Command::Serve(args) => serve::run(config, &args).await,
+        Command::Migrate => migrate::run(config).await,
+        Command::Config(ConfigCommand::Check) => config_check::run(config),
+        Command::Keys(KeysCommand::Generate) => keys::run(),
+        Command::SendTestEvent(args) => send_test_event::main(args).await,
+    }
+}
+
+/// Loads the configuration or prints every problem and says which exit code to use.
+fn load_or_report(file: Option<&std::path::Path>) -> Result<Loaded, ExitCode> {
+    config::load(file).map_err(|errors| {
+        eprintln!("error: {errors}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}

@@ -1,0 +1,54 @@
+//! Configuration: one typed tree, loaded from the embedded defaults, an optional
+//! file and `BRIDGE_*` environment variables, validated once at startup.
+
+mod loader;
+mod secret;
+mod sections;
+mod validate;
+
+pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
+pub use secret::{DatabaseUrl, OptionalSecret};
+pub use sections::{
+    GhlConfig, LogFormat, MappingConfig, SecurityConfig, ServerConfig, StoreConfig,
+    TelemetryConfig, TovutiConfig, WorkerConfig,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// The commented defaults, embedded so the binary runs with no file at all.
+pub const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// The whole configuration of one process.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Config {
+    /// HTTP server: bind address, limits, shutdown grace.
+    pub server: ServerConfig,
+    /// Durable store: URL (backend chosen by scheme), pool, migrations, group commit.
+    pub store: StoreConfig,
+    /// Logging.
+    pub telemetry: TelemetryConfig,
+    /// Admin token and the key encrypting credentials at rest.
+    pub security: SecurityConfig,
+    /// GoHighLevel API and the default connection's credentials.
+    pub ghl: GhlConfig,
+    /// Tovuti API and the default connection's credentials.
+    pub tovuti: TovutiConfig,
+    /// Field mapping and sync rules.
+    pub mapping: MappingConfig,
+    /// The sync worker.
+    pub worker: WorkerConfig,
+}
+
+impl Config {
+    /// The defaults alone, as a test or a tool starts from.
+    pub fn defaults() -> Self {
+        load_from(None, std::iter::empty())
+            .map(|loaded| loaded.config)
+            .unwrap_or_else(|errors| unreachable!("embedded defaults are valid: {errors}"))
+    }
+
+    /// The effective configuration as TOML with every secret redacted, for `config check`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}

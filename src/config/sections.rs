@@ -1,0 +1,102 @@
+//! The sections of the configuration tree. Defaults live only in
+//! `config/default.toml`; these types carry no `#[serde(default)]`.
+
+use serde::{Deserialize, Serialize};
+
+use super::secret::{DatabaseUrl, OptionalSecret, lenient_string};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ServerConfig {
+    /// Bind address, `host:port`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub listen: String,
+    /// Largest accepted request body in bytes (413 beyond).
+    pub body_limit_bytes: usize,
+    /// Per-request timeout.
+    pub request_timeout_secs: u64,
+    /// Time given to in-flight work after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StoreConfig {
+    /// `sqlite://…` or `postgres://…`; the scheme picks the backend.
+    pub url: DatabaseUrl,
+    /// Pool size of this replica.
+    pub max_connections: u32,
+    /// Wait for a pooled connection before reporting the store unavailable.
+    pub acquire_timeout_secs: u64,
+    /// Apply migrations when `serve` starts.
+    pub run_migrations: bool,
+    /// SQLite group commit: most inserts per transaction.
+    pub write_batch_max: usize,
+    /// Inserts allowed to wait for the writer before new ones are refused.
+    pub write_queue_capacity: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when stdout is not a terminal, human-readable otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TelemetryConfig {
+    /// Filter used when `RUST_LOG` is unset.
+    #[serde(deserialize_with = "lenient_string")]
+    pub log_level: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SecurityConfig {
+    /// Bearer token for `/api/v1/…`.
+    pub admin_token: OptionalSecret,
+    /// Base64 of 32 bytes; encrypts stored credentials.
+    pub encryption_key: OptionalSecret,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct GhlConfig {
+    /// API base URL.
+    #[serde(deserialize_with = "lenient_string")]
+    pub base_url: String,
+    /// Location (sub-account) of the default connection; empty when none.
+    #[serde(deserialize_with = "lenient_string")]
+    pub location_id: String,
+    /// Private Integration Token of the default connection.
+    pub token: OptionalSecret,
+    /// OAuth client id.
+    #[serde(deserialize_with = "lenient_string")]
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: OptionalSecret,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TovutiConfig {
+    /// API base URL of the default connection; empty when none.
+    #[serde(deserialize_with = "lenient_string")]
+    pub base_url: String,
+    /// API key of the default connection.
+    pub token: OptionalSecret,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MappingConfig {
+    /// Mapping file; empty means the shipped example.
+    #[serde(deserialize_with = "lenient_string")]
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct WorkerConfig {
+    /// Run the worker in this process.
+    pub enabled: bool,
+    /// Lease length of a claimed event.
+    pub lease_secs: u64,
+}

@@ -1,0 +1,114 @@
+//! Checks that a well-typed configuration also makes sense, reporting every problem.
+
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Config, Problem};
+
+/// Every semantic problem of `config`.
+pub fn validate(config: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut check = |ok: bool, key: &str, message: String| {
+        if !ok {
+            problems.push(Problem {
+                key: key.to_owned(),
+                message,
+            });
+        }
+    };
+    let server = &config.server;
+    check(
+        server.listen.parse::<SocketAddr>().is_ok(),
+        "server.listen",
+        format!(
+            "`{}` is not a host:port address such as 0.0.0.0:8080",
+            server.listen
+        ),
+    );
+    check(
+        server.body_limit_bytes > 0,
+        "server.body_limit_bytes",
+        "must be at least 1".into(),
+    );
+    check(
+        server.request_timeout_secs > 0,
+        "server.request_timeout_secs",
+        "must be at least 1".into(),
+    );
+
+    let store = &config.store;
+    let scheme = store.url.expose().split(':').next().unwrap_or_default();
+    check(
+        matches!(scheme, "sqlite" | "postgres" | "postgresql"),
+        "store.url",
+        format!("unsupported scheme `{scheme}`; use sqlite://PATH or postgres://USER:PASS@HOST/DB"),
+    );
+    check(
+        store.max_connections > 0,
+        "store.max_connections",
+        "must be at least 1".into(),
+    );
+    check(
+        store.acquire_timeout_secs > 0,
+        "store.acquire_timeout_secs",
+        "must be at least 1".into(),
+    );
+    check(
+        store.write_batch_max > 0,
+        "store.write_batch_max",
+        "must be at least 1".into(),
+    );
+    check(
+        store.write_queue_capacity > 0,
+        "store.write_queue_capacity",
+        "must be at least 1".into(),
+    );
+
+    check(
+        tracing_subscriber::EnvFilter::try_new(&config.telemetry.log_level).is_ok(),
+        "telemetry.log_level",
+        format!(
+            "`{}` is not a log filter such as info or tovuti_ghl_bridge=debug",
+            config.telemetry.log_level
+        ),
+    );
+
+    if let Some(key) = config.security.encryption_key.expose() {
+        let len = STANDARD.decode(key.trim()).map(|k| k.len());
+        check(
+            len == Ok(32),
+            "security.encryption_key",
+            "must be 32 bytes in base64 (generate one with `tovuti-ghl-bridge keys generate`)"
+                .into(),
+        );
+    }
+
+    check(
+        is_http_url(&config.ghl.base_url),
+        "ghl.base_url",
+        "must be an http(s) URL".into(),
+    );
+    check(
+        config.ghl.client_id.is_empty() != config.ghl.client_secret.is_set(),
+        "ghl.client_secret",
+        "OAuth needs both ghl.client_id and ghl.client_secret".into(),
+    );
+    let tovuti_url = &config.tovuti.base_url;
+    check(
+        tovuti_url.is_empty() || is_http_url(tovuti_url),
+        "tovuti.base_url",
+        "must be an http(s) URL".into(),
+    );
+    check(
+        config.worker.lease_secs > 0,
+        "worker.lease_secs",
+        "must be at least 1".into(),
+    );
+    problems
+}
+
+fn is_http_url(value: &str) -> bool {
+    url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}

@@ -1,0 +1,145 @@
+//! The whole layer stack, in one place and in order. Requests pass the layers top to
+//! bottom as listed in `apply`; responses pass them bottom to top.
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::error::problem;
+use crate::state::AppState;
+use crate::telemetry::HttpLabels;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Headers whose values never reach a log or a trace.
+const SENSITIVE: [HeaderName; 6] = [
+    header::AUTHORIZATION,
+    header::COOKIE,
+    HeaderName::from_static("x-ghl-signature"),
+    HeaderName::from_static("x-wh-signature"),
+    HeaderName::from_static("webhook-signature"),
+    HeaderName::from_static("x-signature"),
+];
+
+/// Applies the stack. Listed outermost first: a request meets the layers in this order.
+pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let server = &state.config.server;
+    let outer = ServiceBuilder::new()
+        // First, so every later layer and the logs see the id; propagated to the response.
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // Before tracing, so signature and auth headers are marked sensitive when logged.
+        .layer(SetSensitiveRequestHeadersLayer::new(SENSITIVE))
+        .layer(TraceLayer::new_for_http().make_span_with(make_span));
+    let inner = ServiceBuilder::new()
+        // A panicking handler becomes one logged 500 problem, not a dropped connection.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(RequestBodyLimitLayer::new(server.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(server.request_timeout_secs),
+        ));
+    // Router::layer wraps what is already there, so the innermost layer comes first here.
+    router
+        .layer(inner)
+        // Errors produced by the layers below (413, 408) get our problem+json envelope.
+        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(outer)
+        // axum's own 2 MiB default would otherwise apply on top of the configured limit.
+        .layer(DefaultBodyLimit::disable())
+}
+
+fn make_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route, request_id)
+}
+
+async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let response = next.run(request).await;
+    let labels = HttpLabels {
+        method,
+        route,
+        status: response.status().as_u16(),
+    };
+    state.metrics.http_requests.get_or_create(&labels).inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Errors that come without a body of ours (404 and 405 from routing, 413 from the body
+/// limit, 408 from the timeout) get the problem+json envelope.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let has_type = response.headers().contains_key(header::CONTENT_TYPE);
+    if has_type || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the limit",
+        StatusCode::REQUEST_TIMEOUT => "the request took too long",
+        StatusCode::NOT_FOUND => "no such route",
+        StatusCode::METHOD_NOT_ALLOWED => "the route does not accept this method",
+        _ => status.canonical_reason().unwrap_or("error"),
+    };
+    let mut replaced = problem(status, detail);
+    // Keep headers such as Allow (405) that the original carried.
+    for (name, value) in response.headers() {
+        replaced
+            .headers_mut()
+            .entry(name)
+            .or_insert_with(|| value.clone());
+    }
+    replaced
+}
+
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "CatchPanicLayer hands the payload over by value"
+)]
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = message, "a request handler panicked");
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "an internal error occurred",
+    )
+}

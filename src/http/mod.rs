@@ -1,0 +1,17 @@
+//! The HTTP edge: the router, its middleware and the error envelope.
+
+pub mod error;
+pub mod middleware;
+mod routes;
+
+use axum::Router;
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+
+/// Every route of the service with the middleware stack applied.
+pub fn router(state: AppState) -> Router {
+    let routes = routes::router();
+    middleware::apply(routes, &state).with_state(state)
+}

@@ -1,0 +1,57 @@
+//! Liveness and readiness probes for the load balancer and Kubernetes.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// A store check slower than this counts as unreachable, so the probe answers in time.
+const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Alive: touches nothing, so a slow database never gets the pod restarted.
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready: not draining, store reachable, migrations applied.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if state.is_draining() {
+        return Err(ApiError::Unavailable("shutting down".into()));
+    }
+    let check = async {
+        state.store.ping().await?;
+        state.store.migrations_applied().await
+    };
+    let outcome = tokio::time::timeout(STORE_CHECK_TIMEOUT, check).await;
+    state
+        .metrics
+        .store_up
+        .set(i64::from(matches!(outcome, Ok(Ok(_)))));
+    match outcome {
+        Ok(Ok(true)) => Ok(Json(
+            json!({ "status": "ready", "store": state.store.backend() }),
+        )),
+        Ok(Ok(false)) => Err(ApiError::Unavailable(
+            "store migrations are not applied yet".into(),
+        )),
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, "readiness: store check failed");
+            Err(ApiError::Unavailable("store unreachable".into()))
+        }
+        Err(_) => Err(ApiError::Unavailable(
+            "store unreachable (timed out)".into(),
+        )),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}

@@ -1,0 +1,32 @@
+//! Prometheus scrape endpoint.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Inbox depth is read from the store at scrape time; a slow store must not stall the scrape.
+const DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    match tokio::time::timeout(DEPTH_TIMEOUT, state.store.count_events_by_status()).await {
+        Ok(Ok(counts)) => state.metrics.set_inbox_depth(&counts),
+        Ok(Err(error)) => tracing::debug!(error = %error, "metrics: inbox depth unavailable"),
+        Err(_) => tracing::debug!("metrics: inbox depth timed out"),
+    }
+    (
+        [(header::CONTENT_TYPE, OPENMETRICS)],
+        state.metrics.encode(),
+    )
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}

@@ -1,0 +1,14 @@
+//! One module per group of routes; each ends with its own `router()`.
+
+mod health;
+mod metrics;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+}

@@ -1,0 +1,95 @@
+//! Building the shared state and preparing the store, apart from serving, so tests can
+//! build the same state the binary runs with.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::{self, Cipher, NewConnection};
+use crate::telemetry::Metrics;
+
+/// The id of the connection described by the flat `ghl.*` / `tovuti.*` settings.
+pub const DEFAULT_CONNECTION: &str = "default";
+
+/// Longest pause between attempts to prepare an unreachable store.
+const MAX_PREPARE_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Opens the store (lazily for PostgreSQL) and assembles the state.
+pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow::Result<AppState> {
+    let cipher = config
+        .security
+        .encryption_key
+        .expose()
+        .map(Cipher::from_base64)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("security.encryption_key")?;
+    let store = store::connect(&config.store, cipher)
+        .await
+        .context("opening the store")?;
+    Ok(AppState {
+        config: Arc::new(config),
+        store,
+        metrics: Arc::new(Metrics::new()),
+        shutdown,
+        instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()),
+    })
+}
+
+/// Applies migrations (unless turned off) and records the default connection, retrying
+/// with backoff while the database is unreachable; readiness stays 503 until then.
+pub async fn prepare_store(state: &AppState) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match try_prepare(state).await {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(
+                error = format!("{error:#}"),
+                retry_in_ms = backoff.as_millis() as u64,
+                "store not ready"
+            ),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = state.shutdown.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(MAX_PREPARE_BACKOFF);
+    }
+}
+
+async fn try_prepare(state: &AppState) -> anyhow::Result<()> {
+    if state.config.store.run_migrations {
+        state.store.migrate().await.context("applying migrations")?;
+    }
+    let ghl = &state.config.ghl;
+    if !ghl.location_id.is_empty() {
+        let tovuti = &state.config.tovuti.base_url;
+        let connection = NewConnection {
+            id: DEFAULT_CONNECTION.to_owned(),
+            ghl_location_id: Some(ghl.location_id.clone()),
+            tovuti_base_url: (!tovuti.is_empty()).then(|| tovuti.clone()),
+        };
+        state
+            .store
+            .upsert_connection(&connection)
+            .await
+            .context("recording the default connection")?;
+    }
+    Ok(())
+}
+
+/// Hands back this process's leases and closes the store.
+pub async fn release(state: &AppState) {
+    match state.store.release_leases(&state.instance_id).await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "released leased events"),
+        Err(error) => {
+            tracing::warn!(error = %error, "could not release leases; they expire on their own")
+        }
+    }
+    state.store.close().await;
+}

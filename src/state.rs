@@ -1,0 +1,30 @@
+//! What every handler and background task shares.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The durable store.
+    pub store: Arc<dyn Store>,
+    /// The Prometheus registry and families.
+    pub metrics: Arc<Metrics>,
+    /// Cancelled when the process starts draining: readiness fails, intake refuses with
+    /// 429 + Retry-After, background tasks wind down.
+    pub shutdown: CancellationToken,
+    /// Unique per process: the owner name of the leases it takes.
+    pub instance_id: String,
+}
+
+impl AppState {
+    pub fn is_draining(&self) -> bool {
+        self.shutdown.is_cancelled()
+    }
+}

@@ -1,0 +1,210 @@
+//! The durable store: one interface, two backends (SQLite for one replica, PostgreSQL
+//! for several), chosen by the URL scheme. Methods are named for what the service does.
+
+mod crypto;
+mod error;
+mod postgres;
+mod rows;
+mod sqlite;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+pub use crypto::Cipher;
+pub use error::StoreError;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+use crate::config::StoreConfig;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The inbox of events: durable intake, leased claims, outcomes.
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Stores an event unless (source, external id) is already stored; concurrent
+    /// duplicates yield exactly one row. Returns only after the row is committed.
+    async fn record_event(&self, event: NewEvent) -> StoreResult<Recorded>;
+    /// Leases due events, oldest first, skipping any entity that has an earlier
+    /// unfinished event, so one entity is never processed concurrently or out of order.
+    async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>>;
+    /// Ends a claimed event well.
+    async fn complete_event(&self, id: EventId, owner: &str, how: Completion) -> StoreResult<()>;
+    /// Gives a claimed event back to be tried again at `at`, recording why.
+    async fn schedule_retry(
+        &self,
+        id: EventId,
+        owner: &str,
+        at: Millis,
+        error: &str,
+    ) -> StoreResult<()>;
+    /// Gives a claimed event back until `until` without spending an attempt (rate limit,
+    /// re-authorisation).
+    async fn postpone_event(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()>;
+    /// Parks a claimed event for an operator, keeping the error.
+    async fn mark_dead(&self, id: EventId, owner: &str, error: &str) -> StoreResult<()>;
+    /// Hands back every lease `owner` holds (graceful shutdown); no attempt is spent.
+    async fn release_leases(&self, owner: &str) -> StoreResult<u64>;
+    /// Makes events whose lease expired (a crashed worker) claimable again.
+    async fn reclaim_expired_leases(&self, now: Millis) -> StoreResult<u64>;
+    async fn event(&self, id: EventId) -> StoreResult<Option<StoredEvent>>;
+    /// How many events are in each status, for metrics and back-pressure.
+    async fn count_events_by_status(&self) -> StoreResult<Vec<(EventStatus, u64)>>;
+}
+
+/// Connections and their encrypted credentials.
+#[async_trait]
+pub trait Connections: Send + Sync {
+    /// Creates the connection or updates its location and tenant.
+    async fn upsert_connection(&self, connection: &NewConnection) -> StoreResult<Connection>;
+    async fn connection(&self, id: &str) -> StoreResult<Option<Connection>>;
+    async fn connection_for_location(&self, location_id: &str) -> StoreResult<Option<Connection>>;
+    async fn list_connections(&self) -> StoreResult<Vec<Connection>>;
+    async fn set_connection_status(
+        &self,
+        id: &str,
+        status: ConnectionStatus,
+        reason: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Encrypts and stores one kind of credential; refuses without an encryption key.
+    async fn save_credentials(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        secret: &SecretString,
+        metadata: &serde_json::Value,
+    ) -> StoreResult<()>;
+    async fn load_credentials(
+        &self,
+        connection_id: &str,
+        kind: &str,
+    ) -> StoreResult<Option<Credentials>>;
+    /// Erases every credential of a connection (uninstall).
+    async fn erase_credentials(&self, connection_id: &str) -> StoreResult<u64>;
+}
+
+/// What the sync engine remembers between events: identity links, the fingerprints of
+/// its own writes (echo suppression) and the action log (idempotency).
+#[async_trait]
+pub trait SyncState: Send + Sync {
+    async fn link_identity(
+        &self,
+        connection_id: &str,
+        tovuti_user_id: &str,
+        ghl_contact_id: &str,
+    ) -> StoreResult<()>;
+    async fn ghl_contact_for_user(
+        &self,
+        connection_id: &str,
+        tovuti_user_id: &str,
+    ) -> StoreResult<Option<String>>;
+    async fn tovuti_user_for_contact(
+        &self,
+        connection_id: &str,
+        ghl_contact_id: &str,
+    ) -> StoreResult<Option<String>>;
+    async fn unlink_contact(&self, connection_id: &str, ghl_contact_id: &str) -> StoreResult<bool>;
+    async fn remember_written_fingerprint(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+        direction: Direction,
+        fingerprint: &str,
+        at: Millis,
+    ) -> StoreResult<()>;
+    async fn last_written_fingerprint(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+        direction: Direction,
+    ) -> StoreResult<Option<String>>;
+    /// Records an action under its idempotency key; false when the key was already there.
+    async fn record_action(&self, record: &ActionRecord) -> StoreResult<bool>;
+    async fn recorded_action(&self, idempotency_key: &str) -> StoreResult<Option<ActionRecord>>;
+}
+
+/// Poll cursors and snapshots, so a poller resumes where it left off and diffs states.
+#[async_trait]
+pub trait PollState: Send + Sync {
+    async fn poll_cursor(&self, connection_id: &str, stream: &str) -> StoreResult<Option<String>>;
+    async fn save_poll_cursor(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        cursor: &str,
+    ) -> StoreResult<()>;
+    async fn poll_snapshot(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+    ) -> StoreResult<Option<Snapshot>>;
+    async fn save_poll_snapshot(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+        snapshot: &Snapshot,
+    ) -> StoreResult<()>;
+}
+
+/// Named leases: one holder at a time across replicas (e.g. a location's outbound lane).
+#[async_trait]
+pub trait Leases: Send + Sync {
+    /// Takes the lease if free, expired or already ours (then renews it).
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Millis,
+        ttl: Duration,
+    ) -> StoreResult<bool>;
+    async fn release_lease(&self, name: &str, owner: &str) -> StoreResult<()>;
+}
+
+/// Everything the service keeps, plus health.
+#[async_trait]
+pub trait Store: Inbox + Connections + SyncState + PollState + Leases {
+    /// Which backend this is, for logs and metrics.
+    fn backend(&self) -> &'static str;
+    /// Round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Whether every embedded migration is applied (readiness).
+    async fn migrations_applied(&self) -> StoreResult<bool>;
+    /// Flushes pending writes and closes connections.
+    async fn close(&self);
+}
+
+/// Opens the backend the URL names. Connecting is lazy for PostgreSQL, so a stopped
+/// server shows as "unavailable" on `/readyz` rather than failing startup.
+pub async fn connect(
+    config: &StoreConfig,
+    cipher: Option<Cipher>,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.url.expose();
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(config, cipher).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::open(config, cipher)?))
+    } else {
+        anyhow::bail!(
+            "unsupported store URL {}; use sqlite:// or postgres://",
+            config.url
+        )
+    }
+}
+
+/// How long to wait for a pooled connection.
+pub(crate) fn acquire_timeout(config: &StoreConfig) -> Duration {
+    Duration::from_secs(config.acquire_timeout_secs)
+}
+
+/// Decides whether applied migrations cover every embedded one.
+pub(crate) fn covers_all(applied: &[i64], migrator: &sqlx::migrate::Migrator) -> bool {
+    migrator.iter().all(|m| applied.contains(&m.version))
+}

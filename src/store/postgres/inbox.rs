@@ -1,0 +1,217 @@
+//! The inbox on PostgreSQL.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::PgStore;
+use crate::store::rows::{event_from_row, in_receive_order};
+use crate::store::{
+    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, Recorded, StoreError,
+    StoreResult, StoredEvent,
+};
+
+/// Back to waiting: `pending` if it never failed, `retrying` otherwise.
+const REQUEUED_STATUS: &str = "CASE WHEN last_error IS NULL THEN 'pending' ELSE 'retrying' END";
+
+/// Columns of `inbox_events` that `event_from_row` reads, qualified by `alias`, with the
+/// UUID as text as the shared row mapper expects.
+fn event_columns(alias: &str) -> String {
+    let plain = [
+        "seq",
+        "source",
+        "connection_id",
+        "external_id",
+        "event_type",
+        "entity_key",
+        "headers",
+        "body",
+        "status",
+        "attempts",
+        "received_at",
+        "next_attempt_at",
+        "lease_owner",
+        "lease_expires_at",
+        "last_error",
+    ];
+    let mut columns: Vec<String> = plain.iter().map(|c| format!("{alias}.{c}")).collect();
+    columns.push(format!("{alias}.id::text AS id"));
+    columns.join(", ")
+}
+
+#[async_trait]
+impl Inbox for PgStore {
+    async fn record_event(&self, e: NewEvent) -> StoreResult<Recorded> {
+        let id = EventId::generate();
+        let insert = "INSERT INTO inbox_events (id, source, connection_id, external_id, event_type, entity_key, \
+             received_at, headers, body, status, next_attempt_at, last_error, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $11, $7) \
+             ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
+        let inserted = sqlx::query(insert)
+            .bind(id.0)
+            .bind(e.source.as_str())
+            .bind(&e.connection_id)
+            .bind(&e.external_id)
+            .bind(&e.event_type)
+            .bind(&e.entity_key)
+            .bind(e.received_at.0)
+            .bind(e.headers.to_string())
+            .bind(&e.body)
+            .bind(e.status.as_str())
+            .bind(&e.note)
+            .fetch_optional(&self.pool)
+            .await?;
+        if inserted.is_some() {
+            return Ok(Recorded::New(id));
+        }
+        // ON CONFLICT waited for any concurrent insert of the same key to commit, so the
+        // row is visible to this new statement.
+        let existing = "SELECT id FROM inbox_events WHERE source = $1 AND external_id = $2";
+        let row = sqlx::query(existing)
+            .bind(e.source.as_str())
+            .bind(&e.external_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Recorded::Duplicate(EventId(row.try_get(0)?)))
+    }
+
+    async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>> {
+        let sql = format!(
+            "WITH due AS ( \
+               SELECT e.seq FROM inbox_events e \
+               WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= $3 \
+                 AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.entity_key = e.entity_key \
+                   AND p.seq < e.seq AND p.status IN ('pending', 'retrying', 'processing')) \
+               ORDER BY e.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             UPDATE inbox_events i SET status = 'processing', lease_owner = $1, lease_expires_at = $2, \
+               attempts = i.attempts + 1, updated_at = $3 \
+             FROM due WHERE i.seq = due.seq RETURNING {}",
+            event_columns("i")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&claim.owner)
+            .bind(claim.now.plus(claim.lease).0)
+            .bind(claim.now.0)
+            .bind(i64::from(claim.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(in_receive_order(events))
+    }
+
+    async fn complete_event(&self, id: EventId, owner: &str, how: Completion) -> StoreResult<()> {
+        let sql = "UPDATE inbox_events SET status = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
+                   WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
+        let done = sqlx::query(sql)
+            .bind(how.status().as_str())
+            .bind(Millis::now().0);
+        leased_update(self, done, id, owner).await
+    }
+
+    async fn schedule_retry(
+        &self,
+        id: EventId,
+        owner: &str,
+        at: Millis,
+        error: &str,
+    ) -> StoreResult<()> {
+        let sql = "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $1, last_error = $2, \
+                   lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 \
+                   WHERE id = $4 AND status = 'processing' AND lease_owner = $5";
+        let retry = sqlx::query(sql)
+            .bind(at.0)
+            .bind(error)
+            .bind(Millis::now().0);
+        leased_update(self, retry, id, owner).await
+    }
+
+    async fn postpone_event(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()> {
+        let sql = format!(
+            "UPDATE inbox_events SET status = {REQUEUED_STATUS}, next_attempt_at = $1, attempts = attempts - 1, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
+             WHERE id = $3 AND status = 'processing' AND lease_owner = $4"
+        );
+        let postpone = sqlx::query(&sql).bind(until.0).bind(Millis::now().0);
+        leased_update(self, postpone, id, owner).await
+    }
+
+    async fn mark_dead(&self, id: EventId, owner: &str, error: &str) -> StoreResult<()> {
+        let sql = "UPDATE inbox_events SET status = 'dead', last_error = $1, lease_owner = NULL, \
+                   lease_expires_at = NULL, updated_at = $2 \
+                   WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
+        let dead = sqlx::query(sql).bind(error).bind(Millis::now().0);
+        leased_update(self, dead, id, owner).await
+    }
+
+    async fn release_leases(&self, owner: &str) -> StoreResult<u64> {
+        let sql = format!(
+            "UPDATE inbox_events SET status = {REQUEUED_STATUS}, attempts = attempts - 1, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+             WHERE status = 'processing' AND lease_owner = $2"
+        );
+        let done = sqlx::query(&sql)
+            .bind(Millis::now().0)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn reclaim_expired_leases(&self, now: Millis) -> StoreResult<u64> {
+        let sql = "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $1, \
+                   last_error = 'lease expired: the worker holding it stopped', \
+                   lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+                   WHERE status = 'processing' AND lease_expires_at < $1";
+        let done = sqlx::query(sql).bind(now.0).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn event(&self, id: EventId) -> StoreResult<Option<StoredEvent>> {
+        let sql = format!(
+            "SELECT {} FROM inbox_events e WHERE e.id = $1",
+            event_columns("e")
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|r| event_from_row(r).map(|(_, e)| e))
+            .transpose()
+    }
+
+    async fn count_events_by_status(&self) -> StoreResult<Vec<(EventStatus, u64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM inbox_events GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get(0)?;
+                let count: i64 = row.try_get(1)?;
+                let status = EventStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(status.clone()))?;
+                Ok((status, u64::try_from(count).unwrap_or_default()))
+            })
+            .collect()
+    }
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Runs an update on a leased event; it only applies while `owner` holds the lease.
+async fn leased_update<'q>(
+    store: &PgStore,
+    query: Query<'q>,
+    id: EventId,
+    owner: &'q str,
+) -> StoreResult<()> {
+    let done = query.bind(id.0).bind(owner).execute(&store.pool).await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!(
+            "event {id} is not leased by {owner}"
+        )));
+    }
+    Ok(())
+}

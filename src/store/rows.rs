@@ -1,0 +1,83 @@
+//! Turning rows of either backend into store types. Both backends hand ids out as text
+//! (PostgreSQL casts its UUID column), so one mapper serves both.
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::{
+    Connection, ConnectionStatus, EventId, EventStatus, Millis, Source, StoreError, StoreResult,
+    StoredEvent,
+};
+
+pub fn parse_id(text: &str) -> StoreResult<EventId> {
+    uuid::Uuid::parse_str(text)
+        .map(EventId)
+        .map_err(|e| StoreError::Corrupt(format!("event id {text}: {e}")))
+}
+
+pub fn json(text: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} `{value}`"))
+}
+
+/// The event and its receive-order sequence number.
+pub fn event_from_row<'r, R>(row: &'r R) -> StoreResult<(i64, StoredEvent)>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let source: String = row.try_get("source")?;
+    let status: String = row.try_get("status")?;
+    let attempts: i64 = row.try_get("attempts")?;
+    let event = StoredEvent {
+        id: parse_id(&row.try_get::<String, _>("id")?)?,
+        source: Source::parse(&source).ok_or_else(|| corrupt("source", &source))?,
+        connection_id: row.try_get("connection_id")?,
+        external_id: row.try_get("external_id")?,
+        event_type: row.try_get("event_type")?,
+        entity_key: row.try_get("entity_key")?,
+        headers: json(&row.try_get::<String, _>("headers")?)?,
+        body: row.try_get("body")?,
+        status: EventStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        received_at: Millis(row.try_get("received_at")?),
+        next_attempt_at: Millis(row.try_get("next_attempt_at")?),
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires_at: row
+            .try_get::<Option<i64>, _>("lease_expires_at")?
+            .map(Millis),
+        last_error: row.try_get("last_error")?,
+    };
+    Ok((row.try_get("seq")?, event))
+}
+
+/// Columns `connection_from_row` reads.
+pub const CONNECTION_COLUMNS: &str = "id, ghl_location_id, tovuti_base_url, status, status_reason";
+
+pub fn connection_from_row<'r, R>(row: &'r R) -> StoreResult<Connection>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: String = row.try_get("status")?;
+    Ok(Connection {
+        id: row.try_get("id")?,
+        ghl_location_id: row.try_get("ghl_location_id")?,
+        tovuti_base_url: row.try_get("tovuti_base_url")?,
+        status: ConnectionStatus::parse(&status)
+            .ok_or_else(|| corrupt("connection status", &status))?,
+        status_reason: row.try_get("status_reason")?,
+    })
+}
+
+/// Sorts claimed rows into receive order (RETURNING does not promise one).
+pub fn in_receive_order(mut events: Vec<(i64, StoredEvent)>) -> Vec<StoredEvent> {
+    events.sort_by_key(|(seq, _)| *seq);
+    events.into_iter().map(|(_, e)| e).collect()
+}

@@ -1,0 +1,374 @@
+//! Connections, credentials, sync state, poll state and named leases on SQLite.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::store::crypto::credential_aad;
+use crate::store::rows::{CONNECTION_COLUMNS, connection_from_row, json, parse_id};
+use crate::store::{
+    ActionRecord, Connection, ConnectionStatus, Connections, Credentials, Direction, Leases,
+    Millis, NewConnection, PollState, Snapshot, StoreError, StoreResult, SyncState,
+};
+
+#[async_trait]
+impl Connections for SqliteStore {
+    async fn upsert_connection(&self, c: &NewConnection) -> StoreResult<Connection> {
+        let sql = format!(
+            "INSERT INTO connections (id, ghl_location_id, tovuti_base_url, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (id) DO UPDATE SET ghl_location_id = excluded.ghl_location_id, \
+             tovuti_base_url = excluded.tovuti_base_url, updated_at = excluded.updated_at \
+             RETURNING {CONNECTION_COLUMNS}"
+        );
+        let q = sqlx::query(&sql)
+            .bind(&c.id)
+            .bind(&c.ghl_location_id)
+            .bind(&c.tovuti_base_url);
+        connection_from_row(&q.bind(Millis::now().0).fetch_one(&self.pool).await?)
+    }
+
+    async fn connection(&self, id: &str) -> StoreResult<Option<Connection>> {
+        let sql = format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(connection_from_row).transpose()
+    }
+
+    async fn connection_for_location(&self, location_id: &str) -> StoreResult<Option<Connection>> {
+        let sql = format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE ghl_location_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(location_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(connection_from_row).transpose()
+    }
+
+    async fn list_connections(&self) -> StoreResult<Vec<Connection>> {
+        let sql = format!("SELECT {CONNECTION_COLUMNS} FROM connections ORDER BY id");
+        sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(connection_from_row)
+            .collect()
+    }
+
+    async fn set_connection_status(
+        &self,
+        id: &str,
+        status: ConnectionStatus,
+        reason: Option<&str>,
+    ) -> StoreResult<()> {
+        let sql =
+            "UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?";
+        let q = sqlx::query(sql)
+            .bind(status.as_str())
+            .bind(reason)
+            .bind(Millis::now().0)
+            .bind(id);
+        if q.execute(&self.pool).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("connection {id}")));
+        }
+        Ok(())
+    }
+
+    async fn save_credentials(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        secret: &SecretString,
+        metadata: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let sealed = self
+            .cipher()?
+            .seal(secret, &credential_aad(connection_id, kind))?;
+        let sql = "INSERT INTO connection_credentials (connection_id, kind, ciphertext, metadata, updated_at) \
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, kind) DO UPDATE SET \
+                   ciphertext = excluded.ciphertext, metadata = excluded.metadata, updated_at = excluded.updated_at";
+        let q = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(kind)
+            .bind(sealed)
+            .bind(metadata.to_string());
+        q.bind(Millis::now().0).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn load_credentials(
+        &self,
+        connection_id: &str,
+        kind: &str,
+    ) -> StoreResult<Option<Credentials>> {
+        let sql = "SELECT ciphertext, metadata, updated_at FROM connection_credentials \
+                   WHERE connection_id = ? AND kind = ?";
+        let Some(row) = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(kind)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ciphertext: Vec<u8> = row.try_get(0)?;
+        let secret = self
+            .cipher()?
+            .open(&ciphertext, &credential_aad(connection_id, kind))?;
+        let metadata = json(&row.try_get::<String, _>(1)?)?;
+        Ok(Some(Credentials {
+            secret,
+            metadata,
+            updated_at: Millis(row.try_get(2)?),
+        }))
+    }
+
+    async fn erase_credentials(&self, connection_id: &str) -> StoreResult<u64> {
+        let sql = "DELETE FROM connection_credentials WHERE connection_id = ?";
+        Ok(sqlx::query(sql)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+#[async_trait]
+impl SyncState for SqliteStore {
+    async fn link_identity(
+        &self,
+        connection_id: &str,
+        tovuti_user_id: &str,
+        ghl_contact_id: &str,
+    ) -> StoreResult<()> {
+        // A contact or user linked elsewhere before is relinked: the newest evidence wins.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM identity_links WHERE connection_id = ? AND (tovuti_user_id = ? OR ghl_contact_id = ?)")
+            .bind(connection_id)
+            .bind(tovuti_user_id)
+            .bind(ghl_contact_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO identity_links (connection_id, tovuti_user_id, ghl_contact_id, linked_at) VALUES (?, ?, ?, ?)")
+            .bind(connection_id)
+            .bind(tovuti_user_id)
+            .bind(ghl_contact_id)
+            .bind(Millis::now().0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ghl_contact_for_user(
+        &self,
+        connection_id: &str,
+        tovuti_user_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let sql = "SELECT ghl_contact_id FROM identity_links WHERE connection_id = ? AND tovuti_user_id = ?";
+        let row = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(tovuti_user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn tovuti_user_for_contact(
+        &self,
+        connection_id: &str,
+        ghl_contact_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let sql = "SELECT tovuti_user_id FROM identity_links WHERE connection_id = ? AND ghl_contact_id = ?";
+        let row = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(ghl_contact_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn unlink_contact(&self, connection_id: &str, ghl_contact_id: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM identity_links WHERE connection_id = ? AND ghl_contact_id = ?";
+        let done = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(ghl_contact_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn remember_written_fingerprint(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+        direction: Direction,
+        fingerprint: &str,
+        at: Millis,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO written_fingerprints (connection_id, entity_key, direction, fingerprint, written_at) \
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, entity_key, direction) DO UPDATE SET \
+                   fingerprint = excluded.fingerprint, written_at = excluded.written_at";
+        let q = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(entity_key)
+            .bind(direction.as_str());
+        q.bind(fingerprint).bind(at.0).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn last_written_fingerprint(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+        direction: Direction,
+    ) -> StoreResult<Option<String>> {
+        let sql = "SELECT fingerprint FROM written_fingerprints \
+                   WHERE connection_id = ? AND entity_key = ? AND direction = ?";
+        let q = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(entity_key)
+            .bind(direction.as_str());
+        Ok(q.fetch_optional(&self.pool).await?.map(|r| r.get(0)))
+    }
+
+    async fn record_action(&self, r: &ActionRecord) -> StoreResult<bool> {
+        let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at) \
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING";
+        let q = sqlx::query(sql)
+            .bind(&r.idempotency_key)
+            .bind(r.event_id.0.to_string())
+            .bind(&r.action);
+        let done = q
+            .bind(r.outcome.to_string())
+            .bind(r.recorded_at.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn recorded_action(&self, key: &str) -> StoreResult<Option<ActionRecord>> {
+        let sql = "SELECT event_id, action, outcome, recorded_at FROM action_log WHERE idempotency_key = ?";
+        let Some(row) = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ActionRecord {
+            idempotency_key: key.to_owned(),
+            event_id: parse_id(&row.try_get::<String, _>(0)?)?,
+            action: row.try_get(1)?,
+            outcome: json(&row.try_get::<String, _>(2)?)?,
+            recorded_at: Millis(row.try_get(3)?),
+        }))
+    }
+}
+
+#[async_trait]
+impl PollState for SqliteStore {
+    async fn poll_cursor(&self, connection_id: &str, stream: &str) -> StoreResult<Option<String>> {
+        let sql = "SELECT cursor FROM poll_cursors WHERE connection_id = ? AND stream = ?";
+        let row = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(stream)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn save_poll_cursor(
+        &self,
+        connection_id: &str,
+        stream: &str,
+        cursor: &str,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO poll_cursors (connection_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) \
+                   ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, \
+                   updated_at = excluded.updated_at";
+        let q = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(stream)
+            .bind(cursor);
+        q.bind(Millis::now().0).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn poll_snapshot(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+    ) -> StoreResult<Option<Snapshot>> {
+        let sql = "SELECT digest, state, updated_at FROM poll_snapshots WHERE connection_id = ? AND entity_key = ?";
+        let Some(row) = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(entity_key)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let state = json(&row.try_get::<String, _>(1)?)?;
+        Ok(Some(Snapshot {
+            digest: row.try_get(0)?,
+            state,
+            updated_at: Millis(row.try_get(2)?),
+        }))
+    }
+
+    async fn save_poll_snapshot(
+        &self,
+        connection_id: &str,
+        entity_key: &str,
+        s: &Snapshot,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO poll_snapshots (connection_id, entity_key, digest, state, updated_at) \
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, entity_key) DO UPDATE SET \
+                   digest = excluded.digest, state = excluded.state, updated_at = excluded.updated_at";
+        let q = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(entity_key)
+            .bind(&s.digest);
+        q.bind(s.state.to_string())
+            .bind(s.updated_at.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Leases for SqliteStore {
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Millis,
+        ttl: Duration,
+    ) -> StoreResult<bool> {
+        let sql = "INSERT INTO named_leases (name, owner, expires_at) VALUES (?1, ?2, ?3) \
+                   ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+                   WHERE named_leases.owner = excluded.owner OR named_leases.expires_at <= ?4 \
+                   RETURNING owner";
+        let q = sqlx::query(sql)
+            .bind(name)
+            .bind(owner)
+            .bind(now.plus(ttl).0)
+            .bind(now.0);
+        Ok(q.fetch_optional(&self.pool).await?.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, owner: &str) -> StoreResult<()> {
+        let sql = "DELETE FROM named_leases WHERE name = ? AND owner = ?";
+        sqlx::query(sql)
+            .bind(name)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

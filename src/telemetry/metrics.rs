@@ -1,0 +1,111 @@
+//! The service's Prometheus metrics. Each process (and each test app) owns its own
+//! registry, so nothing is global and tests can assert on counts.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::store::EventStatus;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    /// The matched route template, never the raw path (bounded cardinality).
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: String,
+}
+
+/// Every metric family, registered once.
+pub struct Metrics {
+    registry: Registry,
+    /// HTTP requests answered, by method, route and status.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// HTTP request latency, by method, route and status.
+    pub http_duration: Family<HttpLabels, Histogram>,
+    /// Inbox events by status, refreshed at each scrape.
+    pub inbox_events: Family<StatusLabels, Gauge>,
+    /// 1 when the last store check succeeded.
+    pub store_up: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("bridge");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered",
+            http_requests.clone(),
+        );
+        let http_duration = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            http_duration.clone(),
+        );
+        let inbox_events = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "inbox_events",
+            "Inbox events by status",
+            inbox_events.clone(),
+        );
+        let store_up = Gauge::default();
+        registry.register(
+            "store_up",
+            "1 when the store answered the last check",
+            store_up.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            inbox_events,
+            store_up,
+        }
+    }
+
+    /// Lets other modules register their own families at startup.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    /// Records the inbox depth; statuses absent from `counts` read 0.
+    pub fn set_inbox_depth(&self, counts: &[(EventStatus, u64)]) {
+        for status in EventStatus::ALL {
+            let count = counts
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            let labels = StatusLabels {
+                status: status.as_str().to_owned(),
+            };
+            self.inbox_events
+                .get_or_create(&labels)
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

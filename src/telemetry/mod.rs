@@ -1,0 +1,35 @@
+//! Logs and metrics: the tracing subscriber (JSON off a terminal, human on one) and the
+//! Prometheus registry.
+
+mod metrics;
+
+use std::io::IsTerminal;
+
+pub use metrics::{HttpLabels, Metrics};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, TelemetryConfig};
+
+/// Installs the global subscriber. `RUST_LOG` wins over `telemetry.log_level`.
+pub fn init(config: &TelemetryConfig) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let json = match config.log_format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
+    // A second init (tests, embedding) keeps the first subscriber; that is fine.
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}

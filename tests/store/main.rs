@@ -1,0 +1,57 @@
+//! One story of store behaviour, run on SQLite always and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set (CI always sets it).
+
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+mod inbox;
+mod records;
+mod support;
+
+/// Generates one test per scenario and backend. Each scenario is an
+/// `async fn(&support::TestDb)` in the modules above.
+macro_rules! on_both_backends {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let db = crate::support::TestDb::sqlite().await;
+                    crate::$module::$scenario(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(db) = crate::support::TestDb::postgres().await else { return };
+                    crate::$module::$scenario(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    inbox::a_new_event_is_recorded_once_and_redeliveries_are_duplicates,
+    inbox::fifty_concurrent_deliveries_of_one_event_make_one_row,
+    inbox::claims_lease_due_events_in_receive_order,
+    inbox::an_entity_is_never_claimed_twice_or_out_of_order,
+    inbox::two_concurrent_claimers_never_get_the_same_event,
+    inbox::an_expired_lease_is_reclaimed_and_the_old_owner_loses_it,
+    inbox::a_retry_waits_until_its_time_and_counts_an_attempt,
+    inbox::a_postponed_event_does_not_spend_an_attempt,
+    inbox::a_dead_event_keeps_its_error_and_stops_blocking_its_entity,
+    inbox::released_leases_are_claimable_again_without_spending_attempts,
+    inbox::ignored_events_are_kept_but_never_claimed,
+    records::credentials_are_encrypted_at_rest_and_round_trip,
+    records::credentials_are_refused_without_an_encryption_key,
+    records::connections_are_found_by_location_and_change_status,
+    records::identity_links_are_one_to_one_and_relink,
+    records::fingerprints_and_the_action_log_remember_writes,
+    records::poll_cursors_and_snapshots_are_kept_per_connection,
+    records::a_named_lease_has_one_holder_until_it_expires,
+    records::migrations_are_reported_applied,
+);

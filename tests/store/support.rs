@@ -1,0 +1,130 @@
+//! Fresh stores for each test: a temporary SQLite file, or a new PostgreSQL database
+//! created from `TEST_DATABASE_URL` and dropped afterwards.
+
+use std::sync::Arc;
+
+use sqlx::Connection as _;
+use tempfile::TempDir;
+use tovuti_ghl_bridge::config::{Config, DatabaseUrl, StoreConfig};
+use tovuti_ghl_bridge::store::{self, Cipher, EventStatus, Millis, NewEvent, Source, Store};
+
+pub struct TestDb {
+    pub store: Arc<dyn Store>,
+    pub config: StoreConfig,
+    kind: Kind,
+}
+
+enum Kind {
+    Sqlite(#[expect(dead_code, reason = "held so the directory outlives the store")] TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+pub fn store_config(url: &str) -> StoreConfig {
+    let mut config = Config::defaults().store;
+    config.url = DatabaseUrl::new(url);
+    config
+}
+
+pub fn cipher() -> Cipher {
+    Cipher::from_base64(&Cipher::generate_key()).unwrap()
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = store_config(&format!("sqlite://{}/bridge.db", dir.path().display()));
+        let store = store::connect(&config, Some(cipher())).await.unwrap();
+        store.migrate().await.unwrap();
+        Self {
+            store,
+            config,
+            kind: Kind::Sqlite(dir),
+        }
+    }
+
+    /// None (and a note) when `TEST_DATABASE_URL` is unset.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
+            return None;
+        };
+        let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        let config = store_config(url.as_str());
+        let store = store::connect(&config, Some(cipher())).await.unwrap();
+        store.migrate().await.unwrap();
+        Some(Self {
+            store,
+            config,
+            kind: Kind::Postgres { admin_url, name },
+        })
+    }
+
+    /// The same database opened again, as a second replica (or a second process) would.
+    pub async fn another_handle(&self, cipher: Option<Cipher>) -> Arc<dyn Store> {
+        store::connect(&self.config, cipher).await.unwrap()
+    }
+
+    /// Raw bytes of every stored credential, read past the store's interface.
+    pub async fn raw_credential_bytes(&self) -> Vec<Vec<u8>> {
+        let sql = "SELECT ciphertext FROM connection_credentials";
+        match &self.kind {
+            Kind::Sqlite(_) => {
+                let mut conn = sqlx::SqliteConnection::connect(self.config.url.expose())
+                    .await
+                    .unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+            Kind::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(self.config.url.expose())
+                    .await
+                    .unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+        }
+    }
+
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Kind::Postgres { admin_url, name } = self.kind {
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A fixed instant, so lease and retry arithmetic is exact.
+pub const T0: Millis = Millis(1_800_000_000_000);
+
+pub fn event(external_id: &str, entity: &str) -> NewEvent {
+    NewEvent {
+        source: Source::Ghl,
+        connection_id: None,
+        external_id: external_id.to_owned(),
+        event_type: "ContactUpdate".to_owned(),
+        entity_key: Some(entity.to_owned()),
+        headers: serde_json::json!({ "content-type": "application/json" }),
+        body: format!(r#"{{"webhookId":"{external_id}"}}"#).into_bytes(),
+        status: EventStatus::Pending,
+        note: None,
+        received_at: T0,
+    }
+}
+
+pub async fn status_count(store: &dyn Store, status: EventStatus) -> u64 {
+    let counts = store.count_events_by_status().await.unwrap();
+    counts
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or(0, |(_, n)| *n)
+}
