@@ -1,11 +1,22 @@
 //! The mapping between a Tovuti user and a GHL contact, and the sync rules, as data.
 //! Pure: no I/O, no async, no clock reads (callers pass `now`).
 
+pub mod action;
+mod crm;
+mod extra;
+pub mod fields;
+pub mod fingerprint;
+mod lms;
+mod lms_context;
 pub mod model;
+pub mod plan;
 pub mod source;
 pub mod template;
 pub mod transform;
 pub mod validate;
 pub mod value;
 
+pub use action::{Action, ContactRef, UserRef};
+pub use fingerprint::fingerprint;
+pub use plan::{Incoming, Known, Links, Plan, plan};
 pub use validate::{Mapping, Problem, ValidationErrors, load};

@@ -1,0 +1,421 @@
+//! The field pairs applied: either platform's record → the canonical mapped state (one value per
+//! pair, in the same form whichever side it came from) → the fields to write on the other side.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::model::{Direction, FieldPair, GhlRef, MissingPolicy, TovutiRef};
+use super::transform::{self, join_name, split_name};
+use super::validate::Mapping;
+use super::value::{self, FieldType, TypeOptions};
+use crate::platforms::ghl::payloads::Contact;
+use crate::platforms::tovuti::payloads::User;
+
+/// The mapped state: pair label → canonical value (`null` = explicitly cleared).
+pub type Canonical = BTreeMap<String, Value>;
+
+/// Label of the name pair in the canonical state.
+pub const NAME: &str = "name";
+
+/// A value that did not convert; the rest of the record is still mapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// Which platform a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Ghl,
+    Tovuti,
+}
+
+/// Stable label of a pair: both of its ends, e.g. `email=email`, `contact.job_title=field:25`.
+pub fn label(pair: &FieldPair) -> String {
+    format!("{}={}", ghl_label(&pair.ghl), tovuti_label(&pair.tovuti))
+}
+
+pub fn ghl_label(r: &GhlRef) -> String {
+    match r {
+        GhlRef::Standard(n) => n.clone(),
+        GhlRef::Custom(c) => c.key.clone().or_else(|| c.id.clone()).unwrap_or_default(),
+    }
+}
+
+pub fn tovuti_label(r: &TovutiRef) -> String {
+    match r {
+        TovutiRef::Core(n) => n.clone(),
+        TovutiRef::Custom(c) => format!("field:{}", c.field_id),
+    }
+}
+
+fn opts<'a>(m: &'a Mapping, pair: &'a FieldPair) -> TypeOptions<'a> {
+    TypeOptions {
+        phone_country: m.phone_country,
+        list_separator: pair.separator.as_deref().unwrap_or(&m.list_separator),
+    }
+}
+
+/// Reads a GHL field from a contact: standard fields by their webhook name, custom by id.
+pub fn read_ghl(contact: &Contact, r: &GhlRef) -> Value {
+    match r {
+        GhlRef::Standard(name) => serde_json::to_value(contact)
+            .ok()
+            .and_then(|v| v.get(name).cloned())
+            .unwrap_or(Value::Null),
+        GhlRef::Custom(c) => contact
+            .custom_fields
+            .iter()
+            .find(|f| c.id.as_deref() == Some(f.id.as_str()))
+            .map_or(Value::Null, |f| f.value.clone()),
+    }
+}
+
+/// Reads a Tovuti field from a user: core fields by API name, custom by `field_id`.
+pub fn read_tovuti(user: &User, r: &TovutiRef) -> Value {
+    match r {
+        TovutiRef::Core(name) => serde_json::to_value(user)
+            .ok()
+            .and_then(|v| v.get(name).cloned())
+            .unwrap_or(Value::Null),
+        TovutiRef::Custom(c) => user
+            .custom_fields
+            .iter()
+            .find(|f| f.field_id.0 == c.field_id)
+            .map_or(Value::Null, |f| f.value.clone()),
+    }
+}
+
+/// Canonical value of one pair from a raw value read on `side`; `None` when absent.
+pub fn canonical_value(
+    m: &Mapping,
+    pair: &FieldPair,
+    side: Side,
+    raw: &Value,
+) -> Result<Option<Value>, String> {
+    canonical_value_with(m, pair, side, raw, true)
+}
+
+/// As [`canonical_value`]; `fill = false` leaves a missing value absent instead of applying
+/// the pair's `missing` policy, to see what a target really holds.
+fn canonical_value_with(
+    m: &Mapping,
+    pair: &FieldPair,
+    side: Side,
+    raw: &Value,
+    fill: bool,
+) -> Result<Option<Value>, String> {
+    let raw = match (side, raw) {
+        (Side::Ghl, Value::String(s)) if !pair.map.is_empty() && !value::is_missing(raw) => {
+            let found = pair.map.iter().find(|(_, to)| to.as_str() == s.trim());
+            match found {
+                Some((from, _)) => Value::String(from.clone()),
+                None => return Err(format!("`{s}` is not a value of the pair's map")),
+            }
+        }
+        _ => raw.clone(),
+    };
+    let normalized = value::normalize(pair.ty, &raw, opts(m, pair)).map_err(|e| e.to_string())?;
+    let found = match normalized {
+        Some(v) => Some(v),
+        None if fill => missing_value(m, pair)?,
+        None => None,
+    };
+    Ok(found.map(|v| transform::apply(&pair.transforms, v)))
+}
+
+fn missing_value(m: &Mapping, pair: &FieldPair) -> Result<Option<Value>, String> {
+    match pair.missing {
+        MissingPolicy::Skip => Ok(None),
+        MissingPolicy::Clear => Ok(Some(Value::Null)),
+        MissingPolicy::Default => {
+            let raw = pair
+                .default
+                .as_ref()
+                .and_then(|d| serde_json::to_value(d).ok())
+                .unwrap_or(Value::Null);
+            value::normalize(pair.ty, &raw, opts(m, pair)).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The canonical mapped state of a GHL contact, missing values filled per each pair's
+/// `missing` policy (the form fingerprints are taken in).
+pub fn from_ghl(m: &Mapping, contact: &Contact) -> (Canonical, Vec<FieldProblem>) {
+    ghl_state(m, contact, true)
+}
+
+/// What a GHL contact really holds, missing values left absent: what writes are diffed against.
+pub fn held_by_ghl(m: &Mapping, contact: &Contact) -> Canonical {
+    ghl_state(m, contact, false).0
+}
+
+fn ghl_state(m: &Mapping, contact: &Contact, fill: bool) -> (Canonical, Vec<FieldProblem>) {
+    let name = m.file.name.as_ref().and_then(|_| {
+        let first = contact.first_name.as_deref();
+        let last = contact.last_name.as_deref();
+        join_name(first, last).or_else(|| contact.name.as_deref().map(transform::squish))
+    });
+    collect(m, Side::Ghl, name, fill, |pair| {
+        read_ghl(contact, &pair.ghl)
+    })
+}
+
+/// The canonical mapped state of a Tovuti user, missing values filled (see [`from_ghl`]).
+pub fn from_tovuti(m: &Mapping, user: &User) -> (Canonical, Vec<FieldProblem>) {
+    tovuti_state(m, user, true)
+}
+
+/// What a Tovuti user really holds, missing values left absent.
+pub fn held_by_tovuti(m: &Mapping, user: &User) -> Canonical {
+    tovuti_state(m, user, false).0
+}
+
+fn tovuti_state(m: &Mapping, user: &User, fill: bool) -> (Canonical, Vec<FieldProblem>) {
+    let name = m
+        .file
+        .name
+        .as_ref()
+        .and_then(|n| match read_tovuti(user, &n.tovuti) {
+            Value::String(s) => Some(transform::squish(&s)).filter(|s| !s.is_empty()),
+            _ => None,
+        });
+    collect(m, Side::Tovuti, name, fill, |pair| {
+        read_tovuti(user, &pair.tovuti)
+    })
+}
+
+fn collect(
+    m: &Mapping,
+    side: Side,
+    name: Option<String>,
+    fill: bool,
+    read: impl Fn(&FieldPair) -> Value,
+) -> (Canonical, Vec<FieldProblem>) {
+    let mut state = Canonical::new();
+    let mut problems = Vec::new();
+    if let Some(name) = name {
+        state.insert(NAME.to_owned(), Value::String(name));
+    }
+    for pair in &m.file.fields {
+        match canonical_value_with(m, pair, side, &read(pair), fill) {
+            Ok(Some(v)) => {
+                state.insert(label(pair), v);
+            }
+            Ok(None) => {}
+            Err(message) => problems.push(FieldProblem {
+                field: label(pair),
+                message,
+            }),
+        }
+    }
+    (state, problems)
+}
+
+/// The labels whose value differs between `source` and what the target is known to hold,
+/// among pairs that write in `dir`; every such label when the target is unknown.
+pub fn changed(
+    m: &Mapping,
+    to_ghl: bool,
+    source: &Canonical,
+    known: Option<&Canonical>,
+) -> Vec<String> {
+    let writes = |d: Direction| {
+        if to_ghl {
+            d.writes_ghl()
+        } else {
+            d.writes_tovuti()
+        }
+    };
+    let mut labels: Vec<String> = m
+        .file
+        .fields
+        .iter()
+        .filter(|p| writes(p.direction))
+        .map(label)
+        .collect();
+    if m.file.name.as_ref().is_some_and(|n| writes(n.direction)) {
+        labels.push(NAME.to_owned());
+    }
+    labels
+        .into_iter()
+        .filter(|l| source.contains_key(l))
+        .filter(|l| known.is_none_or(|k| k.get(l) != source.get(l)))
+        .collect()
+}
+
+/// GHL contact fields to write: standard fields by name, custom fields in the write shape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GhlFields {
+    pub standard: BTreeMap<String, Value>,
+    #[serde(rename = "customFields")]
+    pub custom_fields: Vec<GhlCustomFieldWrite>,
+}
+
+/// `{id | key, field_value}`: the shape GHL takes on create/update/upsert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GhlCustomFieldWrite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub field_value: Value,
+}
+
+impl GhlFields {
+    pub fn is_empty(&self) -> bool {
+        self.standard.is_empty() && self.custom_fields.is_empty()
+    }
+
+    pub fn set(&mut self, r: &GhlRef, v: Value) {
+        match r {
+            GhlRef::Standard(n) => {
+                self.standard.insert(n.clone(), v);
+            }
+            GhlRef::Custom(c) => self.custom_fields.push(GhlCustomFieldWrite {
+                id: c.id.clone(),
+                key: if c.id.is_some() { None } else { c.key.clone() },
+                field_value: if v.is_null() {
+                    Value::String(String::new())
+                } else {
+                    v
+                },
+            }),
+        }
+    }
+}
+
+/// Writes the chosen labels of a canonical state as GHL contact fields.
+pub fn to_ghl(m: &Mapping, state: &Canonical, labels: &[String]) -> GhlFields {
+    let mut out = GhlFields::default();
+    if labels.iter().any(|l| l == NAME) {
+        let (first, last) = match state.get(NAME) {
+            Some(Value::String(s)) => split_name(s),
+            _ => (None, None),
+        };
+        let text = |p: Option<String>| Value::String(p.unwrap_or_default());
+        out.standard.insert("firstName".to_owned(), text(first));
+        out.standard.insert("lastName".to_owned(), text(last));
+    }
+    for pair in m.file.fields.iter().filter(|p| labels.contains(&label(p))) {
+        if let Some(v) = state.get(&label(pair)) {
+            out.set(&pair.ghl, ghl_value(pair, v));
+        }
+    }
+    out
+}
+
+fn ghl_value(pair: &FieldPair, v: &Value) -> Value {
+    match v {
+        Value::String(s) => pair
+            .map
+            .get(s)
+            .map_or_else(|| v.clone(), |to| Value::String(to.clone())),
+        other => other.clone(),
+    }
+}
+
+/// Tovuti user fields to write: core fields by name, and the full custom-field array.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TovutiFields {
+    pub core: BTreeMap<String, Value>,
+    /// Every custom field of the user (Tovuti may need the whole array on PATCH), changed
+    /// values replaced; `title`/`type` kept from what the user had.
+    #[serde(rename = "customFields")]
+    pub custom_fields: Vec<Map<String, Value>>,
+    /// False when the user's current custom fields were not known, so the array holds only
+    /// the changed fields and the caller must merge it into the user it reads first.
+    pub custom_fields_complete: bool,
+}
+
+impl TovutiFields {
+    /// Starts from what the user has now.
+    pub fn from_known(known: Option<&User>) -> Self {
+        let custom_fields = known.map_or_else(Vec::new, |u| {
+            u.custom_fields
+                .iter()
+                .map(|f| {
+                    let mut obj = f.extra.clone();
+                    obj.insert("field_id".to_owned(), Value::from(f.field_id.0));
+                    obj.insert("value".to_owned(), f.value.clone());
+                    obj
+                })
+                .collect()
+        });
+        Self {
+            core: BTreeMap::new(),
+            custom_fields,
+            custom_fields_complete: known.is_some(),
+        }
+    }
+
+    pub fn has_changes(&self, known: Option<&User>) -> bool {
+        !self.core.is_empty() || *self != Self::from_known(known)
+    }
+
+    pub fn set(&mut self, r: &TovutiRef, v: Value) {
+        match r {
+            TovutiRef::Core(n) => {
+                self.core.insert(n.clone(), v);
+            }
+            TovutiRef::Custom(c) => {
+                let id = Value::from(c.field_id);
+                match self
+                    .custom_fields
+                    .iter_mut()
+                    .find(|f| f.get("field_id") == Some(&id))
+                {
+                    Some(f) => {
+                        f.insert("value".to_owned(), v);
+                    }
+                    None => {
+                        let mut obj = Map::new();
+                        obj.insert("field_id".to_owned(), id);
+                        obj.insert("value".to_owned(), v);
+                        self.custom_fields.push(obj);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes the chosen labels of a canonical state into Tovuti fields.
+pub fn to_tovuti(m: &Mapping, state: &Canonical, labels: &[String], out: &mut TovutiFields) {
+    if let (Some(name), true) = (&m.file.name, labels.iter().any(|l| l == NAME)) {
+        let v = state.get(NAME).cloned().unwrap_or(Value::Null);
+        out.set(
+            &name.tovuti,
+            if v.is_null() {
+                Value::String(String::new())
+            } else {
+                v
+            },
+        );
+    }
+    for pair in m.file.fields.iter().filter(|p| labels.contains(&label(p))) {
+        let Some(v) = state.get(&label(pair)) else {
+            continue;
+        };
+        let sep = pair.separator.as_deref().unwrap_or(&m.list_separator);
+        let written = match v {
+            Value::Null => Value::String(String::new()),
+            Value::Array(items) if pair.ty == FieldType::List => Value::String(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            ),
+            other => other.clone(),
+        };
+        out.set(&pair.tovuti, written);
+    }
+}
+
+#[cfg(test)]
+#[path = "fields_tests.rs"]
+mod tests;
