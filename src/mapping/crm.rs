@@ -354,3 +354,7 @@ fn next_appointment(p: &mut Planner<'_>, a: Option<&Appointment>, known: &Known<
                                       "status": a.appointment_status, "address": a.address}});
     summary(p, "next_appointment", &rule, &ctx, known);
 }
+
+#[cfg(test)]
+#[path = "crm_tests.rs"]
+mod tests;

@@ -12,6 +12,8 @@ pub mod model;
 pub mod plan;
 pub mod source;
 pub mod template;
+#[cfg(test)]
+mod test_support;
 pub mod transform;
 pub mod validate;
 pub mod value;

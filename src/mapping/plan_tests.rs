@@ -1,81 +1,10 @@
 //! Plans for sample events under the shipped example mapping: every official GHL webhook
 //! example for contacts, tasks, notes and appointments, and a sample of every Tovuti event type.
 
-use std::path::PathBuf;
-
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::*;
-use crate::mapping::{Mapping, load};
-use crate::platforms::ghl::GhlWebhook;
-use crate::platforms::tovuti::TovutiWebhook;
-use crate::platforms::tovuti::payloads::User;
-
-pub(super) fn example() -> Mapping {
-    let text = include_str!("../../config/mapping.example.toml");
-    load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn now() -> jiff::Timestamp {
-    "2026-11-29T00:00:00Z".parse().unwrap()
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tovuti(name: &str) -> TovutiWebhook {
-    let path = root()
-        .join("tests/fixtures/tovuti")
-        .join(format!("{name}.json"));
-    TovutiWebhook::parse(&std::fs::read(&path).unwrap()).unwrap()
-}
-
-fn ghl(name: &str) -> GhlWebhook {
-    let path = root()
-        .join("../shared/specs/ghl/webhook-events")
-        .join(format!("{name}.example.json"));
-    GhlWebhook::parse(&std::fs::read(&path).unwrap()).unwrap()
-}
-
-fn plan_tovuti(name: &str, known: &Known<'_>) -> Plan {
-    plan(&example(), Incoming::Tovuti(&tovuti(name)), known)
-}
-
-fn plan_ghl(name: &str, known: &Known<'_>) -> Plan {
-    plan(
-        &example(),
-        Incoming::Ghl {
-            event_id: "ghl-evt-1",
-            webhook: &ghl(name),
-        },
-        known,
-    )
-}
-
-/// Actions as JSON without their idempotency keys (checked on their own below).
-fn shapes(p: &Plan) -> Vec<Value> {
-    p.actions
-        .iter()
-        .map(|a| {
-            let mut v = serde_json::to_value(a).unwrap();
-            v.as_object_mut().unwrap().remove("key");
-            v
-        })
-        .collect()
-}
-
-fn names(p: &Plan) -> Vec<String> {
-    p.actions.iter().map(Action::name).collect()
-}
-
-fn ada() -> User {
-    let TovutiEvent::UserCreated(d) = tovuti("user.created").event else {
-        panic!("fixture")
-    };
-    d.user
-}
-
+use crate::mapping::test_support::*;
 use crate::platforms::tovuti::TovutiEvent;
 
 #[test]
