@@ -10,6 +10,7 @@ mod lms;
 mod lms_context;
 pub mod model;
 pub mod plan;
+pub mod remote;
 pub mod source;
 pub mod template;
 #[cfg(test)]
@@ -22,3 +23,8 @@ pub use action::{Action, ContactRef, UserRef};
 pub use fingerprint::fingerprint;
 pub use plan::{Incoming, Known, Links, Plan, plan};
 pub use validate::{Mapping, Problem, ValidationErrors, load};
+
+/// The shipped example mapping, which is also the default.
+pub const EXAMPLE: &str = include_str!("../../config/mapping.example.toml");
+/// The name the shipped example is reported under.
+pub const EXAMPLE_NAME: &str = "config/mapping.example.toml (built in)";
