@@ -8,12 +8,21 @@ use crate::platforms::ghl::custom_fields::CustomFieldDef;
 /// Every GHL custom field the mapping names, with the dotted key that names it.
 pub fn ghl_custom_refs(m: &Mapping) -> Vec<(String, GhlCustomRef)> {
     let f = &m.file;
-    let pairs = f.fields.iter().enumerate().map(|(i, p)| (format!("fields[{i}].ghl"), &p.ghl));
+    let pairs = f
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("fields[{i}].ghl"), &p.ghl));
     let others = [
-        ("identity.tovuti_user_id_in_ghl", f.identity.tovuti_user_id_in_ghl.as_ref()),
+        (
+            "identity.tovuti_user_id_in_ghl",
+            f.identity.tovuti_user_id_in_ghl.as_ref(),
+        ),
         ("extra.ghl", f.extra.ghl.as_ref()),
     ];
-    let others = others.into_iter().filter_map(|(k, r)| r.map(|r| (k.to_owned(), r)));
+    let others = others
+        .into_iter()
+        .filter_map(|(k, r)| r.map(|r| (k.to_owned(), r)));
     pairs
         .chain(others)
         .filter_map(|(k, r)| match r {
@@ -35,17 +44,31 @@ pub struct OnlineReport {
 pub fn check_ghl(m: &Mapping, defs: &[CustomFieldDef]) -> OnlineReport {
     let mut report = OnlineReport::default();
     for (key, r) in ghl_custom_refs(m) {
-        let by_id = r.id.as_deref().map(|id| (id, defs.iter().find(|d| d.id == id)));
-        let by_key = r.key.as_deref().map(|k| (k, defs.iter().find(|d| d.field_key == k)));
+        let by_id =
+            r.id.as_deref()
+                .map(|id| (id, defs.iter().find(|d| d.id == id)));
+        let by_key = r
+            .key
+            .as_deref()
+            .map(|k| (k, defs.iter().find(|d| d.field_key == k)));
         match (by_id, by_key) {
-            (Some((id, None)), _) => report.problems.push(format!("`{key}`: GHL has no contact custom field with id `{id}`")),
-            (_, Some((k, None))) => report.problems.push(format!("`{key}`: GHL has no contact custom field with key `{k}`")),
-            (Some((_, Some(a))), Some((_, Some(b)))) if a.id != b.id => report.problems.push(format!(
-                "`{key}`: id `{}` is the field `{}`, but key `{}` is the field `{}`",
-                a.id, a.field_key, b.field_key, b.id
+            (Some((id, None)), _) => report.problems.push(format!(
+                "`{key}`: GHL has no contact custom field with id `{id}`"
             )),
+            (_, Some((k, None))) => report.problems.push(format!(
+                "`{key}`: GHL has no contact custom field with key `{k}`"
+            )),
+            (Some((_, Some(a))), Some((_, Some(b)))) if a.id != b.id => {
+                report.problems.push(format!(
+                    "`{key}`: id `{}` is the field `{}`, but key `{}` is the field `{}`",
+                    a.id, a.field_key, b.field_key, b.id
+                ))
+            }
             (Some((_, Some(d))), _) | (_, Some((_, Some(d)))) => {
-                report.found.push(format!("`{key}`: {} (id {}, key {}, {})", d.name, d.id, d.field_key, d.data_type));
+                report.found.push(format!(
+                    "`{key}`: {} (id {}, key {}, {})",
+                    d.name, d.id, d.field_key, d.data_type
+                ));
             }
             (None, None) => {}
         }
@@ -58,7 +81,12 @@ mod tests {
     use super::*;
 
     fn def(id: &str, key: &str) -> CustomFieldDef {
-        CustomFieldDef { id: id.to_owned(), name: key.to_owned(), field_key: key.to_owned(), data_type: "TEXT".to_owned() }
+        CustomFieldDef {
+            id: id.to_owned(),
+            name: key.to_owned(),
+            field_key: key.to_owned(),
+            data_type: "TEXT".to_owned(),
+        }
     }
 
     #[test]
@@ -73,8 +101,25 @@ mod tests {
         assert!(report.problems.is_empty(), "{report:?}");
         assert_eq!(report.found.len(), 3);
 
-        let report = check_ghl(&m, &[def("BcdmQEsNgz6AVpgLVUJ0", "contact.other"), def("x", "contact.job_title")]);
-        assert!(report.problems.iter().any(|p| p.contains("`fields[4].ghl`: id `BcdmQEsNgz6AVpgLVUJ0` is the field `contact.other`")), "{report:?}");
-        assert!(report.problems.iter().any(|p| p.contains("no contact custom field with key `contact.lms_status`")), "{report:?}");
+        let report = check_ghl(
+            &m,
+            &[
+                def("BcdmQEsNgz6AVpgLVUJ0", "contact.other"),
+                def("x", "contact.job_title"),
+            ],
+        );
+        assert!(
+            report.problems.iter().any(|p| p.contains(
+                "`fields[4].ghl`: id `BcdmQEsNgz6AVpgLVUJ0` is the field `contact.other`"
+            )),
+            "{report:?}"
+        );
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("no contact custom field with key `contact.lms_status`")),
+            "{report:?}"
+        );
     }
 }

@@ -61,7 +61,10 @@ pub async fn list_contact_fields(
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
         let body: String = body.chars().take(500).collect();
-        return Err(CustomFieldsError::Status { status: status.as_u16(), body });
+        return Err(CustomFieldsError::Status {
+            status: status.as_u16(),
+            body,
+        });
     }
     let list: ListResponse = response.json().await.map_err(CustomFieldsError::Decode)?;
     Ok(list.custom_fields)
@@ -82,10 +85,15 @@ mod tests {
         Query(q): Query<std::collections::HashMap<String, String>>,
         headers: HeaderMap,
     ) -> (StatusCode, axum::Json<serde_json::Value>) {
-        let authed = headers.get("authorization").is_some_and(|v| v == "Bearer pit-123");
+        let authed = headers
+            .get("authorization")
+            .is_some_and(|v| v == "Bearer pit-123");
         let versioned = headers.get("version").is_some_and(|v| v == VERSION);
         if !authed {
-            return (StatusCode::UNAUTHORIZED, axum::Json(json!({"statusCode": 401, "message": "Invalid JWT"})));
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"statusCode": 401, "message": "Invalid JWT"})),
+            );
         }
         assert!(versioned, "the Version header is required");
         assert_eq!(q.get("model").map(String::as_str), Some("contact"));
@@ -108,7 +116,9 @@ mod tests {
     async fn lists_the_location_contact_fields() {
         let base = serve().await;
         let http = reqwest::Client::new();
-        let fields = list_contact_fields(&http, &base, "pit-123", "loc1").await.unwrap();
+        let fields = list_contact_fields(&http, &base, "pit-123", "loc1")
+            .await
+            .unwrap();
         assert_eq!(
             fields,
             vec![CustomFieldDef {
@@ -124,8 +134,13 @@ mod tests {
     async fn a_rejected_token_is_reported_with_its_status() {
         let base = serve().await;
         let http = reqwest::Client::new();
-        let err = list_contact_fields(&http, &base, "wrong", "loc1").await.unwrap_err();
-        assert!(matches!(err, CustomFieldsError::Status { status: 401, .. }), "{err}");
+        let err = list_contact_fields(&http, &base, "wrong", "loc1")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CustomFieldsError::Status { status: 401, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("Invalid JWT"));
     }
 }
