@@ -108,6 +108,13 @@ impl<'a> Source<'a> {
         found.unwrap_or(start) + 1
     }
 
+    /// The section header (name, array index) that a 1-based line belongs to.
+    pub fn section_of_line(&self, line: usize) -> Option<(String, Option<usize>)> {
+        let line = line.saturating_sub(1);
+        let header = self.headers().into_iter().rev().find(|h| h.line <= line)?;
+        Some((header.name, header.index))
+    }
+
     /// The text with the section holding `offset` blanked out (lines kept, so later line
     /// numbers stay right); the line alone when it is outside any section.
     pub fn blank_region(&self, offset: usize) -> String {

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+#[path = "rules.rs"]
+mod rules;
+
 use super::Problem;
 use super::refs::{GHL_READ_ONLY, GHL_STANDARD, TOVUTI_CORE, TOVUTI_READ_ONLY};
-use crate::mapping::model::{
-    ContactRule, FieldPair, GhlRef, MappingFile, Milestone, MissingPolicy, TovutiRef, parse_due_in,
-};
+use crate::mapping::model::{FieldPair, GhlRef, MappingFile, MissingPolicy, TovutiRef};
 use crate::mapping::source::Source;
 use crate::mapping::template::{self, Templates};
 use crate::mapping::value::{self, FieldType, TypeOptions};
@@ -51,10 +52,11 @@ pub(super) struct Checker<'a> {
     phone_country: phonenumber::country::Id,
     ghl_targets: Vec<(String, Loc)>,
     tovuti_targets: Vec<(String, Loc)>,
+    removed: super::Removed,
 }
 
 impl<'a> Checker<'a> {
-    pub(super) fn new(src: Source<'a>) -> Self {
+    pub(super) fn new(src: Source<'a>, removed: super::Removed) -> Self {
         Self {
             src,
             problems: Vec::new(),
@@ -62,6 +64,7 @@ impl<'a> Checker<'a> {
             phone_country: phonenumber::country::Id::US,
             ghl_targets: Vec::new(),
             tovuti_targets: Vec::new(),
+            removed,
         }
     }
 
@@ -87,7 +90,18 @@ impl<'a> Checker<'a> {
         (self.problems, self.templates, self.phone_country)
     }
 
+    /// The element's index in the file, counting elements removed for structural errors.
+    fn original_index(&self, section: &str, index: Option<usize>) -> Option<usize> {
+        let index = index?;
+        let gone = |i: &usize| self.removed.iter().any(|(s, r)| s == section && r == i);
+        (0..).filter(|i| !gone(i)).nth(index)
+    }
+
     fn err(&mut self, loc: &Loc, message: impl Into<String>) {
+        let loc = &Loc {
+            index: self.original_index(&loc.section, loc.index),
+            ..loc.clone()
+        };
         let section = loc.section.as_str();
         let line = self.src.locate(
             section,
@@ -123,12 +137,7 @@ impl<'a> Checker<'a> {
         let at = |key: &str| Loc::new("fields", Some(i), key);
         let dir = pair.direction;
         self.ghl_ref(&pair.ghl, &at("ghl"), dir.writes_tovuti(), dir.writes_ghl());
-        self.tovuti_ref(
-            &pair.tovuti,
-            &at("tovuti"),
-            dir.writes_ghl(),
-            dir.writes_tovuti(),
-        );
+        self.tovuti_ref(&pair.tovuti, &at("tovuti"), dir.writes_tovuti());
         if !pair.map.is_empty() {
             self.value_map(pair, &at("map"));
         }
@@ -147,10 +156,10 @@ impl<'a> Checker<'a> {
             );
         }
         if dir.writes_ghl() {
-            self.add_ghl_target(&pair.ghl, at("ghl"));
+            self.add_ghl_target(&pair.ghl, &at("ghl"));
         }
         if dir.writes_tovuti() {
-            self.add_tovuti_target(&pair.tovuti, at("tovuti"));
+            self.add_tovuti_target(&pair.tovuti, &at("tovuti"));
         }
     }
 
@@ -160,15 +169,12 @@ impl<'a> Checker<'a> {
         }
         let mut seen = BTreeMap::new();
         for (from, to) in &pair.map {
-            if let Some(prev) = seen.insert(to.clone(), from.clone()) {
-                if pair.direction.writes_tovuti() {
-                    self.err(
-                        loc,
-                        format!(
-                            "`{prev}` and `{from}` both map to `{to}`, so it cannot be read back"
-                        ),
-                    );
-                }
+            if let Some(prev) = seen.insert(to.clone(), from.clone())
+                && pair.direction.writes_tovuti()
+            {
+                let msg =
+                    format!("`{prev}` and `{from}` both map to `{to}`, so it cannot be read back");
+                self.err(loc, msg);
             }
         }
     }
@@ -235,7 +241,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn tovuti_ref(&mut self, r: &TovutiRef, loc: &Loc, _reads: bool, writes: bool) {
+    fn tovuti_ref(&mut self, r: &TovutiRef, loc: &Loc, writes: bool) {
         match r {
             TovutiRef::Core(name) if !TOVUTI_CORE.contains(&name.as_str()) => self.err(
                 loc,
@@ -250,7 +256,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn add_ghl_target(&mut self, r: &GhlRef, loc: Loc) {
+    fn add_ghl_target(&mut self, r: &GhlRef, loc: &Loc) {
         let keys = match r {
             GhlRef::Standard(n) => vec![n.clone()],
             GhlRef::Custom(c) => {
@@ -263,12 +269,12 @@ impl<'a> Checker<'a> {
             .extend(keys.into_iter().map(|k| (k, loc.clone())));
     }
 
-    fn add_tovuti_target(&mut self, r: &TovutiRef, loc: Loc) {
+    fn add_tovuti_target(&mut self, r: &TovutiRef, loc: &Loc) {
         let key = match r {
             TovutiRef::Core(n) => n.clone(),
             TovutiRef::Custom(c) => format!("custom field {}", c.field_id),
         };
-        self.tovuti_targets.push((key, loc));
+        self.tovuti_targets.push((key, loc.clone()));
     }
 
     fn duplicates(&mut self) {
@@ -280,6 +286,10 @@ impl<'a> Checker<'a> {
             for (key, loc) in targets {
                 match first.get(&key) {
                     Some(prev) => {
+                        let prev = Loc {
+                            index: self.original_index(&prev.section, prev.index),
+                            ..prev.clone()
+                        };
                         let msg = format!("{side} {key} is already written by `{}`", prev.dotted());
                         self.err(&loc, msg);
                     }
@@ -302,17 +312,17 @@ impl<'a> Checker<'a> {
         if let Some(name) = &f.name {
             let loc = Loc::new("name", None, "tovuti");
             let dir = name.direction;
-            self.tovuti_ref(&name.tovuti, &loc, dir.writes_ghl(), dir.writes_tovuti());
+            self.tovuti_ref(&name.tovuti, &loc, dir.writes_tovuti());
             if dir.writes_ghl() {
                 for n in ["firstName", "lastName"] {
                     self.add_ghl_target(
                         &GhlRef::Standard(n.to_owned()),
-                        Loc::new("name", None, ""),
+                        &Loc::new("name", None, ""),
                     );
                 }
             }
             if dir.writes_tovuti() {
-                self.add_tovuti_target(&name.tovuti, loc);
+                self.add_tovuti_target(&name.tovuti, &loc);
             }
         }
         if let Some(r) = &f.identity.tovuti_user_id_in_ghl {
@@ -334,7 +344,7 @@ impl<'a> Checker<'a> {
             return;
         }
         self.ghl_ref(r, loc, false, true);
-        self.add_ghl_target(r, loc.clone());
+        self.add_ghl_target(r, loc);
     }
 
     fn custom_tovuti(&mut self, r: &TovutiRef, loc: &Loc) {
@@ -342,8 +352,8 @@ impl<'a> Checker<'a> {
             self.err(loc, "must be a Tovuti custom field: { field_id = N }");
             return;
         }
-        self.tovuti_ref(r, loc, false, true);
-        self.add_tovuti_target(r, loc.clone());
+        self.tovuti_ref(r, loc, true);
+        self.add_tovuti_target(r, loc);
     }
 
     fn extra(&mut self, f: &MappingFile) {
@@ -360,160 +370,6 @@ impl<'a> Checker<'a> {
                 &Loc::new("extra", None, "mode"),
                 "names no target: set `extra.ghl` and/or `extra.tovuti`",
             );
-        }
-    }
-
-    fn contact_rule(&mut self, section: &str, index: Option<usize>, rule: &ContactRule) {
-        let sample = template::lms_sample();
-        for (j, tag) in rule.tags.iter().enumerate() {
-            self.template(
-                &Loc::new(section, index, &format!("tags[{j}]")),
-                tag,
-                &sample,
-            );
-        }
-        for (key, v) in [
-            ("campaign_id", &rule.campaign_id),
-            ("workflow_id", &rule.workflow_id),
-        ] {
-            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                self.err(
-                    &Loc::new(section, index, key),
-                    "must not be empty (remove the key instead)",
-                );
-            }
-        }
-    }
-
-    fn lms(&mut self, f: &MappingFile) {
-        if let Some(r) = &f.lms.user_created {
-            self.contact_rule("lms.user_created", None, r);
-        }
-        if let Some(r) = &f.lms.enrollment_created {
-            self.contact_rule("lms.enrollment_created", None, r);
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, c) in f.lms.courses.iter().enumerate() {
-            if !seen.insert(c.course_id) {
-                self.err(
-                    &Loc::new("lms.courses", Some(i), "course_id"),
-                    format!("course {} has two rules", c.course_id),
-                );
-            }
-            let rule = ContactRule {
-                tags: c.tags.clone(),
-                campaign_id: c.campaign_id.clone(),
-                workflow_id: c.workflow_id.clone(),
-            };
-            self.contact_rule("lms.courses", Some(i), &rule);
-        }
-        self.milestones(f);
-        self.notes_and_appointments(f);
-    }
-
-    fn milestones(&mut self, f: &MappingFile) {
-        let sample = template::lms_sample();
-        for (i, m) in f.lms.milestones.iter().enumerate() {
-            let at = |key: &str| Loc::new("lms.milestones", Some(i), key);
-            match (m.on, m.threshold) {
-                (Milestone::Progress, None) => {
-                    self.err(&at("on"), "`progress` needs a `threshold` (percent)")
-                }
-                (Milestone::Progress, Some(t)) if !(t > 0.0 && t <= 100.0) => {
-                    self.err(
-                        &at("threshold"),
-                        "must be a percentage above 0 and at most 100",
-                    );
-                }
-                (Milestone::Progress, Some(_)) | (_, None) => {}
-                (_, Some(_)) => {
-                    self.err(&at("threshold"), "only `on = \"progress\"` has a threshold")
-                }
-            }
-            if m.due_in
-                .as_deref()
-                .is_some_and(|d| parse_due_in(d).is_none())
-            {
-                self.err(
-                    &at("due_in"),
-                    "expected a whole number and a unit: `3d`, `12h` or `30m`",
-                );
-            }
-            self.template(&at("title"), &m.title, &sample);
-            for (key, t) in [("body", &m.body), ("task_key", &m.task_key)] {
-                if let Some(t) = t {
-                    self.template(&at(key), t, &sample);
-                }
-            }
-        }
-        self.unique_ids(
-            f.lms.milestones.iter().map(|m| m.id.as_deref()),
-            "lms.milestones",
-        );
-        self.unique_ids(f.lms.notes.iter().map(|n| n.id.as_deref()), "lms.notes");
-    }
-
-    fn unique_ids<'s>(&mut self, ids: impl Iterator<Item = Option<&'s str>>, section: &str) {
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, id) in ids.enumerate() {
-            if let Some(id) = id.filter(|id| !seen.insert(*id)) {
-                self.err(
-                    &Loc::new(section, Some(i), "id"),
-                    format!("rule id `{id}` is used twice"),
-                );
-            }
-        }
-    }
-
-    fn notes_and_appointments(&mut self, f: &MappingFile) {
-        let sample = template::lms_sample();
-        for (i, n) in f.lms.notes.iter().enumerate() {
-            self.template(&Loc::new("lms.notes", Some(i), "body"), &n.body, &sample);
-            if let Some(t) = &n.title {
-                self.template(&Loc::new("lms.notes", Some(i), "title"), t, &sample);
-            }
-        }
-        if let Some(a) = &f.lms.event_registered {
-            let at = |key: &str| Loc::new("lms.event_registered", None, key);
-            if a.calendar_id.trim().is_empty() {
-                self.err(&at("calendar_id"), "must name the GHL calendar");
-            }
-            self.template(&at("title"), &a.title, &sample);
-            if let Some(notes) = &a.notes {
-                self.template(&at("notes"), notes, &sample);
-            }
-        }
-    }
-
-    fn ghl(&mut self, f: &MappingFile) {
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, rule) in f.ghl.tags.iter().enumerate() {
-            let loc = Loc::new("ghl.tags", Some(i), "tag");
-            if rule.tag.trim().is_empty() {
-                self.err(&loc, "must not be empty");
-            } else if !seen.insert(rule.tag.trim().to_lowercase()) {
-                self.err(
-                    &loc,
-                    format!("tag `{}` has two rules (GHL tags ignore case)", rule.tag),
-                );
-            }
-        }
-        let s = &f.ghl.summaries;
-        let sample = template::summary_sample();
-        for (key, rule) in [
-            ("open_tasks", &s.open_tasks),
-            ("last_note", &s.last_note),
-            ("next_appointment", &s.next_appointment),
-        ] {
-            if let Some(rule) = rule {
-                let section = format!("ghl.summaries.{key}");
-                self.custom_tovuti(&rule.tovuti, &Loc::new(&section, None, "tovuti"));
-                self.template(
-                    &Loc::new(&section, None, "template"),
-                    &rule.template,
-                    &sample,
-                );
-            }
         }
     }
 }

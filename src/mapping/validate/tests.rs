@@ -141,8 +141,46 @@ fn rule_checks_cover_thresholds_offsets_and_duplicate_tags() {
 #[test]
 fn a_missing_version_and_a_toml_syntax_error_are_reported() {
     let ps = problems("[settings]\nlist_separator = \n");
-    assert_eq!(ps.len(), 1, "{ps:#?}");
-    assert_eq!(ps[0].line, 2);
+    assert_eq!(ps.len(), 2, "{ps:#?}");
+    assert!(has(&ps, 1, "version", "must be 1"), "{ps:#?}");
+    assert!(
+        has(
+            &ps,
+            2,
+            "settings.list_separator",
+            "invalid string; expected"
+        ),
+        "{ps:#?}"
+    );
     let ps = problems("[settings]\n");
     assert!(has(&ps, 1, "version", "must be 1"), "{ps:#?}");
+}
+
+#[test]
+fn the_broken_fixture_names_every_mistake_with_line_and_key() {
+    let text = include_str!("../../../tests/fixtures/mapping/broken.toml");
+    let errors = load("broken.toml", text).expect_err("the fixture is broken");
+    let lines: Vec<String> = errors
+        .0
+        .iter()
+        .map(|p| format!("{}:{}", p.line, p.key))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "11:fields[1].ghl",
+            "17:fields[2].type",
+            "22:fields[3].trasnforms",
+            "25:lms.enrollment_created.tags[0]",
+        ],
+        "{errors}"
+    );
+    let text = errors.to_string();
+    assert!(
+        text.contains("GHL email is already written by `fields[0].ghl`"),
+        "{text}"
+    );
+    assert!(text.contains("unknown variant `telephone`"), "{text}");
+    assert!(text.contains("unknown field `trasnforms`"), "{text}");
+    assert!(text.contains("template error"), "{text}");
 }

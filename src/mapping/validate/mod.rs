@@ -63,11 +63,13 @@ pub struct Mapping {
 /// Parses and validates a mapping file's text; `file` names it in messages.
 pub fn load(file: &str, text: &str) -> Result<Mapping, ValidationErrors> {
     let src = Source::new(file, text);
-    let (parsed, mut problems) = parse_structure(src);
+    let (parsed, mut problems, removed) = parse_structure(src);
     let Some(parsed) = parsed else {
         return Err(sorted(problems));
     };
-    let mut checker = checks::Checker::new(src);
+    // Sections with structural errors were removed; the rest is still checked, so one run
+    // reports every problem.
+    let mut checker = checks::Checker::new(src, removed);
     checker.run(&parsed);
     let (checked, templates, phone_country) = checker.finish();
     problems.extend(checked);
@@ -93,16 +95,19 @@ fn sorted(mut problems: Vec<Problem>) -> ValidationErrors {
     ValidationErrors(problems)
 }
 
+/// Array-of-tables elements removed for structural errors, as (section, original index).
+pub(crate) type Removed = Vec<(String, usize)>;
+
 /// Deserializes the file; after each serde error the section holding it is blanked and the
 /// parse retried, so one run reports the structural errors of every section.
-fn parse_structure(src: Source<'_>) -> (Option<MappingFile>, Vec<Problem>) {
+fn parse_structure(src: Source<'_>) -> (Option<MappingFile>, Vec<Problem>, Removed) {
     let mut text = src.text.to_owned();
     let mut problems = Vec::new();
+    let mut removed = Removed::new();
     // Each round blanks at least one section, so this bounds the loop by the file's size.
     for _ in 0..=src.text.lines().count() {
         let err = match toml::from_str::<MappingFile>(&text) {
-            Ok(parsed) if problems.is_empty() => return (Some(parsed), problems),
-            Ok(_) => return (None, problems),
+            Ok(parsed) => return (Some(parsed), problems, removed),
             Err(err) => err,
         };
         let offset = err.span().map_or(0, |s| s.start);
@@ -113,15 +118,18 @@ fn parse_structure(src: Source<'_>) -> (Option<MappingFile>, Vec<Problem>) {
             line,
             // Named from the original text: blanking keeps lines but drops earlier headers.
             key: src.key_at_line(line),
-            message: err.message().trim().to_owned(),
+            message: err.message().trim().replace('\n', "; "),
         });
+        if let Some((section, Some(index))) = src.section_of_line(line) {
+            removed.push((section, index));
+        }
         let next = current.blank_region(offset);
         if next == text {
             break;
         }
         text = next;
     }
-    (None, problems)
+    (None, problems, removed)
 }
 
 #[cfg(test)]
