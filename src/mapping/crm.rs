@@ -71,10 +71,11 @@ fn tovuti_fields(
     if let Some(r) = &m.file.identity.ghl_contact_id_in_tovuti {
         out.set(r, json!(c.id));
     }
-    if let (Some(r), true) = (&m.file.extra.tovuti, m.file.extra.mode != ExtraMode::Ignore) {
-        if let Some(text) = extra::ghl_extra(m, c) {
-            out.set(r, Value::String(text));
-        }
+    if let Some(r) = &m.file.extra.tovuti
+        && m.file.extra.mode != ExtraMode::Ignore
+        && let Some(text) = extra::ghl_extra(m, c)
+    {
+        out.set(r, Value::String(text));
     }
     let mut written = known_state.unwrap_or_default();
     for l in &labels {

@@ -3,14 +3,13 @@
 
 use serde_json::{Value, json};
 
-use super::action::{Action, AppointmentBody, ContactRef, TaskBody};
+use super::action::{Action, ContactRef};
 use super::fields::{self, Canonical};
-use super::model::{
-    ContactRule, ExtraMode, Milestone, MilestoneRule, NoteOn, TaskAction, parse_due_in,
-};
+use super::lms_activity::{appointment, milestones, notes};
+use super::model::{ContactRule, ExtraMode, Milestone, NoteOn};
 use super::plan::{Known, Planner, contact_ref};
 use super::template;
-use super::value::{self, FieldType, format_ts};
+use super::value::{self, FieldType};
 use super::{extra, lms_context};
 use crate::platforms::tovuti::payloads::User;
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
@@ -32,18 +31,18 @@ pub(super) fn plan(p: &mut Planner<'_>, wh: &TovutiWebhook, known: &Known<'_>) {
     );
     if full_sync {
         sync_contact(p, user, email.as_deref(), known);
-    } else if known.links.ghl_contact_id.is_none() {
-        if let Some(e) = &email {
-            // The contact must exist before a task, note or appointment can hang on it.
-            let key = p.key("contact", "upsert_contact", "");
-            let fields = fields::GhlFields::default();
-            p.push(Action::UpsertContact {
-                key,
-                contact: ContactRef::Email(e.clone()),
-                email: e.clone(),
-                fields,
-            });
-        }
+    } else if known.links.ghl_contact_id.is_none()
+        && let Some(e) = &email
+    {
+        // The contact must exist before a task, note or appointment can hang on it.
+        let key = p.key("contact", "upsert_contact", "");
+        let fields = fields::GhlFields::default();
+        p.push(Action::UpsertContact {
+            key,
+            contact: ContactRef::Email(e.clone()),
+            email: e.clone(),
+            fields,
+        });
     }
     let Some(contact) = contact_ref(&known.links, email.as_deref()) else {
         p.note("the Tovuti user has no usable email and no linked contact; email is the join key");
@@ -135,12 +134,13 @@ fn sync_contact(p: &mut Planner<'_>, user: &User, email: Option<&str>, known: &K
             out.set(r, json!(user.id.0.to_string()));
         }
     }
-    if let (Some(r), true) = (&m.file.extra.ghl, m.file.extra.mode != ExtraMode::Ignore) {
-        if let Some(text) = extra::tovuti_extra(m, user) {
-            out.set(r, Value::String(text));
-        }
+    if let Some(r) = &m.file.extra.ghl
+        && m.file.extra.mode != ExtraMode::Ignore
+        && let Some(text) = extra::tovuti_extra(m, user)
+    {
+        out.set(r, Value::String(text));
     }
-    let mut written: Canonical = known_state.clone().unwrap_or_default();
+    let mut written: Canonical = known_state.unwrap_or_default();
     for l in &labels {
         if let Some(v) = source.get(l) {
             written.insert(l.clone(), v.clone());
@@ -289,194 +289,4 @@ fn campaign_and_workflow(p: &mut Planner<'_>, rule: &str, r: &ContactRule, conta
             workflow_id: id.clone(),
         });
     }
-}
-
-fn milestones(
-    p: &mut Planner<'_>,
-    on: Milestone,
-    course: Option<u64>,
-    contact: &ContactRef,
-    ctx: &Value,
-    known: &Known<'_>,
-) {
-    let rules = p.m.file.lms.milestones.clone();
-    for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.on == on) {
-        if rule.course_id.is_some() && rule.course_id != course {
-            continue;
-        }
-        if let (Milestone::Progress, Some(threshold)) = (on, rule.threshold) {
-            let reached = ctx
-                .get("progress")
-                .and_then(Value::as_f64)
-                .is_some_and(|v| v >= threshold);
-            if !reached {
-                continue;
-            }
-        }
-        let mut ctx = ctx.clone();
-        if let Value::Object(o) = &mut ctx {
-            o.insert("milestone".to_owned(), json!(on.as_str()));
-            o.insert("priority".to_owned(), json!(rule.priority));
-            o.insert("status".to_owned(), json!(rule.status));
-        }
-        if let Some(action) = milestone_task(p, i, rule, contact, &ctx, known.now) {
-            p.push(action);
-        }
-    }
-}
-
-/// The task action of one milestone rule; `task_key` is prefixed with the rule id so two
-/// rules never share a task by accident.
-fn milestone_task(
-    p: &mut Planner<'_>,
-    i: usize,
-    rule: &MilestoneRule,
-    contact: &ContactRef,
-    ctx: &Value,
-    now: jiff::Timestamp,
-) -> Option<Action> {
-    let rule_id = rule
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("lms.milestones[{i}]"));
-    let at = |key: &str| template::name("lms.milestones", Some(i), key);
-    let title = p.render(&at("title"), ctx)?;
-    let body = rule.body.as_ref().and_then(|_| p.render(&at("body"), ctx));
-    let task_key = match &rule.task_key {
-        Some(_) => p.render(&at("task_key"), ctx)?,
-        None => format!("user-{}", ctx["user"]["id"]),
-    };
-    let due = now.as_second() + rule.due_in.as_deref().and_then(parse_due_in).unwrap_or(0);
-    let due_date = jiff::Timestamp::from_second(due).map_or_else(|_| format_ts(now), format_ts);
-    let completed = rule.action == TaskAction::Complete;
-    let task = TaskBody {
-        title: title.trim().to_owned(),
-        body,
-        due_date,
-        assigned_to: rule.assignee.clone(),
-        completed,
-    };
-    let (contact, task_key) = (contact.clone(), format!("{rule_id}:{}", task_key.trim()));
-    Some(match rule.action {
-        TaskAction::Create => Action::CreateTask {
-            key: p.key(&rule_id, "create_task", ""),
-            contact,
-            task_key,
-            task,
-        },
-        TaskAction::Update => Action::UpdateTask {
-            key: p.key(&rule_id, "update_task", ""),
-            contact,
-            task_key,
-            task,
-        },
-        TaskAction::Complete => Action::CompleteTask {
-            key: p.key(&rule_id, "complete_task", ""),
-            contact,
-            task_key,
-            task,
-        },
-    })
-}
-
-fn notes(p: &mut Planner<'_>, on: NoteOn, contact: &ContactRef, ctx: &Value) {
-    let rules = p.m.file.lms.notes.clone();
-    let kind = ctx["note"]["kind"].as_str().map(str::to_owned);
-    for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.on == on) {
-        if rule.kind.is_some() && rule.kind != kind {
-            continue;
-        }
-        let rule_id = rule.id.clone().unwrap_or_else(|| format!("lms.notes[{i}]"));
-        let at = |key: &str| template::name("lms.notes", Some(i), key);
-        let Some(body) = p.render(&at("body"), ctx) else {
-            continue;
-        };
-        let title = rule
-            .title
-            .as_ref()
-            .and_then(|_| p.render(&at("title"), ctx));
-        let key = p.key(&rule_id, "create_note", "");
-        p.push(Action::CreateNote {
-            key,
-            contact: contact.clone(),
-            title,
-            body: body.trim().to_owned(),
-        });
-    }
-}
-
-fn appointment(p: &mut Planner<'_>, wh: &TovutiWebhook, contact: &ContactRef, ctx: &Value) {
-    let (Some(rule), TovutiEvent::EventRegistered(d)) =
-        (p.m.file.lms.event_registered.clone(), &wh.event)
-    else {
-        return;
-    };
-    let at = |key: &str| template::name("lms.event_registered", None, key);
-    let Some(start) = to_datetime(
-        p,
-        "registration.start",
-        &Value::String(d.event.start.clone()),
-    ) else {
-        return;
-    };
-    let end = d
-        .event
-        .end
-        .as_ref()
-        .and_then(|e| to_datetime(p, "registration.end", &Value::String(e.clone())));
-    let minutes = i64::from(rule.default_duration_minutes.unwrap_or(60));
-    let end = end.unwrap_or_else(|| shift(&start, minutes * 60));
-    let Some(title) = p.render(&at("title"), ctx) else {
-        return;
-    };
-    let description = rule
-        .notes
-        .as_ref()
-        .and_then(|_| p.render(&at("notes"), ctx));
-    let appointment_key = match d.registration_id {
-        Some(r) => format!("registration:{}", r.0),
-        None => format!("event:{}:user:{}", d.event.id.0, d.user.id.0),
-    };
-    let appointment = AppointmentBody {
-        calendar_id: rule.calendar_id.clone(),
-        title: title.trim().to_owned(),
-        start_time: start,
-        end_time: end,
-        appointment_status: rule
-            .status
-            .clone()
-            .unwrap_or_else(|| "confirmed".to_owned()),
-        assigned_user_id: rule.assigned_user_id.clone(),
-        address: d.event.location.clone(),
-        description,
-    };
-    let key = p.key("lms.event_registered", "upsert_appointment", "");
-    p.push(Action::UpsertAppointment {
-        key,
-        contact: contact.clone(),
-        appointment_key,
-        appointment,
-    });
-}
-
-fn to_datetime(p: &mut Planner<'_>, field: &str, raw: &Value) -> Option<String> {
-    let opts = value::TypeOptions {
-        phone_country: p.m.phone_country,
-        list_separator: ",",
-    };
-    match value::normalize(FieldType::Datetime, raw, opts) {
-        Ok(Some(Value::String(s))) => Some(s),
-        Ok(_) => None,
-        Err(e) => {
-            p.problem(field, e.to_string());
-            None
-        }
-    }
-}
-
-fn shift(ts: &str, seconds: i64) -> String {
-    ts.parse::<jiff::Timestamp>()
-        .ok()
-        .and_then(|t| jiff::Timestamp::from_second(t.as_second() + seconds).ok())
-        .map_or_else(|| ts.to_owned(), format_ts)
 }

@@ -7,6 +7,7 @@ mod extra;
 pub mod fields;
 pub mod fingerprint;
 mod lms;
+mod lms_activity;
 mod lms_context;
 pub mod model;
 pub mod plan;
@@ -18,6 +19,7 @@ mod test_support;
 pub mod transform;
 pub mod validate;
 pub mod value;
+pub mod write;
 
 pub use action::{Action, ContactRef, UserRef};
 pub use fingerprint::fingerprint;

@@ -175,3 +175,30 @@ fn planning_is_deterministic_and_keys_differ_per_event() {
     keys.dedup();
     assert_eq!(keys.len(), a.actions.len());
 }
+
+#[test]
+fn unmapped_fields_are_carried_by_the_extra_rule() {
+    let text = include_str!("../../config/mapping.example.toml").replace(
+        "[extra]\nmode = \"ignore\"",
+        "[extra]\nmode = \"lines\"\nghl = { key = \"contact.lms_profile\" }",
+    );
+    let m = crate::mapping::load("m.toml", &text).unwrap();
+    let p = plan(
+        &m,
+        Incoming::Tovuti(&tovuti("user.created")),
+        &Known::at(now()),
+    );
+    let custom = &shapes(&p)[0]["fields"]["customFields"];
+    let extra: Vec<_> = custom
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["key"] == "contact.lms_profile")
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            &json!({"key": "contact.lms_profile", "field_value": "First Name: Ada\nLast Name: Lovelace"})
+        ]
+    );
+}

@@ -218,8 +218,8 @@ fn boolean(raw: &Value) -> Result<bool, ConvertError> {
     match raw {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(v) if v == 1.0 => Ok(true),
-            Some(v) if v == 0.0 => Ok(false),
+            Some(1.0) => Ok(true),
+            Some(0.0) => Ok(false),
             _ => Err(ConvertError::Bool(n.to_string())),
         },
         Value::String(s) => match s.trim().to_lowercase().as_str() {
