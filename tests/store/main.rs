@@ -1,7 +1,10 @@
 //! One story of store behaviour, run on SQLite always and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set (CI always sets it).
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
 
 mod inbox;
 mod records;

@@ -2,6 +2,7 @@
 
 mod health;
 mod metrics;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -11,4 +12,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
+        .merge(webhooks::router())
 }

@@ -1,0 +1,12 @@
+//! Webhook intake through the real router and a real SQLite store: signatures, dedupe,
+//! routing, back-pressure and the answers senders rely on.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+mod ghl;
+mod pushback;
+mod support;
+mod tovuti;
