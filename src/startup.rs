@@ -44,16 +44,19 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     })
 }
 
-/// Applies migrations (unless turned off) and records the default connection, retrying
-/// with backoff while the database is unreachable; readiness stays 503 until then.
-pub async fn prepare_store(state: &AppState) {
+/// Keeps trying `prepare_store` with backoff while the database is unreachable;
+/// readiness stays 503 until it succeeds.
+pub async fn prepare_store_until_ready(state: &AppState) {
     let mut backoff = Duration::from_millis(500);
     loop {
-        match try_prepare(state).await {
-            Ok(()) => return,
+        match prepare_store(state).await {
+            Ok(()) => {
+                tracing::info!("store ready");
+                return;
+            }
             Err(error) => tracing::warn!(
                 error = format!("{error:#}"),
-                retry_in_ms = backoff.as_millis() as u64,
+                retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
                 "store not ready"
             ),
         }
@@ -65,7 +68,8 @@ pub async fn prepare_store(state: &AppState) {
     }
 }
 
-async fn try_prepare(state: &AppState) -> anyhow::Result<()> {
+/// Applies migrations (unless turned off) and records the default connection.
+pub async fn prepare_store(state: &AppState) -> anyhow::Result<()> {
     if state.config.store.run_migrations {
         state.store.migrate().await.context("applying migrations")?;
     }

@@ -2,7 +2,7 @@
 
 pub mod error;
 pub mod middleware;
-mod routes;
+pub mod routes;
 
 use axum::Router;
 

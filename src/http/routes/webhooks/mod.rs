@@ -13,20 +13,21 @@ mod lookup;
 mod metrics;
 mod tovuti;
 
-use axum::Router;
-use axum::routing::post;
+use axum::http::Method;
 
 pub use intake::WebhookIntake;
 pub use tovuti::SECRET_KIND as TOVUTI_SECRET_KIND;
 
-use crate::state::AppState;
+use super::Route;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(ghl::PATH, post(ghl::receive))
-        .route(tovuti::PATH, post(tovuti::receive_default))
-        .route(
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::POST, ghl::PATH, ghl::receive),
+        Route::new(Method::POST, tovuti::PATH, tovuti::receive_default),
+        Route::new(
+            Method::POST,
             tovuti::CONNECTION_PATH,
-            post(tovuti::receive_for_connection),
-        )
+            tovuti::receive_for_connection,
+        ),
+    ]
 }
