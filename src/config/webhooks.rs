@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::secret::{OptionalSecret, lenient_string};
 use crate::platforms::ghl::GhlVerifier;
-use crate::platforms::ghl::webhook::GHL_ED25519_PUBLIC_KEY;
+use crate::platforms::ghl::webhook::{GHL_ED25519_PUBLIC_KEY, GHL_RSA_PUBLIC_KEY};
 use crate::platforms::tovuti::WebhookSecret;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -62,6 +62,26 @@ impl WebhooksConfig {
     }
 }
 
+impl GhlWebhookConfig {
+    /// The Ed25519 key; empty (as an empty `.env` line gives) means GHL's published key.
+    pub fn ed25519_key(&self) -> &str {
+        non_empty_or(&self.public_key, GHL_ED25519_PUBLIC_KEY)
+    }
+
+    /// The legacy RSA key; empty means GHL's published key.
+    pub fn rsa_key(&self) -> &str {
+        non_empty_or(&self.rsa_public_key, GHL_RSA_PUBLIC_KEY)
+    }
+}
+
+fn non_empty_or<'a>(value: &'a str, default: &'a str) -> &'a str {
+    if value.trim().is_empty() {
+        default
+    } else {
+        value
+    }
+}
+
 impl TovutiWebhookConfig {
     /// The configured secrets, one per entry of the list.
     pub fn secret_list(&self) -> Vec<&str> {
@@ -101,12 +121,11 @@ pub(super) fn problems(config: &WebhooksConfig) -> Vec<super::Problem> {
     );
     let ghl = &config.ghl;
     let tolerance = Duration::from_secs(ghl.timestamp_tolerance_secs);
-    if let Err(e) = GhlVerifier::new(&ghl.public_key, None, tolerance) {
+    if let Err(e) = GhlVerifier::new(ghl.ed25519_key(), None, tolerance) {
         check(false, "webhooks.ghl.public_key", e.to_string());
     }
     if ghl.legacy_rsa
-        && let Err(e) =
-            GhlVerifier::new(GHL_ED25519_PUBLIC_KEY, Some(&ghl.rsa_public_key), tolerance)
+        && let Err(e) = GhlVerifier::new(GHL_ED25519_PUBLIC_KEY, Some(ghl.rsa_key()), tolerance)
     {
         check(false, "webhooks.ghl.rsa_public_key", e.to_string());
     }
@@ -177,6 +196,22 @@ mod tests {
             !format!("{config:?}").contains("whsec_"),
             "secrets stay redacted in Debug"
         );
+    }
+
+    #[test]
+    fn empty_keys_mean_the_published_ones() {
+        let config = load_from(
+            None,
+            env(&[
+                ("BRIDGE_GHL_WEBHOOK_PUBLIC_KEY", ""),
+                ("BRIDGE_GHL_WEBHOOK_RSA_PUBLIC_KEY", ""),
+            ]),
+        )
+        .unwrap()
+        .config
+        .webhooks;
+        assert_eq!(config.ghl.ed25519_key(), super::GHL_ED25519_PUBLIC_KEY);
+        assert_eq!(config.ghl.rsa_key(), super::GHL_RSA_PUBLIC_KEY);
     }
 
     #[test]

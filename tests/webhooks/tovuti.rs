@@ -99,7 +99,7 @@ async fn wrong_missing_and_stale_signatures_get_401() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_connection_is_404() {
+async fn an_unknown_connection_gets_the_same_401_as_a_wrong_secret() {
     let app = TestApp::new().await;
 
     let answer = app
@@ -111,8 +111,9 @@ async fn an_unknown_connection_is_404() {
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::NOT_FOUND);
-    assert!(is_problem(&answer));
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.body["detail"], "signature does not match");
+    assert_eq!(app.total_events().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,7 +31,7 @@ pub struct WebhookIntake {
     pub(super) tovuti_tolerance: Duration,
     pub(super) metrics: WebhookMetrics,
     pub(super) locations: TtlCache<String, Option<String>>,
-    pub(super) tovuti_connections: TtlCache<String, Option<Arc<TovutiVerifier>>>,
+    pub(super) tovuti_connections: TtlCache<String, Arc<TovutiVerifier>>,
     backlog: Arc<Backlog>,
     store_timeout: Duration,
     retry_after: Duration,
@@ -44,8 +44,8 @@ impl WebhookIntake {
         let settings = &config.webhooks;
         let ghl = &settings.ghl;
         let ghl = GhlVerifier::new(
-            &ghl.public_key,
-            ghl.legacy_rsa.then_some(ghl.rsa_public_key.as_str()),
+            ghl.ed25519_key(),
+            ghl.legacy_rsa.then(|| ghl.rsa_key()),
             Duration::from_secs(ghl.timestamp_tolerance_secs),
         )
         .context("webhooks.ghl keys")?;

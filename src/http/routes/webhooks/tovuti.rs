@@ -48,7 +48,6 @@ pub(super) async fn receive_for_connection(
             .webhooks
             .refuse(SOURCE, "unverified", "the event cannot be stored right now")
     })?;
-    let verifier = verifier.ok_or_else(|| ApiError::NotFound("no such connection".to_owned()))?;
     receive(&state, &connection, &verifier, &headers, body).await
 }
 
@@ -130,27 +129,37 @@ fn stored_event(
 }
 
 /// The verifier of a named connection: the configured one for the default connection,
-/// else built from the connection's stored secret, remembered for a while. `None` when
-/// the connection does not exist.
+/// else built from the connection's stored secret, remembered for a while. An unknown
+/// connection gets a verifier that accepts nothing, so its deliveries get the same 401 as
+/// a wrong secret and the URL cannot be used to discover connection names.
 async fn verifier_for(
     state: &AppState,
     connection: &str,
-) -> Result<Option<Arc<TovutiVerifier>>, StoreError> {
+) -> Result<Arc<TovutiVerifier>, StoreError> {
     let intake = &state.webhooks;
     if connection == DEFAULT_CONNECTION {
-        return Ok(Some(Arc::clone(&intake.tovuti_default)));
+        return Ok(Arc::clone(&intake.tovuti_default));
     }
     if let Some(known) = intake.tovuti_connections.get(connection) {
         return Ok(known);
     }
     let verifier = match state.store.connection(connection).await? {
-        None => None,
-        Some(_) => Some(Arc::new(stored_verifier(state, connection).await?)),
+        None => deny_all(state),
+        Some(_) => stored_verifier(state, connection).await?,
     };
+    let verifier = Arc::new(verifier);
     intake
         .tovuti_connections
-        .insert(connection.to_owned(), verifier.clone());
+        .insert(connection.to_owned(), Arc::clone(&verifier));
     Ok(verifier)
+}
+
+fn deny_all(state: &AppState) -> TovutiVerifier {
+    TovutiVerifier::new(
+        Vec::new(),
+        AcceptPolicy::default(),
+        state.webhooks.tovuti_tolerance,
+    )
 }
 
 /// A connection without a (valid) stored secret gets a verifier that accepts nothing, so
