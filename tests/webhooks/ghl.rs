@@ -57,7 +57,18 @@ async fn a_redelivery_is_acknowledged_as_a_duplicate_without_a_second_row() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_concurrent_deliveries_of_one_webhook_make_one_row_and_a_hundred_200s() {
-    let app = std::sync::Arc::new(TestApp::new().await);
+    hundred_concurrent_deliveries(TestApp::new().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_deliveries_make_one_row_on_postgres_too() {
+    if let Some(app) = TestApp::postgres().await {
+        hundred_concurrent_deliveries(app).await;
+    }
+}
+
+async fn hundred_concurrent_deliveries(app: TestApp) {
+    let app = std::sync::Arc::new(app);
     let body = ghl_body("ContactUpdate", LOCATION, "wh_storm");
 
     let deliveries = (0..100).map(|_| {
@@ -76,6 +87,10 @@ async fn a_hundred_concurrent_deliveries_of_one_webhook_make_one_row_and_a_hundr
         .collect();
     assert_eq!(ids.len(), 1, "every answer names the same stored event");
     assert_eq!(app.total_events().await, 1);
+    let Ok(app) = std::sync::Arc::try_unwrap(app) else {
+        panic!("requests still hold the app")
+    };
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

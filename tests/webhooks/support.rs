@@ -63,6 +63,8 @@ pub struct TestApp {
     pub state: AppState,
     router: Router,
     _dir: TempDir,
+    /// The PostgreSQL database to drop afterwards: (admin URL, name).
+    postgres: Option<(String, String)>,
 }
 
 pub struct Answer {
@@ -102,6 +104,37 @@ impl TestApp {
             state,
             router,
             _dir: dir,
+            postgres: None,
+        }
+    }
+
+    /// The same app on a fresh PostgreSQL database; None (and a note) when
+    /// `TEST_DATABASE_URL` is unset.
+    pub async fn postgres() -> Option<Self> {
+        use sqlx::Connection as _;
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
+            return None;
+        };
+        let name = format!("bridge_webhooks_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        let create = format!("CREATE DATABASE {name}");
+        sqlx::query(&create).execute(&mut admin).await.unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        let mut app = Self::with(|c| c.store.url = DatabaseUrl::new(url.as_str())).await;
+        app.postgres = Some((admin_url, name));
+        Some(app)
+    }
+
+    /// Closes the store and drops a PostgreSQL test database.
+    pub async fn finish(self) {
+        use sqlx::Connection as _;
+        self.state.store.close().await;
+        if let Some((admin_url, name)) = self.postgres {
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            sqlx::query(&drop).execute(&mut admin).await.unwrap();
         }
     }
 
