@@ -197,5 +197,11 @@ async fn stored_verifier(state: &AppState, connection: &str) -> Result<TovutiVer
         simple_signature: flag("simple_signature"),
         unsigned: flag("unsigned"),
     };
+    if policy.unsigned {
+        tracing::warn!(
+            connection,
+            "unsigned Tovuti deliveries are accepted for this connection"
+        );
+    }
     Ok(TovutiVerifier::new(secrets, policy, tolerance))
 }
