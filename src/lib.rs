@@ -43,12 +43,25 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let state = startup::build_state(config, shutdown).await?;
-    let prepare = tokio::spawn({
-        let state = state.clone();
-        async move { startup::prepare_store(&state).await }
-    });
+    // Prepared before listening when the database is up; otherwise serve anyway (readiness
+    // says 503) and keep trying in the background, so a database outage never crash-loops.
+    let prepare = match startup::prepare_store(&state).await {
+        Ok(()) => None,
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "store not ready at startup; retrying in the background"
+            );
+            let state = state.clone();
+            Some(tokio::spawn(async move {
+                startup::prepare_store_until_ready(&state).await
+            }))
+        }
+    };
     let served = serve(&state, listener).await;
-    prepare.abort();
+    if let Some(task) = prepare {
+        task.abort();
+    }
     startup::release(&state).await;
     served
 }

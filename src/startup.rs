@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::http::WebhookIntake;
 use crate::state::AppState;
 use crate::store::{self, Cipher, NewConnection};
 use crate::telemetry::Metrics;
@@ -31,25 +32,31 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     let store = store::connect(&config.store, cipher)
         .await
         .context("opening the store")?;
+    let mut metrics = Metrics::new();
+    let webhooks = WebhookIntake::from_config(&config, metrics.registry_mut())?;
     Ok(AppState {
         config: Arc::new(config),
         store,
-        metrics: Arc::new(Metrics::new()),
+        metrics: Arc::new(metrics),
+        webhooks: Arc::new(webhooks),
         shutdown,
         instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()),
     })
 }
 
-/// Applies migrations (unless turned off) and records the default connection, retrying
-/// with backoff while the database is unreachable; readiness stays 503 until then.
-pub async fn prepare_store(state: &AppState) {
+/// Keeps trying `prepare_store` with backoff while the database is unreachable;
+/// readiness stays 503 until it succeeds.
+pub async fn prepare_store_until_ready(state: &AppState) {
     let mut backoff = Duration::from_millis(500);
     loop {
-        match try_prepare(state).await {
-            Ok(()) => return,
+        match prepare_store(state).await {
+            Ok(()) => {
+                tracing::info!("store ready");
+                return;
+            }
             Err(error) => tracing::warn!(
                 error = format!("{error:#}"),
-                retry_in_ms = backoff.as_millis() as u64,
+                retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
                 "store not ready"
             ),
         }
@@ -61,7 +68,8 @@ pub async fn prepare_store(state: &AppState) {
     }
 }
 
-async fn try_prepare(state: &AppState) -> anyhow::Result<()> {
+/// Applies migrations (unless turned off) and records the default connection.
+pub async fn prepare_store(state: &AppState) -> anyhow::Result<()> {
     if state.config.store.run_migrations {
         state.store.migrate().await.context("applying migrations")?;
     }

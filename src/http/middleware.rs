@@ -17,7 +17,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::error::problem;
+use super::error::{PROBLEM_JSON, problem};
 use crate::state::AppState;
 use crate::telemetry::HttpLabels;
 
@@ -101,30 +101,53 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
     response
 }
 
-/// Errors that come without a body of ours (404 and 405 from routing, 413 from the body
-/// limit, 408 from the timeout) get the problem+json envelope.
+/// Error responses not made by our handlers (404/405 from routing, 413 from the body
+/// limit, 408 from the timeout, axum's extractor rejections) get the problem+json
+/// envelope; a short plain-text explanation from a 4xx is kept as the detail.
 async fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
-    let has_type = response.headers().contains_key(header::CONTENT_TYPE);
-    if has_type || !(status.is_client_error() || status.is_server_error()) {
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    let is_problem = content_type
+        .as_ref()
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let detail = match status {
+    let is_text = content_type
+        .as_ref()
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    let (parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, MAX_DETAIL_BYTES).await {
+        Ok(bytes) if is_text && status.is_client_error() && !bytes.is_empty() => {
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        _ => None,
+    };
+    let detail = text.unwrap_or_else(|| default_detail(status).to_owned());
+    let mut replaced = problem(status, detail);
+    // Keep headers such as Allow (405) and Retry-After that the original carried.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replaced
+                .headers_mut()
+                .entry(name)
+                .or_insert_with(|| value.clone());
+        }
+    }
+    replaced
+}
+
+/// Longest plain-text explanation carried into a problem's detail.
+const MAX_DETAIL_BYTES: usize = 1024;
+
+fn default_detail(status: StatusCode) -> &'static str {
+    match status {
         StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the limit",
         StatusCode::REQUEST_TIMEOUT => "the request took too long",
         StatusCode::NOT_FOUND => "no such route",
         StatusCode::METHOD_NOT_ALLOWED => "the route does not accept this method",
         _ => status.canonical_reason().unwrap_or("error"),
-    };
-    let mut replaced = problem(status, detail);
-    // Keep headers such as Allow (405) that the original carried.
-    for (name, value) in response.headers() {
-        replaced
-            .headers_mut()
-            .entry(name)
-            .or_insert_with(|| value.clone());
     }
-    replaced
 }
 
 #[expect(

@@ -2,11 +2,12 @@
 
 pub mod error;
 pub mod middleware;
-mod routes;
+pub mod routes;
 
 use axum::Router;
 
 pub use error::ApiError;
+pub use routes::webhooks::{TOVUTI_SECRET_KIND, WebhookIntake};
 
 use crate::state::AppState;
 

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use serde_json::{Value, json};
 
+use super::Route;
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -50,8 +50,9 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/healthz", healthz),
+        Route::new(Method::GET, "/readyz", readyz),
+    ]
 }

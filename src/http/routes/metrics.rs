@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 
+use super::Route;
 use crate::state::AppState;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -27,6 +26,6 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn routes() -> Vec<Route> {
+    vec![Route::new(Method::GET, "/metrics", metrics)]
 }

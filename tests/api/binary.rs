@@ -1,0 +1,208 @@
+//! The real binary: exit codes, `config check`, `keys generate`, SIGTERM, and that no
+//! secret reaches its output.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
+
+/// Secrets planted in the environment; none may ever be printed.
+const SECRETS: [(&str, &str); 5] = [
+    ("BRIDGE_GHL_TOKEN", "pit-planted-4f1c9e"),
+    ("BRIDGE_ADMIN_TOKEN", "admin-planted-77aa"),
+    ("BRIDGE_GHL_CLIENT_SECRET", "oauth-planted-b3d2"),
+    ("BRIDGE_TOVUTI_TOKEN", "tovuti-planted-9c0d"),
+    (
+        "BRIDGE_ENCRYPTION_KEY",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    ),
+];
+
+fn command(dir: &tempfile::TempDir) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "BRIDGE_DATABASE_URL",
+            format!("sqlite://{}/bridge.db", dir.path().display()),
+        )
+        .env("BRIDGE_LISTEN", "127.0.0.1:0")
+        .env("BRIDGE_TELEMETRY__LOG_FORMAT", "json")
+        .env("BRIDGE_GHL_CLIENT_ID", "client-1")
+        .current_dir(dir.path());
+    command
+}
+
+fn with_secrets(mut command: Command) -> Command {
+    for (name, value) in SECRETS {
+        command.env(name, value);
+    }
+    command
+}
+
+fn assert_no_secret(text: &str) {
+    for (name, value) in SECRETS {
+        assert!(!text.contains(value), "{name} leaked into output:\n{text}");
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut check = with_secrets(command(&dir));
+    check.env(
+        "BRIDGE_DATABASE_URL",
+        "postgres://bridge:db-planted-pass@db.internal:5432/bridge",
+    );
+    let output = check.args(["config", "check"]).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("token = \"[redacted]\""), "{printed}");
+    assert!(
+        printed.contains("postgres://bridge:***@db.internal:5432/bridge"),
+        "{printed}"
+    );
+    assert!(printed.contains("client_id = \"client-1\""), "{printed}");
+    assert!(!printed.contains("db-planted-pass"));
+    assert_no_secret(&text(&output));
+}
+
+#[test]
+fn a_bad_configuration_exits_78_naming_every_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(&dir)
+        .env("BRIDGE_LISTEN", "not-an-address")
+        .env("BRIDGE_STORE__MAX_CONNECTIONS", "lots")
+        .env("BRIDGE_STORE__ACQUIRE_TIMEOUT_SECS", "-3")
+        .env("BRIDGE_DATABASE_URL", "mysql://db/bridge")
+        .env("BRIDGE_ENCRYPTION_KEY", "too-short")
+        .env("BRIDGE_TELEMETRY__LOG_FORMAT", "xml")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for key in [
+        "server.listen",
+        "store.max_connections",
+        "store.acquire_timeout_secs",
+        "store.url",
+        "security.encryption_key",
+        "telemetry.log_format",
+    ] {
+        assert!(stderr.contains(key), "{key} not named:\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("too-short"),
+        "the bad key's value is a secret:\n{stderr}"
+    );
+}
+
+#[test]
+fn unknown_flags_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(&dir)
+        .args(["serve", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--no-such-flag"));
+}
+
+#[test]
+fn keys_generate_prints_a_32_byte_key_and_a_webhook_secret() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(&dir).args(["keys", "generate"]).output().unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let value = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name}"))
+            .to_owned()
+    };
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(value("BRIDGE_ENCRYPTION_KEY"))
+        .unwrap();
+    assert_eq!(key.len(), 32);
+    let secret = value("BRIDGE_TOVUTI_WEBHOOK_SECRET");
+    let raw = secret.strip_prefix("whsec_").expect("whsec_ prefix");
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .unwrap()
+            .len(),
+        32
+    );
+    let again = command(&dir).args(["keys", "generate"]).output().unwrap();
+    assert_ne!(again.stdout, output.stdout, "fresh every time");
+}
+
+/// Starts `serve` and returns the child with the address it bound.
+#[expect(clippy::zombie_processes, reason = "the caller waits for the child")]
+fn start_serving(mut command: Command) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve exited before listening"
+        );
+        let Ok(log) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if log["message"] == "listening" {
+            return (child, log["address"].as_str().unwrap().to_owned(), stdout);
+        }
+    }
+}
+
+#[tokio::test]
+async fn sigterm_stops_serve_with_exit_code_0_and_no_secret_in_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = with_secrets(command(&dir));
+    serve.env("RUST_LOG", "debug").arg("serve");
+    let (mut child, address, mut stdout) = start_serving(serve);
+
+    let client = reqwest::Client::new();
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let request = client
+            .get(format!("http://{address}{path}"))
+            .bearer_auth("admin-planted-77aa");
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut logs).unwrap();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("shutdown signal received"), "{logs}");
+    assert_no_secret(&logs);
+}

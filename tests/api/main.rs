@@ -1,0 +1,14 @@
+//! The service through its front door: the real router and `run` on port 0, and the
+//! real binary for signals, exit codes and logs.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+mod binary;
+mod health;
+mod helpers;
+mod middleware;
+mod openapi;
+mod shutdown;

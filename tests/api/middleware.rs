@@ -1,0 +1,134 @@
+//! The layer stack: request ids, problem+json for layer errors, body limit, panics.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+use tovuti_ghl_bridge::http::middleware;
+use tovuti_ghl_bridge::startup;
+use tower::ServiceExt as _;
+
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, test_config};
+
+#[tokio::test]
+async fn a_request_id_is_generated_or_echoed() {
+    let app = spawn_app().await;
+    let generated = app.get("/healthz").await;
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-abc-123");
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_problem_json() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/no/such/route").await, 404).await;
+    let wrong_method = app.client.post(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(wrong_method.headers()["allow"], "GET,HEAD");
+    assert_problem(wrong_method, 405).await;
+    app.stop().await.unwrap();
+}
+
+/// The production stack around test routes, to reach behaviour no production route
+/// shows on its own (a handler that reads a body, one that panics).
+async fn stacked(routes: Router<tovuti_ghl_bridge::state::AppState>, limit: usize) -> Router {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&dir);
+    config.server.body_limit_bytes = limit;
+    let state = startup::build_state(config, CancellationToken::new())
+        .await
+        .unwrap();
+    middleware::apply(routes, &state).with_state(state)
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_refused_with_413_problem_json() {
+    let echo = Router::new().route(
+        "/echo",
+        post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+    );
+    let app = stacked(echo, 16).await;
+    let small = app
+        .clone()
+        .oneshot(
+            Request::post("/echo")
+                .body(Body::from("x".repeat(16)))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+
+    // Declared too large: refused before the body is read.
+    let declared = Request::post("/echo")
+        .header("content-length", "17")
+        .body(Body::from("x".repeat(17)))
+        .unwrap();
+    let response = app.clone().oneshot(declared).await.unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    // Streamed without a length: refused once the limit is crossed.
+    let chunks =
+        futures::stream::iter(["x".repeat(10), "x".repeat(10)].map(Ok::<_, std::io::Error>));
+    let streamed = Request::post("/echo")
+        .body(Body::from_stream(chunks))
+        .unwrap();
+    let response = app.oneshot(streamed).await.unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_handler_becomes_a_500_problem_without_details() {
+    let boom = Router::new().route("/boom", get(panicking_handler));
+    let app = stacked(boom, 1024).await;
+    let response = app
+        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(!text.contains("token=abc"), "{text}");
+}
+
+#[tokio::test]
+async fn the_body_limit_is_configurable() {
+    let app = spawn_app_with(|c| c.server.body_limit_bytes = 8).await;
+    let response = app
+        .client
+        .post(app.url("/healthz"))
+        .body("0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 413).await;
+    app.stop().await.unwrap();
+}
+
+async fn panicking_handler() -> &'static str {
+    panic!("secret internals: token=abc")
+}

@@ -1,0 +1,74 @@
+//! `openapi.yaml` and the router must describe the same routes.
+
+use std::collections::BTreeSet;
+
+use tovuti_ghl_bridge::http::routes;
+
+use crate::helpers::spawn_app;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn documented() -> BTreeSet<(String, String)> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    assert_eq!(spec["openapi"].as_str(), Some("3.1.0"));
+    let paths = spec["paths"].as_mapping().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let path = path.as_str().unwrap().to_owned();
+            item.as_mapping()
+                .unwrap()
+                .keys()
+                .filter_map(|k| k.as_str())
+                .filter(|k| METHODS.contains(k))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+fn served() -> BTreeSet<(String, String)> {
+    routes::table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_route_is_documented_and_every_documented_route_exists() {
+    let (documented, served) = (documented(), served());
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let missing: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not in openapi.yaml: {undocumented:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "in openapi.yaml but not served: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_documented_route_answers_on_the_real_router() {
+    let app = spawn_app().await;
+    for (method, path) in documented() {
+        let concrete = path.replace(['{', '}'], "");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = app
+            .client
+            .request(method.clone(), app.url(&concrete))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            ![404, 405].contains(&response.status().as_u16()),
+            "{method} {path} answered {}",
+            response.status()
+        );
+    }
+    app.stop().await.unwrap();
+}

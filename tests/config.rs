@@ -1,0 +1,170 @@
+//! Loading configuration: defaults, file, environment, and every problem at once. The
+//! environment is passed explicitly, so these tests never touch the process's.
+
+use std::io::Write as _;
+
+use tovuti_ghl_bridge::config::{Config, LogFormat, load_from};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn keys(errors: &tovuti_ghl_bridge::config::ConfigErrors) -> Vec<String> {
+    errors.0.iter().map(|p| p.key.clone()).collect()
+}
+
+#[test]
+fn the_embedded_defaults_run_on_sqlite_with_no_configuration() {
+    let config = Config::defaults();
+    assert_eq!(config.store.url.expose(), "sqlite://data/bridge.db");
+    assert_eq!(config.server.listen, "0.0.0.0:8080");
+    assert_eq!(config.server.body_limit_bytes, 1024 * 1024);
+    assert!(config.worker.enabled);
+    assert!(!config.security.encryption_key.is_set());
+}
+
+#[test]
+fn flat_and_nested_environment_variables_override_the_defaults() {
+    let loaded = load_from(
+        None,
+        env(&[
+            ("BRIDGE_DATABASE_URL", "postgres://bridge:pw@db/bridge"),
+            ("BRIDGE_LISTEN", "127.0.0.1:9000"),
+            ("BRIDGE_GHL_LOCATION_ID", "loc-123"),
+            ("BRIDGE_STORE__MAX_CONNECTIONS", "4"),
+            ("BRIDGE_TELEMETRY__LOG_FORMAT", "json"),
+            ("BRIDGE_WORKER__ENABLED", "false"),
+            ("UNRELATED", "ignored"),
+        ]),
+    )
+    .unwrap();
+    let c = loaded.config;
+    assert_eq!(c.store.url.expose(), "postgres://bridge:pw@db/bridge");
+    assert_eq!(
+        (c.server.listen.as_str(), c.ghl.location_id.as_str()),
+        ("127.0.0.1:9000", "loc-123")
+    );
+    assert_eq!(c.store.max_connections, 4);
+    assert_eq!(c.telemetry.log_format, LogFormat::Json);
+    assert!(!c.worker.enabled);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn a_token_made_of_digits_stays_a_string() {
+    let loaded = load_from(
+        None,
+        env(&[
+            ("BRIDGE_GHL_TOKEN", "123456"),
+            ("BRIDGE_GHL_LOCATION_ID", "42"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(loaded.config.ghl.token.expose(), Some("123456"));
+    assert_eq!(loaded.config.ghl.location_id, "42");
+}
+
+#[test]
+fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[server]\nlisten = \"127.0.0.1:7000\"\nbody_limit_bytes = 2048"
+    )
+    .unwrap();
+    let loaded = load_from(
+        Some(file.path()),
+        env(&[("BRIDGE_LISTEN", "127.0.0.1:7001")]),
+    )
+    .unwrap();
+    assert_eq!(loaded.config.server.listen, "127.0.0.1:7001");
+    assert_eq!(loaded.config.server.body_limit_bytes, 2048);
+}
+
+#[test]
+fn every_problem_is_reported_at_once_naming_its_key() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[server]\nlsten = \"typo\"\nbody_limit_bytes = \"big\"\n[nonsense]\nkey = 1"
+    )
+    .unwrap();
+    let errors = load_from(
+        Some(file.path()),
+        env(&[
+            ("BRIDGE_LISTEN", "nowhere"),
+            ("BRIDGE_STORE__MAX_CONNECTIONS", "many"),
+            ("BRIDGE_STORE__WRITE_BATCH_MAX", "0"),
+            ("BRIDGE_DATABASE_URL", "mysql://db/x"),
+            ("BRIDGE_GHL_BASE_URL", "not a url"),
+            ("BRIDGE_GHL_CLIENT_ID", "client-without-secret"),
+        ]),
+    )
+    .unwrap_err();
+    let named = keys(&errors);
+    for key in [
+        "server.lsten",
+        "nonsense.key",
+        "server.body_limit_bytes",
+        "server.listen",
+        "store.max_connections",
+        "store.write_batch_max",
+        "store.url",
+        "ghl.base_url",
+        "ghl.client_secret",
+    ] {
+        assert!(
+            named.iter().any(|k| k == key),
+            "{key} missing from {named:?}"
+        );
+    }
+    assert!(errors.to_string().contains("problem(s)"));
+}
+
+#[test]
+fn unknown_bridge_variables_warn_instead_of_failing() {
+    // A Kubernetes Service named "bridge" injects BRIDGE_PORT and friends.
+    let loaded = load_from(None, env(&[("BRIDGE_PORT", "tcp://10.0.0.1:80")])).unwrap();
+    assert_eq!(loaded.warnings.len(), 1);
+    assert!(loaded.warnings[0].contains("BRIDGE_PORT"));
+}
+
+#[test]
+fn a_missing_config_file_is_a_problem() {
+    let errors = load_from(
+        Some(std::path::Path::new("/nonexistent/bridge.toml")),
+        env(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(keys(&errors), ["--config"]);
+}
+
+#[test]
+fn the_redacted_rendering_hides_secrets_and_database_passwords() {
+    let loaded = load_from(
+        None,
+        env(&[
+            ("BRIDGE_DATABASE_URL", "postgres://bridge:hunter2@db/bridge"),
+            ("BRIDGE_ADMIN_TOKEN", "admin-secret-1"),
+            (
+                "BRIDGE_ENCRYPTION_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
+        ]),
+    )
+    .unwrap();
+    let rendered = loaded.config.to_redacted_toml();
+    let debugged = format!("{:?}", loaded.config);
+    for text in [&rendered, &debugged] {
+        assert!(
+            !text.contains("hunter2")
+                && !text.contains("admin-secret-1")
+                && !text.contains("AAECAwQF"),
+            "{text}"
+        );
+    }
+    assert!(rendered.contains("postgres://bridge:***@db/bridge"));
+}
