@@ -112,36 +112,11 @@ async fn validate(config: Option<&Path>, args: &ValidateArgs) -> ExitCode {
 
 /// Checks the GHL custom fields against the live location.
 async fn online(m: &Mapping, config: &Config) -> ExitCode {
-    let (Some(token), false) = (config.ghl.token.expose(), config.ghl.location_id.is_empty())
-    else {
-        eprintln!(
-            "error: --online needs a Private Integration Token and a location (BRIDGE_GHL_TOKEN, BRIDGE_GHL_LOCATION_ID)"
-        );
-        return ExitCode::from(EXIT_CONFIG);
-    };
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
-        Ok(http) => http,
-        Err(e) => {
-            eprintln!("error: cannot build an HTTP client: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let defs = match custom_fields::list_contact_fields(
-        &http,
-        &config.ghl.base_url,
-        token,
-        &config.ghl.location_id,
-    )
-    .await
-    {
+    let defs = match fetch_ghl_fields(config).await {
         Ok(defs) => defs,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+        Err((message, code)) => {
+            eprintln!("error: {message}");
+            return code;
         }
     };
     let report = mapping::remote::check_ghl(m, &defs);
@@ -157,6 +132,30 @@ async fn online(m: &Mapping, config: &Config) -> ExitCode {
     } else {
         ExitCode::from(EXIT_CONFIG)
     }
+}
+
+async fn fetch_ghl_fields(
+    config: &Config,
+) -> Result<Vec<custom_fields::CustomFieldDef>, (String, ExitCode)> {
+    let ghl = &config.ghl;
+    let (Some(token), false) = (ghl.token.expose(), ghl.location_id.is_empty()) else {
+        let message = "--online needs a Private Integration Token and a location \
+                       (BRIDGE_GHL_TOKEN, BRIDGE_GHL_LOCATION_ID)";
+        return Err((message.to_owned(), ExitCode::from(EXIT_CONFIG)));
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| {
+            (
+                format!("cannot build an HTTP client: {e}"),
+                ExitCode::FAILURE,
+            )
+        })?;
+    custom_fields::list_contact_fields(&http, &ghl.base_url, token, &ghl.location_id)
+        .await
+        .map_err(|e| (e.to_string(), ExitCode::FAILURE))
 }
 
 fn preview(config: Option<&Path>, args: &PreviewArgs) -> ExitCode {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::action::{Action, UserRef};
 use super::extra;
 use super::fields::{self, Canonical, TovutiFields};
-use super::model::{ContactDeleted, ExtraMode, SummaryRule, TagRemoved};
+use super::model::{ContactDeleted, ExtraMode, SummaryRule, TagRemoved, TagRule};
 use super::plan::{Known, Planner, user_ref};
 use super::template;
 use super::value::{self, FieldType};
@@ -153,51 +153,54 @@ fn tag_changes(c: &Contact, known: &Known<'_>) -> (Vec<String>, Vec<String>) {
     )
 }
 
+/// What the matching tag rules grant (or, on removal, take away), merged.
+#[derive(Debug, Default)]
+struct TagEffect {
+    create: bool,
+    courses: Vec<u64>,
+    groups: Vec<u64>,
+}
+
+impl TagEffect {
+    fn of<'r>(rules: impl Iterator<Item = &'r TagRule>) -> Self {
+        let (mut create, mut courses, mut groups) = (false, BTreeSet::new(), BTreeSet::new());
+        for r in rules {
+            create |= r.create_user;
+            courses.extend(r.enroll_course_ids.iter().copied());
+            groups.extend(r.group_ids.iter().copied());
+        }
+        let (courses, groups) = (courses.into_iter().collect(), groups.into_iter().collect());
+        Self {
+            create,
+            courses,
+            groups,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.create && self.courses.is_empty() && self.groups.is_empty()
+    }
+}
+
 fn tag_rules(p: &mut Planner<'_>, c: &Contact, known: &Known<'_>) {
     let (added, removed) = tag_changes(c, known);
     let rules = p.m.file.ghl.tags.clone();
-    let hit =
-        |tags: &[String], r: &super::model::TagRule| tags.contains(&r.tag.trim().to_lowercase());
-    let (mut create, mut courses, mut groups) = (false, BTreeSet::new(), BTreeSet::new());
-    for r in rules.iter().filter(|r| hit(&added, r)) {
-        create |= r.create_user;
-        courses.extend(r.enroll_course_ids.iter().copied());
-        groups.extend(r.group_ids.iter().copied());
-    }
-    let reverse: Vec<_> = rules
-        .iter()
-        .filter(|r| r.on_remove == TagRemoved::Reverse && hit(&removed, r))
-        .collect();
-    let (mut un_courses, mut un_groups) = (BTreeSet::new(), BTreeSet::new());
-    for r in reverse {
-        un_courses.extend(r.enroll_course_ids.iter().copied());
-        un_groups.extend(r.group_ids.iter().copied());
-    }
-    if courses.is_empty()
-        && groups.is_empty()
-        && !create
-        && un_courses.is_empty()
-        && un_groups.is_empty()
-    {
-        return;
-    }
-    let courses: Vec<u64> = courses.into_iter().collect();
-    let groups: Vec<u64> = groups.into_iter().collect();
-    match user_ref(known) {
-        Some(user) => grant(p, &user, &courses, &groups, known),
-        None if create => {
-            let (fields, _, _) = tovuti_fields(p, c, known);
-            create_user(p, c, fields, &groups, &courses);
+    let hit = |tags: &[String], r: &TagRule| tags.contains(&r.tag.trim().to_lowercase());
+    let gained = TagEffect::of(rules.iter().filter(|r| hit(&added, r)));
+    let reversed = rules.iter().filter(|r| r.on_remove == TagRemoved::Reverse);
+    let lost = TagEffect::of(reversed.filter(|r| hit(&removed, r)));
+    if !gained.is_empty() {
+        match user_ref(known) {
+            Some(user) => grant(p, &user, &gained.courses, &gained.groups, known),
+            None if gained.create => {
+                let (fields, _, _) = tovuti_fields(p, c, known);
+                create_user(p, c, fields, &gained.groups, &gained.courses);
+            }
+            None => p.note("a tag rule matched, but the contact has no Tovuti user and the rule does not create one"),
         }
-        None => p.note("a tag rule matched but the contact has no Tovuti user and the rule does not create one"),
     }
     if let Some(user) = user_ref(known) {
-        revoke(
-            p,
-            &user,
-            &un_courses.into_iter().collect::<Vec<_>>(),
-            &un_groups.into_iter().collect::<Vec<_>>(),
-        );
+        revoke(p, &user, &lost.courses, &lost.groups);
     }
 }
 

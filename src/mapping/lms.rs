@@ -75,6 +75,9 @@ fn rules(
     ctx: &Value,
     known: &Known<'_>,
 ) {
+    for (on, course) in milestone_hits(&wh.event) {
+        milestones(p, on, course, contact, ctx, known);
+    }
     match &wh.event {
         TovutiEvent::UserCreated(_) => {
             if let Some(rule) = p.m.file.lms.user_created.clone() {
@@ -82,40 +85,26 @@ fn rules(
             }
         }
         TovutiEvent::EnrollmentCreated(d) => enrollment(p, d.course.id.0, contact, ctx, known),
-        TovutiEvent::CourseCompleted(d) => milestones(
-            p,
-            Milestone::CourseCompleted,
-            Some(d.course.id.0),
-            contact,
-            ctx,
-            known,
-        ),
-        TovutiEvent::LessonCompleted(d) => {
-            milestones(
-                p,
-                Milestone::LessonCompleted,
-                Some(d.course.id.0),
-                contact,
-                ctx,
-                known,
-            );
-            milestones(
-                p,
-                Milestone::Progress,
-                Some(d.course.id.0),
-                contact,
-                ctx,
-                known,
-            );
-        }
-        TovutiEvent::AwardEarned(d) => {
-            let course = d.course.as_ref().map(|c| c.id.0);
-            milestones(p, Milestone::AwardEarned, course, contact, ctx, known);
-        }
         TovutiEvent::NoteCreated(_) => notes(p, NoteOn::NoteCreated, contact, ctx),
         TovutiEvent::CallRecorded(_) => notes(p, NoteOn::CallRecorded, contact, ctx),
         TovutiEvent::EventRegistered(_) => appointment(p, wh, contact, ctx),
-        TovutiEvent::UserUpdated(_) | TovutiEvent::Unknown { .. } => {}
+        _ => {}
+    }
+}
+
+/// The milestone kinds an event can trigger, with its course. A completed lesson may also
+/// carry the course progress that `progress` rules test.
+fn milestone_hits(event: &TovutiEvent) -> Vec<(Milestone, Option<u64>)> {
+    match event {
+        TovutiEvent::CourseCompleted(d) => vec![(Milestone::CourseCompleted, Some(d.course.id.0))],
+        TovutiEvent::LessonCompleted(d) => vec![
+            (Milestone::LessonCompleted, Some(d.course.id.0)),
+            (Milestone::Progress, Some(d.course.id.0)),
+        ],
+        TovutiEvent::AwardEarned(d) => {
+            vec![(Milestone::AwardEarned, d.course.as_ref().map(|c| c.id.0))]
+        }
+        _ => Vec::new(),
     }
 }
 

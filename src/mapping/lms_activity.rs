@@ -3,10 +3,11 @@
 use serde_json::{Value, json};
 
 use super::action::{Action, AppointmentBody, ContactRef, TaskBody};
-use super::model::{Milestone, MilestoneRule, NoteOn, TaskAction, parse_due_in};
+use super::model::{AppointmentRule, Milestone, MilestoneRule, NoteOn, TaskAction, parse_due_in};
 use super::plan::{Known, Planner};
 use super::template;
 use super::value::{self, FieldType, format_ts};
+use crate::platforms::tovuti::payloads::EventRegistered;
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
 
 pub(super) fn milestones(
@@ -74,27 +75,54 @@ fn milestone_task(
         assigned_to: rule.assignee.clone(),
         completed,
     };
-    let (contact, task_key) = (contact.clone(), format!("{rule_id}:{}", task_key.trim()));
-    Some(match rule.action {
-        TaskAction::Create => Action::CreateTask {
-            key: p.key(&rule_id, "create_task", ""),
-            contact,
-            task_key,
-            task,
-        },
-        TaskAction::Update => Action::UpdateTask {
-            key: p.key(&rule_id, "update_task", ""),
-            contact,
-            task_key,
-            task,
-        },
-        TaskAction::Complete => Action::CompleteTask {
-            key: p.key(&rule_id, "complete_task", ""),
-            contact,
-            task_key,
-            task,
-        },
-    })
+    let task_key = format!("{rule_id}:{}", task_key.trim());
+    Some(task_action(
+        p,
+        &rule_id,
+        rule.action,
+        contact.clone(),
+        task_key,
+        task,
+    ))
+}
+
+fn task_action(
+    p: &Planner<'_>,
+    rule_id: &str,
+    action: TaskAction,
+    contact: ContactRef,
+    task_key: String,
+    task: TaskBody,
+) -> Action {
+    match action {
+        TaskAction::Create => {
+            let key = p.key(rule_id, "create_task", "");
+            Action::CreateTask {
+                key,
+                contact,
+                task_key,
+                task,
+            }
+        }
+        TaskAction::Update => {
+            let key = p.key(rule_id, "update_task", "");
+            Action::UpdateTask {
+                key,
+                contact,
+                task_key,
+                task,
+            }
+        }
+        TaskAction::Complete => {
+            let key = p.key(rule_id, "complete_task", "");
+            Action::CompleteTask {
+                key,
+                contact,
+                task_key,
+                task,
+            }
+        }
+    }
 }
 
 pub(super) fn notes(p: &mut Planner<'_>, on: NoteOn, contact: &ContactRef, ctx: &Value) {
@@ -135,20 +163,9 @@ pub(super) fn appointment(
         return;
     };
     let at = |key: &str| template::name("lms.event_registered", None, key);
-    let Some(start) = to_datetime(
-        p,
-        "registration.start",
-        &Value::String(d.event.start.clone()),
-    ) else {
+    let Some((start_time, end_time)) = session_times(p, d, &rule) else {
         return;
     };
-    let end = d
-        .event
-        .end
-        .as_ref()
-        .and_then(|e| to_datetime(p, "registration.end", &Value::String(e.clone())));
-    let minutes = i64::from(rule.default_duration_minutes.unwrap_or(60));
-    let end = end.unwrap_or_else(|| shift(&start, minutes * 60));
     let Some(title) = p.render(&at("title"), ctx) else {
         return;
     };
@@ -156,30 +173,50 @@ pub(super) fn appointment(
         .notes
         .as_ref()
         .and_then(|_| p.render(&at("notes"), ctx));
+    // One appointment per registration, so a changed registration updates it.
     let appointment_key = match d.registration_id {
         Some(r) => format!("registration:{}", r.0),
         None => format!("event:{}:user:{}", d.event.id.0, d.user.id.0),
     };
     let appointment = AppointmentBody {
-        calendar_id: rule.calendar_id.clone(),
+        calendar_id: rule.calendar_id,
         title: title.trim().to_owned(),
-        start_time: start,
-        end_time: end,
-        appointment_status: rule
-            .status
-            .clone()
-            .unwrap_or_else(|| "confirmed".to_owned()),
+        start_time,
+        end_time,
+        appointment_status: rule.status.unwrap_or_else(|| "confirmed".to_owned()),
         assigned_user_id: rule.assigned_user_id,
         address: d.event.location.clone(),
         description,
     };
     let key = p.key("lms.event_registered", "upsert_appointment", "");
+    let contact = contact.clone();
     p.push(Action::UpsertAppointment {
         key,
-        contact: contact.clone(),
+        contact,
         appointment_key,
         appointment,
     });
+}
+
+/// Start and end of the session in UTC; the end defaults to the rule's duration.
+fn session_times(
+    p: &mut Planner<'_>,
+    d: &EventRegistered,
+    rule: &AppointmentRule,
+) -> Option<(String, String)> {
+    let start = to_datetime(
+        p,
+        "registration.start",
+        &Value::String(d.event.start.clone()),
+    )?;
+    let end = d
+        .event
+        .end
+        .as_ref()
+        .and_then(|e| to_datetime(p, "registration.end", &Value::String(e.clone())));
+    let minutes = i64::from(rule.default_duration_minutes.unwrap_or(60));
+    let end = end.unwrap_or_else(|| shift(&start, minutes * 60));
+    Some((start, end))
 }
 
 fn to_datetime(p: &mut Planner<'_>, field: &str, raw: &Value) -> Option<String> {
