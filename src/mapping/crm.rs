@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::action::{Action, UserRef};
+use super::crm_summaries::{last_note, next_appointment, open_tasks};
 use super::extra;
 use super::fields::{self, Canonical, TovutiFields};
-use super::model::{ContactDeleted, ExtraMode, SummaryRule, TagRemoved, TagRule};
+use super::model::{ContactDeleted, ExtraMode, TagRemoved, TagRule};
 use super::plan::{Known, Planner, user_ref};
-use super::template;
 use super::value::{self, FieldType};
-use crate::platforms::ghl::payloads::{Appointment, Contact, Note, Task};
+use crate::platforms::ghl::payloads::Contact;
 use crate::platforms::ghl::{GhlEvent, GhlWebhook};
 
 pub(super) fn plan(p: &mut Planner<'_>, wh: &GhlWebhook, known: &Known<'_>) {
@@ -201,6 +201,47 @@ fn tag_rules(p: &mut Planner<'_>, c: &Contact, known: &Known<'_>) {
     }
     if let Some(user) = user_ref(known) {
         revoke(p, &user, &lost.courses, &lost.groups);
+        tag_values(p, &user, &added, &removed, known);
+    }
+}
+
+/// `[[tag_values]]` that write Tovuti: a tag added sets the field to `value`, a tag removed
+/// sets it to `otherwise`.
+fn tag_values(
+    p: &mut Planner<'_>,
+    user: &UserRef,
+    added: &[String],
+    removed: &[String],
+    known: &Known<'_>,
+) {
+    let mut out = TovutiFields::from_known(known.tovuti_user);
+    let mut touched = false;
+    for r in
+        p.m.file
+            .tag_values
+            .iter()
+            .filter(|r| r.direction.writes_tovuti())
+    {
+        let tag = r.tag.trim().to_lowercase();
+        let written = if added.contains(&tag) {
+            Some(&r.value)
+        } else if removed.contains(&tag) {
+            r.otherwise.as_ref()
+        } else {
+            None
+        };
+        if let Some(v) = written {
+            out.set(&r.tovuti, json!(v));
+            touched = true;
+        }
+    }
+    if touched && out.has_changes(known.tovuti_user) {
+        let key = p.key("tag_values", "patch_tovuti_user", "");
+        p.push(Action::PatchTovutiUser {
+            key,
+            user: user.clone(),
+            fields: out,
+        });
     }
 }
 
@@ -279,84 +320,6 @@ fn contact_deleted(p: &mut Planner<'_>, c: &Contact, known: &Known<'_>) {
             None => p.note("the deleted contact has no linked Tovuti user"),
         },
     }
-}
-
-/// Writes one summary field, keeping the rest of the user's custom fields.
-fn summary(p: &mut Planner<'_>, name: &str, rule: &SummaryRule, ctx: &Value, known: &Known<'_>) {
-    let Some(user) = user_ref(known) else {
-        p.note(format!(
-            "summary `{name}` skipped: the contact has no linked Tovuti user"
-        ));
-        return;
-    };
-    let section = format!("ghl.summaries.{name}");
-    let Some(text) = p.render(&template::name(&section, None, "template"), ctx) else {
-        return;
-    };
-    let mut out = TovutiFields::from_known(known.tovuti_user);
-    out.set(&rule.tovuti, Value::String(text.trim().to_owned()));
-    if out.has_changes(known.tovuti_user) {
-        let key = p.key(&section, "patch_tovuti_user", "");
-        p.push(Action::PatchTovutiUser {
-            key,
-            user,
-            fields: out,
-        });
-    }
-}
-
-fn last_note(p: &mut Planner<'_>, n: &Note, known: &Known<'_>) {
-    if let Some(rule) = p.m.file.ghl.summaries.last_note.clone() {
-        let ctx = json!({"note": {"body": n.body, "date_added": n.date_added}});
-        summary(p, "last_note", &rule, &ctx, known);
-    }
-}
-
-/// The open tasks after this event: the known list with this task added or removed.
-fn open_tasks(p: &mut Planner<'_>, t: &Task, open: bool, known: &Known<'_>) {
-    let Some(rule) = p.m.file.ghl.summaries.open_tasks.clone() else {
-        return;
-    };
-    let mut tasks: Vec<&Task> = known
-        .ghl_open_tasks
-        .unwrap_or_default()
-        .iter()
-        .filter(|x| x.id != t.id)
-        .collect();
-    if open {
-        tasks.push(t);
-    }
-    tasks.sort_by(|a, b| (&a.due_date, &a.id).cmp(&(&b.due_date, &b.id)));
-    let list: Vec<Value> = tasks
-        .iter()
-        .map(|x| json!({"title": x.title, "body": x.body, "due_date": x.due_date}))
-        .collect();
-    summary(p, "open_tasks", &rule, &json!({"tasks": list}), known);
-}
-
-/// The next appointment: this one if it is upcoming and not cancelled, else empty.
-fn next_appointment(p: &mut Planner<'_>, a: Option<&Appointment>, known: &Known<'_>) {
-    let Some(rule) = p.m.file.ghl.summaries.next_appointment.clone() else {
-        return;
-    };
-    let upcoming = a.filter(|a| {
-        let cancelled = a
-            .appointment_status
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("cancelled"));
-        let start = a
-            .start_time
-            .as_deref()
-            .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-        !cancelled && start.is_some_and(|s| s >= known.now)
-    });
-    let Some(a) = upcoming else {
-        p.note("no upcoming appointment in this event; the summary is left as it is");
-        return;
-    };
-    let ctx = json!({"appointment": {"title": a.title, "start_time": a.start_time, "end_time": a.end_time,
-                                      "status": a.appointment_status, "address": a.address}});
-    summary(p, "next_appointment", &rule, &ctx, known);
 }
 
 #[cfg(test)]

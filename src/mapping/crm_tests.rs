@@ -209,3 +209,63 @@ fn contact_deletion_follows_the_configured_behaviour() {
         vec![json!({"action": "deactivate_tovuti_user", "user": {"id": 4211}})]
     );
 }
+
+#[test]
+fn a_status_tag_added_in_ghl_sets_the_tovuti_field() {
+    let text = format!(
+        "{}\n[[tag_values]]\ntovuti = {{ field_id = 60 }}\nvalue = \"vip\"\notherwise = \"regular\"\ntag = \"VIP\"\ndirection = \"both\"\n",
+        include_str!("../../config/mapping.example.toml")
+    );
+    let m = crate::mapping::load("m.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let ada = ada();
+    let base = vec![
+        "id magna sed Lorem".to_owned(),
+        "Duis dolor commodo aliqua".to_owned(),
+    ];
+    let mut known = linked(&ada);
+    known.previous_ghl_tags = Some(&base);
+    let p = plan(
+        &m,
+        Incoming::Ghl {
+            event_id: "e1",
+            webhook: &with_tag(Some("vip")),
+        },
+        &known,
+    );
+    assert_eq!(names(&p), ["patch_tovuti_user"]);
+    assert_eq!(
+        shapes(&p)[0]["fields"]["customFields"][2],
+        json!({"field_id": 60, "value": "vip"})
+    );
+
+    let mut after = base.clone();
+    after.push("VIP".to_owned());
+    known.previous_ghl_tags = Some(&after);
+    let p = plan(
+        &m,
+        Incoming::Ghl {
+            event_id: "e2",
+            webhook: &with_tag(None),
+        },
+        &known,
+    );
+    assert_eq!(
+        shapes(&p)[0]["fields"]["customFields"][2],
+        json!({"field_id": 60, "value": "regular"})
+    );
+}
+
+#[test]
+fn a_tag_value_rule_writing_tovuti_needs_otherwise() {
+    let text = format!(
+        "{}\n[[tag_values]]\ntovuti = {{ field_id = 60 }}\nvalue = \"vip\"\ntag = \"VIP\"\ndirection = \"both\"\n",
+        include_str!("../../config/mapping.example.toml")
+    );
+    let err = crate::mapping::load("m.toml", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`tag_values[1].direction`: writing Tovuti needs `otherwise`"),
+        "{err}"
+    );
+}

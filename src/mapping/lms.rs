@@ -75,6 +75,15 @@ fn rules(
     ctx: &Value,
     known: &Known<'_>,
 ) {
+    let full_record = matches!(
+        wh.event,
+        TovutiEvent::UserCreated(_)
+            | TovutiEvent::UserUpdated(_)
+            | TovutiEvent::EnrollmentCreated(_)
+    );
+    if let (true, Some(user)) = (full_record, wh.event.user()) {
+        tag_values(p, user, contact, known);
+    }
     for (on, course) in milestone_hits(&wh.event) {
         milestones(p, on, course, contact, ctx, known);
     }
@@ -105,6 +114,54 @@ fn milestone_hits(event: &TovutiEvent) -> Vec<(Milestone, Option<u64>)> {
             vec![(Milestone::AwardEarned, d.course.as_ref().map(|c| c.id.0))]
         }
         _ => Vec::new(),
+    }
+}
+
+/// `[[tag_values]]`: the tag goes on while the Tovuti field holds the value and comes off
+/// when the contact is known to have it and the value is gone. A record without the field
+/// (a partial user object) changes nothing.
+fn tag_values(p: &mut Planner<'_>, user: &User, contact: &ContactRef, known: &Known<'_>) {
+    let has = |t: &str| {
+        known
+            .ghl_contact
+            .is_some_and(|c| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t.trim())))
+    };
+    let (mut add, mut remove) = (Vec::new(), Vec::new());
+    for r in
+        p.m.file
+            .tag_values
+            .iter()
+            .filter(|r| r.direction.writes_ghl())
+    {
+        let Some(current) = fields::read_tovuti(user, &r.tovuti)
+            .as_str()
+            .map(str::trim)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let holds = current.eq_ignore_ascii_case(r.value.trim());
+        if holds && !has(&r.tag) {
+            add.push(r.tag.trim().to_owned());
+        } else if !holds && has(&r.tag) {
+            remove.push(r.tag.trim().to_owned());
+        }
+    }
+    if !add.is_empty() {
+        let key = p.key("tag_values", "add_tags", "");
+        p.push(Action::AddTags {
+            key,
+            contact: contact.clone(),
+            tags: add,
+        });
+    }
+    if !remove.is_empty() {
+        let key = p.key("tag_values", "remove_tags", "");
+        p.push(Action::RemoveTags {
+            key,
+            contact: contact.clone(),
+            tags: remove,
+        });
     }
 }
 

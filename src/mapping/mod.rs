@@ -3,6 +3,7 @@
 
 pub mod action;
 mod crm;
+mod crm_summaries;
 mod extra;
 pub mod fields;
 pub mod fingerprint;

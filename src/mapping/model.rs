@@ -24,6 +24,9 @@ pub struct MappingFile {
     pub extra: Extra,
     #[serde(default)]
     pub fields: Vec<FieldPair>,
+    /// A Tovuti field value shown as a GHL tag (e.g. status `disabled` ↔ tag `lms:disabled`).
+    #[serde(default)]
+    pub tag_values: Vec<TagValue>,
     #[serde(default)]
     pub lms: LmsRules,
     #[serde(default)]
@@ -136,6 +139,25 @@ pub struct NamePair {
     pub tovuti: TovutiRef,
     #[serde(default)]
     pub direction: Direction,
+}
+
+/// The GHL `tag` is on the contact exactly while the Tovuti field holds `value`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagValue {
+    pub tovuti: TovutiRef,
+    /// Compared trimmed and case-insensitively.
+    pub value: String,
+    pub tag: String,
+    /// Written to Tovuti when the tag is removed in GHL; needed when the rule writes Tovuti.
+    pub otherwise: Option<String>,
+    /// Default `to_ghl`: the LMS decides, GHL shows it.
+    #[serde(default = "to_ghl")]
+    pub direction: Direction,
+}
+
+fn to_ghl() -> Direction {
+    Direction::ToGhl
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -202,3 +202,35 @@ fn unmapped_fields_are_carried_by_the_extra_rule() {
         ]
     );
 }
+
+#[test]
+fn a_status_shown_as_a_tag_is_added_and_removed_with_the_status() {
+    // The example shows status `disabled` as the tag `lms:disabled`.
+    let m = example();
+    let mut wh = tovuti("user.updated");
+    let TovutiEvent::UserUpdated(d) = &mut wh.event else {
+        panic!("fixture")
+    };
+    d.user.status = Some("Disabled".to_owned());
+    let p = plan(&m, Incoming::Tovuti(&wh), &Known::at(now()));
+    let tags: Vec<_> = shapes(&p)
+        .into_iter()
+        .filter(|a| a["action"] == "add_tags")
+        .collect();
+    assert_eq!(tags[0]["tags"], json!(["lms:disabled"]));
+
+    let contact: crate::platforms::ghl::payloads::Contact =
+        serde_json::from_value(json!({"id": "c1", "tags": ["LMS:disabled"]})).unwrap();
+    let mut known = Known::at(now());
+    known.links.ghl_contact_id = Some("c1".to_owned());
+    known.ghl_contact = Some(&contact);
+    let p = plan(&m, Incoming::Tovuti(&tovuti("user.updated")), &known);
+    let removed: Vec<_> = shapes(&p)
+        .into_iter()
+        .filter(|a| a["action"] == "remove_tags")
+        .collect();
+    assert_eq!(
+        removed,
+        [json!({"action": "remove_tags", "contact": {"id": "c1"}, "tags": ["lms:disabled"]})]
+    );
+}

@@ -81,6 +81,7 @@ impl<'a> Checker<'a> {
             self.field(i, pair);
         }
         self.extra(f);
+        self.tag_values(f);
         self.lms(f);
         self.ghl(f);
         self.duplicates();

@@ -127,6 +127,32 @@ impl Checker<'_> {
         }
     }
 
+    pub(super) fn tag_values(&mut self, f: &MappingFile) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, t) in f.tag_values.iter().enumerate() {
+            let at = |key: &str| Loc::new("tag_values", Some(i), key);
+            if !seen.insert(t.tag.trim().to_lowercase()) {
+                self.err(
+                    &at("tag"),
+                    format!("tag `{}` has two rules (GHL tags ignore case)", t.tag),
+                );
+            }
+            self.tovuti_ref(&t.tovuti, &at("tovuti"), t.direction.writes_tovuti());
+            if t.tag.trim().is_empty() {
+                self.err(&at("tag"), "must not be empty");
+            }
+            if t.direction.writes_tovuti() {
+                if t.otherwise.is_none() {
+                    self.err(
+                        &at("direction"),
+                        "writing Tovuti needs `otherwise`: the value when the tag is removed",
+                    );
+                }
+                self.add_tovuti_target(&t.tovuti, &at("tovuti"));
+            }
+        }
+    }
+
     pub(super) fn ghl(&mut self, f: &MappingFile) {
         let mut seen = std::collections::BTreeSet::new();
         for (i, rule) in f.ghl.tags.iter().enumerate() {
