@@ -91,6 +91,26 @@ pub fn read_tovuti(user: &User, r: &TovutiRef) -> Value {
     }
 }
 
+/// The Tovuti user id a GHL contact carries in `identity.tovuti_user_id_in_ghl`, if any: how
+/// the engine can find the link of a contact that the service created.
+pub fn tovuti_id_in_ghl(m: &Mapping, contact: &Contact) -> Option<u64> {
+    let r = m.file.identity.tovuti_user_id_in_ghl.as_ref()?;
+    match read_ghl(contact, r) {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The GHL contact id a Tovuti user carries in `identity.ghl_contact_id_in_tovuti`, if any.
+pub fn ghl_id_in_tovuti(m: &Mapping, user: &User) -> Option<String> {
+    let r = m.file.identity.ghl_contact_id_in_tovuti.as_ref()?;
+    match read_tovuti(user, r) {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
 /// Canonical value of one pair from a raw value read on `side`; `None` when absent.
 pub fn canonical_value(
     m: &Mapping,

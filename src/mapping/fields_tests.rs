@@ -283,3 +283,16 @@ proptest! {
         prop_assert_eq!(&first, &back);
     }
 }
+
+#[test]
+fn identity_fields_are_read_back_from_either_side() {
+    let text = format!(
+        "{BOTH_WAYS}\n[identity]\ntovuti_user_id_in_ghl = {{ id = \"tid\" }}\nghl_contact_id_in_tovuti = {{ field_id = 41 }}\n"
+    );
+    let m = load("m.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let c = contact(json!({"id": "c", "customFields": [{"id": "tid", "value": " 4211 "}]}));
+    assert_eq!(tovuti_id_in_ghl(&m, &c), Some(4211));
+    let u = user(json!({"id": 1, "customFields": [{"field_id": 41, "value": "c9"}]}));
+    assert_eq!(ghl_id_in_tovuti(&m, &u).as_deref(), Some("c9"));
+    assert_eq!(tovuti_id_in_ghl(&mapping(), &c), None);
+}
