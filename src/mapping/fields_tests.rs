@@ -1,3 +1,6 @@
+//! Reading and writing the field pairs, and the properties echo suppression relies on: both-way
+//! fields survive GHL -> Tovuti -> GHL, and one person fingerprints alike from either side.
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -1,3 +1,6 @@
+//! Every field type and its awkward inputs: zero-dates, loose booleans, phones with and
+//! without country codes, several date spellings.
+
 use super::*;
 use serde_json::json;
 

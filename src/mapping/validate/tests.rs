@@ -1,3 +1,5 @@
+//! Validation reports every problem of a mapping file at once, each with its line and key.
+
 use super::*;
 
 const EXAMPLE: &str = include_str!("../../../config/mapping.example.toml");
