@@ -363,6 +363,21 @@ mod tests {
     }
 
     #[test]
+    fn the_configured_mapping_file_is_validated_for_serve() {
+        let broken =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mapping/broken.toml");
+        let env = [(
+            "BRIDGE_MAPPING_FILE".to_owned(),
+            broken.display().to_string(),
+        )];
+        let loaded = crate::config::load_from(None, env).unwrap();
+        let err = load_configured(&loaded.config).unwrap_err();
+        assert!(err.contains("broken.toml:17: `fields[2].type`"), "{err}");
+        let loaded = crate::config::load_from(None, Vec::<(String, String)>::new()).unwrap();
+        assert!(load_configured(&loaded.config).is_ok());
+    }
+
+    #[test]
     fn garbage_is_not_an_event() {
         let now = jiff::Timestamp::UNIX_EPOCH;
         assert!(plan_event(&example(), b"[]", now).is_err());

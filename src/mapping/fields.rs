@@ -63,11 +63,17 @@ fn opts<'a>(m: &'a Mapping, pair: &'a FieldPair) -> TypeOptions<'a> {
 
 /// Reads a GHL field from a contact: standard fields by their webhook name, custom by id.
 pub fn read_ghl(contact: &Contact, r: &GhlRef) -> Value {
+    read_ghl_in(
+        contact,
+        &serde_json::to_value(contact).unwrap_or_default(),
+        r,
+    )
+}
+
+/// As [`read_ghl`], with the contact already serialized (standard fields are read by name).
+fn read_ghl_in(contact: &Contact, as_json: &Value, r: &GhlRef) -> Value {
     match r {
-        GhlRef::Standard(name) => serde_json::to_value(contact)
-            .ok()
-            .and_then(|v| v.get(name).cloned())
-            .unwrap_or(Value::Null),
+        GhlRef::Standard(name) => as_json.get(name).cloned().unwrap_or(Value::Null),
         GhlRef::Custom(c) => contact
             .custom_fields
             .iter()
@@ -78,11 +84,13 @@ pub fn read_ghl(contact: &Contact, r: &GhlRef) -> Value {
 
 /// Reads a Tovuti field from a user: core fields by API name, custom by `field_id`.
 pub fn read_tovuti(user: &User, r: &TovutiRef) -> Value {
+    read_tovuti_in(user, &serde_json::to_value(user).unwrap_or_default(), r)
+}
+
+/// As [`read_tovuti`], with the user already serialized (core fields are read by name).
+fn read_tovuti_in(user: &User, as_json: &Value, r: &TovutiRef) -> Value {
     match r {
-        TovutiRef::Core(name) => serde_json::to_value(user)
-            .ok()
-            .and_then(|v| v.get(name).cloned())
-            .unwrap_or(Value::Null),
+        TovutiRef::Core(name) => as_json.get(name).cloned().unwrap_or(Value::Null),
         TovutiRef::Custom(c) => user
             .custom_fields
             .iter()
@@ -181,8 +189,9 @@ fn ghl_state(m: &Mapping, contact: &Contact, fill: bool) -> (Canonical, Vec<Fiel
         let last = contact.last_name.as_deref();
         join_name(first, last).or_else(|| contact.name.as_deref().map(transform::squish))
     });
+    let as_json = serde_json::to_value(contact).unwrap_or_default();
     collect(m, Side::Ghl, name, fill, |pair| {
-        read_ghl(contact, &pair.ghl)
+        read_ghl_in(contact, &as_json, &pair.ghl)
     })
 }
 
@@ -205,8 +214,9 @@ fn tovuti_state(m: &Mapping, user: &User, fill: bool) -> (Canonical, Vec<FieldPr
             Value::String(s) => Some(transform::squish(&s)).filter(|s| !s.is_empty()),
             _ => None,
         });
+    let as_json = serde_json::to_value(user).unwrap_or_default();
     collect(m, Side::Tovuti, name, fill, |pair| {
-        read_tovuti(user, &pair.tovuti)
+        read_tovuti_in(user, &as_json, &pair.tovuti)
     })
 }
 
