@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::http::WebhookIntake;
 use crate::state::AppState;
 use crate::store::{self, Cipher, NewConnection};
 use crate::telemetry::Metrics;
@@ -31,10 +32,13 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     let store = store::connect(&config.store, cipher)
         .await
         .context("opening the store")?;
+    let mut metrics = Metrics::new();
+    let webhooks = WebhookIntake::from_config(&config, metrics.registry_mut())?;
     Ok(AppState {
         config: Arc::new(config),
         store,
-        metrics: Arc::new(Metrics::new()),
+        metrics: Arc::new(metrics),
+        webhooks: Arc::new(webhooks),
         shutdown,
         instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()),
     })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::http::WebhookIntake;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -16,6 +17,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The Prometheus registry and families.
     pub metrics: Arc<Metrics>,
+    /// Webhook verifiers, lookups and back-pressure, built once from the configuration.
+    pub webhooks: Arc<WebhookIntake>,
     /// Cancelled when the process starts draining: readiness fails, intake refuses with
     /// 429 + Retry-After, background tasks wind down.
     pub shutdown: CancellationToken,

@@ -1,8 +1,12 @@
-//! The command line: `serve` (the default), `migrate`, `config check`, `keys generate`.
+//! The command line: `serve` (the default), `migrate`, `config check`, `keys generate`,
+//! `mapping validate|preview`.
 
 mod config_check;
 mod keys;
+pub mod mapping;
 mod migrate;
+pub mod samples;
+pub mod send_test_event;
 mod serve;
 
 use std::path::PathBuf;
@@ -42,6 +46,11 @@ pub enum Command {
     /// Generate secrets.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Sign a sample webhook event and post it to the service.
+    SendTestEvent(send_test_event::SendTestEventArgs),
+    /// Validate the field mapping, or preview what an event would do.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +77,8 @@ pub async fn main() -> ExitCode {
         Command::Migrate => migrate::run(config).await,
         Command::Config(ConfigCommand::Check) => config_check::run(config),
         Command::Keys(KeysCommand::Generate) => keys::run(),
+        Command::SendTestEvent(args) => send_test_event::main(args).await,
+        Command::Mapping(command) => mapping::run(config, command).await,
     }
 }
 

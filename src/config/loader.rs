@@ -28,6 +28,12 @@ pub const FLAT_ENV: &[(&str, &str)] = &[
     ("BRIDGE_TOVUTI_BASE_URL", "tovuti.base_url"),
     ("BRIDGE_TOVUTI_TOKEN", "tovuti.token"),
     ("BRIDGE_MAPPING_FILE", "mapping.file"),
+    ("BRIDGE_GHL_WEBHOOK_PUBLIC_KEY", "webhooks.ghl.public_key"),
+    (
+        "BRIDGE_GHL_WEBHOOK_RSA_PUBLIC_KEY",
+        "webhooks.ghl.rsa_public_key",
+    ),
+    ("BRIDGE_TOVUTI_WEBHOOK_SECRET", "webhooks.tovuti.secrets"),
 ];
 
 /// One thing wrong with the configuration, naming the key.

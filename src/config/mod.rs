@@ -5,6 +5,7 @@ mod loader;
 mod secret;
 mod sections;
 mod validate;
+mod webhooks;
 
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret};
@@ -12,6 +13,8 @@ pub use sections::{
     GhlConfig, LogFormat, MappingConfig, SecurityConfig, ServerConfig, StoreConfig,
     TelemetryConfig, TovutiConfig, WorkerConfig,
 };
+
+pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_secrets};
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +40,8 @@ pub struct Config {
     pub mapping: MappingConfig,
     /// The sync worker.
     pub worker: WorkerConfig,
+    /// Webhook intake: verification keys and secrets, back-pressure.
+    pub webhooks: WebhooksConfig,
 }
 
 impl Config {

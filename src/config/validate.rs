@@ -106,6 +106,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "worker.lease_secs",
         "must be at least 1".into(),
     );
+    problems.extend(super::webhooks::problems(&config.webhooks));
     problems
 }
 

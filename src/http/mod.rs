@@ -7,6 +7,7 @@ pub mod routes;
 use axum::Router;
 
 pub use error::ApiError;
+pub use routes::webhooks::{TOVUTI_SECRET_KIND, WebhookIntake};
 
 use crate::state::AppState;
 

@@ -1,0 +1,253 @@
+//! What both front doors share: the verifiers built at startup, back-pressure, recording
+//! with a deadline, and the answers.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus_client::registry::Registry;
+use serde_json::json;
+
+use super::backlog::Backlog;
+use super::lookup::TtlCache;
+use super::metrics::{Outcome, WebhookMetrics};
+use crate::config::Config;
+use crate::http::ApiError;
+use crate::platforms::VerifyError;
+use crate::platforms::ghl::GhlVerifier;
+use crate::platforms::tovuti::{AcceptPolicy, TovutiVerifier, WebhookSecret};
+use crate::state::AppState;
+use crate::store::{EventStatus, Millis, NewEvent, Recorded};
+
+/// Built once at startup from the configuration; shared by every webhook request.
+#[derive(Debug)]
+pub struct WebhookIntake {
+    pub(super) ghl: GhlVerifier,
+    pub(super) tovuti_default: Arc<TovutiVerifier>,
+    pub(super) tovuti_tolerance: Duration,
+    pub(super) metrics: WebhookMetrics,
+    pub(super) locations: TtlCache<String, Option<String>>,
+    pub(super) tovuti_connections: TtlCache<String, Arc<TovutiVerifier>>,
+    backlog: Arc<Backlog>,
+    store_timeout: Duration,
+    retry_after: Duration,
+}
+
+impl WebhookIntake {
+    /// Parses keys and secrets (a bad one stops startup, naming the key) and registers the
+    /// webhook metrics.
+    pub fn from_config(config: &Config, registry: &mut Registry) -> anyhow::Result<Self> {
+        let settings = &config.webhooks;
+        let ghl = &settings.ghl;
+        let ghl = GhlVerifier::new(
+            ghl.ed25519_key(),
+            ghl.legacy_rsa.then(|| ghl.rsa_key()),
+            Duration::from_secs(ghl.timestamp_tolerance_secs),
+        )
+        .context("webhooks.ghl keys")?;
+        let tovuti = &settings.tovuti;
+        let secrets = tovuti
+            .secret_list()
+            .into_iter()
+            .map(WebhookSecret::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .context("webhooks.tovuti.secrets")?;
+        let policy = AcceptPolicy {
+            simple_signature: tovuti.simple_signature,
+            unsigned: tovuti.unsigned,
+        };
+        if policy.unsigned {
+            tracing::warn!(
+                "webhooks.tovuti.unsigned is on: unsigned Tovuti deliveries are accepted"
+            );
+        }
+        let tolerance = Duration::from_secs(tovuti.timestamp_tolerance_secs);
+        let cache_ttl = Duration::from_secs(settings.lookup_cache_secs);
+        Ok(Self {
+            ghl,
+            tovuti_default: Arc::new(TovutiVerifier::new(secrets, policy, tolerance)),
+            tovuti_tolerance: tolerance,
+            metrics: WebhookMetrics::register(registry),
+            locations: TtlCache::new(cache_ttl),
+            tovuti_connections: TtlCache::new(cache_ttl),
+            backlog: Arc::new(Backlog::new(
+                settings.max_backlog,
+                settings.backlog_check_ms,
+            )),
+            store_timeout: settings.store_timeout(),
+            retry_after: settings.retry_after(),
+        })
+    }
+
+    /// Runs `verify`, timing it and counting a rejection. Rejections are logged without
+    /// the body or any header value.
+    pub(super) fn verified<T>(
+        &self,
+        source: &'static str,
+        verify: impl FnOnce() -> Result<T, VerifyError>,
+    ) -> Result<T, ApiError> {
+        let started = Instant::now();
+        let result = verify();
+        self.metrics
+            .observe_verification(source, started.elapsed().as_secs_f64());
+        result.map_err(|error| {
+            let outcome = match error {
+                VerifyError::Stale => Outcome::RejectedStale,
+                _ => Outcome::RejectedSignature,
+            };
+            self.metrics.count(source, "unverified", outcome);
+            tracing::info!(source, reason = %error, "webhook rejected");
+            ApiError::Unauthorized(error.to_string())
+        })
+    }
+
+    /// Commits `event` or explains why not with a 429: draining, backlog over its bound,
+    /// store failure or a store slower than the deadline. Never a 5xx, because GHL
+    /// redelivers only on 429 (ghl-api.md §5.3).
+    pub(super) async fn record(
+        &self,
+        state: &AppState,
+        event: NewEvent,
+        type_label: &str,
+    ) -> Result<Recorded, ApiError> {
+        let source = event.source.as_str();
+        let refused = |detail: &str| self.refuse(source, type_label, detail);
+        if state.is_draining() {
+            return Err(refused("the service is shutting down"));
+        }
+        if self.backlog.is_over(&state.store, Millis::now()).await {
+            return Err(refused("the inbox is over its bound"));
+        }
+        match tokio::time::timeout(self.store_timeout, state.store.record_event(event)).await {
+            Ok(Ok(recorded)) => Ok(recorded),
+            Ok(Err(error)) => {
+                tracing::warn!(source, error = %error, "webhook not stored; sender asked to retry");
+                Err(refused("the event cannot be stored right now"))
+            }
+            Err(_) => {
+                tracing::warn!(source, "webhook not stored in time; sender asked to retry");
+                Err(refused("the event cannot be stored right now"))
+            }
+        }
+    }
+}
+
+impl WebhookIntake {
+    /// A 429 with `Retry-After`, counted as throttled.
+    pub(super) fn refuse(&self, source: &str, type_label: &str, detail: &str) -> ApiError {
+        self.metrics.count(source, type_label, Outcome::Throttled);
+        ApiError::Throttled {
+            detail: detail.to_owned(),
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// 413 for an oversize body (also when it arrives without a length), else 400.
+pub(super) fn body_or_problem(
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::BadRequest("the request body could not be read".to_owned()),
+    })
+}
+
+/// Webhooks are JSON. A missing Content-Type is let through to verification (a genuine
+/// GHL delivery must not be lost over a header); a different type is refused.
+pub(super) fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim();
+    let essence = essence.to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "webhooks must be sent as application/json".to_owned(),
+        ))
+    }
+}
+
+/// How a verified delivery is stored, answered and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Disposition {
+    /// To be processed.
+    Process,
+    /// Stored for the record only.
+    Ignore,
+    /// Genuine but unreadable JSON-wise: stored, answered 200.
+    Unparseable,
+    /// Genuine but not JSON at all: stored, answered 400 so the sender learns.
+    NotJson,
+}
+
+impl Disposition {
+    /// Only events to process are pending; the rest are kept for the record.
+    pub(super) fn status(self) -> EventStatus {
+        match self {
+            Self::Process => EventStatus::Pending,
+            Self::Ignore | Self::Unparseable | Self::NotJson => EventStatus::Ignored,
+        }
+    }
+}
+
+/// The answer to a stored delivery, counted under `type_label`.
+pub(super) fn answer(
+    intake: &WebhookIntake,
+    source: &'static str,
+    type_label: &str,
+    disposition: Disposition,
+    recorded: Recorded,
+) -> Response {
+    let (outcome, status, id) = match (recorded, disposition) {
+        (Recorded::Duplicate(id), _) => (Outcome::Duplicate, "duplicate", id),
+        (Recorded::New(id), Disposition::Process) => (Outcome::Accepted, "accepted", id),
+        (Recorded::New(id), Disposition::Ignore) => (Outcome::Ignored, "ignored", id),
+        (Recorded::New(id), Disposition::Unparseable | Disposition::NotJson) => {
+            (Outcome::Unparseable, "unparseable", id)
+        }
+    };
+    intake.metrics.count(source, type_label, outcome);
+    if disposition == Disposition::NotJson {
+        let detail = format!("the body is not JSON; it was stored as event {id} for an operator");
+        return ApiError::BadRequest(detail).into_response();
+    }
+    (
+        StatusCode::OK,
+        Json(json!({ "status": status, "event_id": id.to_string() })),
+    )
+        .into_response()
+}
+
+/// Headers kept with the event for operators: never signatures' secrets (there are none in
+/// them) nor authorization; values that are not text are skipped.
+pub(super) fn kept_headers(headers: &HeaderMap, scheme: &str) -> serde_json::Value {
+    let mut kept = serde_json::Map::new();
+    for name in [
+        "content-type",
+        "user-agent",
+        "x-request-id",
+        "webhook-id",
+        "webhook-timestamp",
+    ] {
+        if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            kept.insert(name.to_owned(), json!(value));
+        }
+    }
+    kept.insert("signature-scheme".to_owned(), json!(scheme));
+    serde_json::Value::Object(kept)
+}

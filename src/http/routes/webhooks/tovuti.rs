@@ -1,0 +1,207 @@
+//! `POST /webhooks/tovuti[/{connection}]`: the service's own Tovuti contract
+//! (`docs/tovuti-webhooks.md`): verify, store, answer.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use jiff::Timestamp;
+
+use super::intake::{Disposition, answer, body_or_problem, kept_headers, require_json};
+use crate::config::split_secrets;
+use crate::http::ApiError;
+use crate::platforms::tovuti::{
+    AcceptPolicy, TovutiDelivery, TovutiScheme, TovutiVerifier, TovutiWebhook, WebhookSecret,
+};
+use crate::startup::DEFAULT_CONNECTION;
+use crate::state::AppState;
+use crate::store::{Millis, NewEvent, Source, StoreError};
+
+pub const PATH: &str = "/webhooks/tovuti";
+pub const CONNECTION_PATH: &str = "/webhooks/tovuti/{connection}";
+/// The credential kind under which a connection's webhook secrets are stored (encrypted).
+/// Its metadata may say `{"simple_signature": true}` or `{"unsigned": true}`.
+pub const SECRET_KIND: &str = "tovuti_webhook_secret";
+const SOURCE: &str = "tovuti";
+
+pub(super) async fn receive_default(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let verifier = Arc::clone(&state.webhooks.tovuti_default);
+    receive(&state, DEFAULT_CONNECTION, &verifier, &headers, body).await
+}
+
+pub(super) async fn receive_for_connection(
+    State(state): State<AppState>,
+    Path(connection): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let verifier = verifier_for(&state, &connection).await.map_err(|error| {
+        tracing::warn!(error = %error, "connection lookup failed; sender asked to retry");
+        state
+            .webhooks
+            .refuse(SOURCE, "unverified", "the event cannot be stored right now")
+    })?;
+    receive(&state, &connection, &verifier, &headers, body).await
+}
+
+async fn receive(
+    state: &AppState,
+    connection: &str,
+    verifier: &TovutiVerifier,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_or_problem(body)?;
+    require_json(headers)?;
+    let intake = &state.webhooks;
+    let delivery = intake.verified(SOURCE, || verifier.verify(headers, body, Timestamp::now()))?;
+    let (event, type_label, disposition) = stored_event(connection, headers, delivery.into_inner());
+    let recorded = intake.record(state, event, type_label).await?;
+    Ok(answer(intake, SOURCE, type_label, disposition, recorded))
+}
+
+/// The inbox row for a verified delivery, its metric label and how it is answered. A
+/// genuine delivery is always stored; what cannot be processed is `ignored` with a note.
+fn stored_event(
+    connection: &str,
+    headers: &HeaderMap,
+    delivery: TovutiDelivery,
+) -> (NewEvent, &'static str, Disposition) {
+    let event_type = delivery
+        .meta
+        .as_ref()
+        .ok()
+        .and_then(|m| m.event_type.clone());
+    let (disposition, type_label, entity_key, note) =
+        match (&delivery.meta, TovutiWebhook::parse(&delivery.body)) {
+            (Err(_), _) => (
+                Disposition::NotJson,
+                "other",
+                None,
+                Some("unparseable: the body is not a JSON object".to_owned()),
+            ),
+            (_, Err(error)) => (
+                Disposition::Unparseable,
+                "other",
+                None,
+                Some(format!("unparseable: {error}")),
+            ),
+            (_, Ok(webhook)) => match webhook.event.known_type() {
+                Some(known) => (
+                    Disposition::Process,
+                    known,
+                    Some(webhook.entity_key().into()),
+                    None,
+                ),
+                None => (
+                    Disposition::Ignore,
+                    "other",
+                    Some(webhook.entity_key().into()),
+                    Some("unknown event type".to_owned()),
+                ),
+            },
+        };
+    let scheme = match delivery.scheme {
+        TovutiScheme::StandardWebhooks => "standard-webhooks",
+        TovutiScheme::SimpleHmac => "x-signature",
+        TovutiScheme::Unsigned => "unsigned",
+    };
+    let event = NewEvent {
+        source: Source::Tovuti,
+        connection_id: Some(connection.to_owned()),
+        external_id: delivery.dedupe_key,
+        event_type: event_type.unwrap_or_default(),
+        entity_key,
+        headers: kept_headers(headers, scheme),
+        body: delivery.body.to_vec(),
+        status: disposition.status(),
+        note,
+        received_at: Millis::now(),
+    };
+    (event, type_label, disposition)
+}
+
+/// The verifier of a named connection: the configured one for the default connection,
+/// else built from the connection's stored secret, remembered for a while. An unknown
+/// connection gets a verifier that accepts nothing, so its deliveries get the same 401 as
+/// a wrong secret and the URL cannot be used to discover connection names.
+async fn verifier_for(
+    state: &AppState,
+    connection: &str,
+) -> Result<Arc<TovutiVerifier>, StoreError> {
+    let intake = &state.webhooks;
+    if connection == DEFAULT_CONNECTION {
+        return Ok(Arc::clone(&intake.tovuti_default));
+    }
+    if let Some(known) = intake.tovuti_connections.get(connection) {
+        return Ok(known);
+    }
+    let verifier = match state.store.connection(connection).await? {
+        None => deny_all(state),
+        Some(_) => stored_verifier(state, connection).await?,
+    };
+    let verifier = Arc::new(verifier);
+    intake
+        .tovuti_connections
+        .insert(connection.to_owned(), Arc::clone(&verifier));
+    Ok(verifier)
+}
+
+fn deny_all(state: &AppState) -> TovutiVerifier {
+    TovutiVerifier::new(
+        Vec::new(),
+        AcceptPolicy::default(),
+        state.webhooks.tovuti_tolerance,
+    )
+}
+
+/// A connection without a (valid) stored secret gets a verifier that accepts nothing, so
+/// its deliveries are 401 until an operator sets one.
+async fn stored_verifier(state: &AppState, connection: &str) -> Result<TovutiVerifier, StoreError> {
+    let tolerance = state.webhooks.tovuti_tolerance;
+    let Some(credentials) = state
+        .store
+        .load_credentials(connection, SECRET_KIND)
+        .await?
+    else {
+        return Ok(TovutiVerifier::new(
+            Vec::new(),
+            AcceptPolicy::default(),
+            tolerance,
+        ));
+    };
+    use secrecy::ExposeSecret as _;
+    let secrets: Result<Vec<_>, _> = split_secrets(credentials.secret.expose_secret())
+        .into_iter()
+        .map(WebhookSecret::parse)
+        .collect();
+    let secrets = secrets.unwrap_or_else(|error| {
+        tracing::warn!(connection, error = %error, "stored Tovuti webhook secret is unusable");
+        Vec::new()
+    });
+    let flag = |name: &str| {
+        credentials
+            .metadata
+            .get(name)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    };
+    let policy = AcceptPolicy {
+        simple_signature: flag("simple_signature"),
+        unsigned: flag("unsigned"),
+    };
+    if policy.unsigned {
+        tracing::warn!(
+            connection,
+            "unsigned Tovuti deliveries are accepted for this connection"
+        );
+    }
+    Ok(TovutiVerifier::new(secrets, policy, tolerance))
+}

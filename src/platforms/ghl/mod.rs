@@ -1,0 +1,10 @@
+//! GoHighLevel: inbound webhook events and their verification.
+
+pub mod custom_fields;
+pub mod events;
+pub mod payloads;
+
+pub use events::{GhlEvent, GhlMeta, GhlWebhook, ParseError};
+pub mod webhook;
+
+pub use webhook::{GhlDelivery, GhlScheme, GhlVerifier};

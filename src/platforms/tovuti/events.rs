@@ -1,0 +1,190 @@
+//! Tovuti webhook events: the envelope `{id, type, occurred_at, data}` and one typed variant per
+//! event type of the service's Tovuti contract (`docs/tovuti-webhooks.md`).
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::payloads::{
+    AwardEarned, CallRecorded, CourseCompleted, Enrollment, EventRegistered, LessonCompleted,
+    NoteCreated, User, UserChanged,
+};
+use crate::platforms::EntityKey;
+
+/// Why a body could not be read as a Tovuti event. Display texts never quote the payload.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("body is not a JSON object with string `id` and `type`")]
+    Envelope(#[source] serde_json::Error),
+    #[error("`occurred_at` is not an RFC 3339 date")]
+    BadTimestamp,
+    #[error("{event_type} data does not have the documented shape")]
+    Shape {
+        event_type: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    occurred_at: Option<String>,
+    #[serde(default)]
+    data: Value,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// The envelope fields read before storing, for metrics and logs; `data` is skipped unread.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TovutiMeta {
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+}
+
+impl TovutiMeta {
+    pub fn peek(body: &[u8]) -> Result<Self, ParseError> {
+        serde_json::from_slice(body).map_err(ParseError::Envelope)
+    }
+}
+
+/// One parsed Tovuti delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TovutiWebhook {
+    pub id: String,
+    pub occurred_at: Option<Timestamp>,
+    pub event: TovutiEvent,
+    /// Envelope fields beyond the documented four.
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TovutiEvent {
+    UserCreated(UserChanged),
+    UserUpdated(UserChanged),
+    EnrollmentCreated(Enrollment),
+    CourseCompleted(CourseCompleted),
+    LessonCompleted(LessonCompleted),
+    AwardEarned(AwardEarned),
+    NoteCreated(NoteCreated),
+    CallRecorded(CallRecorded),
+    EventRegistered(EventRegistered),
+    /// Stored as `ignored`, never rejected, so a sender that is ahead of us loses nothing.
+    Unknown {
+        event_type: String,
+        data: Value,
+    },
+}
+
+impl TovutiWebhook {
+    pub fn parse(body: &[u8]) -> Result<Self, ParseError> {
+        let envelope: Envelope = serde_json::from_slice(body).map_err(ParseError::Envelope)?;
+        let occurred_at = match envelope.occurred_at {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| ParseError::BadTimestamp)?),
+        };
+        Ok(Self {
+            id: envelope.id,
+            occurred_at,
+            event: TovutiEvent::from_data(envelope.event_type, envelope.data)?,
+            extra: envelope.extra,
+        })
+    }
+
+    pub fn event_type(&self) -> &str {
+        self.event.event_type()
+    }
+
+    /// Every event is about one learner; their events are applied in order.
+    pub fn entity_key(&self) -> EntityKey {
+        match self.event.user_id() {
+            Some(user) => EntityKey::new("tovuti", "user", &user),
+            None => EntityKey::new("tovuti", "unknown", &self.id),
+        }
+    }
+}
+
+impl TovutiEvent {
+    fn from_data(event_type: String, data: Value) -> Result<Self, ParseError> {
+        let t = event_type.as_str();
+        Ok(match t {
+            "user.created" => Self::UserCreated(shape(t, data)?),
+            "user.updated" => Self::UserUpdated(shape(t, data)?),
+            "enrollment.created" => Self::EnrollmentCreated(shape(t, data)?),
+            "course.completed" => Self::CourseCompleted(shape(t, data)?),
+            "lesson.completed" => Self::LessonCompleted(shape(t, data)?),
+            "award.earned" => Self::AwardEarned(shape(t, data)?),
+            "note.created" => Self::NoteCreated(shape(t, data)?),
+            "call.recorded" => Self::CallRecorded(shape(t, data)?),
+            "event.registered" => Self::EventRegistered(shape(t, data)?),
+            _ => Self::Unknown { event_type, data },
+        })
+    }
+
+    pub fn event_type(&self) -> &str {
+        match self {
+            Self::Unknown { event_type, .. } => event_type,
+            known => known.known_type().unwrap_or_default(),
+        }
+    }
+
+    /// The type of a known event as a `'static` string (bounded, e.g. for metric labels);
+    /// `None` for [`TovutiEvent::Unknown`].
+    pub fn known_type(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::UserCreated(_) => "user.created",
+            Self::UserUpdated(_) => "user.updated",
+            Self::EnrollmentCreated(_) => "enrollment.created",
+            Self::CourseCompleted(_) => "course.completed",
+            Self::LessonCompleted(_) => "lesson.completed",
+            Self::AwardEarned(_) => "award.earned",
+            Self::NoteCreated(_) => "note.created",
+            Self::CallRecorded(_) => "call.recorded",
+            Self::EventRegistered(_) => "event.registered",
+            Self::Unknown { .. } => return None,
+        })
+    }
+
+    /// The learner the event is about.
+    pub fn user(&self) -> Option<&User> {
+        Some(match self {
+            Self::UserCreated(d) | Self::UserUpdated(d) => &d.user,
+            Self::EnrollmentCreated(d) => &d.user,
+            Self::CourseCompleted(d) => &d.user,
+            Self::LessonCompleted(d) => &d.user,
+            Self::AwardEarned(d) => &d.user,
+            Self::NoteCreated(d) => &d.user,
+            Self::CallRecorded(d) => &d.user,
+            Self::EventRegistered(d) => &d.user,
+            Self::Unknown { .. } => return None,
+        })
+    }
+
+    /// The learner's id as text; for unknown types, `data.user.id` when it is there.
+    fn user_id(&self) -> Option<String> {
+        match self {
+            Self::Unknown { data, .. } => match &data["user"]["id"] {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            },
+            known => known.user().map(|user| user.id.to_string()),
+        }
+    }
+}
+
+fn shape<T: DeserializeOwned>(event_type: &str, data: Value) -> Result<T, ParseError> {
+    serde_json::from_value(data).map_err(|source| ParseError::Shape {
+        event_type: event_type.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;
