@@ -24,6 +24,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod worker;
 
 use std::future::IntoFuture as _;
 use std::time::Duration;

@@ -99,4 +99,10 @@ pub struct WorkerConfig {
     pub enabled: bool,
     /// Lease length of a claimed event.
     pub lease_secs: u64,
+    /// Events processed at once.
+    pub concurrency: u32,
+    /// Pause when nothing was due.
+    pub poll_interval_ms: u64,
+    /// Upper bound of each retry's delay; its length is the number of retries.
+    pub retry_schedule_secs: Vec<u64>,
 }

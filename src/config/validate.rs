@@ -106,6 +106,16 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "worker.lease_secs",
         "must be at least 1".into(),
     );
+    check(
+        config.worker.concurrency > 0,
+        "worker.concurrency",
+        "must be at least 1".into(),
+    );
+    check(
+        config.worker.poll_interval_ms > 0,
+        "worker.poll_interval_ms",
+        "must be at least 1".into(),
+    );
     problems.extend(super::webhooks::problems(&config.webhooks));
     problems
 }

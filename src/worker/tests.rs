@@ -1,0 +1,222 @@
+//! The worker against a real SQLite store and a scripted processor.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::config::{Config, DatabaseUrl};
+use crate::startup;
+use crate::store::{EventId, EventStatus, NewEvent, Source};
+
+const T0: Millis = Millis(1_800_000_000_000);
+
+/// Answers each event by its external id's script, and remembers the order it saw.
+#[derive(Default)]
+struct Scripted {
+    script: Mutex<HashMap<String, Vec<Result<Completion, ProcessError>>>>,
+    seen: Mutex<Vec<String>>,
+}
+
+impl Scripted {
+    fn answer(&self, external_id: &str, answers: Vec<Result<Completion, ProcessError>>) {
+        self.script
+            .lock()
+            .unwrap()
+            .insert(external_id.to_owned(), answers);
+    }
+}
+
+#[async_trait]
+impl Processor for Scripted {
+    async fn process(&self, event: &StoredEvent) -> Result<Completion, ProcessError> {
+        self.seen.lock().unwrap().push(event.external_id.clone());
+        let mut script = self.script.lock().unwrap();
+        match script.get_mut(&event.external_id) {
+            Some(answers) if !answers.is_empty() => answers.remove(0),
+            _ => Ok(Completion::Done),
+        }
+    }
+}
+
+struct Setup {
+    state: AppState,
+    processor: Arc<Scripted>,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::defaults();
+    config.store.url = DatabaseUrl::new(format!("sqlite://{}/bridge.db", dir.path().display()));
+    config.worker.concurrency = 4;
+    let state = startup::build_state(config, CancellationToken::new())
+        .await
+        .unwrap();
+    startup::prepare_store(&state).await.unwrap();
+    Setup {
+        state,
+        processor: Arc::new(Scripted::default()),
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    fn worker(&self) -> Worker {
+        let schedule = RetrySchedule::new(&[5, 60]).with_jitter(|bound| bound);
+        Worker::new(self.state.clone(), self.processor.clone()).with_schedule(schedule)
+    }
+
+    async fn record(&self, external_id: &str, entity: &str) -> EventId {
+        self.record_at(external_id, entity, T0).await
+    }
+
+    async fn record_at(&self, external_id: &str, entity: &str, received_at: Millis) -> EventId {
+        let event = NewEvent {
+            source: Source::Tovuti,
+            connection_id: None,
+            external_id: external_id.to_owned(),
+            event_type: "user.updated".into(),
+            entity_key: Some(entity.to_owned()),
+            headers: serde_json::json!({}),
+            body: b"{}".to_vec(),
+            status: EventStatus::Pending,
+            note: None,
+            received_at,
+        };
+        self.state.store.record_event(event).await.unwrap().id()
+    }
+
+    async fn status(&self, id: EventId) -> StoredEvent {
+        self.state.store.event(id).await.unwrap().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn due_events_are_processed_and_completed() {
+    let s = setup().await;
+    let a = s.record("a", "user:1").await;
+    let b = s.record("b", "user:2").await;
+    s.processor.answer("b", vec![Ok(Completion::Echo)]);
+    assert_eq!(s.worker().run_once(T0).await.unwrap(), Outcome::Handled(2));
+    assert_eq!(s.status(a).await.status, EventStatus::Done);
+    assert_eq!(s.status(b).await.status, EventStatus::Echo);
+    assert_eq!(s.worker().run_once(T0).await.unwrap(), Outcome::Idle);
+}
+
+#[tokio::test]
+async fn transient_failures_follow_the_schedule_then_the_event_is_dead() {
+    let s = setup().await;
+    let id = s.record("flaky", "user:1").await;
+    let failure = || Err(ProcessError::Retryable("GHL answered 502".into()));
+    s.processor
+        .answer("flaky", vec![failure(), failure(), failure()]);
+    let worker = s.worker();
+
+    worker.run_once(T0).await.unwrap();
+    let first = s.status(id).await;
+    assert_eq!(
+        (first.status, first.next_attempt_at),
+        (EventStatus::Retrying, Millis(T0.0 + 5_000))
+    );
+    assert_eq!(
+        worker.run_once(Millis(T0.0 + 4_999)).await.unwrap(),
+        Outcome::Idle,
+        "not yet due"
+    );
+
+    worker.run_once(Millis(T0.0 + 5_000)).await.unwrap();
+    assert_eq!(s.status(id).await.next_attempt_at, Millis(T0.0 + 65_000));
+    worker.run_once(Millis(T0.0 + 65_000)).await.unwrap();
+    let dead = s.status(id).await;
+    assert_eq!((dead.status, dead.attempts), (EventStatus::Dead, 3));
+    assert_eq!(
+        dead.last_error.as_deref(),
+        Some("gave up after 3 attempts: GHL answered 502")
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_at_once_with_its_reason() {
+    let s = setup().await;
+    let id = s.record("bad", "user:1").await;
+    let reason = "422 {\"message\":[\"email must be an email\"]}";
+    s.processor
+        .answer("bad", vec![Err(ProcessError::Permanent(reason.into()))]);
+    s.worker().run_once(T0).await.unwrap();
+    let dead = s.status(id).await;
+    assert_eq!(
+        (dead.status, dead.attempts, dead.last_error.as_deref()),
+        (EventStatus::Dead, 1, Some(reason))
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_a_rate_limit_spends_no_attempt() {
+    let s = setup().await;
+    let id = s.record("throttled", "user:1").await;
+    let until = Millis(T0.0 + 10_000);
+    s.processor.answer(
+        "throttled",
+        vec![Err(ProcessError::Wait {
+            until,
+            reason: "429".into(),
+        })],
+    );
+    s.worker().run_once(T0).await.unwrap();
+    let waiting = s.status(id).await;
+    assert_eq!(
+        (waiting.status, waiting.attempts, waiting.next_attempt_at),
+        (EventStatus::Pending, 0, until)
+    );
+    s.worker().run_once(until).await.unwrap();
+    assert_eq!(s.status(id).await.status, EventStatus::Done);
+}
+
+#[tokio::test]
+async fn one_entity_is_processed_in_order_while_others_go_in_parallel() {
+    let s = setup().await;
+    for (id, entity) in [
+        ("u1-first", "user:1"),
+        ("u1-second", "user:1"),
+        ("u2", "user:2"),
+        ("u1-third", "user:1"),
+    ] {
+        s.record(id, entity).await;
+    }
+    let worker = s.worker();
+    assert_eq!(
+        worker.run_once(T0).await.unwrap(),
+        Outcome::Handled(2),
+        "the head of each entity"
+    );
+    assert_eq!(worker.run_once(T0).await.unwrap(), Outcome::Handled(1));
+    assert_eq!(worker.run_once(T0).await.unwrap(), Outcome::Handled(1));
+    let seen = s.processor.seen.lock().unwrap().clone();
+    let user_1: Vec<_> = seen.iter().filter(|id| id.starts_with("u1")).collect();
+    assert_eq!(user_1, ["u1-first", "u1-second", "u1-third"]);
+}
+
+#[tokio::test]
+async fn run_drains_the_inbox_and_stops_on_shutdown() {
+    let s = setup().await;
+    // Received now, so the real clock in `run` finds it due.
+    let id = s.record_at("now", "user:1", Millis::now()).await;
+    let task = tokio::spawn(s.worker().run());
+    let done = async {
+        while s.status(id).await.status != EventStatus::Done {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), done)
+        .await
+        .expect("processed");
+    s.state.shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("stops")
+        .unwrap();
+}
