@@ -40,38 +40,8 @@ fn event_columns(alias: &str) -> String {
 
 #[async_trait]
 impl Inbox for PgStore {
-    async fn record_event(&self, e: NewEvent) -> StoreResult<Recorded> {
-        let id = EventId::generate();
-        let insert = "INSERT INTO inbox_events (id, source, connection_id, external_id, event_type, entity_key, \
-             received_at, headers, body, status, next_attempt_at, last_error, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $11, $7) \
-             ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
-        let inserted = sqlx::query(insert)
-            .bind(id.0)
-            .bind(e.source.as_str())
-            .bind(&e.connection_id)
-            .bind(&e.external_id)
-            .bind(&e.event_type)
-            .bind(&e.entity_key)
-            .bind(e.received_at.0)
-            .bind(e.headers.to_string())
-            .bind(&e.body)
-            .bind(e.status.as_str())
-            .bind(&e.note)
-            .fetch_optional(&self.pool)
-            .await?;
-        if inserted.is_some() {
-            return Ok(Recorded::New(id));
-        }
-        // ON CONFLICT waited for any concurrent insert of the same key to commit, so the
-        // row is visible to this new statement.
-        let existing = "SELECT id FROM inbox_events WHERE source = $1 AND external_id = $2";
-        let row = sqlx::query(existing)
-            .bind(e.source.as_str())
-            .bind(&e.external_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Recorded::Duplicate(EventId(row.try_get(0)?)))
+    async fn record_event(&self, event: NewEvent) -> StoreResult<Recorded> {
+        self.writer.record(event).await
     }
 
     async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>> {

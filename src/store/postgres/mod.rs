@@ -1,6 +1,7 @@
 //! PostgreSQL backend, for several replicas: a pooled, lazily connected store whose
 //! claims use `FOR UPDATE SKIP LOCKED` so replicas never take the same event.
 
+mod batch;
 mod inbox;
 mod records;
 
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::writer::Writer;
 use super::{Cipher, Store, StoreError, StoreResult, covers_all};
 use crate::config::StoreConfig;
 
@@ -17,6 +19,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PgStore {
     pool: PgPool,
+    writer: Writer,
     cipher: Option<Cipher>,
 }
 
@@ -32,7 +35,16 @@ impl PgStore {
             .max_connections(config.max_connections)
             .acquire_timeout(super::acquire_timeout(config))
             .connect_lazy_with(options);
-        Ok(Self { pool, cipher })
+        let writer = Writer::start(
+            batch::PgBatch(pool.clone()),
+            config.write_batch_max,
+            config.write_queue_capacity,
+        );
+        Ok(Self {
+            pool,
+            writer,
+            cipher,
+        })
     }
 
     fn cipher(&self) -> StoreResult<&Cipher> {
@@ -73,6 +85,7 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -1,13 +1,13 @@
-//! SQLite backend: one file, WAL, one replica. Inbox inserts are group-committed by a
-//! single writer task; everything else goes through a small pool.
+//! SQLite backend: one file, WAL, one replica. Inbox inserts are group-committed by the
+//! writer task on its own connection; everything else goes through a small pool.
 //!
 //! Durability: `synchronous = FULL` in WAL mode, so a transaction is on disk (fsynced)
 //! before `record_event` returns and a 2xx is sent; it survives a process crash *and* a
 //! power loss or kernel panic. Group commit pays that fsync once per batch, not per event.
 
+mod batch;
 mod inbox;
 mod records;
-mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row};
 
+use super::writer::Writer;
 use super::{Cipher, Store, StoreError, StoreResult, covers_all};
 use crate::config::StoreConfig;
 
@@ -29,7 +30,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
     pool: SqlitePool,
-    writer: writer::Writer,
+    writer: Writer,
     cipher: Option<Cipher>,
 }
 
@@ -49,8 +50,8 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         let writer_conn = options.connect().await?;
-        let writer = writer::Writer::start(
-            writer_conn,
+        let writer = Writer::start(
+            batch::SqliteBatch(writer_conn),
             config.write_batch_max,
             config.write_queue_capacity,
         );

@@ -1,0 +1,244 @@
+//! Group commit for inbox inserts. Each commit costs a disk flush, so one task per
+//! process takes every insert waiting in the queue, hands the batch to the backend to
+//! write in one transaction, and answers each caller after that transaction commits.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{EventId, NewEvent, Recorded, StoreError, StoreResult};
+
+/// An insert waiting for its batch, with the id it gets if it is new.
+pub struct Pending {
+    pub id: EventId,
+    pub event: NewEvent,
+}
+
+/// A backend's way of writing one batch in one transaction. The first request for a new
+/// (source, external id) wins; the others learn the id already stored.
+#[async_trait]
+pub trait BatchWrite: Send + 'static {
+    async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>>;
+}
+
+struct Request {
+    pending: Pending,
+    reply: oneshot::Sender<StoreResult<Recorded>>,
+}
+
+/// The handle callers use.
+pub struct Writer {
+    queue: mpsc::Sender<Request>,
+    closing: CancellationToken,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub fn start(backend: impl BatchWrite, batch_max: usize, capacity: usize) -> Self {
+        let (queue, rx) = mpsc::channel(capacity);
+        let closing = CancellationToken::new();
+        let task = tokio::spawn(run(backend, rx, batch_max, closing.clone()));
+        Self {
+            queue,
+            closing,
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Queues one insert and waits for its batch to commit. A full queue is reported at
+    /// once as unavailable, which the webhook routes turn into 429 + Retry-After.
+    pub async fn record(&self, event: NewEvent) -> StoreResult<Recorded> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request {
+            pending: Pending {
+                id: EventId::generate(),
+                event,
+            },
+            reply,
+        };
+        self.queue.try_send(request).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                StoreError::Unavailable("the inbox write queue is full".into())
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                StoreError::Unavailable("the store is closing".into())
+            }
+        })?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the inbox writer stopped".into())))
+    }
+
+    /// Stops taking inserts, lets the queued ones commit, and waits for the task.
+    pub async fn close(&self) {
+        self.closing.cancel();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run(
+    mut backend: impl BatchWrite,
+    mut rx: mpsc::Receiver<Request>,
+    batch_max: usize,
+    closing: CancellationToken,
+) {
+    let mut batch = Vec::with_capacity(batch_max);
+    loop {
+        let received = tokio::select! {
+            received = rx.recv_many(&mut batch, batch_max) => received,
+            () = closing.cancelled() => {
+                // Refuse new inserts but commit what callers are already waiting on.
+                rx.close();
+                rx.recv_many(&mut batch, batch_max).await
+            }
+        };
+        if received == 0 {
+            break;
+        }
+        let (pending, replies): (Vec<Pending>, Vec<_>) = std::mem::take(&mut batch)
+            .into_iter()
+            .map(|r| (r.pending, r.reply))
+            .unzip();
+        for (reply, outcome) in replies.into_iter().zip(write(&mut backend, &pending).await) {
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// Writes a batch; if it fails for a reason other than the database being unavailable,
+/// each insert is retried in its own transaction so one bad row cannot fail the others.
+async fn write(backend: &mut impl BatchWrite, pending: &[Pending]) -> Vec<StoreResult<Recorded>> {
+    match backend.write_batch(pending).await {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(StoreError::Unavailable(reason)) => pending
+            .iter()
+            .map(|_| Err(StoreError::Unavailable(reason.clone())))
+            .collect(),
+        Err(_) if pending.len() > 1 => {
+            let mut outcomes = Vec::with_capacity(pending.len());
+            for one in pending.chunks(1) {
+                let outcome = backend.write_batch(one).await.and_then(|o| {
+                    o.into_iter()
+                        .next()
+                        .ok_or_else(|| StoreError::Corrupt("a batch write answered nothing".into()))
+                });
+                outcomes.push(outcome);
+            }
+            outcomes
+        }
+        Err(error) => vec![Err(error)],
+    }
+}
+
+/// Each request's outcome after a batch: new if its own id went in, else the id stored
+/// before (`existing`, looked up in the same transaction).
+pub fn outcomes(
+    batch: &[Pending],
+    inserted: &HashSet<String>,
+    existing: &HashMap<(String, String), EventId>,
+) -> StoreResult<Vec<Recorded>> {
+    batch
+        .iter()
+        .map(|p| {
+            if inserted.contains(&p.id.0.to_string()) {
+                return Ok(Recorded::New(p.id));
+            }
+            let key = (
+                p.event.source.as_str().to_owned(),
+                p.event.external_id.clone(),
+            );
+            existing
+                .get(&key)
+                .copied()
+                .map(Recorded::Duplicate)
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "event {} neither inserted nor found",
+                        p.event.external_id
+                    ))
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{EventStatus, Millis, Source};
+
+    /// Fails any batch holding `poison`; counts the batches it is given.
+    struct Fake {
+        poison: &'static str,
+        unavailable: bool,
+        batches: Vec<usize>,
+    }
+
+    #[async_trait]
+    impl BatchWrite for Fake {
+        async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
+            self.batches.push(batch.len());
+            if self.unavailable {
+                return Err(StoreError::Unavailable("database down".into()));
+            }
+            if batch.iter().any(|p| p.event.external_id == self.poison) {
+                return Err(StoreError::Corrupt("bad row".into()));
+            }
+            Ok(batch.iter().map(|p| Recorded::New(p.id)).collect())
+        }
+    }
+
+    fn pending(external_id: &str) -> Pending {
+        let event = NewEvent {
+            source: Source::Ghl,
+            connection_id: None,
+            external_id: external_id.to_owned(),
+            event_type: "t".into(),
+            entity_key: None,
+            headers: serde_json::json!({}),
+            body: Vec::new(),
+            status: EventStatus::Pending,
+            note: None,
+            received_at: Millis(0),
+        };
+        Pending { id: EventId::generate(), event }
+    }
+
+    #[tokio::test]
+    async fn one_bad_row_does_not_fail_its_neighbours() {
+        let mut fake = Fake { poison: "b", unavailable: false, batches: Vec::new() };
+        let batch = [pending("a"), pending("b"), pending("c")];
+        let outcomes = write(&mut fake, &batch).await;
+        assert!(outcomes[0].is_ok() && outcomes[2].is_ok());
+        assert!(matches!(outcomes[1], Err(StoreError::Corrupt(_))));
+        assert_eq!(fake.batches, [3, 1, 1, 1]);
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_database_fails_the_batch_at_once_without_retrying_each_row() {
+        let mut fake = Fake { poison: "", unavailable: true, batches: Vec::new() };
+        let outcomes = write(&mut fake, &[pending("a"), pending("b")]).await;
+        assert!(outcomes.iter().all(|o| matches!(o, Err(StoreError::Unavailable(_)))));
+        assert_eq!(fake.batches, [2], "no per-row retries against a database that is down");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once_and_a_closed_writer_refuses_new_inserts() {
+        let fake = Fake { poison: "", unavailable: false, batches: Vec::new() };
+        let writer = Writer::start(fake, 8, 1);
+        // Nothing has run yet on this single-threaded runtime: the first insert fills the
+        // queue of one, so the second is refused.
+        let first = writer.record(pending("a").event);
+        let second = writer.record(pending("b").event);
+        let (first, second) = tokio::join!(first, second);
+        assert!(matches!(first, Ok(Recorded::New(_))));
+        assert!(matches!(second, Err(StoreError::Unavailable(ref why)) if why.contains("full")));
+        writer.close().await;
+        let closed = writer.record(pending("c").event).await;
+        assert!(matches!(closed, Err(StoreError::Unavailable(_))));
+    }
+}
