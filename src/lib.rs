@@ -5,6 +5,7 @@
 //! - `cli`: the binary's commands; `main.rs` only calls into it.
 //! - `config`: the typed configuration, loaded and validated once.
 //! - `http`: routes, middleware and the problem+json error envelope.
+//! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
 //! - `platforms`: GHL and Tovuti payload types and webhook verification.
 //! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
 //! - `telemetry`: logs and metrics.
@@ -16,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod mapping;
 pub mod platforms;
 pub mod shutdown;
 pub mod startup;

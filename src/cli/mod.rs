@@ -1,7 +1,9 @@
-//! The command line: `serve` (the default), `migrate`, `config check`, `keys generate`.
+//! The command line: `serve` (the default), `migrate`, `config check`, `keys generate`,
+//! `mapping validate|preview`.
 
 mod config_check;
 mod keys;
+pub mod mapping;
 mod migrate;
 pub mod samples;
 pub mod send_test_event;
@@ -46,6 +48,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Sign a sample webhook event and post it to the service.
     SendTestEvent(send_test_event::SendTestEventArgs),
+    /// Validate the field mapping, or preview what an event would do.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +78,7 @@ pub async fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check) => config_check::run(config),
         Command::Keys(KeysCommand::Generate) => keys::run(),
         Command::SendTestEvent(args) => send_test_event::main(args).await,
+        Command::Mapping(command) => mapping::run(config, command).await,
     }
 }
 

@@ -21,6 +21,11 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    // A broken mapping must stop startup, with every problem listed, not fail each event later.
+    if let Err(errors) = super::mapping::load_configured(&loaded.config) {
+        eprint!("error: {errors}");
+        return ExitCode::from(super::EXIT_CONFIG);
+    }
     if args.skip_migrations {
         loaded.config.store.run_migrations = false;
     }

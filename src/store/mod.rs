@@ -55,8 +55,12 @@ pub trait Inbox: Send + Sync {
     /// Makes events whose lease expired (a crashed worker) claimable again.
     async fn reclaim_expired_leases(&self, now: Millis) -> StoreResult<u64>;
     async fn event(&self, id: EventId) -> StoreResult<Option<StoredEvent>>;
-    /// How many events are in each status, for metrics and back-pressure.
+    /// How many events are in each status (a whole-table count: for tests and tools).
     async fn count_events_by_status(&self) -> StoreResult<Vec<(EventStatus, u64)>>;
+    /// Count and oldest receive time of the events still needing attention (pending,
+    /// processing, retrying, dead), read through the partial indexes so it stays cheap
+    /// however many finished events are kept: for metrics and back-pressure.
+    async fn open_events_summary(&self) -> StoreResult<Vec<OpenEvents>>;
 }
 
 /// Connections and their encrypted credentials.

@@ -4,8 +4,8 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{
-    Connection, ConnectionStatus, EventId, EventStatus, Millis, Source, StoreError, StoreResult,
-    StoredEvent,
+    Connection, ConnectionStatus, EventId, EventStatus, Millis, OpenEvents, Source, StoreError,
+    StoreResult, StoredEvent,
 };
 
 pub fn parse_id(text: &str) -> StoreResult<EventId> {
@@ -80,4 +80,24 @@ where
 pub fn in_receive_order(mut events: Vec<(i64, StoredEvent)>) -> Vec<StoredEvent> {
     events.sort_by_key(|(seq, _)| *seq);
     events.into_iter().map(|(_, e)| e).collect()
+}
+
+/// SQL of `open_events_summary`, the same on both backends.
+pub const OPEN_EVENTS_SQL: &str = "SELECT status, COUNT(*), MIN(received_at) FROM inbox_events \
+     WHERE status IN ('pending', 'processing', 'retrying', 'dead') GROUP BY status";
+
+pub fn open_events_from_row<'r, R>(row: &'r R) -> StoreResult<OpenEvents>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: String = row.try_get(0)?;
+    let count: i64 = row.try_get(1)?;
+    Ok(OpenEvents {
+        status: EventStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        count: u64::try_from(count).unwrap_or_default(),
+        oldest_received_at: Millis(row.try_get(2)?),
+    })
 }

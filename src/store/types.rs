@@ -168,6 +168,20 @@ pub struct StoredEvent {
     pub last_error: Option<String>,
 }
 
+/// Events of one unfinished status: how many, and since when the oldest waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenEvents {
+    pub status: EventStatus,
+    pub count: u64,
+    pub oldest_received_at: Millis,
+}
+
+impl EventStatus {
+    /// The statuses `open_events_summary` reports.
+    pub const OPEN: [EventStatus; 4] =
+        [Self::Pending, Self::Processing, Self::Retrying, Self::Dead];
+}
+
 /// Parameters of a claim: who, when, for how long, how many.
 #[derive(Debug, Clone)]
 pub struct Claim {

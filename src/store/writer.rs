@@ -205,12 +205,19 @@ mod tests {
             note: None,
             received_at: Millis(0),
         };
-        Pending { id: EventId::generate(), event }
+        Pending {
+            id: EventId::generate(),
+            event,
+        }
     }
 
     #[tokio::test]
     async fn one_bad_row_does_not_fail_its_neighbours() {
-        let mut fake = Fake { poison: "b", unavailable: false, batches: Vec::new() };
+        let mut fake = Fake {
+            poison: "b",
+            unavailable: false,
+            batches: Vec::new(),
+        };
         let batch = [pending("a"), pending("b"), pending("c")];
         let outcomes = write(&mut fake, &batch).await;
         assert!(outcomes[0].is_ok() && outcomes[2].is_ok());
@@ -220,15 +227,31 @@ mod tests {
 
     #[tokio::test]
     async fn an_unavailable_database_fails_the_batch_at_once_without_retrying_each_row() {
-        let mut fake = Fake { poison: "", unavailable: true, batches: Vec::new() };
+        let mut fake = Fake {
+            poison: "",
+            unavailable: true,
+            batches: Vec::new(),
+        };
         let outcomes = write(&mut fake, &[pending("a"), pending("b")]).await;
-        assert!(outcomes.iter().all(|o| matches!(o, Err(StoreError::Unavailable(_)))));
-        assert_eq!(fake.batches, [2], "no per-row retries against a database that is down");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Err(StoreError::Unavailable(_))))
+        );
+        assert_eq!(
+            fake.batches,
+            [2],
+            "no per-row retries against a database that is down"
+        );
     }
 
     #[tokio::test]
     async fn a_full_queue_is_refused_at_once_and_a_closed_writer_refuses_new_inserts() {
-        let fake = Fake { poison: "", unavailable: false, batches: Vec::new() };
+        let fake = Fake {
+            poison: "",
+            unavailable: false,
+            batches: Vec::new(),
+        };
         let writer = Writer::start(fake, 8, 1);
         // Nothing has run yet on this single-threaded runtime: the first insert fills the
         // queue of one, so the second is refused.

@@ -8,7 +8,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::store::EventStatus;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::registry::Unit;
+
+use crate::store::{EventStatus, Millis, OpenEvents};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
@@ -30,8 +34,10 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabels, Counter>,
     /// HTTP request latency, by method, route and status.
     pub http_duration: Family<HttpLabels, Histogram>,
-    /// Inbox events by status, refreshed at each scrape.
+    /// Unfinished inbox events by status, refreshed at each scrape.
     pub inbox_events: Family<StatusLabels, Gauge>,
+    /// Age of the oldest unfinished inbox event by status, refreshed at each scrape.
+    pub inbox_oldest_age: Family<StatusLabels, Gauge<f64, AtomicU64>>,
     /// 1 when the last store check succeeded.
     pub store_up: Gauge,
 }
@@ -54,16 +60,18 @@ impl Metrics {
         let http_duration = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency",
-            http_duration.clone(),
-        );
+        let help = "HTTP request latency";
+        registry.register("http_request_duration_seconds", help, http_duration.clone());
         let inbox_events = Family::<StatusLabels, Gauge>::default();
-        registry.register(
-            "inbox_events",
-            "Inbox events by status",
-            inbox_events.clone(),
+        let help = "Unfinished inbox events by status";
+        registry.register("inbox_events", help, inbox_events.clone());
+        let inbox_oldest_age = Family::<StatusLabels, Gauge<f64, AtomicU64>>::default();
+        let help = "Age of the oldest unfinished inbox event by status";
+        registry.register_with_unit(
+            "inbox_oldest_age",
+            help,
+            Unit::Seconds,
+            inbox_oldest_age.clone(),
         );
         let store_up = Gauge::default();
         registry.register(
@@ -76,6 +84,7 @@ impl Metrics {
             http_requests,
             http_duration,
             inbox_events,
+            inbox_oldest_age,
             store_up,
         }
     }
@@ -85,19 +94,21 @@ impl Metrics {
         &mut self.registry
     }
 
-    /// Records the inbox depth; statuses absent from `counts` read 0.
-    pub fn set_inbox_depth(&self, counts: &[(EventStatus, u64)]) {
-        for status in EventStatus::ALL {
-            let count = counts
-                .iter()
-                .find(|(s, _)| s == status)
-                .map_or(0, |(_, n)| *n);
+    /// Records the inbox depth and age; statuses absent from `open` read 0.
+    pub fn set_inbox_depth(&self, open: &[OpenEvents], now: Millis) {
+        for status in EventStatus::OPEN {
             let labels = StatusLabels {
                 status: status.as_str().to_owned(),
             };
+            let found = open.iter().find(|o| o.status == status);
+            let count = found.map_or(0, |o| o.count);
+            let age_ms = found.map_or(0, |o| now.0.saturating_sub(o.oldest_received_at.0).max(0));
             self.inbox_events
                 .get_or_create(&labels)
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
+            self.inbox_oldest_age
+                .get_or_create(&labels)
+                .set(age_ms as f64 / 1000.0);
         }
     }
 

@@ -40,6 +40,10 @@ async fn healthz_readyz_and_metrics_answer_on_a_fresh_sqlite_store() {
         "{text}"
     );
     assert!(text.contains("bridge_store_up 1"), "{text}");
+    assert!(
+        text.contains(r#"bridge_inbox_oldest_age_seconds{status="dead"} 0"#),
+        "{text}"
+    );
     app.stop().await.unwrap();
 }
 

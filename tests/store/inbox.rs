@@ -361,3 +361,44 @@ pub async fn ignored_events_are_kept_but_never_claimed(db: &TestDb) {
         Some("no connection for location loc-unknown")
     );
 }
+
+pub async fn the_open_summary_counts_unfinished_events_and_their_oldest(db: &TestDb) {
+    let store = &db.store;
+    let mut later = event("wh-late", "b");
+    later.received_at = T0.plus(Duration::from_secs(5));
+    store.record_event(later).await.unwrap();
+    let early = store
+        .record_event(event("wh-early", "a"))
+        .await
+        .unwrap()
+        .id();
+    let done = store
+        .record_event(event("wh-done", "c"))
+        .await
+        .unwrap()
+        .id();
+    let claimed = store
+        .claim_due_events(&claim("w", T0.plus(Duration::from_secs(5)), 10))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    store
+        .complete_event(done, "w", Completion::Done)
+        .await
+        .unwrap();
+    store.mark_dead(early, "w", "422").await.unwrap();
+    let summary = store.open_events_summary().await.unwrap();
+    let of = |status| summary.iter().find(|o| o.status == status).copied();
+    let processing = of(EventStatus::Processing).expect("one processing");
+    assert_eq!(
+        (processing.count, processing.oldest_received_at),
+        (1, T0.plus(Duration::from_secs(5)))
+    );
+    let dead = of(EventStatus::Dead).expect("one dead");
+    assert_eq!((dead.count, dead.oldest_received_at), (1, T0));
+    assert!(
+        of(EventStatus::Done).is_none(),
+        "finished events are not summarised"
+    );
+    assert!(of(EventStatus::Pending).is_none());
+}

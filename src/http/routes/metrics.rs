@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 
 use super::Route;
 use crate::state::AppState;
+use crate::store::Millis;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -15,8 +16,8 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 const DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(DEPTH_TIMEOUT, state.store.count_events_by_status()).await {
-        Ok(Ok(counts)) => state.metrics.set_inbox_depth(&counts),
+    match tokio::time::timeout(DEPTH_TIMEOUT, state.store.open_events_summary()).await {
+        Ok(Ok(open)) => state.metrics.set_inbox_depth(&open, Millis::now()),
         Ok(Err(error)) => tracing::debug!(error = %error, "metrics: inbox depth unavailable"),
         Err(_) => tracing::debug!("metrics: inbox depth timed out"),
     }

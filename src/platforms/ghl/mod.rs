@@ -1,5 +1,6 @@
 //! GoHighLevel: inbound webhook events and their verification.
 
+pub mod custom_fields;
 pub mod events;
 pub mod payloads;
 

@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::PgStore;
-use crate::store::rows::{event_from_row, in_receive_order};
+use crate::store::rows::{OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row};
 use crate::store::{
-    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, Recorded, StoreError,
-    StoreResult, StoredEvent,
+    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
+    StoreError, StoreResult, StoredEvent,
 };
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
@@ -150,6 +150,11 @@ impl Inbox for PgStore {
         row.as_ref()
             .map(|r| event_from_row(r).map(|(_, e)| e))
             .transpose()
+    }
+
+    async fn open_events_summary(&self) -> StoreResult<Vec<OpenEvents>> {
+        let rows = sqlx::query(OPEN_EVENTS_SQL).fetch_all(&self.pool).await?;
+        rows.iter().map(open_events_from_row).collect()
     }
 
     async fn count_events_by_status(&self) -> StoreResult<Vec<(EventStatus, u64)>> {

@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqliteStore;
-use crate::store::rows::{event_from_row, in_receive_order};
+use crate::store::rows::{OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row};
 
 /// Columns of `inbox_events` that `event_from_row` reads.
 const EVENT_COLUMNS: &str = "seq, id, source, connection_id, external_id, event_type, entity_key, headers, \
      body, status, attempts, received_at, next_attempt_at, lease_owner, lease_expires_at, last_error";
 use crate::store::{
-    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, Recorded, StoreError,
-    StoreResult, StoredEvent,
+    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
+    StoreError, StoreResult, StoredEvent,
 };
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
@@ -125,6 +125,11 @@ impl Inbox for SqliteStore {
         row.as_ref()
             .map(|r| event_from_row(r).map(|(_, e)| e))
             .transpose()
+    }
+
+    async fn open_events_summary(&self) -> StoreResult<Vec<OpenEvents>> {
+        let rows = sqlx::query(OPEN_EVENTS_SQL).fetch_all(&self.pool).await?;
+        rows.iter().map(open_events_from_row).collect()
     }
 
     async fn count_events_by_status(&self) -> StoreResult<Vec<(EventStatus, u64)>> {

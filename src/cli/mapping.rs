@@ -1,0 +1,386 @@
+//! `mapping validate [FILE] [--online]` and `mapping preview [--mapping FILE] EVENT.json [--json]`:
+//! check a mapping file, and show what an event would do, without sending anything.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::mapping::{self, Incoming, Known, Mapping, Plan};
+use crate::platforms::ghl::GhlWebhook;
+use crate::platforms::ghl::custom_fields;
+use crate::platforms::tovuti::TovutiWebhook;
+
+use super::{EXIT_CONFIG, load_or_report};
+
+/// sysexits EX_DATAERR: the event file is not an event.
+const EXIT_DATA: u8 = 65;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MappingCommand {
+    /// Validate a mapping file (default: the configured one) and report every problem.
+    Validate(ValidateArgs),
+    /// Print the actions a sample event would plan, without sending anything.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The mapping file; default `mapping.file` from the configuration, else the built-in example.
+    pub file: Option<PathBuf>,
+    /// Also check that the GHL custom fields it names exist in the configured location.
+    #[arg(long)]
+    pub online: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PreviewArgs {
+    /// The mapping file; default as for `validate`.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// A GHL webhook body or a Tovuti event (`{id, type, data}`), as JSON.
+    pub event: PathBuf,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(config: Option<&Path>, command: MappingCommand) -> ExitCode {
+    match command {
+        MappingCommand::Validate(args) => validate(config, &args).await,
+        MappingCommand::Preview(args) => preview(config, &args),
+    }
+}
+
+/// The mapping named on the command line, else the configured one, else the built-in example.
+fn source(explicit: Option<&Path>, config: Option<&Path>) -> Result<(String, String), ExitCode> {
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => {
+            let loaded = load_or_report(config)?;
+            Some(PathBuf::from(loaded.config.mapping.file)).filter(|p| !p.as_os_str().is_empty())
+        }
+    };
+    read_source(path.as_deref()).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+/// Reads a mapping file, or returns the built-in example when there is none.
+pub fn read_source(path: Option<&Path>) -> Result<(String, String), String> {
+    match path {
+        None => Ok((
+            mapping::EXAMPLE_NAME.to_owned(),
+            mapping::EXAMPLE.to_owned(),
+        )),
+        Some(p) => std::fs::read_to_string(p)
+            .map(|text| (p.display().to_string(), text))
+            .map_err(|e| format!("cannot read the mapping file {}: {e}", p.display())),
+    }
+}
+
+/// Loads and validates the configured mapping, for `serve` and the worker.
+pub fn load_configured(config: &Config) -> Result<Mapping, String> {
+    let file = &config.mapping.file;
+    let (name, text) = read_source((!file.is_empty()).then(|| Path::new(file)))?;
+    mapping::load(&name, &text).map_err(|e| e.to_string())
+}
+
+async fn validate(config: Option<&Path>, args: &ValidateArgs) -> ExitCode {
+    let (name, text) = match source(args.file.as_deref(), config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let m = match mapping::load(&name, &text) {
+        Ok(m) => m,
+        Err(errors) => {
+            eprint!("{errors}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    println!("{name}: valid ({} field pairs)", m.file.fields.len());
+    if !args.online {
+        return ExitCode::SUCCESS;
+    }
+    match load_or_report(config) {
+        Ok(loaded) => online(&m, &loaded.config).await,
+        Err(code) => code,
+    }
+}
+
+/// Checks the GHL custom fields against the live location.
+async fn online(m: &Mapping, config: &Config) -> ExitCode {
+    let defs = match fetch_ghl_fields(config).await {
+        Ok(defs) => defs,
+        Err((message, code)) => {
+            eprintln!("error: {message}");
+            return code;
+        }
+    };
+    let report = mapping::remote::check_ghl(m, &defs);
+    for line in &report.found {
+        println!("ok: {line}");
+    }
+    println!("Tovuti custom field ids were not checked: the service has no Tovuti API client yet.");
+    for p in &report.problems {
+        eprintln!("error: {p}");
+    }
+    if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFIG)
+    }
+}
+
+async fn fetch_ghl_fields(
+    config: &Config,
+) -> Result<Vec<custom_fields::CustomFieldDef>, (String, ExitCode)> {
+    let ghl = &config.ghl;
+    let (Some(token), false) = (ghl.token.expose(), ghl.location_id.is_empty()) else {
+        let message = "--online needs a Private Integration Token and a location \
+                       (BRIDGE_GHL_TOKEN, BRIDGE_GHL_LOCATION_ID)";
+        return Err((message.to_owned(), ExitCode::from(EXIT_CONFIG)));
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| {
+            (
+                format!("cannot build an HTTP client: {e}"),
+                ExitCode::FAILURE,
+            )
+        })?;
+    custom_fields::list_contact_fields(&http, &ghl.base_url, token, &ghl.location_id)
+        .await
+        .map_err(|e| (e.to_string(), ExitCode::FAILURE))
+}
+
+fn preview(config: Option<&Path>, args: &PreviewArgs) -> ExitCode {
+    let (name, text) = match source(args.mapping.as_deref(), config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let m = match mapping::load(&name, &text) {
+        Ok(m) => m,
+        Err(errors) => {
+            eprint!("{errors}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let body = match std::fs::read(&args.event) {
+        Ok(body) => body,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.event.display());
+            return ExitCode::from(EXIT_DATA);
+        }
+    };
+    match plan_event(&m, &body, jiff::Timestamp::now()) {
+        Ok(plan) if args.json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&plan).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(plan) => {
+            print!("{}", render(&plan));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_DATA)
+        }
+    }
+}
+
+/// Plans a sample event with nothing known about the other side. Tovuti event types have a
+/// dot (`user.created`); GHL's do not (`ContactCreate`).
+pub fn plan_event(m: &Mapping, body: &[u8], now: jiff::Timestamp) -> Result<Plan, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the event is not JSON: {e}"))?;
+    let is_tovuti = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .is_some_and(|t| t.contains('.'));
+    let known = Known::at(now);
+    if is_tovuti {
+        let wh = TovutiWebhook::parse(body).map_err(|e| format!("not a Tovuti event: {e}"))?;
+        return Ok(mapping::plan(m, Incoming::Tovuti(&wh), &known));
+    }
+    let wh = GhlWebhook::parse(body).map_err(|e| format!("not a GHL webhook: {e}"))?;
+    let id = wh
+        .webhook_id
+        .clone()
+        .unwrap_or_else(|| "preview".to_owned());
+    Ok(mapping::plan(
+        m,
+        Incoming::Ghl {
+            event_id: &id,
+            webhook: &wh,
+        },
+        &known,
+    ))
+}
+
+/// The plan as readable text: one numbered action per block, then problems and notes.
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    let n = plan.actions.len();
+    let _ = writeln!(
+        out,
+        "event {} ({}): {n} action{}",
+        plan.event_id,
+        plan.event_type,
+        if n == 1 { "" } else { "s" }
+    );
+    for (i, action) in plan.actions.iter().enumerate() {
+        let _ = writeln!(out, "{:>3}. {}  [{}]", i + 1, action.name(), action.key());
+        let mut detail = serde_json::to_value(action).unwrap_or_default();
+        if let Some(o) = detail.as_object_mut() {
+            o.remove("action");
+            o.remove("key");
+        }
+        for line in serde_json::to_string_pretty(&detail)
+            .unwrap_or_default()
+            .lines()
+        {
+            let _ = writeln!(out, "       {line}");
+        }
+    }
+    for p in &plan.problems {
+        let _ = writeln!(out, "problem: {}: {}", p.field, p.message);
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    if let Some(f) = &plan.source_fingerprint {
+        let _ = writeln!(out, "fingerprint: {f}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Mapping {
+        mapping::load(mapping::EXAMPLE_NAME, mapping::EXAMPLE).unwrap()
+    }
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+    }
+
+    #[test]
+    fn a_tovuti_event_previews_as_numbered_actions() {
+        let now = "2026-11-29T00:00:00Z".parse().unwrap();
+        let plan = plan_event(
+            &example(),
+            &fixture("tests/fixtures/tovuti/course.completed.json"),
+            now,
+        )
+        .unwrap();
+        let text = render(&plan);
+        assert!(text.starts_with("event evt_"), "{text}");
+        assert!(
+            text.contains("  1. upsert_contact  [upsert_contact:"),
+            "{text}"
+        );
+        assert!(text.contains("  2. create_task  [create_task:"), "{text}");
+        assert!(
+            text.contains("\"dueDate\": \"2026-12-01T00:00:00Z\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_ghl_webhook_is_recognised_and_previewed() {
+        let now = "2026-11-29T00:00:00Z".parse().unwrap();
+        let plan = plan_event(
+            &example(),
+            &fixture("../shared/specs/ghl/webhook-events/ContactDelete.example.json"),
+            now,
+        )
+        .unwrap();
+        assert_eq!(plan.event_type, "ContactDelete");
+        assert_eq!(plan.actions[0].name(), "unlink");
+    }
+
+    #[test]
+    fn a_broken_file_fails_with_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        std::fs::write(
+            &path,
+            "version = 1\n[[fields]]\nghl = \"email\"\ntovuti = \"email\"\ntpye = \"email\"\n",
+        )
+        .unwrap();
+        let (name, text) = read_source(Some(&path)).unwrap();
+        let err = mapping::load(&name, &text).unwrap_err().to_string();
+        assert!(
+            err.contains("m.toml:5: `fields[0].tpye`: unknown field `tpye`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_subcommands_parse() {
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from([
+            "bridge", "mapping", "validate", "m.toml", "--online",
+        ])
+        .unwrap();
+        let Some(crate::cli::Command::Mapping(MappingCommand::Validate(v))) = cli.command else {
+            panic!()
+        };
+        assert!(v.online);
+        assert_eq!(v.file.as_deref(), Some(Path::new("m.toml")));
+        let cli = crate::cli::Cli::try_parse_from([
+            "bridge",
+            "mapping",
+            "preview",
+            "--mapping",
+            "m.toml",
+            "e.json",
+            "--json",
+        ])
+        .unwrap();
+        let Some(crate::cli::Command::Mapping(MappingCommand::Preview(p))) = cli.command else {
+            panic!()
+        };
+        assert!(p.json);
+        assert_eq!(p.event, Path::new("e.json"));
+    }
+
+    #[test]
+    fn the_configured_default_is_the_built_in_example() {
+        let (name, text) = read_source(None).unwrap();
+        assert_eq!(name, mapping::EXAMPLE_NAME);
+        assert!(mapping::load(&name, &text).is_ok());
+    }
+
+    #[test]
+    fn the_configured_mapping_file_is_validated_for_serve() {
+        let broken =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mapping/broken.toml");
+        let env = [(
+            "BRIDGE_MAPPING_FILE".to_owned(),
+            broken.display().to_string(),
+        )];
+        let loaded = crate::config::load_from(None, env).unwrap();
+        let err = load_configured(&loaded.config).unwrap_err();
+        assert!(err.contains("broken.toml:17: `fields[2].type`"), "{err}");
+        let loaded = crate::config::load_from(None, Vec::<(String, String)>::new()).unwrap();
+        assert!(load_configured(&loaded.config).is_ok());
+    }
+
+    #[test]
+    fn garbage_is_not_an_event() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        assert!(plan_event(&example(), b"[]", now).is_err());
+        assert!(plan_event(&example(), b"{\"type\": \"user.created\"}", now).is_err());
+    }
+}

@@ -1,0 +1,33 @@
+//! The mapping between a Tovuti user and a GHL contact, and the sync rules, as data.
+//! Pure: no I/O, no async, no clock reads (callers pass `now`).
+
+pub mod action;
+mod crm;
+mod crm_summaries;
+mod extra;
+pub mod fields;
+pub mod fingerprint;
+mod lms;
+mod lms_activity;
+mod lms_context;
+pub mod model;
+pub mod plan;
+pub mod remote;
+pub mod source;
+pub mod template;
+#[cfg(test)]
+mod test_support;
+pub mod transform;
+pub mod validate;
+pub mod value;
+pub mod write;
+
+pub use action::{Action, ContactRef, UserRef};
+pub use fingerprint::fingerprint;
+pub use plan::{Incoming, Known, Links, Plan, plan};
+pub use validate::{Mapping, Problem, ValidationErrors, load};
+
+/// The shipped example mapping, which is also the default.
+pub const EXAMPLE: &str = include_str!("../../config/mapping.example.toml");
+/// The name the shipped example is reported under.
+pub const EXAMPLE_NAME: &str = "config/mapping.example.toml (built in)";

@@ -1,0 +1,76 @@
+//! Helpers shared by the mapping's tests: the example mapping and the sample events.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::mapping::plan::{Incoming, Known, Plan, plan};
+use crate::mapping::{Action, Mapping, load};
+use crate::platforms::ghl::GhlWebhook;
+use crate::platforms::tovuti::payloads::User;
+use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
+
+pub fn example() -> Mapping {
+    let text = include_str!("../../config/mapping.example.toml");
+    load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn now() -> jiff::Timestamp {
+    "2026-11-29T00:00:00Z".parse().unwrap()
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn tovuti(name: &str) -> TovutiWebhook {
+    let path = root()
+        .join("tests/fixtures/tovuti")
+        .join(format!("{name}.json"));
+    TovutiWebhook::parse(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+pub fn ghl(name: &str) -> GhlWebhook {
+    let path = root()
+        .join("../shared/specs/ghl/webhook-events")
+        .join(format!("{name}.example.json"));
+    GhlWebhook::parse(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+pub fn plan_tovuti(name: &str, known: &Known<'_>) -> Plan {
+    plan(&example(), Incoming::Tovuti(&tovuti(name)), known)
+}
+
+pub fn plan_ghl(name: &str, known: &Known<'_>) -> Plan {
+    plan(
+        &example(),
+        Incoming::Ghl {
+            event_id: "ghl-evt-1",
+            webhook: &ghl(name),
+        },
+        known,
+    )
+}
+
+/// Actions as JSON without their idempotency keys (checked on their own below).
+pub fn shapes(p: &Plan) -> Vec<Value> {
+    p.actions
+        .iter()
+        .map(|a| {
+            let mut v = serde_json::to_value(a).unwrap();
+            v.as_object_mut().unwrap().remove("key");
+            v
+        })
+        .collect()
+}
+
+pub fn names(p: &Plan) -> Vec<String> {
+    p.actions.iter().map(Action::name).collect()
+}
+
+pub fn ada() -> User {
+    let TovutiEvent::UserCreated(d) = tovuti("user.created").event else {
+        panic!("fixture")
+    };
+    d.user
+}
