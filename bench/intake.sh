@@ -50,7 +50,7 @@ echo "# pre-signing $count GHL and $count Tovuti deliveries"
 
 wait_ready() {
   for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/$1" -X "${2:-GET}" && return 0
+    curl -fs -o /dev/null "http://127.0.0.1:$port/$1" -X "${2:-GET}" && return 0
     sleep 0.1
   done
   echo "the server on port $port did not come up" >&2

@@ -27,7 +27,10 @@ async fn a_signed_tovuti_event_is_stored_and_keyed_by_its_learner() {
         (stored.source, stored.status),
         (Source::Tovuti, EventStatus::Pending)
     );
-    assert_eq!(stored.external_id, "msg_1", "deduped on webhook-id");
+    assert_eq!(
+        stored.external_id, "default/msg_1",
+        "deduped on webhook-id, per connection"
+    );
     assert_eq!(stored.entity_key.as_deref(), Some("tovuti:user:4211"));
     assert_eq!(stored.connection_id.as_deref(), Some("default"));
     assert_eq!(stored.headers["webhook-id"], "msg_1");
@@ -168,7 +171,44 @@ async fn a_named_connection_verifies_with_its_own_stored_secret_and_policy() {
     assert_eq!(simple.status, StatusCode::OK, "{:?}", simple.body);
     assert_eq!(
         app.stored(&simple).await.external_id,
-        "evt_acme",
+        "acme/evt_acme",
         "no webhook-id: the envelope id"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_webhook_id_from_two_connections_is_two_events() {
+    let app = TestApp::new().await;
+    let connection = NewConnection {
+        id: "acme".to_owned(),
+        ghl_location_id: None,
+        tovuti_base_url: None,
+    };
+    app.state
+        .store
+        .upsert_connection(&connection)
+        .await
+        .unwrap();
+    let secret = SecretString::from(SECRET_B.to_owned());
+    let metadata = json!({});
+    app.state
+        .store
+        .save_credentials("acme", TOVUTI_SECRET_KIND, &secret, &metadata)
+        .await
+        .unwrap();
+    let body = tovuti_body("user.created", "evt_1");
+
+    let default = app
+        .post_tovuti("/webhooks/tovuti", "evt_1", &body, SECRET_A)
+        .await;
+    let acme = app
+        .post_tovuti("/webhooks/tovuti/acme", "evt_1", &body, SECRET_B)
+        .await;
+
+    assert_eq!(default.body["status"], "accepted");
+    assert_eq!(
+        acme.body["status"], "accepted",
+        "not a redelivery of the other tenant's event"
+    );
+    assert_eq!(app.total_events().await, 2);
 }

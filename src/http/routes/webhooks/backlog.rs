@@ -58,12 +58,14 @@ impl Backlog {
     }
 
     /// A failed count keeps the previous one: the store error itself surfaces on insert.
+    /// Only open events are read (an index range), so the count stays cheap however many
+    /// finished events the inbox keeps.
     async fn refresh(&self, store: &dyn Store, now: Millis) {
-        if let Ok(counts) = store.count_events_by_status().await {
-            let unfinished = counts
+        if let Ok(open) = store.open_events_summary().await {
+            let unfinished = open
                 .iter()
-                .filter(|(s, _)| UNFINISHED.contains(s))
-                .map(|(_, n)| n)
+                .filter(|o| UNFINISHED.contains(&o.status))
+                .map(|o| o.count)
                 .sum();
             self.count.store(unfinished, Ordering::Relaxed);
         }

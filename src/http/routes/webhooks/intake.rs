@@ -21,7 +21,7 @@ use crate::platforms::VerifyError;
 use crate::platforms::ghl::GhlVerifier;
 use crate::platforms::tovuti::{AcceptPolicy, TovutiVerifier, WebhookSecret};
 use crate::state::AppState;
-use crate::store::{EventStatus, Millis, NewEvent, Recorded};
+use crate::store::{EventStatus, Millis, NewEvent, Recorded, StoreError};
 
 /// Built once at startup from the configuration; shared by every webhook request.
 #[derive(Debug)]
@@ -122,17 +122,32 @@ impl WebhookIntake {
         if self.backlog.is_over(&state.store, Millis::now()).await {
             return Err(refused("the inbox is over its bound"));
         }
-        match tokio::time::timeout(self.store_timeout, state.store.record_event(event)).await {
-            Ok(Ok(recorded)) => Ok(recorded),
-            Ok(Err(error)) => {
-                tracing::warn!(source, error = %error, "webhook not stored; sender asked to retry");
-                Err(refused("the event cannot be stored right now"))
-            }
-            Err(_) => {
-                tracing::warn!(source, "webhook not stored in time; sender asked to retry");
-                Err(refused("the event cannot be stored right now"))
-            }
-        }
+        let stored = within(self.store_timeout, state.store.record_event(event)).await;
+        stored.map_err(|why| {
+            tracing::warn!(source, reason = %why, "webhook not stored; sender asked to retry");
+            refused("the event cannot be stored right now")
+        })
+    }
+}
+
+/// Why a delivery was not stored; either way the sender is asked to retry.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum NotStored {
+    #[error("{0}")]
+    Failed(#[from] StoreError),
+    #[error("the store did not commit within the deadline")]
+    TimedOut,
+}
+
+/// Awaits a store call for at most `deadline`. A call cut short may still commit; the
+/// sender's retry then finds it as a duplicate, so nothing is lost or doubled.
+pub(super) async fn within<T>(
+    deadline: Duration,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, NotStored> {
+    match tokio::time::timeout(deadline, call).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(NotStored::TimedOut),
     }
 }
 
@@ -250,4 +265,30 @@ pub(super) fn kept_headers(headers: &HeaderMap, scheme: &str) -> serde_json::Val
     }
     kept.insert("signature-scheme".to_owned(), json!(scheme));
     serde_json::Value::Object(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_slower_than_the_deadline_is_cut_short() {
+        let never = std::future::pending::<Result<(), StoreError>>();
+
+        let outcome = within(Duration::from_secs(2), never).await;
+
+        assert!(matches!(outcome, Err(NotStored::TimedOut)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_error_and_a_timely_answer_pass_through() {
+        let failed = async { Err::<(), _>(StoreError::Unavailable("down".into())) };
+        let stored = async { Ok::<_, StoreError>(7) };
+
+        assert!(matches!(
+            within(Duration::from_secs(2), failed).await,
+            Err(NotStored::Failed(_))
+        ));
+        assert_eq!(within(Duration::from_secs(2), stored).await.unwrap(), 7);
+    }
 }

@@ -116,11 +116,13 @@ fn stored_event(
     let event = NewEvent {
         source: Source::Tovuti,
         connection_id: Some(connection.to_owned()),
-        external_id: delivery.dedupe_key,
+        // Each connection is its own sender with its own ids: two LMS tenants may both send
+        // `evt_1`, and one must not be taken for a redelivery of the other.
+        external_id: format!("{connection}/{}", delivery.dedupe_key),
         event_type: event_type.unwrap_or_default(),
         entity_key,
         headers: kept_headers(headers, scheme),
-        body: delivery.body.to_vec(),
+        body: Vec::from(delivery.body),
         status: disposition.status(),
         note,
         received_at: Millis::now(),
