@@ -5,6 +5,8 @@
 //! - `cli`: the binary's commands; `main.rs` only calls into it.
 //! - `config`: the typed configuration, loaded and validated once.
 //! - `http`: routes, middleware and the problem+json error envelope.
+//! - `platforms`: clients of GHL and Tovuti (auth, throttling, retries, typed calls).
+//! - `sandbox`: in-process fakes of the platforms for tests and `--sandbox` runs.
 //! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
 //! - `telemetry`: logs and metrics.
 //! - `startup`, `state`, `shutdown`: wiring shared by the binary and the tests.
@@ -15,6 +17,8 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod platforms;
+pub mod sandbox;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

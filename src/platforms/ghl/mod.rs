@@ -1,0 +1,3 @@
+//! GoHighLevel: the outbound API client.
+
+pub mod client;
