@@ -75,6 +75,26 @@ pub struct GhlConfig {
     pub client_id: String,
     /// OAuth client secret.
     pub client_secret: OptionalSecret,
+    /// Connect timeout of GHL requests.
+    pub connect_timeout_ms: u64,
+    /// Total timeout of one GHL request.
+    pub timeout_ms: u64,
+    /// Attempts per call for retryable failures.
+    pub retry_attempts: u32,
+    /// First backoff ceiling; doubles per retry.
+    pub retry_base_ms: u64,
+    /// Largest backoff within one call.
+    pub retry_max_ms: u64,
+    /// Burst quota per location: requests ...
+    pub rate_limit_max: u32,
+    /// ... per this interval.
+    pub rate_limit_interval_ms: u64,
+    /// Share of the burst quota left unused.
+    pub rate_limit_safety_margin: f64,
+    /// 429s one call waits out before giving up.
+    pub rate_limited_waits: u32,
+    /// Daily remaining budget that triggers a warning.
+    pub daily_warn_remaining: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

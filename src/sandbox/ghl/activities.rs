@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::Shared;
 use super::contacts::owned;
-use super::gate::{CallerExt, envelope, json_body};
+use super::gate::{CallerExt, Refusal, envelope, json_body, refuse};
 use super::state::iso_millis;
 
 /// Which per-contact collection a handler works on.
@@ -64,7 +64,7 @@ fn copy_fields(kind: Kind, from: &Value, to: &mut Map<String, Value>) {
     }
 }
 
-fn body_or_422(bytes: &Bytes) -> Result<Value, Response> {
+fn body_or_422(bytes: &Bytes) -> Result<Value, Refusal> {
     json_body(bytes)
 }
 
@@ -77,7 +77,7 @@ pub async fn create(
 ) -> Response {
     let body = match body_or_422(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Some(missing) = kind.required().iter().find(|f| body.get(**f).is_none()) {
         return envelope(
@@ -87,7 +87,7 @@ pub async fn create(
     }
     let mut inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &contact_id) {
-        return r;
+        return r.into_response();
     }
     let id = inner.next_id(if matches!(kind, Kind::Task) {
         "tk"
@@ -116,7 +116,7 @@ pub async fn create(
 pub async fn list(kind: Kind, s: Arc<Shared>, caller: CallerExt, contact_id: String) -> Response {
     let mut inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &contact_id) {
-        return r;
+        return r.into_response();
     }
     let records: Vec<Value> = collection(&mut inner, kind)
         .values()
@@ -134,11 +134,11 @@ fn find(
     location: &str,
     contact_id: &str,
     id: &str,
-) -> Result<Value, Response> {
+) -> Result<Value, Refusal> {
     owned(inner, location, contact_id)?;
     match collection(inner, kind).get(id) {
         Some(r) if r.get("contactId").and_then(Value::as_str) == Some(contact_id) => Ok(r.clone()),
-        _ => Err(envelope(
+        _ => Err(refuse(
             StatusCode::NOT_FOUND,
             &format!("{} not found", kind.singular()),
         )),
@@ -154,7 +154,7 @@ pub async fn get(
 ) -> Response {
     match find(&mut s.lock(), kind, &caller.location_id, &contact_id, &id) {
         Ok(record) => Json(json!({ kind.singular(): record })).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -167,14 +167,14 @@ pub async fn update(
 ) -> Response {
     let body = match body_or_422(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (contact_id, id) = ids;
     let mut inner = s.lock();
     let mut record = match find(&mut inner, kind, &caller.location_id, &contact_id, &id) {
         Ok(Value::Object(record)) => record,
         Ok(_) => return envelope(StatusCode::NOT_FOUND, "not found"),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     copy_fields(kind, &body, &mut record);
     let record = Value::Object(record);
@@ -191,7 +191,7 @@ pub async fn delete(
 ) -> Response {
     let mut inner = s.lock();
     if let Err(r) = find(&mut inner, kind, &caller.location_id, &contact_id, &id) {
-        return r;
+        return r.into_response();
     }
     collection(&mut inner, kind).remove(&id);
     Json(json!({ "succeded": true })).into_response()
@@ -212,7 +212,7 @@ pub async fn complete_task(
             StatusCode::UNPROCESSABLE_ENTITY,
             "completed must be a boolean value",
         ),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -237,7 +237,7 @@ pub async fn change_tags(
     let mut inner = s.lock();
     let mut contact = match owned(&inner, &caller.location_id, &contact_id) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut current: Vec<String> = contact["tags"]
         .as_array()
@@ -277,7 +277,7 @@ pub async fn membership(
 ) -> Response {
     let mut inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &contact_id) {
-        return r;
+        return r.into_response();
     }
     let set = if workflow {
         &mut inner.workflows

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::contacts::owned;
-use super::gate::{CallerExt, envelope, json_body};
+use super::gate::{CallerExt, Refusal, envelope, json_body, refuse};
 
 const FIELDS: &[&str] = &[
     "calendarId",
@@ -39,7 +39,7 @@ fn merge(event: &mut serde_json::Map<String, Value>, body: &Value) {
 pub async fn create(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let required = ["calendarId", "locationId", "contactId", "startTime"];
     if let Some(missing) = required.iter().find(|f| body.get(**f).is_none()) {
@@ -51,7 +51,7 @@ pub async fn create(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Byte
     let contact_id = body["contactId"].as_str().unwrap_or_default().to_owned();
     let mut inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &contact_id) {
-        return r;
+        return r.into_response();
     }
     let id = inner.next_id("ev");
     let mut event = serde_json::Map::new();
@@ -65,10 +65,10 @@ pub async fn create(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Byte
     Json(event).into_response()
 }
 
-fn find(inner: &super::state::Inner, location: &str, id: &str) -> Result<Value, Response> {
+fn find(inner: &super::state::Inner, location: &str, id: &str) -> Result<Value, Refusal> {
     match inner.events.get(id) {
         Some(e) if e["locationId"].as_str() == Some(location) => Ok(e.clone()),
-        _ => Err(envelope(StatusCode::NOT_FOUND, "Appointment not found")),
+        _ => Err(refuse(StatusCode::NOT_FOUND, "Appointment not found")),
     }
 }
 
@@ -79,7 +79,7 @@ pub async fn get(
 ) -> Response {
     match find(&s.lock(), &caller.location_id, &id) {
         Ok(event) => Json(json!({ "event": event })).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -91,13 +91,13 @@ pub async fn update(
 ) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut inner = s.lock();
     let mut event = match find(&inner, &caller.location_id, &id) {
         Ok(Value::Object(e)) => e,
         Ok(_) => return envelope(StatusCode::NOT_FOUND, "Appointment not found"),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     merge(&mut event, &body);
     let event = Value::Object(event);
@@ -113,7 +113,7 @@ pub async fn for_contact(
 ) -> Response {
     let inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &contact_id) {
-        return r;
+        return r.into_response();
     }
     let events: Vec<Value> = inner
         .events

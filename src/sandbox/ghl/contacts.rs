@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::gate::{CallerExt, envelope, json_body};
+use super::gate::{CallerExt, Refusal, envelope, json_body, refuse};
 use super::state::{Inner, iso_millis};
 
 /// Input fields copied onto the stored contact as they are.
@@ -62,24 +62,25 @@ fn find_duplicate(inner: &Inner, location: &str, body: &Value) -> Option<(String
 }
 
 /// Problems GHL's validation would report for a contact body, as its 422 does.
-fn validate(body: &Value) -> Result<(), Response> {
-    if let Some(email) = body.get("email") {
-        if !email.as_str().is_some_and(|e| e.contains('@')) {
-            return Err(envelope(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "email must be an email",
-            ));
-        }
+fn validate(body: &Value) -> Result<(), Refusal> {
+    if body
+        .get("email")
+        .is_some_and(|e| !e.as_str().is_some_and(|e| e.contains('@')))
+    {
+        return Err(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email must be an email",
+        ));
     }
     if body.get("tags").is_some_and(|t| !t.is_array()) {
-        return Err(envelope(
+        return Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "tags must be an array",
         ));
     }
     if body.get("customFields").is_some_and(|c| !c.is_array()) {
         let message = "customFields must be an array";
-        return Err(envelope(StatusCode::UNPROCESSABLE_ENTITY, message));
+        return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     Ok(())
 }
@@ -155,13 +156,13 @@ fn new_contact(inner: &mut Inner, location: &str, body: &Value) -> Value {
     contact
 }
 
-fn check_location(body: &Value, location: &str) -> Result<(), Response> {
+fn check_location(body: &Value, location: &str) -> Result<(), Refusal> {
     match text(body, "locationId") {
-        None => Err(envelope(
+        None => Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "locationId should not be empty",
         )),
-        Some(l) if l != location => Err(envelope(
+        Some(l) if l != location => Err(refuse(
             StatusCode::FORBIDDEN,
             "The token does not have access to this location.",
         )),
@@ -172,36 +173,37 @@ fn check_location(body: &Value, location: &str) -> Result<(), Response> {
 pub async fn create(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_location(&body, &caller.location_id).and_then(|()| validate(&body)) {
-        return r;
+        return r.into_response();
     }
     let mut inner = s.lock();
-    if !inner.allow_duplicate_contacts {
-        if let Some((id, field)) = find_duplicate(&inner, &caller.location_id, &body) {
-            let name = inner
-                .contacts
-                .get(&id)
-                .and_then(|c| text(c, "name"))
-                .map(str::to_owned);
-            let body = json!({
-                "statusCode": 400,
-                "message": "This location does not allow duplicated contacts.",
-                "meta": { "contactName": name, "contactId": id, "matchingField": field },
-            });
-            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
-        }
+    let duplicate = (!inner.allow_duplicate_contacts)
+        .then(|| find_duplicate(&inner, &caller.location_id, &body))
+        .flatten();
+    if let Some((id, field)) = duplicate {
+        let name = inner
+            .contacts
+            .get(&id)
+            .and_then(|c| text(c, "name"))
+            .map(str::to_owned);
+        let body = json!({
+            "statusCode": 400,
+            "message": "This location does not allow duplicated contacts.",
+            "meta": { "contactName": name, "contactId": id, "matchingField": field },
+        });
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
     let contact = new_contact(&mut inner, &caller.location_id, &body);
     (StatusCode::CREATED, Json(json!({ "contact": contact }))).into_response()
 }
 
 /// The contact `id` if the caller's location owns it.
-pub fn owned(inner: &Inner, location: &str, id: &str) -> Result<Value, Response> {
+pub fn owned(inner: &Inner, location: &str, id: &str) -> Result<Value, Refusal> {
     match inner.contacts.get(id) {
         Some(c) if text(c, "locationId") == Some(location) => Ok(c.clone()),
-        _ => Err(envelope(StatusCode::NOT_FOUND, "Contact not found")),
+        _ => Err(refuse(StatusCode::NOT_FOUND, "Contact not found")),
     }
 }
 
@@ -212,7 +214,7 @@ pub async fn get(
 ) -> Response {
     match owned(&s.lock(), &caller.location_id, &id) {
         Ok(contact) => Json(json!({ "contact": contact })).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -224,7 +226,7 @@ pub async fn update(
 ) -> Response {
     let body = match json_body(&bytes).and_then(|b| validate(&b).map(|()| b)) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut inner = s.lock();
     let Ok(Value::Object(mut contact)) = owned(&inner, &caller.location_id, &id) else {
@@ -239,10 +241,10 @@ pub async fn update(
 pub async fn upsert(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_location(&body, &caller.location_id).and_then(|()| validate(&body)) {
-        return r;
+        return r.into_response();
     }
     let mut inner = s.lock();
     let trace_id = uuid::Uuid::new_v4().to_string();
@@ -268,7 +270,7 @@ pub async fn delete(
 ) -> Response {
     let mut inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &id) {
-        return r;
+        return r.into_response();
     }
     inner.contacts.remove(&id);
     inner
@@ -285,10 +287,10 @@ pub async fn delete(
 pub async fn search(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_location(&body, &caller.location_id) {
-        return r;
+        return r.into_response();
     }
     let Some(limit) = body
         .get("pageLimit")

@@ -39,6 +39,26 @@ pub fn envelope(status: StatusCode, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A refusal in GHL's envelope, boxed so that results carrying it stay small.
+pub struct Refusal(Box<Response>);
+
+impl From<Response> for Refusal {
+    fn from(response: Response) -> Self {
+        Self(Box::new(response))
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// GHL's envelope as an `Err`.
+pub fn refuse(status: StatusCode, message: &str) -> Refusal {
+    envelope(status, message).into()
+}
+
 /// The scope an operation needs, from GHL's Scopes table.
 fn required_scope(method: &Method, path: &str) -> &'static str {
     let reads = *method == Method::GET || path == "/contacts/search";
@@ -82,7 +102,7 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         body: serde_json::from_slice(&bytes).ok(),
     };
     let response = match admit(&shared, &parts.method, &parts.headers, &mut entry).await {
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
         Ok((caller, window)) => {
             let mut request = Request::from_parts(parts, Body::from(bytes));
             request.extensions_mut().insert(caller);
@@ -101,7 +121,7 @@ async fn admit(
     method: &Method,
     headers: &HeaderMap,
     entry: &mut LoggedRequest,
-) -> Result<(Caller, Window), Response> {
+) -> Result<(Caller, Window), Refusal> {
     let token = header(headers, "authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned))
         .unwrap_or_default();
@@ -110,29 +130,29 @@ async fn admit(
     let grant = match grant {
         Some(g) if !g.revoked && g.expires_at.is_none_or(|at| at > now) => g,
         Some(g) if !g.revoked => {
-            return Err(envelope(StatusCode::UNAUTHORIZED, "Invalid JWT"));
+            return Err(refuse(StatusCode::UNAUTHORIZED, "Invalid JWT"));
         }
         _ => {
             let message = "Invalid token: access token is invalid";
-            return Err(envelope(StatusCode::UNAUTHORIZED, message));
+            return Err(refuse(StatusCode::UNAUTHORIZED, message));
         }
     };
     entry.location_id = Some(grant.location_id.clone());
     let version = required_version(&entry.path);
     if entry.version.as_deref() != Some(version) {
         let message = format!("version must be one of the following values: {version}");
-        return Err(envelope(StatusCode::UNPROCESSABLE_ENTITY, &message));
+        return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, &message));
     }
     if !grant.allows(required_scope(method, &entry.path)) {
         let message = "The token is not authorized for this scope.";
-        return Err(envelope(StatusCode::FORBIDDEN, message));
+        return Err(refuse(StatusCode::FORBIDDEN, message));
     }
     apply_fault(shared).await?;
     let window = shared
         .lock()
         .take_window(&grant.location_id, &shared.limits, now);
     if !window.allowed {
-        return Err(too_many(shared, &window));
+        return Err(too_many(shared, &window).into());
     }
     let caller = Caller {
         location_id: grant.location_id,
@@ -140,7 +160,7 @@ async fn admit(
     Ok((caller, window))
 }
 
-async fn apply_fault(shared: &Shared) -> Result<(), Response> {
+async fn apply_fault(shared: &Shared) -> Result<(), Refusal> {
     let fault = shared.lock().faults.pop_front();
     match fault {
         None => Ok(()),
@@ -150,7 +170,7 @@ async fn apply_fault(shared: &Shared) -> Result<(), Response> {
         }
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Err(envelope(status, "Injected failure"))
+            Err(refuse(status, "Injected failure"))
         }
         Some(Fault::RateLimited(retry_after)) => {
             let window = Window {
@@ -159,17 +179,19 @@ async fn apply_fault(shared: &Shared) -> Result<(), Response> {
                 daily_remaining: shared.limits.daily_max,
                 retry_after,
             };
-            Err(too_many(shared, &window))
+            Err(too_many(shared, &window).into())
         }
         Some(Fault::Reset) => {
             let broken = futures::stream::once(async {
                 Err::<Bytes, _>(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
             });
-            Err((StatusCode::OK, Body::from_stream(broken)).into_response())
+            Err((StatusCode::OK, Body::from_stream(broken))
+                .into_response()
+                .into())
         }
         Some(Fault::Hang) => {
             tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
-            Err(envelope(StatusCode::GATEWAY_TIMEOUT, "Hung"))
+            Err(refuse(StatusCode::GATEWAY_TIMEOUT, "Hung"))
         }
     }
 }
@@ -210,11 +232,11 @@ fn stamp(headers: &mut HeaderMap, shared: &Shared, window: &Window) {
 }
 
 /// Parses a JSON body, answering GHL's 422 envelope when it is not a JSON object.
-pub fn json_body(bytes: &Bytes) -> Result<Value, Response> {
+pub fn json_body(bytes: &Bytes) -> Result<Value, Refusal> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(value) if value.is_object() => Ok(value),
         Ok(_) | Err(_) if bytes.is_empty() => Ok(json!({})),
-        _ => Err(envelope(
+        _ => Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "body must be a JSON object",
         )),

@@ -1,0 +1,109 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use tokio::time::Instant;
+
+use super::*;
+
+fn throttle(max: u32, margin: f64) -> Arc<Throttle> {
+    let settings = ThrottleSettings {
+        max_requests: max,
+        interval: Duration::from_secs(10),
+        safety_margin: margin,
+        daily_warn_remaining: 10,
+    };
+    Arc::new(Throttle::new(settings, Arc::new(Metrics::new())))
+}
+
+/// The largest number of instants inside any window of `width`.
+pub(crate) fn busiest_window(times: &[Instant], width: Duration) -> usize {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..sorted.len() {
+        while sorted[end] - sorted[start] >= width {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lane_spaces_requests_to_the_quota_less_the_margin() {
+    let throttle = throttle(100, 0.02);
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for _ in 0..300 {
+        throttle.acquire("loc", Priority::Background).await;
+        times.push(Instant::now());
+    }
+    assert!(busiest_window(&times, Duration::from_secs(10)) <= 98);
+    let elapsed = started.elapsed();
+    // 299 gaps of 10 s / 98, each rounded up to tokio's 1 ms timer tick.
+    assert!(elapsed <= Duration::from_millis(31_000), "{elapsed:?}");
+    assert!(elapsed >= Duration::from_secs(30), "{elapsed:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn interactive_callers_overtake_queued_background_work() {
+    let throttle = throttle(10, 0.0);
+    throttle.acquire("loc", Priority::Background).await;
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for n in 0..5 {
+        let (throttle, order) = (throttle.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            throttle.acquire("loc", Priority::Background).await;
+            order.lock().unwrap().push(format!("b{n}"));
+        }));
+        tokio::task::yield_now().await;
+    }
+    let (t, o) = (throttle.clone(), order.clone());
+    tasks.push(tokio::spawn(async move {
+        t.acquire("loc", Priority::Interactive).await;
+        o.lock().unwrap().push("interactive".to_owned());
+    }));
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let order = order.lock().unwrap();
+    let position = order.iter().position(|s| s == "interactive").unwrap();
+    assert!(position <= 1, "interactive went at {position}: {order:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_pauses_only_its_location_for_retry_after() {
+    let throttle = throttle(100, 0.0);
+    let mut headers = HeaderMap::new();
+    headers.insert("retry-after", HeaderValue::from_static("7"));
+    throttle.observe("loc", 429, &headers);
+    assert_eq!(
+        throttle.acquire("other", Priority::Background).await,
+        Duration::ZERO
+    );
+    let waited = throttle.acquire("loc", Priority::Background).await;
+    assert_eq!(waited, Duration::from_secs(7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn reported_limits_replace_the_configured_quota() {
+    let throttle = throttle(100, 0.0);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-ratelimit-max", HeaderValue::from_static("10"));
+    headers.insert(
+        "x-ratelimit-interval-milliseconds",
+        HeaderValue::from_static("10000"),
+    );
+    headers.insert("x-ratelimit-remaining", HeaderValue::from_static("9"));
+    throttle.observe("loc", 200, &headers);
+    throttle.acquire("loc", Priority::Background).await;
+    let waited = throttle.acquire("loc", Priority::Background).await;
+    assert_eq!(
+        waited,
+        Duration::from_secs(1),
+        "10 per 10 s is one a second"
+    );
+}
