@@ -1,20 +1,27 @@
-//! The credentials a connection sends: a Private Integration Token, used as is.
+//! The credentials a connection sends: a Private Integration Token, used as is, or
+//! OAuth tokens that refresh themselves (see `oauth`).
+
+use std::sync::Arc;
 
 use secrecy::SecretString;
 
 use super::errors::GhlError;
+use super::oauth::OAuthSession;
 
 /// How a connection authenticates.
 #[derive(Clone)]
 pub enum Auth {
     /// A Private Integration Token: static, rotated by a person in GHL's UI.
     PrivateToken(SecretString),
+    /// OAuth tokens kept in the store and refreshed when due.
+    OAuth(Arc<OAuthSession>),
 }
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::PrivateToken(_) => f.write_str("PrivateToken([redacted])"),
+            Self::OAuth(_) => f.write_str("OAuth([redacted])"),
         }
     }
 }
@@ -28,20 +35,20 @@ impl Auth {
     pub(crate) async fn access_token(&self) -> Result<SecretString, GhlError> {
         match self {
             Self::PrivateToken(token) => Ok(token.clone()),
+            Self::OAuth(session) => session.access_token().await,
         }
     }
 
     /// Whether a 401 can be cured by refreshing (never for a static token).
     pub(crate) fn can_refresh(&self) -> bool {
-        match self {
-            Self::PrivateToken(_) => false,
-        }
+        matches!(self, Self::OAuth(_))
     }
 
     /// Replaces `rejected` with a fresh token, unless someone already did.
-    pub(crate) async fn refresh_rejected(&self, _rejected: &SecretString) -> Result<(), GhlError> {
+    pub(crate) async fn refresh_rejected(&self, rejected: &SecretString) -> Result<(), GhlError> {
         match self {
             Self::PrivateToken(_) => Ok(()),
+            Self::OAuth(session) => session.refresh_rejected(rejected).await,
         }
     }
 }

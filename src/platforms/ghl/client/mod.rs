@@ -8,6 +8,7 @@ mod auth;
 mod contacts;
 mod errors;
 mod notes;
+mod oauth;
 mod retry;
 mod tasks;
 pub(crate) mod throttle;
@@ -27,6 +28,7 @@ pub use contacts::{
 };
 pub use errors::{ErrorClass, Failure, GhlError};
 pub use notes::{NewNote, Note, NoteUpdate};
+pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
 pub use retry::RetryPolicy;
 pub use tasks::{NewTask, Task, TaskUpdate};
 pub use throttle::{Priority, Throttle, ThrottleSettings};
@@ -114,6 +116,22 @@ impl GhlClient {
             auth,
             priority: Priority::Background,
         }
+    }
+
+    /// The OAuth app of `config`, exchanging tokens at this client's base URL; `None`
+    /// when no client id is configured.
+    pub fn oauth_app(&self, config: &GhlConfig) -> Option<OAuthApp> {
+        let secret = config.client_secret.expose()?;
+        if config.client_id.is_empty() {
+            return None;
+        }
+        let base = self.inner.settings.base_url.trim_end_matches('/');
+        Some(OAuthApp {
+            token_url: format!("{base}/oauth/token"),
+            client_id: config.client_id.clone(),
+            client_secret: secrecy::SecretString::from(secret.to_owned()),
+            http: self.inner.http.clone(),
+        })
     }
 
     pub fn throttle(&self) -> &Throttle {
