@@ -75,6 +75,17 @@ pub struct GhlConfig {
     pub client_id: String,
     /// OAuth client secret.
     pub client_secret: OptionalSecret,
+    /// GHL's chooselocation URL (configurable for white-label hosts).
+    #[serde(deserialize_with = "lenient_string")]
+    pub oauth_authorize_url: String,
+    /// Our public OAuth callback URL; empty when OAuth is not used.
+    #[serde(deserialize_with = "lenient_string")]
+    pub oauth_redirect_url: String,
+    /// Space-separated scopes an install asks for.
+    #[serde(deserialize_with = "lenient_string")]
+    pub oauth_scopes: String,
+    /// Refresh an access token this long before it expires.
+    pub token_refresh_margin_secs: u64,
     /// Connect timeout of GHL requests.
     pub connect_timeout_ms: u64,
     /// Total timeout of one GHL request.

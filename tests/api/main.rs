@@ -10,5 +10,6 @@ mod binary;
 mod health;
 mod helpers;
 mod middleware;
+mod oauth;
 mod openapi;
 mod shutdown;

@@ -4,6 +4,7 @@
 
 mod health;
 mod metrics;
+mod oauth;
 
 use axum::Router;
 use axum::handler::Handler;
@@ -37,7 +38,7 @@ impl Route {
 
 /// Every route the service serves.
 pub fn table() -> Vec<Route> {
-    [health::routes(), metrics::routes()]
+    [health::routes(), metrics::routes(), oauth::routes()]
         .into_iter()
         .flatten()
         .collect()

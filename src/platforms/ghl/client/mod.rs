@@ -7,6 +7,7 @@ mod associations;
 mod auth;
 mod contacts;
 mod errors;
+pub mod install;
 mod notes;
 mod oauth;
 mod retry;
