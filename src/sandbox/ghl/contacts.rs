@@ -383,3 +383,24 @@ pub async fn duplicate(
         .and_then(|(id, _)| inner.contacts.get(&id).cloned());
     Json(json!({ "contact": contact })).into_response()
 }
+
+/// `GET /locations/{locationId}/customFields`: the fields written so far, by key.
+pub async fn custom_fields(
+    State(s): State<Arc<Shared>>,
+    caller: CallerExt,
+    Path(location): Path<String>,
+) -> Response {
+    if location != caller.location_id {
+        let message = "The token does not have access to this location.";
+        return envelope(StatusCode::FORBIDDEN, message);
+    }
+    let inner = s.lock();
+    let fields: Vec<Value> = inner
+        .custom_field_ids
+        .iter()
+        .map(|(key, id)| {
+            json!({ "id": id, "name": key, "fieldKey": key, "dataType": "TEXT", "model": "contact" })
+        })
+        .collect();
+    Json(json!({ "customFields": fields })).into_response()
+}

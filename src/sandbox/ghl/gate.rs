@@ -61,6 +61,9 @@ pub fn refuse(status: StatusCode, message: &str) -> Refusal {
 
 /// The scope an operation needs, from GHL's Scopes table.
 fn required_scope(method: &Method, path: &str) -> &'static str {
+    if path.starts_with("/locations/") && path.ends_with("/customFields") {
+        return "locations/customFields.readonly";
+    }
     let reads = *method == Method::GET || path == "/contacts/search";
     match (path.starts_with("/calendars"), reads) {
         (true, true) => "calendars/events.readonly",

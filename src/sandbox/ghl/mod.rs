@@ -323,6 +323,7 @@ fn router(shared: Arc<Shared>) -> Router {
             }),
         )
         .route("/contacts/{id}/appointments", get(calendars::for_contact))
+        .route("/locations/{id}/customFields", get(contacts::custom_fields))
         .route("/calendars/events/appointments", post(calendars::create))
         .route(
             "/calendars/events/appointments/{id}",

@@ -13,6 +13,7 @@ mod oauth;
 mod retry;
 mod tasks;
 pub(crate) mod throttle;
+mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +33,8 @@ pub use notes::{NewNote, Note, NoteUpdate};
 pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
 pub use retry::RetryPolicy;
 pub use tasks::{NewTask, Task, TaskUpdate};
-pub use throttle::{Priority, Throttle, ThrottleSettings};
+pub use throttle::{Priority, RateLimitSnapshot, Throttle, ThrottleSettings};
+pub use verify::{Capability, Outcome, Verification};
 
 use crate::config::GhlConfig;
 use crate::telemetry::GhlRequestLabels;
@@ -318,3 +320,5 @@ impl Connection {
 mod quota_tests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod verify_tests;

@@ -41,6 +41,16 @@ pub struct ThrottleSettings {
     pub daily_warn_remaining: u64,
 }
 
+/// The `X-RateLimit-*` headers of the last answer GHL sent for a location.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateLimitSnapshot {
+    pub max: Option<u64>,
+    pub remaining: Option<u64>,
+    pub interval_ms: Option<u64>,
+    pub daily_limit: Option<u64>,
+    pub daily_remaining: Option<u64>,
+}
+
 /// governor's clock on tokio's time, so paused-clock tests drive the limiter too.
 #[derive(Debug, Clone)]
 struct TokioClock {
@@ -69,6 +79,7 @@ struct Lane {
     interactive_waiting: AtomicUsize,
     interactive_gone: Notify,
     daily_warned: AtomicBool,
+    last_seen: Mutex<Option<RateLimitSnapshot>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,6 +132,7 @@ impl Throttle {
                 interactive_waiting: AtomicUsize::new(0),
                 interactive_gone: Notify::new(),
                 daily_warned: AtomicBool::new(false),
+                last_seen: Mutex::new(None),
             })
         });
         lane.clone()
@@ -173,6 +185,16 @@ impl Throttle {
         let interval = number("x-ratelimit-interval-milliseconds")
             .filter(|n| *n > 0)
             .map(Duration::from_millis);
+        let snapshot = RateLimitSnapshot {
+            max: number("x-ratelimit-max"),
+            remaining: number("x-ratelimit-remaining"),
+            interval_ms: number("x-ratelimit-interval-milliseconds"),
+            daily_limit: number("x-ratelimit-limit-daily"),
+            daily_remaining: number("x-ratelimit-daily-remaining"),
+        };
+        if snapshot != RateLimitSnapshot::default() {
+            *lock(&lane.last_seen) = Some(snapshot);
+        }
         if let (Some(max), Some(interval)) = (max, interval) {
             self.adopt_quota(&lane, max, interval);
         }
@@ -192,6 +214,12 @@ impl Throttle {
         if let Some(daily) = number("x-ratelimit-daily-remaining") {
             self.track_daily(&lane, daily);
         }
+    }
+
+    /// The rate-limit headers GHL last sent for `location`.
+    pub fn last_seen(&self, location: &str) -> Option<RateLimitSnapshot> {
+        let lane = lock(&self.lanes).get(location).cloned()?;
+        lock(&lane.last_seen).clone()
     }
 
     fn adopt_quota(&self, lane: &Lane, max: u32, interval: Duration) {
