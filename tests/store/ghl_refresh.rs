@@ -8,7 +8,7 @@ use secrecy::ExposeSecret as _;
 use tovuti_ghl_bridge::config::{Config, GhlConfig, OptionalSecret};
 use tovuti_ghl_bridge::platforms::ghl::client::{
     Auth, CREDENTIAL_KIND, ClientSettings, Connection, ContactInput, ErrorClass, GhlClient,
-    OAuthSession, TokenGrant, save_grant,
+    LocationTokenSession, OAuthSession, TokenGrant, save_grant,
 };
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use tovuti_ghl_bridge::store::{ConnectionStatus, NewConnection, Store};
@@ -150,4 +150,42 @@ pub async fn a_refused_refresh_marks_the_connection_and_new_credentials_resume_i
         .await
         .unwrap();
     assert_eq!(ghl.get_contact(&contact).await.unwrap().id, contact);
+}
+
+pub async fn an_agency_install_mints_location_tokens_and_refreshes_itself(db: &TestDb) {
+    let (fake, contact) = arrange(db).await;
+    let scopes = [ALL_SCOPES, &["oauth.write"]].concat();
+    let refresh = fake.issue_company_refresh_token("fake-company", &scopes);
+    store_tokens(db.store.as_ref(), "expired-agency-access", &refresh, 0).await;
+    let metrics = Arc::new(Metrics::new());
+    let config = ghl_config(&fake);
+    let client = GhlClient::new(ClientSettings::from_config(&config), metrics.clone()).unwrap();
+    let app = client.oauth_app(&config).unwrap();
+    let margin = Duration::from_secs(300);
+    let agency = Arc::new(OAuthSession::new(
+        db.store.clone(),
+        CONN,
+        app.clone(),
+        margin,
+        metrics,
+    ));
+    let session = LocationTokenSession::new(agency, app, "fake-company", LOC, margin);
+    let ghl = client.connection(LOC, Auth::AgencyLocation(Arc::new(session)));
+
+    assert_eq!(ghl.get_contact(&contact).await.unwrap().id, contact);
+    ghl.get_contact(&contact).await.unwrap();
+    assert_eq!(
+        fake.token_endpoint_calls(),
+        1,
+        "the agency token was refreshed once"
+    );
+    let mints = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oauth/locationToken")
+        .count();
+    assert_eq!(
+        mints, 0,
+        "the token endpoints are not in the API request log"
+    );
 }

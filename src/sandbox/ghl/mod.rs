@@ -127,6 +127,17 @@ impl FakeGhl {
         token
     }
 
+    /// A refresh token of an agency (Company) install with `scopes`.
+    pub fn issue_company_refresh_token(&self, company: &str, scopes: &[&str]) -> String {
+        let mut grant = grant("", scopes, None);
+        grant.company_id = company.to_owned();
+        grant.user_type = "Company".into();
+        let mut inner = self.shared.lock();
+        let refresh = inner.next_secret("fake-refresh");
+        inner.refresh_tokens.insert(refresh.clone(), grant);
+        refresh
+    }
+
     /// Simulates a finished install: an authorization code for `location`.
     pub fn authorization_code(&self, location: &str, scopes: &[&str]) -> String {
         let mut inner = self.shared.lock();
@@ -190,6 +201,11 @@ impl FakeGhl {
     /// How many times `POST /oauth/token` was called.
     pub fn token_endpoint_calls(&self) -> u32 {
         self.shared.lock().token_endpoint_calls
+    }
+
+    /// How many times `POST /oauth/locationToken` was called.
+    pub fn location_token_calls(&self) -> u32 {
+        self.shared.lock().location_token_calls
     }
 
     /// A stored contact in GHL's read shape.
@@ -335,6 +351,7 @@ fn router(shared: Arc<Shared>) -> Router {
         ));
     Router::new()
         .route("/oauth/token", post(oauth::token))
+        .route("/oauth/locationToken", post(oauth::location_token))
         .merge(api)
         .with_state(shared)
 }

@@ -85,3 +85,60 @@ fn token_response(
         "userId": "fake-user",
     })
 }
+
+/// `POST /oauth/locationToken`: a Company token with `oauth.write` mints a location token
+/// (no refresh token), for a location of its own company.
+pub async fn location_token(
+    State(s): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let mut inner = s.lock();
+    inner.location_token_calls += 1;
+    let now = tokio::time::Instant::now();
+    let agency = inner
+        .tokens
+        .get(bearer)
+        .filter(|g| !g.revoked && g.expires_at.is_none_or(|at| at > now))
+        .cloned();
+    let Some(agency) = agency else {
+        return super::gate::envelope(
+            StatusCode::UNAUTHORIZED,
+            "Invalid token: access token is invalid",
+        );
+    };
+    let company = form.get("companyId").map(String::as_str);
+    if agency.user_type != "Company"
+        || !agency.allows("oauth.write")
+        || company != Some(agency.company_id.as_str())
+    {
+        return super::gate::envelope(
+            StatusCode::FORBIDDEN,
+            "The token is not authorized for this scope.",
+        );
+    }
+    let Some(location) = form.get("locationId").filter(|l| !l.is_empty()) else {
+        return super::gate::envelope(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "locationId should not be empty",
+        );
+    };
+    let mut grant = agency;
+    grant.location_id = location.clone();
+    grant.user_type = "Location".into();
+    grant.expires_at = Some(now + s.access_ttl);
+    let access = inner.next_secret("fake-location-access");
+    inner.tokens.insert(access.clone(), grant.clone());
+    let scope: Vec<&str> = grant.scopes.iter().map(String::as_str).collect();
+    Json(json!({
+        "access_token": access, "token_type": "Bearer", "expires_in": s.access_ttl.as_secs(),
+        "scope": scope.join(" "), "locationId": location, "userId": "fake-user",
+    }))
+    .into_response()
+}

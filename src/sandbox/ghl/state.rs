@@ -104,6 +104,7 @@ pub struct Inner {
     pub faults: VecDeque<Fault>,
     pub log: Vec<LoggedRequest>,
     pub token_endpoint_calls: u32,
+    pub location_token_calls: u32,
     seq: u64,
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use super::errors::GhlError;
+use super::location_token::LocationTokenSession;
 use super::oauth::OAuthSession;
 
 /// How a connection authenticates.
@@ -15,6 +16,8 @@ pub enum Auth {
     PrivateToken(SecretString),
     /// OAuth tokens kept in the store and refreshed when due.
     OAuth(Arc<OAuthSession>),
+    /// Location tokens minted from agency (Company) OAuth tokens.
+    AgencyLocation(Arc<LocationTokenSession>),
 }
 
 impl std::fmt::Debug for Auth {
@@ -22,6 +25,7 @@ impl std::fmt::Debug for Auth {
         match self {
             Self::PrivateToken(_) => f.write_str("PrivateToken([redacted])"),
             Self::OAuth(_) => f.write_str("OAuth([redacted])"),
+            Self::AgencyLocation(_) => f.write_str("AgencyLocation([redacted])"),
         }
     }
 }
@@ -36,12 +40,13 @@ impl Auth {
         match self {
             Self::PrivateToken(token) => Ok(token.clone()),
             Self::OAuth(session) => session.access_token().await,
+            Self::AgencyLocation(session) => session.access_token().await,
         }
     }
 
     /// Whether a 401 can be cured by refreshing (never for a static token).
     pub(crate) fn can_refresh(&self) -> bool {
-        matches!(self, Self::OAuth(_))
+        matches!(self, Self::OAuth(_) | Self::AgencyLocation(_))
     }
 
     /// Replaces `rejected` with a fresh token, unless someone already did.
@@ -49,6 +54,7 @@ impl Auth {
         match self {
             Self::PrivateToken(_) => Ok(()),
             Self::OAuth(session) => session.refresh_rejected(rejected).await,
+            Self::AgencyLocation(session) => session.refresh_rejected(rejected).await,
         }
     }
 }

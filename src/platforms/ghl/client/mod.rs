@@ -8,6 +8,7 @@ mod auth;
 mod contacts;
 mod errors;
 pub mod install;
+mod location_token;
 mod notes;
 mod oauth;
 mod retry;
@@ -29,6 +30,7 @@ pub use contacts::{
     SearchQuery, Upserted,
 };
 pub use errors::{ErrorClass, Failure, GhlError};
+pub use location_token::LocationTokenSession;
 pub use notes::{NewNote, Note, NoteUpdate};
 pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
 pub use retry::RetryPolicy;
