@@ -7,6 +7,8 @@ mod calendars;
 mod contacts;
 mod gate;
 mod oauth;
+mod routes;
+mod search;
 mod state;
 
 use std::collections::BTreeSet;
@@ -14,14 +16,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::{get, post, put};
 use tokio::task::JoinHandle;
 
 pub use gate::{VERSION_CALENDARS, VERSION_CONTACTS};
 pub use state::{Fault, Grant, Limits, LoggedRequest};
 
-use activities::Kind;
 use state::Inner;
 
 /// Every scope the fake knows; a token issued "with all scopes" gets these.
@@ -103,7 +102,7 @@ impl FakeGhl {
             client_secret: settings.client_secret,
             access_ttl: settings.access_ttl,
         });
-        let app = router(shared.clone());
+        let app = routes::router(shared.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -237,123 +236,6 @@ fn grant(location: &str, scopes: &[&str], expires_at: Option<tokio::time::Instan
         expires_at,
         revoked: false,
     }
-}
-
-fn router(shared: Arc<Shared>) -> Router {
-    use axum::body::Bytes;
-    use axum::extract::{Path, State};
-    use gate::CallerExt;
-    type S = State<Arc<Shared>>;
-    type Two = Path<(String, String)>;
-
-    let api = Router::new()
-        .route("/contacts/", post(contacts::create))
-        .route("/contacts/upsert", post(contacts::upsert))
-        .route("/contacts/search", post(contacts::search))
-        .route("/contacts/search/duplicate", get(contacts::duplicate))
-        .route(
-            "/contacts/{id}",
-            get(contacts::get)
-                .put(contacts::update)
-                .delete(contacts::delete),
-        )
-        .route(
-            "/contacts/{id}/tasks",
-            get(|State(s): S, c: CallerExt, Path(id): Path<String>| {
-                activities::list(Kind::Task, s, c, id)
-            })
-            .post(
-                |State(s): S, c: CallerExt, Path(id): Path<String>, b: Bytes| {
-                    activities::create(Kind::Task, s, c, id, b)
-                },
-            ),
-        )
-        .route(
-            "/contacts/{id}/tasks/{task}",
-            get(|State(s): S, c: CallerExt, Path((id, t)): Two| {
-                activities::get(Kind::Task, s, c, id, t)
-            })
-            .put(|State(s): S, c: CallerExt, Path(ids): Two, b: Bytes| {
-                activities::update(Kind::Task, s, c, ids, b)
-            })
-            .delete(|State(s): S, c: CallerExt, Path((id, t)): Two| {
-                activities::delete(Kind::Task, s, c, id, t)
-            }),
-        )
-        .route(
-            "/contacts/{id}/tasks/{task}/completed",
-            put(activities::complete_task),
-        )
-        .route(
-            "/contacts/{id}/notes",
-            get(|State(s): S, c: CallerExt, Path(id): Path<String>| {
-                activities::list(Kind::Note, s, c, id)
-            })
-            .post(
-                |State(s): S, c: CallerExt, Path(id): Path<String>, b: Bytes| {
-                    activities::create(Kind::Note, s, c, id, b)
-                },
-            ),
-        )
-        .route(
-            "/contacts/{id}/notes/{note}",
-            get(|State(s): S, c: CallerExt, Path((id, n)): Two| {
-                activities::get(Kind::Note, s, c, id, n)
-            })
-            .put(|State(s): S, c: CallerExt, Path(ids): Two, b: Bytes| {
-                activities::update(Kind::Note, s, c, ids, b)
-            })
-            .delete(|State(s): S, c: CallerExt, Path((id, n)): Two| {
-                activities::delete(Kind::Note, s, c, id, n)
-            }),
-        )
-        .route(
-            "/contacts/{id}/tags",
-            post(
-                |State(s): S, c: CallerExt, Path(id): Path<String>, b: Bytes| {
-                    activities::change_tags(true, s, c, id, b)
-                },
-            )
-            .delete(
-                |State(s): S, c: CallerExt, Path(id): Path<String>, b: Bytes| {
-                    activities::change_tags(false, s, c, id, b)
-                },
-            ),
-        )
-        .route(
-            "/contacts/{id}/campaigns/{campaign}",
-            post(|State(s): S, c: CallerExt, Path(ids): Two| {
-                activities::membership(false, true, s, c, ids)
-            })
-            .delete(|State(s): S, c: CallerExt, Path(ids): Two| {
-                activities::membership(false, false, s, c, ids)
-            }),
-        )
-        .route(
-            "/contacts/{id}/workflow/{workflow}",
-            post(|State(s): S, c: CallerExt, Path(ids): Two| {
-                activities::membership(true, true, s, c, ids)
-            })
-            .delete(|State(s): S, c: CallerExt, Path(ids): Two| {
-                activities::membership(true, false, s, c, ids)
-            }),
-        )
-        .route("/contacts/{id}/appointments", get(calendars::for_contact))
-        .route("/locations/{id}/customFields", get(contacts::custom_fields))
-        .route("/calendars/events/appointments", post(calendars::create))
-        .route(
-            "/calendars/events/appointments/{id}",
-            get(calendars::get).put(calendars::update),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            gate::gate,
-        ));
-    Router::new()
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/locationToken", post(oauth::location_token))
-        .merge(api)
-        .with_state(shared)
 }
 
 #[cfg(test)]
