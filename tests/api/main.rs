@@ -7,6 +7,7 @@
 )]
 
 mod binary;
+mod check;
 mod health;
 mod helpers;
 mod middleware;

@@ -189,3 +189,19 @@ pub async fn an_agency_install_mints_location_tokens_and_refreshes_itself(db: &T
         "the token endpoints are not in the API request log"
     );
 }
+
+pub async fn a_token_inside_the_margin_is_refreshed_before_it_is_sent(db: &TestDb) {
+    let (fake, contact) = arrange(db).await;
+    let refresh = fake.issue_refresh_token(LOC, ALL_SCOPES);
+    // Valid for another minute: inside the 5-minute margin.
+    store_tokens(db.store.as_ref(), "soon-expiring-access", &refresh, 60).await;
+    let ghl = replica(&fake, db.store.clone(), &Arc::new(Metrics::new()));
+
+    ghl.get_contact(&contact).await.unwrap();
+
+    assert_eq!(fake.token_endpoint_calls(), 1);
+    assert!(
+        fake.requests().iter().all(|r| r.status != 401),
+        "no call went out with the old token"
+    );
+}

@@ -62,4 +62,5 @@ on_both_backends!(
     ghl_refresh::a_401_refreshes_once_and_the_call_succeeds,
     ghl_refresh::a_refused_refresh_marks_the_connection_and_new_credentials_resume_it,
     ghl_refresh::an_agency_install_mints_location_tokens_and_refreshes_itself,
+    ghl_refresh::a_token_inside_the_margin_is_refreshed_before_it_is_sent,
 );

@@ -107,3 +107,24 @@ async fn reported_limits_replace_the_configured_quota() {
         "10 per 10 s is one a second"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_daily_budget_is_tracked_and_an_empty_one_pauses_the_lane() {
+    let metrics = Arc::new(Metrics::new());
+    let settings = ThrottleSettings {
+        max_requests: 100,
+        interval: Duration::from_secs(10),
+        safety_margin: 0.0,
+        daily_warn_remaining: 10,
+    };
+    let throttle = Throttle::new(settings, metrics.clone());
+    let mut headers = HeaderMap::new();
+    headers.insert("x-ratelimit-daily-remaining", HeaderValue::from_static("0"));
+    throttle.observe("loc", 200, &headers);
+    let labels = LocationLabels {
+        location: "loc".into(),
+    };
+    assert_eq!(metrics.ghl_daily_remaining.get_or_create(&labels).get(), 0);
+    let waited = throttle.acquire("loc", Priority::Background).await;
+    assert_eq!(waited, DAILY_EXHAUSTED_PAUSE);
+}
