@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::Shared;
+use super::gate::{Refusal, refuse};
 use super::state::Grant;
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -101,34 +102,15 @@ pub async fn location_token(
         .unwrap_or_default();
     let mut inner = s.lock();
     inner.location_token_calls += 1;
-    let now = tokio::time::Instant::now();
-    let agency = inner
-        .tokens
-        .get(bearer)
-        .filter(|g| !g.revoked && g.expires_at.is_none_or(|at| at > now))
-        .cloned();
-    let Some(agency) = agency else {
-        return super::gate::envelope(
-            StatusCode::UNAUTHORIZED,
-            "Invalid token: access token is invalid",
-        );
+    let agency = match agency_grant(&inner, bearer, &form) {
+        Ok(grant) => grant,
+        Err(refusal) => return refusal.into_response(),
     };
-    let company = form.get("companyId").map(String::as_str);
-    if agency.user_type != "Company"
-        || !agency.allows("oauth.write")
-        || company != Some(agency.company_id.as_str())
-    {
-        return super::gate::envelope(
-            StatusCode::FORBIDDEN,
-            "The token is not authorized for this scope.",
-        );
-    }
     let Some(location) = form.get("locationId").filter(|l| !l.is_empty()) else {
-        return super::gate::envelope(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "locationId should not be empty",
-        );
+        let message = "locationId should not be empty";
+        return super::gate::envelope(StatusCode::UNPROCESSABLE_ENTITY, message);
     };
+    let now = tokio::time::Instant::now();
     let mut grant = agency;
     grant.location_id = location.clone();
     grant.user_type = "Location".into();
@@ -141,4 +123,27 @@ pub async fn location_token(
         "scope": scope.join(" "), "locationId": location, "userId": "fake-user",
     }))
     .into_response()
+}
+
+/// The Company grant behind `bearer`, if it may mint tokens for the form's company.
+fn agency_grant(
+    inner: &super::state::Inner,
+    bearer: &str,
+    form: &HashMap<String, String>,
+) -> Result<Grant, Refusal> {
+    let now = tokio::time::Instant::now();
+    let live = |g: &&Grant| !g.revoked && g.expires_at.is_none_or(|at| at > now);
+    let Some(agency) = inner.tokens.get(bearer).filter(live).cloned() else {
+        let message = "Invalid token: access token is invalid";
+        return Err(refuse(StatusCode::UNAUTHORIZED, message));
+    };
+    let company = form.get("companyId").map(String::as_str);
+    let allowed = agency.user_type == "Company"
+        && agency.allows("oauth.write")
+        && company == Some(agency.company_id.as_str());
+    if !allowed {
+        let message = "The token is not authorized for this scope.";
+        return Err(refuse(StatusCode::FORBIDDEN, message));
+    }
+    Ok(agency)
 }

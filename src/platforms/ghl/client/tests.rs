@@ -101,8 +101,8 @@ async fn search_pages_through_every_contact_with_search_after() {
 }
 
 #[tokio::test]
-async fn tasks_notes_tags_campaigns_and_workflows_work_on_a_contact() {
-    let (fake, ghl) = setup().await;
+async fn a_task_is_created_updated_completed_listed_and_deleted() {
+    let (_fake, ghl) = setup().await;
     let contact = ghl.create_contact(&ada()).await.unwrap().id;
     let new_task = NewTask {
         title: "Follow up: finished Course X".into(),
@@ -134,6 +134,12 @@ async fn tasks_notes_tags_campaigns_and_workflows_work_on_a_contact() {
     assert_eq!(ghl.list_tasks(&contact).await.unwrap().len(), 1);
     ghl.delete_task(&contact, &task.id).await.unwrap();
     assert!(ghl.list_tasks(&contact).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_note_is_created_updated_read_and_deleted() {
+    let (_fake, ghl) = setup().await;
+    let contact = ghl.create_contact(&ada()).await.unwrap().id;
 
     let note = NewNote {
         body: "Called; left a message".into(),
@@ -155,6 +161,13 @@ async fn tasks_notes_tags_campaigns_and_workflows_work_on_a_contact() {
     );
     assert_eq!(ghl.list_notes(&contact).await.unwrap().len(), 1);
     ghl.delete_note(&contact, &note.id).await.unwrap();
+    assert!(ghl.list_notes(&contact).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn tags_are_added_and_removed_one_by_one_and_memberships_change() {
+    let (fake, ghl) = setup().await;
+    let contact = ghl.create_contact(&ada()).await.unwrap().id;
 
     let tags = ghl
         .add_tags(&contact, &["purchased:course-101".into()])
