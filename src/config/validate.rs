@@ -124,6 +124,16 @@ fn problems_in_ghl_client(
         check(value > 0, key, "must be at least 1".into());
     }
     check(
+        is_http_url(&ghl.oauth_authorize_url),
+        "ghl.oauth_authorize_url",
+        "must be an http(s) URL".into(),
+    );
+    check(
+        ghl.oauth_redirect_url.is_empty() || is_http_url(&ghl.oauth_redirect_url),
+        "ghl.oauth_redirect_url",
+        "must be this service's public http(s) callback URL".into(),
+    );
+    check(
         (0.0..0.9).contains(&ghl.rate_limit_safety_margin),
         "ghl.rate_limit_safety_margin",
         "must be a share between 0 and 0.9 (e.g. 0.02)".into(),

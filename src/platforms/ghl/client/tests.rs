@@ -232,6 +232,29 @@ async fn appointments_go_through_the_calendars_version_and_show_on_the_contact()
 }
 
 #[tokio::test]
+async fn each_request_is_counted_by_operation_and_outcome() {
+    let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let client = GhlClient::new(settings(fake.base_url()), metrics.clone()).unwrap();
+    let ghl = client.connection(LOC, Auth::private_token(fake.issue_token(LOC, ALL_SCOPES)));
+    ghl.create_contact(&ada()).await.unwrap();
+    ghl.get_contact("missing").await.unwrap_err();
+    let text = metrics.encode();
+    assert!(
+        text.contains(r#"bridge_ghl_requests_total{endpoint="contacts.create",outcome="2xx"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bridge_ghl_requests_total{endpoint="contacts.get",outcome="404"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bridge_ghl_daily_remaining{location="loc-1"} 199998"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn a_duplicate_create_reports_the_existing_contact() {
     let (_fake, ghl) = setup().await;
     let first = ghl.create_contact(&ada()).await.unwrap();
