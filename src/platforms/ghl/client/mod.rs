@@ -35,7 +35,7 @@ pub use notes::{NewNote, Note, NoteUpdate};
 pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
 pub use retry::RetryPolicy;
 pub use tasks::{NewTask, Task, TaskUpdate};
-pub use throttle::{Priority, RateLimitSnapshot, Throttle, ThrottleSettings};
+pub use throttle::{LaneOwnership, Priority, RateLimitSnapshot, Throttle, ThrottleSettings};
 pub use verify::{Capability, Outcome, Verification};
 
 use crate::config::GhlConfig;
@@ -96,13 +96,32 @@ struct Shared {
 
 impl GhlClient {
     pub fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, GhlError> {
+        let throttle = Throttle::new(settings.throttle, metrics.clone());
+        Self::with_throttle(settings, metrics, throttle)
+    }
+
+    /// A client for one of several replicas: it sends for a location only while it
+    /// holds that location's lane lease in the shared store.
+    pub fn with_lane_ownership(
+        settings: ClientSettings,
+        metrics: Arc<Metrics>,
+        ownership: LaneOwnership,
+    ) -> Result<Self, GhlError> {
+        let throttle = Throttle::new(settings.throttle, metrics.clone()).with_ownership(ownership);
+        Self::with_throttle(settings, metrics, throttle)
+    }
+
+    fn with_throttle(
+        settings: ClientSettings,
+        metrics: Arc<Metrics>,
+        throttle: Throttle,
+    ) -> Result<Self, GhlError> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GhlError::from_reqwest("client.build", &e))?;
-        let throttle = Throttle::new(settings.throttle, metrics.clone());
         Ok(Self {
             inner: Arc::new(Shared {
                 http,

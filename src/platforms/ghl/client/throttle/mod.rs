@@ -17,7 +17,11 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::telemetry::LocationLabels;
+
+mod ownership;
+
 use crate::telemetry::Metrics;
+pub use ownership::LaneOwnership;
 
 /// When GHL reports the day's budget spent, ask again after this long.
 const DAILY_EXHAUSTED_PAUSE: Duration = Duration::from_secs(60);
@@ -82,7 +86,7 @@ struct Lane {
     last_seen: Mutex<Option<RateLimitSnapshot>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -91,6 +95,8 @@ pub struct Throttle {
     settings: ThrottleSettings,
     lanes: Mutex<HashMap<String, Arc<Lane>>>,
     metrics: Arc<Metrics>,
+    /// With several replicas: which of them may send for a location.
+    ownership: Option<LaneOwnership>,
 }
 
 impl Throttle {
@@ -99,7 +105,19 @@ impl Throttle {
             settings,
             lanes: Mutex::new(HashMap::new()),
             metrics,
+            ownership: None,
         }
+    }
+
+    /// Sends for a location only while this replica holds its lane lease.
+    pub fn with_ownership(mut self, ownership: LaneOwnership) -> Self {
+        self.ownership = Some(ownership);
+        self
+    }
+
+    /// The lane leases, to release them at shutdown.
+    pub fn ownership(&self) -> Option<&LaneOwnership> {
+        self.ownership.as_ref()
     }
 
     /// A limiter allowing `max·(1−margin)` per `interval`, one at a time: with GHL's
@@ -154,6 +172,9 @@ impl Throttle {
             {
                 drop(turn);
                 continue;
+            }
+            if let Some(ownership) = &self.ownership {
+                ownership.hold(location).await;
             }
             lane.wait_for_quota().await;
             lane.wait_while_paused().await;

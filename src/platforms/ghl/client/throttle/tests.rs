@@ -128,3 +128,36 @@ async fn the_daily_budget_is_tracked_and_an_empty_one_pauses_the_lane() {
     let waited = throttle.acquire("loc", Priority::Background).await;
     assert_eq!(waited, DAILY_EXHAUSTED_PAUSE);
 }
+
+#[tokio::test]
+async fn only_the_replica_holding_a_lane_may_send_for_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::config::Config::defaults().store;
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    config.url = crate::config::DatabaseUrl::new(url);
+    let store = crate::store::connect(&config, None).await.unwrap();
+    store.migrate().await.unwrap();
+    let ttl = Duration::from_secs(30);
+    let first = LaneOwnership::new(store.clone(), "replica-a", ttl);
+    let second = LaneOwnership::new(store.clone(), "replica-b", ttl);
+
+    assert!(first.try_hold("loc").await.unwrap());
+    assert!(
+        !second.try_hold("loc").await.unwrap(),
+        "one owner at a time"
+    );
+    assert!(
+        second.try_hold("other").await.unwrap(),
+        "lanes are per location"
+    );
+    assert!(
+        first.try_hold("loc").await.unwrap(),
+        "the owner keeps its lane"
+    );
+
+    first.release_all().await;
+    assert!(
+        second.try_hold("loc").await.unwrap(),
+        "a released lane is taken over"
+    );
+}
