@@ -6,7 +6,9 @@
 //! - `config`: the typed configuration, loaded and validated once.
 //! - `http`: routes, middleware and the problem+json error envelope.
 //! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
-//! - `platforms`: GHL and Tovuti payload types and webhook verification.
+//! - `platforms`: GHL and Tovuti: payload types, webhook verification, the GHL client (auth,
+//!   throttling, retries, typed calls).
+//! - `sandbox`: in-process fakes of the platforms for tests and `--sandbox` runs.
 //! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
 //! - `telemetry`: logs and metrics.
 //! - `startup`, `state`, `shutdown`: wiring shared by the binary and the tests.
@@ -19,6 +21,7 @@ pub mod config;
 pub mod http;
 pub mod mapping;
 pub mod platforms;
+pub mod sandbox;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

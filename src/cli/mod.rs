@@ -1,6 +1,7 @@
-//! The command line: `serve` (the default), `migrate`, `config check`, `keys generate`,
-//! `mapping validate|preview`.
+//! The command line: `serve` (the default), `migrate`, `check`, `config check`,
+//! `keys generate`, `mapping validate|preview`, `send-test-event`.
 
+mod check;
 mod config_check;
 mod keys;
 pub mod mapping;
@@ -40,6 +41,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Apply pending database migrations and exit (e.g. as a Kubernetes Job).
     Migrate,
+    /// Verify the GHL credentials, scopes and rate-limit headers; exit 0 when all work.
+    Check(check::CheckArgs),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -75,6 +78,7 @@ pub async fn main() -> ExitCode {
     {
         Command::Serve(args) => serve::run(config, &args).await,
         Command::Migrate => migrate::run(config).await,
+        Command::Check(args) => check::run(config, &args).await,
         Command::Config(ConfigCommand::Check) => config_check::run(config),
         Command::Keys(KeysCommand::Generate) => keys::run(),
         Command::SendTestEvent(args) => send_test_event::main(args).await,

@@ -75,6 +75,37 @@ pub struct GhlConfig {
     pub client_id: String,
     /// OAuth client secret.
     pub client_secret: OptionalSecret,
+    /// GHL's chooselocation URL (configurable for white-label hosts).
+    #[serde(deserialize_with = "lenient_string")]
+    pub oauth_authorize_url: String,
+    /// Our public OAuth callback URL; empty when OAuth is not used.
+    #[serde(deserialize_with = "lenient_string")]
+    pub oauth_redirect_url: String,
+    /// Space-separated scopes an install asks for.
+    #[serde(deserialize_with = "lenient_string")]
+    pub oauth_scopes: String,
+    /// Refresh an access token this long before it expires.
+    pub token_refresh_margin_secs: u64,
+    /// Connect timeout of GHL requests.
+    pub connect_timeout_ms: u64,
+    /// Total timeout of one GHL request.
+    pub timeout_ms: u64,
+    /// Attempts per call for retryable failures.
+    pub retry_attempts: u32,
+    /// First backoff ceiling; doubles per retry.
+    pub retry_base_ms: u64,
+    /// Largest backoff within one call.
+    pub retry_max_ms: u64,
+    /// Burst quota per location: requests ...
+    pub rate_limit_max: u32,
+    /// ... per this interval.
+    pub rate_limit_interval_ms: u64,
+    /// Share of the burst quota left unused.
+    pub rate_limit_safety_margin: f64,
+    /// 429s one call waits out before giving up.
+    pub rate_limited_waits: u32,
+    /// Daily remaining budget that triggers a warning.
+    pub daily_warn_remaining: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

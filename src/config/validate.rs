@@ -95,6 +95,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "ghl.client_secret",
         "OAuth needs both ghl.client_id and ghl.client_secret".into(),
     );
+    problems_in_ghl_client(&config.ghl, &mut check);
     let tovuti_url = &config.tovuti.base_url;
     check(
         tovuti_url.is_empty() || is_http_url(tovuti_url),
@@ -118,6 +119,36 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     );
     problems.extend(super::webhooks::problems(&config.webhooks));
     problems
+}
+
+fn problems_in_ghl_client(
+    ghl: &crate::config::GhlConfig,
+    check: &mut impl FnMut(bool, &str, String),
+) {
+    for (value, key) in [
+        (ghl.timeout_ms, "ghl.timeout_ms"),
+        (ghl.connect_timeout_ms, "ghl.connect_timeout_ms"),
+        (ghl.rate_limit_interval_ms, "ghl.rate_limit_interval_ms"),
+        (u64::from(ghl.rate_limit_max), "ghl.rate_limit_max"),
+        (u64::from(ghl.retry_attempts), "ghl.retry_attempts"),
+    ] {
+        check(value > 0, key, "must be at least 1".into());
+    }
+    check(
+        is_http_url(&ghl.oauth_authorize_url),
+        "ghl.oauth_authorize_url",
+        "must be an http(s) URL".into(),
+    );
+    check(
+        ghl.oauth_redirect_url.is_empty() || is_http_url(&ghl.oauth_redirect_url),
+        "ghl.oauth_redirect_url",
+        "must be this service's public http(s) callback URL".into(),
+    );
+    check(
+        (0.0..0.9).contains(&ghl.rate_limit_safety_margin),
+        "ghl.rate_limit_safety_margin",
+        "must be a share between 0 and 0.9 (e.g. 0.02)".into(),
+    );
 }
 
 fn is_http_url(value: &str) -> bool {

@@ -1,4 +1,5 @@
-//! Adapters to the two platforms: their inbound payload types and webhook verification.
+//! Adapters to the two platforms: clients, authentication, payload types and webhook
+//! verification.
 
 pub mod ghl;
 pub(crate) mod keys;

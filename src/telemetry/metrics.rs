@@ -27,6 +27,24 @@ pub struct StatusLabels {
     pub status: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GhlRequestLabels {
+    /// The operation (`contacts.get`, …), never the raw path.
+    pub endpoint: String,
+    /// The HTTP status, or `timeout` / `connection`.
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LocationLabels {
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
 /// Every metric family, registered once.
 pub struct Metrics {
     registry: Registry,
@@ -40,6 +58,18 @@ pub struct Metrics {
     pub inbox_oldest_age: Family<StatusLabels, Gauge<f64, AtomicU64>>,
     /// 1 when the last store check succeeded.
     pub store_up: Gauge,
+    /// Requests sent to GHL, by operation and outcome.
+    pub ghl_requests: Family<GhlRequestLabels, Counter>,
+    /// 429 answers received from GHL, by location (the throttle aims for none).
+    pub ghl_rate_limited: Family<LocationLabels, Counter>,
+    /// Time calls waited in a location's lane before being sent.
+    pub ghl_throttle_wait: Histogram,
+    /// GHL's `X-RateLimit-Daily-Remaining`, last seen, by location.
+    pub ghl_daily_remaining: Family<LocationLabels, Gauge>,
+    /// OAuth token refreshes, by outcome (`ok`, `refused`, `failed`).
+    pub ghl_token_refreshes: Family<OutcomeLabels, Counter>,
+    /// Connections moved to `needs_reauth` because GHL refused their credentials.
+    pub ghl_needs_reauth: Counter,
 }
 
 impl Default for Metrics {
@@ -79,6 +109,7 @@ impl Metrics {
             "1 when the store answered the last check",
             store_up.clone(),
         );
+        let ghl = GhlFamilies::register(&mut registry);
         Self {
             registry,
             http_requests,
@@ -86,6 +117,12 @@ impl Metrics {
             inbox_events,
             inbox_oldest_age,
             store_up,
+            ghl_requests: ghl.requests,
+            ghl_rate_limited: ghl.rate_limited,
+            ghl_throttle_wait: ghl.throttle_wait,
+            ghl_daily_remaining: ghl.daily_remaining,
+            ghl_token_refreshes: ghl.token_refreshes,
+            ghl_needs_reauth: ghl.needs_reauth,
         }
     }
 
@@ -118,5 +155,60 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// The GHL client's families, registered together.
+struct GhlFamilies {
+    requests: Family<GhlRequestLabels, Counter>,
+    rate_limited: Family<LocationLabels, Counter>,
+    throttle_wait: Histogram,
+    daily_remaining: Family<LocationLabels, Gauge>,
+    token_refreshes: Family<OutcomeLabels, Counter>,
+    needs_reauth: Counter,
+}
+
+impl GhlFamilies {
+    fn register(registry: &mut Registry) -> Self {
+        let families = Self {
+            requests: Family::default(),
+            rate_limited: Family::default(),
+            throttle_wait: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            daily_remaining: Family::default(),
+            token_refreshes: Family::default(),
+            needs_reauth: Counter::default(),
+        };
+        let r = registry;
+        r.register(
+            "ghl_requests",
+            "Requests sent to GHL",
+            families.requests.clone(),
+        );
+        r.register(
+            "ghl_rate_limited",
+            "429 answers from GHL",
+            families.rate_limited.clone(),
+        );
+        r.register(
+            "ghl_throttle_wait_seconds",
+            "Time a call waited in its location's lane",
+            families.throttle_wait.clone(),
+        );
+        r.register(
+            "ghl_daily_remaining",
+            "GHL's reported daily requests remaining",
+            families.daily_remaining.clone(),
+        );
+        r.register(
+            "ghl_token_refreshes",
+            "OAuth token refreshes",
+            families.token_refreshes.clone(),
+        );
+        r.register(
+            "ghl_needs_reauth",
+            "Connections whose credentials GHL refused",
+            families.needs_reauth.clone(),
+        );
+        families
     }
 }

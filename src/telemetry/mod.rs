@@ -5,7 +5,7 @@ mod metrics;
 
 use std::io::IsTerminal;
 
-pub use metrics::{HttpLabels, Metrics};
+pub use metrics::{GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, TelemetryConfig};

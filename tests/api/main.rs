@@ -7,8 +7,10 @@
 )]
 
 mod binary;
+mod check;
 mod health;
 mod helpers;
 mod middleware;
+mod oauth;
 mod openapi;
 mod shutdown;

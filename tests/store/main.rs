@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod ghl_refresh;
 mod inbox;
 mod records;
 mod support;
@@ -58,4 +59,9 @@ on_both_backends!(
     records::poll_cursors_and_snapshots_are_kept_per_connection,
     records::a_named_lease_has_one_holder_until_it_expires,
     records::migrations_are_reported_applied,
+    ghl_refresh::twenty_calls_on_two_replicas_with_an_expired_token_refresh_exactly_once,
+    ghl_refresh::a_401_refreshes_once_and_the_call_succeeds,
+    ghl_refresh::a_refused_refresh_marks_the_connection_and_new_credentials_resume_it,
+    ghl_refresh::an_agency_install_mints_location_tokens_and_refreshes_itself,
+    ghl_refresh::a_token_inside_the_margin_is_refreshed_before_it_is_sent,
 );

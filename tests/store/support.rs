@@ -11,6 +11,8 @@ use tovuti_ghl_bridge::store::{self, Cipher, EventStatus, Millis, NewEvent, Sour
 pub struct TestDb {
     pub store: Arc<dyn Store>,
     pub config: StoreConfig,
+    /// The encryption key of `store`, so another handle can read its credentials.
+    key: String,
     kind: Kind,
 }
 
@@ -33,11 +35,15 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = store_config(&format!("sqlite://{}/bridge.db", dir.path().display()));
-        let store = store::connect(&config, Some(cipher())).await.unwrap();
+        let key = Cipher::generate_key();
+        let store = store::connect(&config, Some(Cipher::from_base64(&key).unwrap()))
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         Self {
             store,
             config,
+            key,
             kind: Kind::Sqlite(dir),
         }
     }
@@ -58,11 +64,15 @@ impl TestDb {
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&name);
         let config = store_config(url.as_str());
-        let store = store::connect(&config, Some(cipher())).await.unwrap();
+        let key = Cipher::generate_key();
+        let store = store::connect(&config, Some(Cipher::from_base64(&key).unwrap()))
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         Some(Self {
             store,
             config,
+            key,
             kind: Kind::Postgres { admin_url, name },
         })
     }
@@ -70,6 +80,12 @@ impl TestDb {
     /// The same database opened again, as a second replica (or a second process) would.
     pub async fn another_handle(&self, cipher: Option<Cipher>) -> Arc<dyn Store> {
         store::connect(&self.config, cipher).await.unwrap()
+    }
+
+    /// A second replica's handle on the same database, with the same encryption key.
+    pub async fn another_replica(&self) -> Arc<dyn Store> {
+        let cipher = Cipher::from_base64(&self.key).unwrap();
+        store::connect(&self.config, Some(cipher)).await.unwrap()
     }
 
     /// Raw bytes of every stored credential, read past the store's interface.

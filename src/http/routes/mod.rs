@@ -4,6 +4,7 @@
 
 mod health;
 mod metrics;
+mod oauth;
 pub mod webhooks;
 
 use axum::Router;
@@ -38,7 +39,7 @@ impl Route {
 
 /// Every route the service serves.
 pub fn table() -> Vec<Route> {
-    [health::routes(), metrics::routes(), webhooks::routes()]
+    [health::routes(), metrics::routes(), webhooks::routes(), oauth::routes()]
         .into_iter()
         .flatten()
         .collect()

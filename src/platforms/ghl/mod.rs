@@ -1,5 +1,6 @@
-//! GoHighLevel: inbound webhook events and their verification.
+//! GoHighLevel: inbound webhook events and their verification, and the API client.
 
+pub mod client;
 pub mod custom_fields;
 pub mod events;
 pub mod payloads;

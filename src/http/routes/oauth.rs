@@ -1,0 +1,147 @@
+//! GHL's OAuth install: `/oauth/ghl/install` sends the admin to GHL's chooselocation
+//! page; `/oauth/ghl/callback` checks the CSRF state, exchanges the code and stores the
+//! tokens encrypted, which also lifts a connection out of `needs_reauth`.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::Route;
+use crate::http::ApiError;
+use crate::platforms::ghl::client::install::{self, InstallRequest, STATE_COOKIE};
+use crate::platforms::ghl::client::{ClientSettings, GhlClient, GhlError, TokenGrant, save_grant};
+use crate::startup::DEFAULT_CONNECTION;
+use crate::state::AppState;
+use crate::store::{ConnectionStatus, Millis, NewConnection};
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/oauth/ghl/install", install_app),
+        Route::new(Method::GET, "/oauth/ghl/callback", finish_install),
+    ]
+}
+
+/// The client secret, or 503 when OAuth is not configured.
+fn oauth_secret(state: &AppState) -> Result<&str, ApiError> {
+    let ghl = &state.config.ghl;
+    match ghl.client_secret.expose() {
+        Some(secret) if !ghl.client_id.is_empty() && !ghl.oauth_redirect_url.is_empty() => {
+            Ok(secret)
+        }
+        _ => Err(ApiError::Unavailable(
+            "OAuth is not configured (ghl.client_id, ghl.client_secret, ghl.oauth_redirect_url)"
+                .into(),
+        )),
+    }
+}
+
+async fn install_app(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let secret = oauth_secret(&state)?;
+    let ghl = &state.config.ghl;
+    let (csrf, nonce) = install::issue_state(secret, Millis::now());
+    let request = InstallRequest {
+        authorize_url: &ghl.oauth_authorize_url,
+        client_id: &ghl.client_id,
+        redirect_uri: &ghl.oauth_redirect_url,
+        scopes: &ghl.oauth_scopes,
+    };
+    let url = install::authorize_url(&request, &csrf).map_err(|e| ApiError::Internal(e.into()))?;
+    let cookie = format!(
+        "{STATE_COOKIE}={nonce}; Path=/oauth/ghl; Max-Age=600; HttpOnly; Secure; SameSite=Lax"
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response())
+}
+
+#[derive(Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+fn cookie_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(STATE_COOKIE)?.strip_prefix('='))
+}
+
+async fn finish_install(
+    State(state): State<AppState>,
+    Query(callback): Query<Callback>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let secret = oauth_secret(&state)?;
+    let (Some(code), Some(csrf)) = (callback.code, callback.state) else {
+        return Err(ApiError::BadRequest(
+            "the callback needs `code` and `state`".into(),
+        ));
+    };
+    install::verify_state(secret, &csrf, cookie_nonce(&headers), Millis::now())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let grant = exchange(&state, &code).await?;
+    let Some(location) = grant.location_id.clone() else {
+        return Err(ApiError::BadRequest(
+            "install the app on a sub-account (location)".into(),
+        ));
+    };
+    let connection = connection_for(&state, &location).await?;
+    save_grant(state.store.as_ref(), &connection, &grant, None)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    state
+        .store
+        .set_connection_status(&connection, ConnectionStatus::Active, None)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    tracing::info!(connection.id = %connection, ghl.location_id = %location, "GHL OAuth install completed");
+    Ok(Html("<p>Connected to GoHighLevel. You can close this window.</p>").into_response())
+}
+
+async fn exchange(state: &AppState, code: &str) -> Result<TokenGrant, ApiError> {
+    let ghl = &state.config.ghl;
+    let client = GhlClient::new(ClientSettings::from_config(ghl), state.metrics.clone())
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let app = client
+        .oauth_app(ghl)
+        .ok_or_else(|| ApiError::Unavailable("OAuth is not configured".into()))?;
+    app.exchange_code(code, &ghl.oauth_redirect_url)
+        .await
+        .map_err(|e| match e {
+            GhlError::NeedsReauth(_) => {
+                ApiError::BadRequest("GHL refused the authorization code; start again".into())
+            }
+            other => ApiError::Unavailable(format!(
+                "could not reach GHL to finish the install: {other}"
+            )),
+        })
+}
+
+/// The connection of `location`: the existing one, the configured default, or a new one.
+async fn connection_for(state: &AppState, location: &str) -> Result<String, ApiError> {
+    let store = &state.store;
+    let existing = store
+        .connection_for_location(location)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(connection) = existing {
+        return Ok(connection.id);
+    }
+    let id = if state.config.ghl.location_id == location {
+        DEFAULT_CONNECTION.to_owned()
+    } else {
+        format!("ghl-{location}")
+    };
+    let connection = NewConnection {
+        id: id.clone(),
+        ghl_location_id: Some(location.to_owned()),
+        tovuti_base_url: None,
+    };
+    store
+        .upsert_connection(&connection)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(id)
+}

@@ -1,0 +1,345 @@
+//! The outbound GHL API v2 client: every request goes through the location's lane
+//! (throttle), carries the right `Version` and credentials, and is retried within a
+//! small budget. Typed operations live in one file per API family.
+
+mod appointments;
+mod associations;
+mod auth;
+mod contacts;
+mod errors;
+pub mod install;
+mod location_token;
+mod notes;
+mod oauth;
+mod retry;
+mod tasks;
+pub(crate) mod throttle;
+mod verify;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use secrecy::ExposeSecret as _;
+use serde::de::DeserializeOwned;
+
+pub use appointments::{Appointment, AppointmentUpdate, NewAppointment};
+pub use auth::Auth;
+pub use contacts::{
+    Contact, ContactInput, ContactUpdate, CustomFieldInput, CustomFieldValue, SearchPage,
+    SearchQuery, Upserted,
+};
+pub use errors::{ErrorClass, Failure, GhlError};
+pub use location_token::LocationTokenSession;
+pub use notes::{NewNote, Note, NoteUpdate};
+pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
+pub use retry::RetryPolicy;
+pub use tasks::{NewTask, Task, TaskUpdate};
+pub use throttle::{LaneOwnership, Priority, RateLimitSnapshot, Throttle, ThrottleSettings};
+pub use verify::{Capability, Outcome, Verification};
+
+use crate::config::GhlConfig;
+use crate::telemetry::GhlRequestLabels;
+use crate::telemetry::Metrics;
+
+/// `Version` of the contacts family (contacts, tasks, notes, tags, campaigns, workflows).
+pub const VERSION_CONTACTS: &str = "2021-07-28";
+/// `Version` of the calendars family.
+pub const VERSION_CALENDARS: &str = "2021-04-15";
+
+/// What every request of this process shares: timeouts, retry budget, quota.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub base_url: String,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub throttle: ThrottleSettings,
+    /// 429s one call sits out before giving up (they are not failed attempts).
+    pub max_rate_limited_waits: u32,
+}
+
+impl ClientSettings {
+    pub fn from_config(config: &GhlConfig) -> Self {
+        Self {
+            base_url: config.base_url.clone(),
+            connect_timeout: Duration::from_millis(config.connect_timeout_ms),
+            timeout: Duration::from_millis(config.timeout_ms),
+            retry: RetryPolicy {
+                max_attempts: config.retry_attempts.max(1),
+                base: Duration::from_millis(config.retry_base_ms),
+                max_delay: Duration::from_millis(config.retry_max_ms),
+            },
+            throttle: ThrottleSettings {
+                max_requests: config.rate_limit_max.max(1),
+                interval: Duration::from_millis(config.rate_limit_interval_ms.max(1)),
+                safety_margin: config.rate_limit_safety_margin.clamp(0.0, 0.9),
+                daily_warn_remaining: config.daily_warn_remaining,
+            },
+            max_rate_limited_waits: config.rate_limited_waits,
+        }
+    }
+}
+
+/// The process-wide client; cheap to clone.
+#[derive(Clone)]
+pub struct GhlClient {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    settings: ClientSettings,
+    throttle: Throttle,
+    metrics: Arc<Metrics>,
+}
+
+impl GhlClient {
+    pub fn new(settings: ClientSettings, metrics: Arc<Metrics>) -> Result<Self, GhlError> {
+        let throttle = Throttle::new(settings.throttle, metrics.clone());
+        Self::with_throttle(settings, metrics, throttle)
+    }
+
+    /// A client for one of several replicas: it sends for a location only while it
+    /// holds that location's lane lease in the shared store.
+    pub fn with_lane_ownership(
+        settings: ClientSettings,
+        metrics: Arc<Metrics>,
+        ownership: LaneOwnership,
+    ) -> Result<Self, GhlError> {
+        let throttle = Throttle::new(settings.throttle, metrics.clone()).with_ownership(ownership);
+        Self::with_throttle(settings, metrics, throttle)
+    }
+
+    fn with_throttle(
+        settings: ClientSettings,
+        metrics: Arc<Metrics>,
+        throttle: Throttle,
+    ) -> Result<Self, GhlError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GhlError::from_reqwest("client.build", &e))?;
+        Ok(Self {
+            inner: Arc::new(Shared {
+                http,
+                settings,
+                throttle,
+                metrics,
+            }),
+        })
+    }
+
+    /// The operations of one location with these credentials, as background work.
+    pub fn connection(&self, location_id: impl Into<String>, auth: Auth) -> Connection {
+        Connection {
+            client: self.clone(),
+            location_id: location_id.into(),
+            auth,
+            priority: Priority::Background,
+        }
+    }
+
+    /// The OAuth app of `config`, exchanging tokens at this client's base URL; `None`
+    /// when no client id is configured.
+    pub fn oauth_app(&self, config: &GhlConfig) -> Option<OAuthApp> {
+        let secret = config.client_secret.expose()?;
+        if config.client_id.is_empty() {
+            return None;
+        }
+        let base = self.inner.settings.base_url.trim_end_matches('/');
+        Some(OAuthApp {
+            token_url: format!("{base}/oauth/token"),
+            client_id: config.client_id.clone(),
+            client_secret: secrecy::SecretString::from(secret.to_owned()),
+            http: self.inner.http.clone(),
+        })
+    }
+
+    pub fn throttle(&self) -> &Throttle {
+        &self.inner.throttle
+    }
+}
+
+/// One location's API, with its credentials and the priority its calls queue at.
+#[derive(Clone)]
+pub struct Connection {
+    client: GhlClient,
+    location_id: String,
+    auth: Auth,
+    priority: Priority,
+}
+
+/// One request, described so that it can be sent again unchanged.
+pub(crate) struct Call {
+    method: Method,
+    /// Operation name for metrics and errors (`contacts.get`); never the raw path.
+    endpoint: &'static str,
+    version: &'static str,
+    /// Path segments; a trailing `""` gives the trailing slash GHL's `/contacts/` has.
+    segments: Vec<String>,
+    query: Vec<(&'static str, String)>,
+    body: Option<serde_json::Value>,
+}
+
+impl Call {
+    pub(crate) fn new(method: Method, endpoint: &'static str, segments: &[&str]) -> Self {
+        Self {
+            method,
+            endpoint,
+            version: VERSION_CONTACTS,
+            segments: segments.iter().map(|s| (*s).to_owned()).collect(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn calendars(mut self) -> Self {
+        self.version = VERSION_CALENDARS;
+        self
+    }
+
+    pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    pub(crate) fn json(mut self, body: &impl serde::Serialize) -> Result<Self, GhlError> {
+        let value = serde_json::to_value(body).map_err(|e| GhlError::Decode {
+            endpoint: self.endpoint,
+            detail: e.to_string(),
+        })?;
+        self.body = Some(value);
+        Ok(self)
+    }
+}
+
+impl Connection {
+    pub fn location_id(&self) -> &str {
+        &self.location_id
+    }
+
+    /// The same connection, queueing ahead of background work.
+    pub fn interactive(mut self) -> Self {
+        self.priority = Priority::Interactive;
+        self
+    }
+
+    pub(crate) async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T, GhlError> {
+        let bytes = self.execute(&call).await?;
+        serde_json::from_slice(&bytes).map_err(|e| GhlError::Decode {
+            endpoint: call.endpoint,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Sends until success, a non-retryable failure, or the budget is spent. A 429
+    /// waits out the pause without spending an attempt; a 401 refreshes OAuth once.
+    async fn execute(&self, call: &Call) -> Result<bytes::Bytes, GhlError> {
+        let shared = &self.client.inner;
+        let (mut failed, mut rate_limited, mut refreshed) = (0u32, 0u32, false);
+        loop {
+            shared
+                .throttle
+                .acquire(&self.location_id, self.priority)
+                .await;
+            let token = self.auth.access_token().await?;
+            let error = match self.attempt(call, token.expose_secret()).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(error) => error,
+            };
+            if error.status() == Some(429) && rate_limited < shared.settings.max_rate_limited_waits
+            {
+                rate_limited += 1;
+            } else if error.status() == Some(401) && !refreshed && self.auth.can_refresh() {
+                refreshed = true;
+                self.auth.refresh_rejected(&token).await?;
+            } else if error.is_retryable() && failed + 1 < shared.settings.retry.max_attempts {
+                tokio::time::sleep(shared.settings.retry.delay(failed)).await;
+                failed += 1;
+            } else {
+                return Err(error);
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call, token: &str) -> Result<bytes::Bytes, GhlError> {
+        let shared = &self.client.inner;
+        let mut url =
+            url::Url::parse(&shared.settings.base_url).map_err(|e| GhlError::Connection {
+                endpoint: call.endpoint,
+                detail: format!("invalid base URL: {e}"),
+            })?;
+        url.path_segments_mut()
+            .map_err(|()| GhlError::Connection {
+                endpoint: call.endpoint,
+                detail: "base URL cannot take a path".into(),
+            })?
+            .pop_if_empty()
+            .extend(&call.segments);
+        let mut request = shared
+            .http
+            .request(call.method.clone(), url)
+            .bearer_auth(token)
+            .header("Version", call.version)
+            .header("Accept", "application/json");
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let result = self.exchange(call.endpoint, request).await;
+        let outcome = match &result {
+            Ok(_) => "2xx".to_owned(),
+            Err(GhlError::Status(f)) => f.status.to_string(),
+            Err(GhlError::Timeout { .. }) => "timeout".to_owned(),
+            Err(_) => "connection".to_owned(),
+        };
+        let labels = GhlRequestLabels {
+            endpoint: call.endpoint.to_owned(),
+            outcome,
+        };
+        shared.metrics.ghl_requests.get_or_create(&labels).inc();
+        result
+    }
+
+    async fn exchange(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<bytes::Bytes, GhlError> {
+        let shared = &self.client.inner;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| GhlError::from_reqwest(endpoint, &e))?;
+        let status = response.status().as_u16();
+        shared
+            .throttle
+            .observe(&self.location_id, status, response.headers());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.trim().parse().ok())
+            .map(Duration::from_secs);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| GhlError::from_reqwest(endpoint, &e))?;
+        if (200..300).contains(&status) {
+            Ok(bytes)
+        } else {
+            Err(GhlError::from_answer(endpoint, status, retry_after, &bytes))
+        }
+    }
+}
+
+#[cfg(test)]
+mod quota_tests;
+#[cfg(test)]
+pub(crate) mod tests;
+#[cfg(test)]
+mod verify_tests;

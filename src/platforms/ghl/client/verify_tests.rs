@@ -1,0 +1,80 @@
+//! `verify` against the fake: a full token, one without `contacts.write`, a revoked one.
+
+use std::sync::Arc;
+
+use super::tests::settings;
+use super::*;
+use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
+
+const LOC: &str = "loc-1";
+
+async fn verify_with(fake: &FakeGhl, token: String) -> Verification {
+    let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
+    client
+        .connection(LOC, Auth::private_token(token))
+        .verify(None)
+        .await
+}
+
+async fn fake_with_a_contact() -> FakeGhl {
+    let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    let token = fake.issue_token(LOC, ALL_SCOPES);
+    let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
+    let input = ContactInput {
+        email: Some("sample@example.com".into()),
+        ..ContactInput::default()
+    };
+    let ghl = client.connection(LOC, Auth::private_token(token));
+    ghl.create_contact(&input).await.unwrap();
+    fake
+}
+
+#[tokio::test]
+async fn a_full_token_passes_every_check_and_shows_a_sample_and_the_limits() {
+    let fake = fake_with_a_contact().await;
+    let report = verify_with(&fake, fake.issue_token(LOC, ALL_SCOPES)).await;
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.capabilities.len(), 7);
+    let sample = report.sample.unwrap();
+    assert_eq!(sample.email.as_deref(), Some("sample@example.com"));
+    let limits = report.rate_limits.unwrap();
+    assert_eq!((limits.max, limits.interval_ms), (Some(100), Some(10_000)));
+}
+
+#[tokio::test]
+async fn a_token_without_contacts_write_is_reported_as_missing_that_scope() {
+    let fake = fake_with_a_contact().await;
+    let scopes = ["contacts.readonly", "locations/customFields.readonly"];
+    let report = verify_with(&fake, fake.issue_token(LOC, &scopes)).await;
+    assert!(!report.all_ok());
+    let missing = Outcome::Forbidden {
+        missing_scope: "contacts.write",
+    };
+    assert_eq!(report.outcome("contacts.write"), Some(&missing));
+    assert_eq!(report.outcome("contacts.search"), Some(&Outcome::Ok));
+    assert_eq!(report.outcome("notes.list"), Some(&Outcome::Ok));
+    assert_eq!(
+        report.outcome("contacts.write").unwrap().to_string(),
+        "forbidden (missing scope contacts.write)"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_unauthorized_everywhere() {
+    let fake = fake_with_a_contact().await;
+    let token = fake.issue_token(LOC, ALL_SCOPES);
+    fake.revoke(&token);
+    let report = verify_with(&fake, token).await;
+    assert!(!report.all_ok());
+    for capability in &report.capabilities {
+        let expected = [
+            Outcome::Unauthorized,
+            Outcome::Skipped("no contact to sample"),
+        ];
+        assert!(expected.contains(&capability.outcome), "{capability:?}");
+    }
+    assert_eq!(
+        report.outcome("contacts.search"),
+        Some(&Outcome::Unauthorized)
+    );
+}

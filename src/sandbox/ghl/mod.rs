@@ -1,0 +1,242 @@
+//! A fake GoHighLevel API v2 on a local port: contacts, tasks, notes, tags, campaigns,
+//! workflows and appointments in memory, the OAuth token endpoint, GHL's rate limit
+//! and on-demand faults. Tests drive it through [`FakeGhl`]'s methods.
+
+mod activities;
+mod calendars;
+mod contacts;
+mod gate;
+mod oauth;
+mod routes;
+mod search;
+mod state;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+pub use gate::{VERSION_CALENDARS, VERSION_CONTACTS};
+pub use state::{Fault, Grant, Limits, LoggedRequest};
+
+use state::Inner;
+
+/// Every scope the fake knows; a token issued "with all scopes" gets these.
+pub const ALL_SCOPES: &[&str] = &[
+    "contacts.readonly",
+    "contacts.write",
+    "calendars/events.readonly",
+    "calendars/events.write",
+    "locations/customFields.readonly",
+];
+
+/// What the fake is started with.
+#[derive(Debug, Clone)]
+pub struct FakeSettings {
+    pub limits: Limits,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Lifetime of issued access tokens (GHL: a day).
+    pub access_ttl: Duration,
+}
+
+impl Default for FakeSettings {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            client_id: "fake-client-id".into(),
+            client_secret: "fake-client-secret".into(),
+            access_ttl: Duration::from_secs(86_399),
+        }
+    }
+}
+
+/// State shared by the fake's handlers.
+pub struct Shared {
+    inner: Mutex<Inner>,
+    limits: Limits,
+    client_id: String,
+    client_secret: String,
+    access_ttl: Duration,
+}
+
+impl Shared {
+    /// The data; a handler that panicked mid-update cannot leave it worse than a test can.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running fake; stops when dropped.
+pub struct FakeGhl {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeGhl {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeGhl {
+    /// Starts on `127.0.0.1`, port 0.
+    pub async fn start(settings: FakeSettings) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::serve(listener, settings)
+    }
+
+    /// Serves on a listener the caller bound (the sandbox picks its own port).
+    pub fn serve(
+        listener: tokio::net::TcpListener,
+        settings: FakeSettings,
+    ) -> std::io::Result<Self> {
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner::default()),
+            limits: settings.limits,
+            client_id: settings.client_id,
+            client_secret: settings.client_secret,
+            access_ttl: settings.access_ttl,
+        });
+        let app = routes::router(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            address,
+            shared,
+            server,
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Issues a non-expiring token (like a Private Integration Token) for `location`.
+    pub fn issue_token(&self, location: &str, scopes: &[&str]) -> String {
+        let grant = grant(location, scopes, None);
+        let mut inner = self.shared.lock();
+        let token = inner.next_secret("pit");
+        inner.tokens.insert(token.clone(), grant);
+        token
+    }
+
+    /// A refresh token of an agency (Company) install with `scopes`.
+    pub fn issue_company_refresh_token(&self, company: &str, scopes: &[&str]) -> String {
+        let mut grant = grant("", scopes, None);
+        grant.company_id = company.to_owned();
+        grant.user_type = "Company".into();
+        let mut inner = self.shared.lock();
+        let refresh = inner.next_secret("fake-refresh");
+        inner.refresh_tokens.insert(refresh.clone(), grant);
+        refresh
+    }
+
+    /// Simulates a finished install: an authorization code for `location`.
+    pub fn authorization_code(&self, location: &str, scopes: &[&str]) -> String {
+        let mut inner = self.shared.lock();
+        let code = inner.next_secret("code");
+        inner
+            .codes
+            .insert(code.clone(), grant(location, scopes, None));
+        code
+    }
+
+    /// A refresh token GHL would have issued for `location` (single use).
+    pub fn issue_refresh_token(&self, location: &str, scopes: &[&str]) -> String {
+        let mut inner = self.shared.lock();
+        let refresh = inner.next_secret("fake-refresh");
+        inner
+            .refresh_tokens
+            .insert(refresh.clone(), grant(location, scopes, None));
+        refresh
+    }
+
+    /// Makes `token` invalid, as revoking it in GHL's UI does.
+    pub fn revoke(&self, token: &str) {
+        if let Some(grant) = self.shared.lock().tokens.get_mut(token) {
+            grant.revoked = true;
+        }
+    }
+
+    /// Makes every access token of `location` expire now.
+    pub fn expire_tokens(&self, location: &str) {
+        let now = tokio::time::Instant::now();
+        for grant in self.shared.lock().tokens.values_mut() {
+            if grant.location_id == location {
+                grant.expires_at = Some(now);
+            }
+        }
+    }
+
+    /// From now on the token endpoint answers "Location is not active" for `location`.
+    pub fn deactivate_location(&self, location: &str) {
+        self.shared
+            .lock()
+            .inactive_locations
+            .insert(location.to_owned());
+    }
+
+    /// Whether the location's "allow duplicate contacts" setting is on (off by default).
+    pub fn allow_duplicate_contacts(&self, allow: bool) {
+        self.shared.lock().allow_duplicate_contacts = allow;
+    }
+
+    /// Queues faults for the next requests that pass the token check, one each.
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.lock().faults.extend(faults);
+    }
+
+    /// Every API request seen so far (not the token endpoint).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.lock().log.clone()
+    }
+
+    /// How many times `POST /oauth/token` was called.
+    pub fn token_endpoint_calls(&self) -> u32 {
+        self.shared.lock().token_endpoint_calls
+    }
+
+    /// How many times `POST /oauth/locationToken` was called.
+    pub fn location_token_calls(&self) -> u32 {
+        self.shared.lock().location_token_calls
+    }
+
+    /// A stored contact in GHL's read shape.
+    pub fn contact(&self, id: &str) -> Option<serde_json::Value> {
+        self.shared.lock().contacts.get(id).cloned()
+    }
+
+    /// Whether `contact` is in `campaign` (`workflow == false`) or the workflow.
+    pub fn is_member(&self, workflow: bool, contact: &str, target: &str) -> bool {
+        let inner = self.shared.lock();
+        let set = if workflow {
+            &inner.workflows
+        } else {
+            &inner.campaigns
+        };
+        set.contains(&(contact.to_owned(), target.to_owned()))
+    }
+}
+
+fn grant(location: &str, scopes: &[&str], expires_at: Option<tokio::time::Instant>) -> Grant {
+    Grant {
+        location_id: location.to_owned(),
+        company_id: "fake-company".into(),
+        scopes: scopes
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect::<BTreeSet<_>>(),
+        user_type: "Location".into(),
+        expires_at,
+        revoked: false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

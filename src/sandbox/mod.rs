@@ -1,0 +1,4 @@
+//! In-process stand-ins for the platforms, faithful to their official shapes, status
+//! codes and limits: used by tests and offered as a sandbox to users without credentials.
+
+pub mod ghl;
