@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Contract test of the GHL client against GHL's official v2 spec: installs Prism
-# (npm @stoplight/prism-cli) if missing, mocks specs/ghl/apps/all-v2.json on a free port,
+# (npm @stoplight/prism-cli) if missing, mocks the official all-v2.json (../shared/specs, beside the clone) on a free port,
 # runs `cargo test --test ghl_contract` with PRISM_URL set, and stops Prism.
 # Prism answers 422 to any request that violates the spec, so a pass means every
 # operation the client sends is one GHL's spec accepts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+spec="../shared/specs/ghl/apps/all-v2.json"
+[ -f "$spec" ] || { echo "$spec not found: shared/ must sit beside the clone"; exit 1; }
 
 prism_home="${PRISM_HOME:-$HOME/.cache/tovuti-ghl-bridge/prism}"
 prism="$prism_home/node_modules/.bin/prism"
@@ -17,7 +19,7 @@ fi
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp)"
-"$prism" mock --host 127.0.0.1 --port "$port" --errors=false specs/ghl/apps/all-v2.json >"$log" 2>&1 &
+"$prism" mock --host 127.0.0.1 --port "$port" --errors=false "$spec" >"$log" 2>&1 &
 prism_pid=$!
 trap 'kill "$prism_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 60); do

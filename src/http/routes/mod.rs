@@ -39,10 +39,15 @@ impl Route {
 
 /// Every route the service serves.
 pub fn table() -> Vec<Route> {
-    [health::routes(), metrics::routes(), webhooks::routes(), oauth::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        health::routes(),
+        metrics::routes(),
+        webhooks::routes(),
+        oauth::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 pub fn router() -> Router<AppState> {
