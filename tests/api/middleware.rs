@@ -132,3 +132,20 @@ async fn the_body_limit_is_configurable() {
 async fn panicking_handler() -> &'static str {
     panic!("secret internals: token=abc")
 }
+
+#[tokio::test]
+async fn a_request_that_outlives_the_timeout_gets_408_problem_json() {
+    let never = Router::new().route("/never", get(std::future::pending::<&'static str>));
+    let app = stacked(never, 1024).await;
+    // Built on the real clock; from here time only moves when every task is waiting.
+    tokio::time::pause();
+    let response = app
+        .oneshot(Request::get("/never").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 408);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
