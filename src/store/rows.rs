@@ -101,3 +101,17 @@ where
         oldest_received_at: Millis(row.try_get(2)?),
     })
 }
+
+/// One row of `SELECT status, COUNT(*) … GROUP BY status`.
+pub fn status_count_from_row<'r, R>(row: &'r R) -> StoreResult<(EventStatus, u64)>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: String = row.try_get(0)?;
+    let count: i64 = row.try_get(1)?;
+    let status = EventStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
+    Ok((status, u64::try_from(count).unwrap_or_default()))
+}

@@ -1,10 +1,11 @@
 //! The inbox on PostgreSQL.
 
 use async_trait::async_trait;
-use sqlx::Row;
 
 use super::PgStore;
-use crate::store::rows::{OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row};
+use crate::store::rows::{
+    OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row, status_count_from_row,
+};
 use crate::store::{
     Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
     StoreError, StoreResult, StoredEvent,
@@ -161,15 +162,7 @@ impl Inbox for PgStore {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM inbox_events GROUP BY status")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let status: String = row.try_get(0)?;
-                let count: i64 = row.try_get(1)?;
-                let status = EventStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(status.clone()))?;
-                Ok((status, u64::try_from(count).unwrap_or_default()))
-            })
-            .collect()
+        rows.iter().map(status_count_from_row).collect()
     }
 }
 

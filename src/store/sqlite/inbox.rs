@@ -1,10 +1,11 @@
 //! The inbox on SQLite.
 
 use async_trait::async_trait;
-use sqlx::Row;
 
 use super::SqliteStore;
-use crate::store::rows::{OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row};
+use crate::store::rows::{
+    OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row, status_count_from_row,
+};
 
 /// Columns of `inbox_events` that `event_from_row` reads.
 const EVENT_COLUMNS: &str = "seq, id, source, connection_id, external_id, event_type, entity_key, headers, \
@@ -136,15 +137,7 @@ impl Inbox for SqliteStore {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM inbox_events GROUP BY status")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let status: String = row.try_get(0)?;
-                let count: i64 = row.try_get(1)?;
-                let status = EventStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(status.clone()))?;
-                Ok((status, u64::try_from(count).unwrap_or_default()))
-            })
-            .collect()
+        rows.iter().map(status_count_from_row).collect()
     }
 }
 
