@@ -1,5 +1,7 @@
-//! Tovuti LMS: inbound webhook events of the service's own Tovuti contract and their verification.
+//! Tovuti LMS: inbound webhook events of the service's own Tovuti contract and their
+//! verification, and the user API the sync engine writes through.
 
+pub mod client;
 pub mod events;
 pub mod payloads;
 
@@ -7,3 +9,5 @@ pub use events::{ParseError, TovutiEvent, TovutiMeta, TovutiWebhook};
 pub mod webhook;
 
 pub use webhook::{AcceptPolicy, TovutiDelivery, TovutiScheme, TovutiVerifier, WebhookSecret};
+
+pub use client::{TovutiApi, TovutiError, UserWrite};

@@ -1,0 +1,94 @@
+//! What the sync engine needs from Tovuti's REST API, as a trait: an HTTP client
+//! implements it against a tenant (or the sandbox), tests may use any fake.
+//!
+//! Tovuti documents little (reference: tovuti-api.md §1): users are read and written
+//! as whole objects at `/user/{id}`, created with `POST /user`; enrollment and groups
+//! are arrays on the user, so the engine reads, merges and writes them back.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+
+use super::payloads::User;
+
+/// A write to a Tovuti user: only the parts that are `Some` (or non-empty `core`) are sent.
+#[derive(Debug, Clone, Default)]
+pub struct UserWrite {
+    /// Core fields by their API name (`name`, `email`, `username`, `status`, `requireReset`).
+    pub core: BTreeMap<String, Value>,
+    /// The whole `customFields` array (Tovuti may need every field on PATCH).
+    pub custom_fields: Option<Vec<Map<String, Value>>>,
+    pub user_group_ids: Option<Vec<u64>>,
+    pub enrolled_course_ids: Option<Vec<u64>>,
+    /// Only on create: a random password the learner resets on first login.
+    pub password: Option<SecretString>,
+}
+
+/// Why a Tovuti call failed. Display texts never include credentials or bodies with
+/// personal data; `Status` keeps a short, redacted excerpt of the answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TovutiError {
+    #[error("Tovuti answered {status} on {endpoint}: {detail}")]
+    Status {
+        endpoint: &'static str,
+        status: u16,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("Tovuti did not answer {endpoint} in time")]
+    Timeout { endpoint: &'static str },
+    #[error("could not reach Tovuti for {endpoint}: {detail}")]
+    Connection {
+        endpoint: &'static str,
+        detail: String,
+    },
+    #[error("Tovuti's answer to {endpoint} was not understood: {detail}")]
+    Decode {
+        endpoint: &'static str,
+        detail: String,
+    },
+    #[error("no Tovuti API is configured for this connection")]
+    NotConfigured,
+}
+
+impl TovutiError {
+    /// Worth trying again later: timeouts, connection trouble, 408, 429 and 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            Self::Timeout { .. } | Self::Connection { .. } => true,
+            Self::Decode { .. } | Self::NotConfigured => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long Tovuti asked us to wait (429), when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// The user operations the sync engine performs.
+#[async_trait]
+pub trait TovutiApi: Send + Sync {
+    /// `GET /user/{id}`; `Ok(None)` when Tovuti says there is no such user.
+    async fn get_user(&self, id: u64) -> Result<Option<User>, TovutiError>;
+    /// Looks a user up by email (case-insensitive), for identity matching.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, TovutiError>;
+    /// `POST /user`.
+    async fn create_user(&self, user: &UserWrite) -> Result<User, TovutiError>;
+    /// `PATCH /user/{id}` with the given parts; returns the user as Tovuti now has it.
+    async fn update_user(&self, id: u64, write: &UserWrite) -> Result<User, TovutiError>;
+}
