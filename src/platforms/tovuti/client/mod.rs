@@ -14,6 +14,12 @@ use serde_json::{Map, Value};
 
 use super::payloads::User;
 
+mod answer;
+mod body;
+mod http;
+
+pub use http::{DEFAULT_TIMEOUT, TovutiClient};
+
 /// A write to a Tovuti user: only the parts that are `Some` (or non-empty `core`) are sent.
 #[derive(Debug, Clone, Default)]
 pub struct UserWrite {

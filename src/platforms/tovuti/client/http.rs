@@ -1,0 +1,248 @@
+//! [`TovutiClient`]: the [`TovutiApi`] over HTTP, bearer-authenticated JSON against a
+//! tenant's new API (or the sandbox). One request per call: retrying is the worker's job,
+//! decided from [`TovutiError::is_retryable`].
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::Value;
+
+use super::{TovutiApi, TovutiError, UserWrite, answer, body};
+use crate::config::TovutiConfig;
+use crate::platforms::tovuti::payloads::User;
+
+/// Whole-request timeout when the configuration names none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Users asked for per email lookup; Tovuti's filters are undocumented (tovuti-api.md §1.6),
+/// so a match is also checked here and only this first page is searched.
+const FIND_PAGE_SIZE: &str = "100";
+
+/// A client for one Tovuti tenant; cheap to clone.
+#[derive(Clone)]
+pub struct TovutiClient {
+    http: reqwest::Client,
+    /// The API root, e.g. `https://api.tovuti.io/api/v1`.
+    base: url::Url,
+    token: SecretString,
+}
+
+impl fmt::Debug for TovutiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TovutiClient")
+            .field("base", &self.base.as_str())
+            .field("token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A 2xx-or-not answer, read whole.
+struct Answer {
+    status: u16,
+    retry_after: Option<Duration>,
+    body: bytes::Bytes,
+}
+
+impl Answer {
+    fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    fn into_error(self, endpoint: &'static str) -> TovutiError {
+        answer::status_error(endpoint, self.status, self.retry_after, &self.body)
+    }
+}
+
+impl TovutiClient {
+    /// Checks the base URL and the token's usability as a header up front, so that a
+    /// misconfiguration fails at startup rather than on the first event.
+    pub fn new(
+        base_url: &str,
+        token: SecretString,
+        timeout: Duration,
+    ) -> Result<Self, TovutiError> {
+        let base = parse_base(base_url)?;
+        let header = format!("Bearer {}", token.expose_secret());
+        if token.expose_secret().is_empty()
+            || reqwest::header::HeaderValue::from_str(&header).is_err()
+        {
+            return Err(setup_error(
+                "the token is empty or not a valid header value",
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| from_reqwest("client.build", &e))?;
+        Ok(Self { http, base, token })
+    }
+
+    /// The default connection's client; `None` when no base URL or token is configured.
+    pub fn from_config(config: &TovutiConfig) -> Result<Option<Self>, TovutiError> {
+        let Some(token) = config.token.expose() else {
+            return Ok(None);
+        };
+        if config.base_url.trim().is_empty() {
+            return Ok(None);
+        }
+        let token = SecretString::from(token.to_owned());
+        Self::new(&config.base_url, token, DEFAULT_TIMEOUT).map(Some)
+    }
+
+    /// Sends one request; any status is an `Ok` answer, transport trouble an error.
+    async fn send(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        json: Option<&Value>,
+    ) -> Result<Answer, TovutiError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| setup_error("the base URL cannot take a path"))?
+            .pop_if_empty()
+            .extend(segments);
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(json) = json {
+            request = request.json(json);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| from_reqwest(endpoint, &e))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| from_reqwest(endpoint, &e))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    /// A create or update: the user object on 2xx, the classified error otherwise.
+    async fn write(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        segments: &[&str],
+        write: &UserWrite,
+    ) -> Result<User, TovutiError> {
+        let json = body::user_body(write);
+        let answer = self
+            .send(endpoint, method, segments, &[], Some(&json))
+            .await?;
+        if !answer.is_success() {
+            return Err(answer.into_error(endpoint));
+        }
+        answer::user(endpoint, &answer.body)
+    }
+}
+
+#[async_trait]
+impl TovutiApi for TovutiClient {
+    async fn get_user(&self, id: u64) -> Result<Option<User>, TovutiError> {
+        const ENDPOINT: &str = "user.get";
+        let id = id.to_string();
+        let answer = self
+            .send(ENDPOINT, Method::GET, &["user", &id], &[], None)
+            .await?;
+        // One client saw "User id = N not found" without checking the status (§1.8).
+        let not_found = answer.status == 404
+            || (matches!(answer.status, 200..=299 | 400) && answer::says_not_found(&answer.body));
+        if not_found {
+            return Ok(None);
+        }
+        if !answer.is_success() {
+            return Err(answer.into_error(ENDPOINT));
+        }
+        answer::user(ENDPOINT, &answer.body).map(Some)
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, TovutiError> {
+        const ENDPOINT: &str = "users.find";
+        let email = email.trim();
+        // An empty address would match every user without one.
+        if email.is_empty() {
+            return Ok(None);
+        }
+        let query = [
+            ("email", email),
+            ("page", "1"),
+            ("pageSize", FIND_PAGE_SIZE),
+        ];
+        let answer = self
+            .send(ENDPOINT, Method::GET, &["users"], &query, None)
+            .await?;
+        if !answer.is_success() {
+            return Err(answer.into_error(ENDPOINT));
+        }
+        let users = answer::users(ENDPOINT, &answer.body)?;
+        Ok(users.into_iter().find(|user| {
+            user.email
+                .as_deref()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
+        }))
+    }
+
+    async fn create_user(&self, user: &UserWrite) -> Result<User, TovutiError> {
+        self.write("user.create", Method::POST, &["user"], user)
+            .await
+    }
+
+    async fn update_user(&self, id: u64, write: &UserWrite) -> Result<User, TovutiError> {
+        let id = id.to_string();
+        self.write("user.update", Method::PATCH, &["user", &id], write)
+            .await
+    }
+}
+
+fn parse_base(base_url: &str) -> Result<url::Url, TovutiError> {
+    let base = url::Url::parse(base_url.trim())
+        .map_err(|e| setup_error(&format!("invalid base URL: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(setup_error("the base URL must be an http(s) URL"));
+    }
+    Ok(base)
+}
+
+/// Construction problems are reported as a connection that cannot be made.
+fn setup_error(detail: &str) -> TovutiError {
+    TovutiError::Connection {
+        endpoint: "client.setup",
+        detail: detail.to_owned(),
+    }
+}
+
+fn from_reqwest(endpoint: &'static str, error: &reqwest::Error) -> TovutiError {
+    if error.is_timeout() {
+        return TovutiError::Timeout { endpoint };
+    }
+    // reqwest's own Display names the URL, whose query can carry an email address.
+    let detail = std::error::Error::source(error)
+        .map_or_else(|| "transport error".to_owned(), ToString::to_string);
+    TovutiError::Connection { endpoint, detail }
+}
+
+/// `Retry-After` in seconds; the HTTP-date form is not used by Laravel's throttle.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.trim().parse().ok())
+        .map(Duration::from_secs)
+}
