@@ -69,6 +69,9 @@ pub enum EventStatus {
     Retrying,
     /// Failed permanently or out of retries; waits for an operator's replay.
     Dead,
+    /// An older state update replaced by a newer one of the same entity: counted, never
+    /// processed.
+    Superseded,
 }
 
 macro_rules! text_enum {
@@ -102,6 +105,7 @@ text_enum!(EventStatus {
     Echo = "echo",
     Retrying = "retrying",
     Dead = "dead",
+    Superseded = "superseded",
 });
 text_enum!(Direction { ToGhl = "to_ghl", ToTovuti = "to_tovuti" });
 text_enum!(ConnectionStatus {
@@ -197,6 +201,8 @@ pub enum Completion {
     Done,
     Ignored,
     Echo,
+    /// A newer event of the same entity carries the state this one would have pushed.
+    Superseded,
 }
 
 impl Completion {
@@ -205,6 +211,7 @@ impl Completion {
             Self::Done => EventStatus::Done,
             Self::Ignored => EventStatus::Ignored,
             Self::Echo => EventStatus::Echo,
+            Self::Superseded => EventStatus::Superseded,
         }
     }
 }
