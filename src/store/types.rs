@@ -277,3 +277,45 @@ pub struct Snapshot {
     pub state: serde_json::Value,
     pub updated_at: Millis,
 }
+
+/// Which events an operator's replay sends back to the inbox. Every given criterion must
+/// match; `processing` events are never touched, whatever is asked.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayFilter {
+    /// Empty: any id.
+    pub ids: Vec<EventId>,
+    /// Empty: `dead` only, the usual reason to replay.
+    pub statuses: Vec<EventStatus>,
+    pub source: Option<Source>,
+    pub event_type: Option<String>,
+    /// Inclusive.
+    pub received_from: Option<Millis>,
+    /// Exclusive.
+    pub received_until: Option<Millis>,
+}
+
+/// One attempt at an event, with the downstream requests it made, for operators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub event_id: EventId,
+    pub attempt: u32,
+    pub started_at: Millis,
+    pub finished_at: Millis,
+    pub outcome: String,
+    pub error: Option<String>,
+    /// A JSON array of the requests made.
+    pub requests: serde_json::Value,
+}
+
+/// What `begin_action` found under an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionBegin {
+    /// No record existed; a 'started' one now does.
+    Fresh,
+    /// An earlier attempt started it and did not record an end: it may or may not have
+    /// happened.
+    Unfinished {
+        started_at: Millis,
+    },
+    Done(ActionRecord),
+}
