@@ -5,6 +5,7 @@ mod batch_sql;
 mod crypto;
 mod error;
 mod postgres;
+mod replay_sql;
 mod rows;
 mod sqlite;
 mod types;
@@ -61,6 +62,38 @@ pub trait Inbox: Send + Sync {
     /// processing, retrying, dead), read through the partial indexes so it stays cheap
     /// however many finished events are kept: for metrics and back-pressure.
     async fn open_events_summary(&self) -> StoreResult<Vec<OpenEvents>>;
+    /// Coalesces a burst of state updates: when an event newer than `claimed` (which
+    /// `owner` must hold) of the same entity and type is still open, marks `claimed` and
+    /// every open one of them older than the newest as superseded, in one transaction.
+    /// Returns how many became superseded (including `claimed`), or 0 if nothing is newer.
+    async fn supersede_if_newer(
+        &self,
+        claimed: EventId,
+        owner: &str,
+        entity_key: &str,
+        event_type: &str,
+        now: Millis,
+    ) -> StoreResult<u64>;
+    /// Sends the events `filter` matches back to pending with a fresh attempt budget
+    /// (never a `processing` one). Returns how many matched (`dry_run`) or changed.
+    async fn replay_events(
+        &self,
+        filter: &ReplayFilter,
+        now: Millis,
+        dry_run: bool,
+    ) -> StoreResult<u64>;
+}
+
+/// What happened to each event, attempt by attempt, and the pruning of old history.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
+    /// The attempts at one event, in the order they were recorded.
+    async fn event_attempts(&self, id: EventId) -> StoreResult<Vec<AttemptRecord>>;
+    /// Deletes up to `limit` finished events (done, ignored, echo, superseded; never dead
+    /// or open) received before the cutoff, with their attempts and action records.
+    /// Returns how many events were deleted.
+    async fn prune_finished_events(&self, received_before: Millis, limit: u32) -> StoreResult<u64>;
 }
 
 /// Connections and their encrypted credentials.
@@ -129,9 +162,43 @@ pub trait SyncState: Send + Sync {
         entity_key: &str,
         direction: Direction,
     ) -> StoreResult<Option<String>>;
-    /// Records an action under its idempotency key; false when the key was already there.
+    /// Records an action's outcome under its idempotency key (finishing a started record);
+    /// false when a finished record was already there, which then stands.
     async fn record_action(&self, record: &ActionRecord) -> StoreResult<bool>;
+    /// The finished record under the key; a started-only one is not an outcome yet.
     async fn recorded_action(&self, idempotency_key: &str) -> StoreResult<Option<ActionRecord>>;
+    /// Records the intent to act before acting (a 'started' record, unless one exists)
+    /// and reports what was there, so an attempt after a crash knows whether the effect
+    /// may already have happened.
+    async fn begin_action(
+        &self,
+        key: &str,
+        event_id: EventId,
+        action: &str,
+        now: Millis,
+    ) -> StoreResult<ActionBegin>;
+    /// Records the action's outcome, with or without an earlier `begin_action`.
+    async fn finish_action(
+        &self,
+        key: &str,
+        outcome: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// Remembers the remote id of an object the service created under a stable key.
+    async fn remember_object(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        object_key: &str,
+        remote_id: &str,
+        now: Millis,
+    ) -> StoreResult<()>;
+    async fn object_id(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        object_key: &str,
+    ) -> StoreResult<Option<String>>;
 }
 
 /// Poll cursors and snapshots, so a poller resumes where it left off and diffs states.
@@ -173,7 +240,7 @@ pub trait Leases: Send + Sync {
 
 /// Everything the service keeps, plus health.
 #[async_trait]
-pub trait Store: Inbox + Connections + SyncState + PollState + Leases {
+pub trait Store: Inbox + EventLog + Connections + SyncState + PollState + Leases {
     /// Which backend this is, for logs and metrics.
     fn backend(&self) -> &'static str;
     /// Round trip to the database.

@@ -4,8 +4,8 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{
-    Connection, ConnectionStatus, EventId, EventStatus, Millis, OpenEvents, Source, StoreError,
-    StoreResult, StoredEvent,
+    ActionBegin, ActionRecord, AttemptRecord, Connection, ConnectionStatus, EventId, EventStatus,
+    Millis, OpenEvents, Source, StoreError, StoreResult, StoredEvent,
 };
 
 pub fn parse_id(text: &str) -> StoreResult<EventId> {
@@ -114,4 +114,50 @@ where
     let count: i64 = row.try_get(1)?;
     let status = EventStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
     Ok((status, u64::try_from(count).unwrap_or_default()))
+}
+
+/// An action record and whether it is finished (`state = 'done'`), from the columns
+/// `event_id` (as text), `action`, `outcome`, `recorded_at` and `state`.
+pub fn action_from_row<'r, R>(key: &str, row: &'r R) -> StoreResult<ActionBegin>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let recorded_at = Millis(row.try_get("recorded_at")?);
+    let state: String = row.try_get("state")?;
+    match state.as_str() {
+        "started" => Ok(ActionBegin::Unfinished {
+            started_at: recorded_at,
+        }),
+        "done" => Ok(ActionBegin::Done(ActionRecord {
+            idempotency_key: key.to_owned(),
+            event_id: parse_id(&row.try_get::<String, _>("event_id")?)?,
+            action: row.try_get("action")?,
+            outcome: json(&row.try_get::<String, _>("outcome")?)?,
+            recorded_at,
+        })),
+        other => Err(corrupt("action state", other)),
+    }
+}
+
+/// One row of `event_attempts`; both backends hand `event_id` and `requests` out as text.
+pub fn attempt_from_row<'r, R>(row: &'r R) -> StoreResult<AttemptRecord>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let attempt: i64 = row.try_get("attempt")?;
+    Ok(AttemptRecord {
+        event_id: parse_id(&row.try_get::<String, _>("event_id")?)?,
+        attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+        started_at: Millis(row.try_get("started_at")?),
+        finished_at: Millis(row.try_get("finished_at")?),
+        outcome: row.try_get("outcome")?,
+        error: row.try_get("error")?,
+        requests: json(&row.try_get::<String, _>("requests")?)?,
+    })
 }

@@ -69,6 +69,9 @@ pub enum EventStatus {
     Retrying,
     /// Failed permanently or out of retries; waits for an operator's replay.
     Dead,
+    /// An older state update replaced by a newer one of the same entity: counted, never
+    /// processed.
+    Superseded,
 }
 
 macro_rules! text_enum {
@@ -102,6 +105,7 @@ text_enum!(EventStatus {
     Echo = "echo",
     Retrying = "retrying",
     Dead = "dead",
+    Superseded = "superseded",
 });
 text_enum!(Direction { ToGhl = "to_ghl", ToTovuti = "to_tovuti" });
 text_enum!(ConnectionStatus {
@@ -197,6 +201,8 @@ pub enum Completion {
     Done,
     Ignored,
     Echo,
+    /// A newer event of the same entity carries the state this one would have pushed.
+    Superseded,
 }
 
 impl Completion {
@@ -205,6 +211,7 @@ impl Completion {
             Self::Done => EventStatus::Done,
             Self::Ignored => EventStatus::Ignored,
             Self::Echo => EventStatus::Echo,
+            Self::Superseded => EventStatus::Superseded,
         }
     }
 }
@@ -269,4 +276,46 @@ pub struct Snapshot {
     pub digest: String,
     pub state: serde_json::Value,
     pub updated_at: Millis,
+}
+
+/// Which events an operator's replay sends back to the inbox. Every given criterion must
+/// match; `processing` events are never touched, whatever is asked.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayFilter {
+    /// Empty: any id.
+    pub ids: Vec<EventId>,
+    /// Empty: `dead` only, the usual reason to replay.
+    pub statuses: Vec<EventStatus>,
+    pub source: Option<Source>,
+    pub event_type: Option<String>,
+    /// Inclusive.
+    pub received_from: Option<Millis>,
+    /// Exclusive.
+    pub received_until: Option<Millis>,
+}
+
+/// One attempt at an event, with the downstream requests it made, for operators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub event_id: EventId,
+    pub attempt: u32,
+    pub started_at: Millis,
+    pub finished_at: Millis,
+    pub outcome: String,
+    pub error: Option<String>,
+    /// A JSON array of the requests made.
+    pub requests: serde_json::Value,
+}
+
+/// What `begin_action` found under an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionBegin {
+    /// No record existed; a 'started' one now does.
+    Fresh,
+    /// An earlier attempt started it and did not record an end: it may or may not have
+    /// happened.
+    Unfinished {
+        started_at: Millis,
+    },
+    Done(ActionRecord),
 }

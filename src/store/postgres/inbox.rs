@@ -1,14 +1,17 @@
 //! The inbox on PostgreSQL.
 
 use async_trait::async_trait;
+use sqlx::Postgres;
+use sqlx::query_builder::Separated;
 
 use super::PgStore;
+use crate::store::replay_sql::{replay_count, replay_update};
 use crate::store::rows::{
     OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row, status_count_from_row,
 };
 use crate::store::{
     Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
-    StoreError, StoreResult, StoredEvent,
+    ReplayFilter, StoreError, StoreResult, StoredEvent,
 };
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
@@ -164,6 +167,89 @@ impl Inbox for PgStore {
             .await?;
         rows.iter().map(status_count_from_row).collect()
     }
+
+    async fn supersede_if_newer(
+        &self,
+        claimed: EventId,
+        owner: &str,
+        entity_key: &str,
+        event_type: &str,
+        now: Millis,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let claimed_seq = leased_seq(&mut tx, claimed, owner).await?;
+        let Some(newest) = newest_open_seq(&mut tx, entity_key, event_type, claimed_seq).await?
+        else {
+            return Ok(0);
+        };
+        // A row another transaction changed meanwhile is re-checked against the status
+        // condition, so an event claimed or replayed in between is left alone.
+        let sql = "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
+                   lease_expires_at = NULL, updated_at = $1 \
+                   WHERE seq = $2 OR (entity_key = $3 AND event_type = $4 AND seq < $5 \
+                     AND status IN ('pending', 'retrying'))";
+        let done = sqlx::query(sql)
+            .bind(now.0)
+            .bind(claimed_seq)
+            .bind(entity_key)
+            .bind(event_type)
+            .bind(newest)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn replay_events(
+        &self,
+        filter: &ReplayFilter,
+        now: Millis,
+        dry_run: bool,
+    ) -> StoreResult<u64> {
+        let bind_id = |ids: &mut Separated<'_, '_, Postgres, &'static str>, id: EventId| {
+            ids.push_bind(id.0);
+        };
+        if dry_run {
+            let mut count = replay_count(filter, bind_id);
+            let matched: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+            return Ok(u64::try_from(matched).unwrap_or_default());
+        }
+        let mut update = replay_update(filter, now, bind_id);
+        Ok(update.build().execute(&self.pool).await?.rows_affected())
+    }
+}
+
+type Tx = sqlx::Transaction<'static, Postgres>;
+
+/// The seq of `id` while `owner` holds it, locked so a lease reclaim cannot interleave;
+/// an error once the lease is lost.
+async fn leased_seq(tx: &mut Tx, id: EventId, owner: &str) -> StoreResult<i64> {
+    let sql = "SELECT seq FROM inbox_events WHERE id = $1 AND status = 'processing' \
+               AND lease_owner = $2 FOR UPDATE";
+    let seq: Option<i64> = sqlx::query_scalar(sql)
+        .bind(id.0)
+        .bind(owner)
+        .fetch_optional(&mut **tx)
+        .await?;
+    seq.ok_or_else(|| StoreError::NotFound(format!("event {id} is not leased by {owner}")))
+}
+
+/// The newest waiting event of the entity and type received after `after`, if any.
+async fn newest_open_seq(
+    tx: &mut Tx,
+    entity_key: &str,
+    event_type: &str,
+    after: i64,
+) -> StoreResult<Option<i64>> {
+    let sql = "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 AND seq > $2 \
+               AND status IN ('pending', 'retrying') AND event_type = $3";
+    let newest: Option<i64> = sqlx::query_scalar(sql)
+        .bind(entity_key)
+        .bind(after)
+        .bind(event_type)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(newest)
 }
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;

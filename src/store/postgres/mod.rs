@@ -2,6 +2,7 @@
 //! claims use `FOR UPDATE SKIP LOCKED` so replicas never take the same event.
 
 mod batch;
+mod event_log;
 mod inbox;
 mod records;
 

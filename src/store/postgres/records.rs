@@ -5,13 +5,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use sqlx::Row;
+use uuid::Uuid;
 
 use super::PgStore;
 use crate::store::crypto::credential_aad;
-use crate::store::rows::{CONNECTION_COLUMNS, connection_from_row, json, parse_id};
+use crate::store::rows::{CONNECTION_COLUMNS, action_from_row, connection_from_row, json};
 use crate::store::{
-    ActionRecord, Connection, ConnectionStatus, Connections, Credentials, Direction, Leases,
-    Millis, NewConnection, PollState, Snapshot, StoreError, StoreResult, SyncState,
+    ActionBegin, ActionRecord, Connection, ConnectionStatus, Connections, Credentials, Direction,
+    EventId, Leases, Millis, NewConnection, PollState, Snapshot, StoreError, StoreResult,
+    SyncState,
 };
 
 #[async_trait]
@@ -237,8 +239,12 @@ impl SyncState for PgStore {
     }
 
     async fn record_action(&self, r: &ActionRecord) -> StoreResult<bool> {
-        let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at) \
-                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
+        // A started record is this action's own intent, so the outcome finishes it; a
+        // finished one stands.
+        let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
+                   VALUES ($1, $2, $3, $4, $5, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
+                   event_id = excluded.event_id, action = excluded.action, outcome = excluded.outcome, \
+                   recorded_at = excluded.recorded_at, state = 'done' WHERE action_log.state = 'started'";
         let q = sqlx::query(sql)
             .bind(&r.idempotency_key)
             .bind(r.event_id.0)
@@ -252,21 +258,94 @@ impl SyncState for PgStore {
     }
 
     async fn recorded_action(&self, key: &str) -> StoreResult<Option<ActionRecord>> {
-        let sql = "SELECT event_id::text, action, outcome, recorded_at FROM action_log WHERE idempotency_key = $1";
-        let Some(row) = sqlx::query(sql)
+        match self.action_record(key).await? {
+            Some(ActionBegin::Done(record)) => Ok(Some(record)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn begin_action(
+        &self,
+        key: &str,
+        event_id: EventId,
+        action: &str,
+        now: Millis,
+    ) -> StoreResult<ActionBegin> {
+        let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
+                   VALUES ($1, $2, $3, 'null', $4, 'started') ON CONFLICT (idempotency_key) DO NOTHING";
+        let q = sqlx::query(sql).bind(key).bind(event_id.0).bind(action);
+        if q.bind(now.0).execute(&self.pool).await?.rows_affected() == 1 {
+            return Ok(ActionBegin::Fresh);
+        }
+        // Records are only deleted with finished events, so the one in the way is there.
+        self.action_record(key)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("action {key}")))
+    }
+
+    async fn finish_action(
+        &self,
+        key: &str,
+        outcome: &serde_json::Value,
+        now: Millis,
+    ) -> StoreResult<()> {
+        // Without a begin there is no event or action to name: the nil id and "" stand in.
+        let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
+                   VALUES ($1, $2, '', $3, $4, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
+                   outcome = excluded.outcome, recorded_at = excluded.recorded_at, state = 'done'";
+        let q = sqlx::query(sql).bind(key).bind(Uuid::nil());
+        q.bind(outcome.to_string())
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn remember_object(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        object_key: &str,
+        remote_id: &str,
+        now: Millis,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO object_links (connection_id, kind, object_key, remote_id, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, kind, object_key) DO UPDATE SET \
+                   remote_id = excluded.remote_id, updated_at = excluded.updated_at";
+        let q = sqlx::query(sql)
+            .bind(connection_id)
+            .bind(kind)
+            .bind(object_key);
+        q.bind(remote_id).bind(now.0).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn object_id(
+        &self,
+        connection_id: &str,
+        kind: &str,
+        object_key: &str,
+    ) -> StoreResult<Option<String>> {
+        let sql = "SELECT remote_id FROM object_links \
+                   WHERE connection_id = $1 AND kind = $2 AND object_key = $3";
+        let q = sqlx::query_scalar(sql)
+            .bind(connection_id)
+            .bind(kind)
+            .bind(object_key);
+        Ok(q.fetch_optional(&self.pool).await?)
+    }
+}
+
+impl PgStore {
+    /// The action record under `key`, started or done.
+    async fn action_record(&self, key: &str) -> StoreResult<Option<ActionBegin>> {
+        let sql = "SELECT event_id::text AS event_id, action, outcome, recorded_at, state FROM action_log \
+                   WHERE idempotency_key = $1";
+        let row = sqlx::query(sql)
             .bind(key)
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(ActionRecord {
-            idempotency_key: key.to_owned(),
-            event_id: parse_id(&row.try_get::<String, _>(0)?)?,
-            action: row.try_get(1)?,
-            outcome: json(&row.try_get::<String, _>(2)?)?,
-            recorded_at: Millis(row.try_get(3)?),
-        }))
+            .await?;
+        row.map(|r| action_from_row(key, &r)).transpose()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The inbox on SQLite.
 
 use async_trait::async_trait;
+use sqlx::Sqlite;
+use sqlx::query_builder::Separated;
 
 use super::SqliteStore;
 use crate::store::rows::{
@@ -10,9 +12,10 @@ use crate::store::rows::{
 /// Columns of `inbox_events` that `event_from_row` reads.
 const EVENT_COLUMNS: &str = "seq, id, source, connection_id, external_id, event_type, entity_key, headers, \
      body, status, attempts, received_at, next_attempt_at, lease_owner, lease_expires_at, last_error";
+use crate::store::replay_sql::{replay_count, replay_update};
 use crate::store::{
     Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
-    StoreError, StoreResult, StoredEvent,
+    ReplayFilter, StoreError, StoreResult, StoredEvent,
 };
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
@@ -139,6 +142,89 @@ impl Inbox for SqliteStore {
             .await?;
         rows.iter().map(status_count_from_row).collect()
     }
+
+    async fn supersede_if_newer(
+        &self,
+        claimed: EventId,
+        owner: &str,
+        entity_key: &str,
+        event_type: &str,
+        now: Millis,
+    ) -> StoreResult<u64> {
+        // IMMEDIATE: the write lock first, so nothing changes between the look and the update.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let claimed_seq = leased_seq(&mut tx, claimed, owner).await?;
+        let Some(newest) = newest_open_seq(&mut tx, entity_key, event_type, claimed_seq).await?
+        else {
+            return Ok(0);
+        };
+        let sql = "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
+                   lease_expires_at = NULL, updated_at = ?1 \
+                   WHERE seq = ?2 OR (entity_key = ?3 AND event_type = ?4 AND seq < ?5 \
+                     AND status IN ('pending', 'retrying'))";
+        let done = sqlx::query(sql)
+            .bind(now.0)
+            .bind(claimed_seq)
+            .bind(entity_key)
+            .bind(event_type)
+            .bind(newest)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn replay_events(
+        &self,
+        filter: &ReplayFilter,
+        now: Millis,
+        dry_run: bool,
+    ) -> StoreResult<u64> {
+        let bind_id = |ids: &mut Separated<'_, '_, Sqlite, &'static str>, id: EventId| {
+            ids.push_bind(id.0.to_string());
+        };
+        if dry_run {
+            let mut count = replay_count(filter, bind_id);
+            let matched: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+            return Ok(u64::try_from(matched).unwrap_or_default());
+        }
+        let mut update = replay_update(filter, now, bind_id);
+        Ok(update.build().execute(&self.pool).await?.rows_affected())
+    }
+}
+
+type Tx = sqlx::Transaction<'static, Sqlite>;
+
+/// The seq of `id` while `owner` holds it; an error once the lease is lost.
+async fn leased_seq(tx: &mut Tx, id: EventId, owner: &str) -> StoreResult<i64> {
+    let sql =
+        "SELECT seq FROM inbox_events WHERE id = ? AND status = 'processing' AND lease_owner = ?";
+    let seq: Option<i64> = sqlx::query_scalar(sql)
+        .bind(id.0.to_string())
+        .bind(owner)
+        .fetch_optional(&mut **tx)
+        .await?;
+    seq.ok_or_else(|| StoreError::NotFound(format!("event {id} is not leased by {owner}")))
+}
+
+/// The newest waiting event of the entity and type received after `after`, if any.
+async fn newest_open_seq(
+    tx: &mut Tx,
+    entity_key: &str,
+    event_type: &str,
+    after: i64,
+) -> StoreResult<Option<i64>> {
+    // The first status term repeats the partial index's condition so SQLite may use it.
+    let sql = "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ? AND seq > ? \
+               AND status IN ('pending', 'retrying', 'processing') \
+               AND status IN ('pending', 'retrying') AND event_type = ?";
+    let newest: Option<i64> = sqlx::query_scalar(sql)
+        .bind(entity_key)
+        .bind(after)
+        .bind(event_type)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(newest)
 }
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;

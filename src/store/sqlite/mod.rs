@@ -6,6 +6,7 @@
 //! power loss or kernel panic. Group commit pays that fsync once per batch, not per event.
 
 mod batch;
+mod event_log;
 mod inbox;
 mod records;
 
