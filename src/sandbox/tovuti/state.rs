@@ -80,10 +80,10 @@ impl Inner {
     /// `PATCH /user/{id}`: the given keys replace the stored ones, arrays whole.
     pub fn update(&mut self, id: u64, body: Map<String, Value>) -> Option<Result<User, Invalid>> {
         let current = self.users.get(&id)?.clone();
-        if let Some(username) = body.get("username").and_then(Value::as_str) {
-            if let Err(invalid) = self.check_username_free(username, Some(id)) {
-                return Some(Err(invalid));
-            }
+        if let Some(username) = body.get("username").and_then(Value::as_str)
+            && let Err(invalid) = self.check_username_free(username, Some(id))
+        {
+            return Some(Err(invalid));
         }
         let Ok(Value::Object(mut object)) = serde_json::to_value(current) else {
             return Some(Err(Invalid::new("id", "The user could not be read.")));
