@@ -182,3 +182,28 @@ fn no_client_is_built_without_a_base_url_and_a_token() {
     assert!(none.is_none() && no_token.is_none() && some.is_some());
     assert!(TovutiClient::new("not a url", TOKEN.into(), DEFAULT_TIMEOUT).is_err());
 }
+
+#[tokio::test]
+async fn a_tenant_that_never_answers_is_a_retryable_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    // Accepts and holds connections without ever answering.
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let client = TovutiClient::new(&base, TOKEN.into(), Duration::from_millis(200)).unwrap();
+
+    let error = client.get_user(1).await.unwrap_err();
+
+    silent.abort();
+    assert_eq!(
+        error,
+        TovutiError::Timeout {
+            endpoint: "user.get"
+        }
+    );
+    assert!(error.is_retryable());
+}
