@@ -2,3 +2,4 @@
 //! codes and limits: used by tests and offered as a sandbox to users without credentials.
 
 pub mod ghl;
+pub mod tovuti;

@@ -17,6 +17,8 @@ use super::payloads::User;
 mod answer;
 mod body;
 mod http;
+#[cfg(test)]
+mod http_tests;
 
 pub use http::{DEFAULT_TIMEOUT, TovutiClient};
 

@@ -1,0 +1,110 @@
+//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user` and
+//! `GET /users` under `/api/v1`, users in memory, a bearer token and on-demand failures.
+//! Tests drive it through [`FakeTovuti`]'s methods.
+
+mod routes;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::http::Method;
+use tokio::task::JoinHandle;
+
+pub use state::{FIRST_ID, bare_user};
+
+use crate::platforms::tovuti::payloads::User;
+use state::Inner;
+
+/// State shared by the fake's handlers.
+pub struct Shared {
+    inner: Mutex<Inner>,
+    /// The one bearer token the fake accepts.
+    token: String,
+}
+
+impl Shared {
+    /// The data; a handler that panicked mid-update cannot leave it worse than a test can.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running fake; stops when dropped.
+pub struct FakeTovuti {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeTovuti {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeTovuti {
+    /// Starts on `127.0.0.1`, port 0, accepting only `token`.
+    pub async fn start(token: impl Into<String>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::serve(listener, token)
+    }
+
+    /// Serves on a listener the caller bound (a sandbox run picks its own port).
+    pub fn serve(
+        listener: tokio::net::TcpListener,
+        token: impl Into<String>,
+    ) -> std::io::Result<Self> {
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner::default()),
+            token: token.into(),
+        });
+        let app = routes::router(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            address,
+            shared,
+            server,
+        })
+    }
+
+    /// The API root a client is configured with, like `https://api.tovuti.io/api/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.address, routes::PREFIX)
+    }
+
+    /// Every stored user, by id.
+    pub fn users(&self) -> Vec<User> {
+        self.shared.lock().users.values().cloned().collect()
+    }
+
+    pub fn user(&self, id: u64) -> Option<User> {
+        self.shared.lock().users.get(&id).cloned()
+    }
+
+    /// Stores `user` under its own id (replacing any); later ids are assigned above it.
+    pub fn insert_user(&self, user: User) {
+        self.shared.lock().insert(user);
+    }
+
+    /// Method and path (relative to the API root, without query) of every request so far,
+    /// refused ones included.
+    pub fn requests(&self) -> Vec<(Method, String)> {
+        self.shared.lock().log.clone()
+    }
+
+    pub fn reset_log(&self) {
+        self.shared.lock().log.clear();
+    }
+
+    /// The next `times` requests with a valid token are answered `status` and not handled.
+    pub fn fail_next(&self, status: u16, times: u32) {
+        self.shared.lock().failing = (times > 0).then_some((status, times));
+    }
+}
+
+#[cfg(test)]
+mod tests;

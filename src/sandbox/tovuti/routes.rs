@@ -1,0 +1,157 @@
+//! The fake's routes under `/api/v1`, as Tovuti's new API paths them: every request is
+//! logged, then must carry the bearer token, then may meet a queued failure.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::Shared;
+use super::state::Invalid;
+
+/// Where the API lives on the fake, as `/api/v1` does on `api.tovuti.io`.
+pub const PREFIX: &str = "/api/v1";
+
+type S = State<Arc<Shared>>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/user", post(create_user))
+        .route("/user/{id}", get(get_user).patch(update_user))
+        .route("/users", get(list_users))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared);
+    Router::new().nest(PREFIX, api)
+}
+
+/// Logs the request (path relative to the API root), then checks the token and faults.
+async fn gate(State(shared): S, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    shared.lock().log.push((request.method().clone(), path));
+    if !authorized(request.headers(), &shared.token) {
+        return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
+    }
+    let failure = shared.lock().take_failure();
+    if let Some(code) = failure {
+        return injected(code);
+    }
+    next.run(request).await
+}
+
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| given == token)
+}
+
+/// A queued failure; 429 and 503 say when to come back, as Laravel's throttle does.
+fn injected(code: u16) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let text = status.canonical_reason().unwrap_or("Injected failure");
+    let mut response = message(status, text);
+    if matches!(code, 429 | 503) {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+    }
+    response
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "message": text }))).into_response()
+}
+
+/// Tovuti's read-miss wording (tovuti-api.md §1.8), with a 404.
+fn not_found(id: &str) -> Response {
+    let body = json!({ "error": format!("User id = {id} not found") });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+/// Laravel's validation answer: `{message, errors: {field: [text]}}` with a 422.
+fn unprocessable(invalid: &Invalid) -> Response {
+    let body = json!({
+        "message": invalid.message,
+        "errors": { invalid.field: [invalid.message] },
+    });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+fn object(bytes: &Bytes) -> Result<Map<String, Value>, Box<Response>> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => {
+            let invalid = Invalid {
+                field: "body",
+                message: "The body must be a JSON object.".into(),
+            };
+            Err(Box::new(unprocessable(&invalid)))
+        }
+    }
+}
+
+async fn get_user(State(shared): S, Path(id): Path<String>) -> Response {
+    let user = id
+        .parse()
+        .ok()
+        .and_then(|n| shared.lock().users.get(&n).cloned());
+    match user {
+        Some(user) => Json(user).into_response(),
+        None => not_found(&id),
+    }
+}
+
+async fn list_users(State(shared): S, Query(query): Query<HashMap<String, String>>) -> Response {
+    let number = |key: &str, default: usize| {
+        query
+            .get(key)
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
+    let (page, size) = (number("page", 1), number("pageSize", 50));
+    let users = shared
+        .lock()
+        .with_email(query.get("email").map(String::as_str));
+    let total = users.len();
+    let data: Vec<_> = users
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
+    Json(json!({ "data": data, "page": page, "pageSize": size, "total": total })).into_response()
+}
+
+async fn create_user(State(shared): S, bytes: Bytes) -> Response {
+    let body = match object(&bytes) {
+        Ok(body) => body,
+        Err(refusal) => return *refusal,
+    };
+    let created = shared.lock().create(body);
+    match created {
+        Ok(user) => (StatusCode::CREATED, Json(user)).into_response(),
+        Err(invalid) => unprocessable(&invalid),
+    }
+}
+
+async fn update_user(State(shared): S, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let body = match object(&bytes) {
+        Ok(body) => body,
+        Err(refusal) => return *refusal,
+    };
+    let updated = id.parse().ok().and_then(|n| shared.lock().update(n, body));
+    match updated {
+        Some(Ok(user)) => Json(user).into_response(),
+        Some(Err(invalid)) => unprocessable(&invalid),
+        None => not_found(&id),
+    }
+}

@@ -1,0 +1,160 @@
+//! The fake Tovuti's memory and its rules: users by id (assigned from 1001), username
+//! uniqueness, PATCH merging, queued failures and the request log. No HTTP in here.
+
+use std::collections::BTreeMap;
+
+use axum::http::Method;
+use serde_json::{Map, Value, json};
+
+use crate::platforms::tovuti::payloads::{TovutiId, User};
+
+/// The first id the fake assigns.
+pub const FIRST_ID: u64 = 1001;
+
+/// Why a write was refused, in Laravel's validation terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+pub struct Inner {
+    pub users: BTreeMap<u64, User>,
+    next_id: u64,
+    /// Status to answer instead of handling, and how many more requests get it.
+    pub failing: Option<(u16, u32)>,
+    pub log: Vec<(Method, String)>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            users: BTreeMap::new(),
+            next_id: FIRST_ID,
+            failing: None,
+            log: Vec::new(),
+        }
+    }
+}
+
+impl Inner {
+    /// The queued failure status for this request, if any, counting it down.
+    pub fn take_failure(&mut self) -> Option<u16> {
+        let (status, left) = self.failing?;
+        self.failing = (left > 1).then(|| (status, left - 1));
+        Some(status)
+    }
+
+    /// Stores `user` as given; later ids are assigned above it.
+    pub fn insert(&mut self, user: User) {
+        self.next_id = self.next_id.max(user.id.0 + 1);
+        self.users.insert(user.id.0, user);
+    }
+
+    /// `POST /user`: a username is required and must be free; the password is not kept.
+    pub fn create(&mut self, body: Map<String, Value>) -> Result<User, Invalid> {
+        let username = body.get("username").and_then(Value::as_str).unwrap_or("");
+        if username.trim().is_empty() {
+            return Err(Invalid::new("username", "The username field is required."));
+        }
+        self.check_username_free(username, None)?;
+        let mut object = Map::new();
+        object.insert("status".into(), json!("active"));
+        object.insert("registerDate".into(), json!("2026-01-01 00:00:00"));
+        merge(&mut object, body);
+        object.insert("id".into(), json!(self.next_id));
+        let user = to_user(object)?;
+        self.insert(user.clone());
+        Ok(user)
+    }
+
+    /// `PATCH /user/{id}`: the given keys replace the stored ones, arrays whole.
+    pub fn update(&mut self, id: u64, body: Map<String, Value>) -> Option<Result<User, Invalid>> {
+        let current = self.users.get(&id)?.clone();
+        if let Some(username) = body.get("username").and_then(Value::as_str)
+            && let Err(invalid) = self.check_username_free(username, Some(id))
+        {
+            return Some(Err(invalid));
+        }
+        let Ok(Value::Object(mut object)) = serde_json::to_value(current) else {
+            return Some(Err(Invalid::new("id", "The user could not be read.")));
+        };
+        merge(&mut object, body);
+        object.insert("id".into(), json!(id));
+        let result = to_user(object);
+        if let Ok(user) = &result {
+            self.users.insert(id, user.clone());
+        }
+        Some(result)
+    }
+
+    /// Users whose email equals `email`, ignoring case (all users when `None`).
+    pub fn with_email(&self, email: Option<&str>) -> Vec<User> {
+        self.users
+            .values()
+            .filter(|user| {
+                email.is_none_or(|wanted| {
+                    user.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(wanted.trim()))
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn check_username_free(&self, username: &str, except: Option<u64>) -> Result<(), Invalid> {
+        let taken = self.users.values().any(|user| {
+            Some(user.id.0) != except
+                && user
+                    .username
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(username.trim()))
+        });
+        if taken {
+            return Err(Invalid::new(
+                "username",
+                "The username has already been taken.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Copies `body` over `object`, except what the API never returns or lets change.
+fn merge(object: &mut Map<String, Value>, body: Map<String, Value>) {
+    for (key, value) in body {
+        if key != "password" && key != "id" {
+            object.insert(key, value);
+        }
+    }
+}
+
+fn to_user(object: Map<String, Value>) -> Result<User, Invalid> {
+    serde_json::from_value(Value::Object(object))
+        .map_err(|e| Invalid::new("user", format!("The user is invalid: {e}")))
+}
+
+/// A user with just an id, for tests that fill in the rest.
+pub fn bare_user(id: u64) -> User {
+    User {
+        id: TovutiId(id),
+        name: None,
+        email: None,
+        username: None,
+        status: None,
+        custom_fields: Vec::new(),
+        user_group_ids: Vec::new(),
+        enrolled_course_ids: Vec::new(),
+        extra: Map::new(),
+    }
+}
