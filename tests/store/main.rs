@@ -11,6 +11,7 @@ mod inbox;
 mod records;
 mod support;
 mod sync_engine;
+mod upgrade;
 
 /// Generates one test per scenario and backend. Each scenario is an
 /// `async fn(&support::TestDb)` in the modules above.
