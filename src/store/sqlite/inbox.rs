@@ -158,9 +158,11 @@ impl Inbox for SqliteStore {
         else {
             return Ok(0);
         };
+        // The wider status term repeats the partial index's condition so SQLite may use it.
         let sql = "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
                    lease_expires_at = NULL, updated_at = ?1 \
                    WHERE seq = ?2 OR (entity_key = ?3 AND event_type = ?4 AND seq < ?5 \
+                     AND status IN ('pending', 'retrying', 'processing') \
                      AND status IN ('pending', 'retrying'))";
         let done = sqlx::query(sql)
             .bind(now.0)
@@ -214,7 +216,7 @@ async fn newest_open_seq(
     event_type: &str,
     after: i64,
 ) -> StoreResult<Option<i64>> {
-    // The first status term repeats the partial index's condition so SQLite may use it.
+    // The wider status term repeats the partial index's condition so SQLite may use it.
     let sql = "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ? AND seq > ? \
                AND status IN ('pending', 'retrying', 'processing') \
                AND status IN ('pending', 'retrying') AND event_type = ?";
