@@ -76,4 +76,5 @@ on_both_backends!(
     sync_engine::an_action_intent_survives_a_crash_and_is_finished_once,
     sync_engine::record_action_finishes_a_started_intent,
     sync_engine::object_links_remember_the_latest_remote_id,
+    sync_engine::concurrent_begins_of_one_action_leave_one_fresh,
 );

@@ -448,3 +448,35 @@ pub async fn object_links_remember_the_latest_remote_id(db: &TestDb) {
         Some("task-2")
     );
 }
+
+pub async fn concurrent_begins_of_one_action_leave_one_fresh(db: &TestDb) {
+    let event_id = EventId::generate();
+    let replicas = [db.another_replica().await, db.another_replica().await];
+    let begins = (0..20).map(|n| {
+        let store = replicas[n % 2].clone();
+        tokio::spawn(async move {
+            store
+                .begin_action("evt-3/create_task", event_id, "create_task", T0)
+                .await
+                .unwrap()
+        })
+    });
+    let outcomes: Vec<ActionBegin> = futures::future::join_all(begins)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let fresh = outcomes
+        .iter()
+        .filter(|b| **b == ActionBegin::Fresh)
+        .count();
+    assert_eq!(fresh, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|b| matches!(b, ActionBegin::Fresh | ActionBegin::Unfinished { .. }))
+    );
+    for replica in replicas {
+        replica.close().await;
+    }
+}
