@@ -5,18 +5,19 @@ use sqlx::Sqlite;
 use sqlx::query_builder::Separated;
 
 use super::SqliteStore;
+use crate::store::replay_sql::{replay_count, replay_update};
 use crate::store::rows::{
     OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row, status_count_from_row,
+};
+
+use crate::store::{
+    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
+    ReplayFilter, StoreError, StoreResult, StoredEvent,
 };
 
 /// Columns of `inbox_events` that `event_from_row` reads.
 const EVENT_COLUMNS: &str = "seq, id, source, connection_id, external_id, event_type, entity_key, headers, \
      body, status, attempts, received_at, next_attempt_at, lease_owner, lease_expires_at, last_error";
-use crate::store::replay_sql::{replay_count, replay_update};
-use crate::store::{
-    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
-    ReplayFilter, StoreError, StoreResult, StoredEvent,
-};
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
 const REQUEUED_STATUS: &str = "CASE WHEN last_error IS NULL THEN 'pending' ELSE 'retrying' END";
