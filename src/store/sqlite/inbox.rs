@@ -9,7 +9,6 @@ use crate::store::replay_sql::{replay_count, replay_update};
 use crate::store::rows::{
     OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row, status_count_from_row,
 };
-
 use crate::store::{
     Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
     ReplayFilter, StoreError, StoreResult, StoredEvent,
