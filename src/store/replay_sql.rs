@@ -52,15 +52,8 @@ fn push_filter<'a, DB>(
     &'a str: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    query.push(" WHERE status <> 'processing' AND status IN (");
-    let mut statuses = query.separated(", ");
-    if filter.statuses.is_empty() {
-        statuses.push_bind(EventStatus::Dead.as_str());
-    }
-    for status in &filter.statuses {
-        statuses.push_bind(status.as_str());
-    }
-    query.push(")");
+    query.push(" WHERE status <> 'processing'");
+    push_statuses(query, &filter.statuses);
     if !filter.ids.is_empty() {
         query.push(" AND id IN (");
         let mut ids = query.separated(", ");
@@ -83,4 +76,23 @@ fn push_filter<'a, DB>(
     if let Some(until) = filter.received_until {
         query.push(" AND received_at < ").push_bind(until.0);
     }
+}
+
+/// ` AND status IN (…)`; no statuses means dead ones, the usual reason to replay.
+fn push_statuses<'a, DB>(query: &mut QueryBuilder<'a, DB>, statuses: &[EventStatus])
+where
+    DB: Database,
+    &'a str: Encode<'a, DB> + Type<DB>,
+{
+    let statuses = if statuses.is_empty() {
+        &[EventStatus::Dead][..]
+    } else {
+        statuses
+    };
+    query.push(" AND status IN (");
+    let mut list = query.separated(", ");
+    for status in statuses {
+        list.push_bind(status.as_str());
+    }
+    query.push(")");
 }

@@ -10,6 +10,8 @@ mod ghl_refresh;
 mod inbox;
 mod records;
 mod support;
+mod sync_engine;
+mod upgrade;
 
 /// Generates one test per scenario and backend. Each scenario is an
 /// `async fn(&support::TestDb)` in the modules above.
@@ -64,4 +66,15 @@ on_both_backends!(
     ghl_refresh::a_refused_refresh_marks_the_connection_and_new_credentials_resume_it,
     ghl_refresh::an_agency_install_mints_location_tokens_and_refreshes_itself,
     ghl_refresh::a_token_inside_the_margin_is_refreshed_before_it_is_sent,
+    sync_engine::a_burst_of_updates_coalesces_to_the_newest,
+    sync_engine::nothing_newer_supersedes_nothing,
+    sync_engine::replay_by_id_resets_only_that_dead_event,
+    sync_engine::replay_by_status_source_type_and_range_and_dry_run,
+    sync_engine::replay_never_touches_a_processing_event,
+    sync_engine::attempts_are_logged_in_order_per_event,
+    sync_engine::pruning_removes_old_finished_events_with_their_history,
+    sync_engine::an_action_intent_survives_a_crash_and_is_finished_once,
+    sync_engine::record_action_finishes_a_started_intent,
+    sync_engine::object_links_remember_the_latest_remote_id,
+    sync_engine::concurrent_begins_of_one_action_leave_one_fresh,
 );

@@ -33,13 +33,19 @@ pub fn cipher() -> Cipher {
 
 impl TestDb {
     pub async fn sqlite() -> Self {
+        let db = Self::sqlite_unmigrated().await;
+        db.store.migrate().await.unwrap();
+        db
+    }
+
+    /// A store on an empty SQLite file, for upgrade tests that migrate step by step.
+    pub async fn sqlite_unmigrated() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = store_config(&format!("sqlite://{}/bridge.db", dir.path().display()));
         let key = Cipher::generate_key();
         let store = store::connect(&config, Some(Cipher::from_base64(&key).unwrap()))
             .await
             .unwrap();
-        store.migrate().await.unwrap();
         Self {
             store,
             config,
@@ -50,6 +56,13 @@ impl TestDb {
 
     /// None (and a note) when `TEST_DATABASE_URL` is unset.
     pub async fn postgres() -> Option<Self> {
+        let db = Self::postgres_unmigrated().await?;
+        db.store.migrate().await.unwrap();
+        Some(db)
+    }
+
+    /// A store on an empty PostgreSQL database (None when `TEST_DATABASE_URL` is unset).
+    pub async fn postgres_unmigrated() -> Option<Self> {
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
             eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
             return None;
@@ -68,7 +81,6 @@ impl TestDb {
         let store = store::connect(&config, Some(Cipher::from_base64(&key).unwrap()))
             .await
             .unwrap();
-        store.migrate().await.unwrap();
         Some(Self {
             store,
             config,
@@ -107,6 +119,35 @@ impl TestDb {
         }
     }
 
+    /// Applies only the first embedded migration, as a deployment of that version did,
+    /// then runs the seed SQL for this backend, so an upgrade can be tested on real rows.
+    pub async fn at_initial_schema_with(&self, sqlite_seed: &str, postgres_seed: &str) {
+        let url = self.config.url.expose();
+        match &self.kind {
+            Kind::Sqlite(_) => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                initial_migrator("migrations/sqlite")
+                    .await
+                    .run(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlite_seed).execute(&mut conn).await.unwrap();
+            }
+            Kind::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                initial_migrator("migrations/postgres")
+                    .await
+                    .run(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(postgres_seed)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     pub async fn finish(self) {
         self.store.close().await;
         if let Kind::Postgres { admin_url, name } = self.kind {
@@ -117,6 +158,16 @@ impl TestDb {
                 .unwrap();
         }
     }
+}
+
+/// The migrations in `dir` cut down to the first. `migrations` is public but hidden in
+/// sqlx; no other API stops a migrator at a version.
+async fn initial_migrator(dir: &str) -> sqlx::migrate::Migrator {
+    let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(dir))
+        .await
+        .unwrap();
+    migrator.migrations = migrator.migrations[..1].to_vec().into();
+    migrator
 }
 
 /// A fixed instant, so lease and retry arithmetic is exact.

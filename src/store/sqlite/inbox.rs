@@ -5,18 +5,18 @@ use sqlx::Sqlite;
 use sqlx::query_builder::Separated;
 
 use super::SqliteStore;
+use crate::store::replay_sql::{replay_count, replay_update};
 use crate::store::rows::{
     OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row, status_count_from_row,
+};
+use crate::store::{
+    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
+    ReplayFilter, StoreError, StoreResult, StoredEvent,
 };
 
 /// Columns of `inbox_events` that `event_from_row` reads.
 const EVENT_COLUMNS: &str = "seq, id, source, connection_id, external_id, event_type, entity_key, headers, \
      body, status, attempts, received_at, next_attempt_at, lease_owner, lease_expires_at, last_error";
-use crate::store::replay_sql::{replay_count, replay_update};
-use crate::store::{
-    Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
-    ReplayFilter, StoreError, StoreResult, StoredEvent,
-};
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
 const REQUEUED_STATUS: &str = "CASE WHEN last_error IS NULL THEN 'pending' ELSE 'retrying' END";
@@ -158,9 +158,11 @@ impl Inbox for SqliteStore {
         else {
             return Ok(0);
         };
+        // The wider status term repeats the partial index's condition so SQLite may use it.
         let sql = "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
                    lease_expires_at = NULL, updated_at = ?1 \
                    WHERE seq = ?2 OR (entity_key = ?3 AND event_type = ?4 AND seq < ?5 \
+                     AND status IN ('pending', 'retrying', 'processing') \
                      AND status IN ('pending', 'retrying'))";
         let done = sqlx::query(sql)
             .bind(now.0)
@@ -214,7 +216,7 @@ async fn newest_open_seq(
     event_type: &str,
     after: i64,
 ) -> StoreResult<Option<i64>> {
-    // The first status term repeats the partial index's condition so SQLite may use it.
+    // The wider status term repeats the partial index's condition so SQLite may use it.
     let sql = "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ? AND seq > ? \
                AND status IN ('pending', 'retrying', 'processing') \
                AND status IN ('pending', 'retrying') AND event_type = ?";
