@@ -45,6 +45,14 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkerLabels {
+    /// `ghl`, `tovuti` or `poller`.
+    pub source: String,
+    /// `done`, `echo`, `ignored`, `superseded`, `retry`, `wait` or `dead`.
+    pub outcome: String,
+}
+
 /// Every metric family, registered once.
 pub struct Metrics {
     registry: Registry,
@@ -70,6 +78,12 @@ pub struct Metrics {
     pub ghl_token_refreshes: Family<OutcomeLabels, Counter>,
     /// Connections moved to `needs_reauth` because GHL refused their credentials.
     pub ghl_needs_reauth: Counter,
+    /// Events the worker finished an attempt on, by source and outcome.
+    pub worker_events: Family<WorkerLabels, Counter>,
+    /// Time the worker spent on one attempt of one event.
+    pub worker_duration: Histogram,
+    /// Finished events removed after their retention.
+    pub events_pruned: Counter,
 }
 
 impl Default for Metrics {
@@ -110,6 +124,20 @@ impl Metrics {
             store_up.clone(),
         );
         let ghl = GhlFamilies::register(&mut registry);
+        let worker_events = Family::<WorkerLabels, Counter>::default();
+        let help = "Event attempts finished by the worker, by source and outcome";
+        registry.register("worker_events", help, worker_events.clone());
+        let worker_duration = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        let help = "Time one attempt at one event took";
+        registry.register_with_unit(
+            "worker_attempt_duration",
+            help,
+            Unit::Seconds,
+            worker_duration.clone(),
+        );
+        let events_pruned = Counter::default();
+        let help = "Finished events removed after the retention period";
+        registry.register("events_pruned", help, events_pruned.clone());
         Self {
             registry,
             http_requests,
@@ -123,6 +151,9 @@ impl Metrics {
             ghl_daily_remaining: ghl.daily_remaining,
             ghl_token_refreshes: ghl.token_refreshes,
             ghl_needs_reauth: ghl.needs_reauth,
+            worker_events,
+            worker_duration,
+            events_pruned,
         }
     }
 

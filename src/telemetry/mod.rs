@@ -2,10 +2,13 @@
 //! Prometheus registry.
 
 mod metrics;
+pub mod requests;
 
 use std::io::IsTerminal;
 
-pub use metrics::{GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels};
+pub use metrics::{
+    GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels, WorkerLabels,
+};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, TelemetryConfig};

@@ -75,6 +75,9 @@ pub struct ContactInput {
     pub tags: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldInput>,
+    /// Further standard fields by their API name (`dateOfBirth`, `address1`, …).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 /// The body of an update (`UpdateContactDto`): deliberately without `tags`.
@@ -95,6 +98,9 @@ pub struct ContactUpdate {
     pub timezone: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldInput>,
+    /// Further standard fields by their API name (`dateOfBirth`, `address1`, …).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
 }
 
 /// What an upsert did.

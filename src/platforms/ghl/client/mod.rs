@@ -41,6 +41,7 @@ pub use verify::{Capability, Outcome, Verification};
 use crate::config::GhlConfig;
 use crate::telemetry::GhlRequestLabels;
 use crate::telemetry::Metrics;
+use crate::telemetry::requests::{self, RequestEntry};
 
 /// `Version` of the contacts family (contacts, tasks, notes, tags, campaigns, workflows).
 pub const VERSION_CONTACTS: &str = "2021-07-28";
@@ -281,7 +282,7 @@ impl Connection {
             .extend(&call.segments);
         let mut request = shared
             .http
-            .request(call.method.clone(), url)
+            .request(call.method.clone(), url.clone())
             .bearer_auth(token)
             .header("Version", call.version)
             .header("Accept", "application/json");
@@ -291,13 +292,18 @@ impl Connection {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
+        let path = url.path().to_owned();
+        let started = std::time::Instant::now();
         let result = self.exchange(call.endpoint, request).await;
-        let outcome = match &result {
-            Ok(_) => "2xx".to_owned(),
-            Err(GhlError::Status(f)) => f.status.to_string(),
-            Err(GhlError::Timeout { .. }) => "timeout".to_owned(),
-            Err(_) => "connection".to_owned(),
-        };
+        let (outcome, trace_id) = request_outcome(&result);
+        requests::note(RequestEntry {
+            platform: "ghl",
+            method: call.method.to_string(),
+            path,
+            outcome: outcome.clone(),
+            trace_id,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
         let labels = GhlRequestLabels {
             endpoint: call.endpoint.to_owned(),
             outcome,
@@ -334,6 +340,17 @@ impl Connection {
         } else {
             Err(GhlError::from_answer(endpoint, status, retry_after, &bytes))
         }
+    }
+}
+
+/// How a request ended, for metrics and the event log: the status (or `2xx`,
+/// `timeout`, `connection`) and GHL's trace id when the answer had one.
+fn request_outcome(result: &Result<bytes::Bytes, GhlError>) -> (String, Option<String>) {
+    match result {
+        Ok(_) => ("2xx".to_owned(), None),
+        Err(GhlError::Status(f)) => (f.status.to_string(), f.trace_id.clone()),
+        Err(GhlError::Timeout { .. }) => ("timeout".to_owned(), None),
+        Err(_) => ("connection".to_owned(), None),
     }
 }
 
