@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::mapping::file::read_source;
 use crate::mapping::{self, Incoming, Known, Mapping, Plan};
 use crate::platforms::ghl::GhlWebhook;
 use crate::platforms::ghl::custom_fields;
@@ -66,26 +67,6 @@ fn source(explicit: Option<&Path>, config: Option<&Path>) -> Result<(String, Str
         eprintln!("error: {e}");
         ExitCode::from(EXIT_CONFIG)
     })
-}
-
-/// Reads a mapping file, or returns the built-in example when there is none.
-pub fn read_source(path: Option<&Path>) -> Result<(String, String), String> {
-    match path {
-        None => Ok((
-            mapping::EXAMPLE_NAME.to_owned(),
-            mapping::EXAMPLE.to_owned(),
-        )),
-        Some(p) => std::fs::read_to_string(p)
-            .map(|text| (p.display().to_string(), text))
-            .map_err(|e| format!("cannot read the mapping file {}: {e}", p.display())),
-    }
-}
-
-/// Loads and validates the configured mapping, for `serve` and the worker.
-pub fn load_configured(config: &Config) -> Result<Mapping, String> {
-    let file = &config.mapping.file;
-    let (name, text) = read_source((!file.is_empty()).then(|| Path::new(file)))?;
-    mapping::load(&name, &text).map_err(|e| e.to_string())
 }
 
 async fn validate(config: Option<&Path>, args: &ValidateArgs) -> ExitCode {
@@ -371,10 +352,10 @@ mod tests {
             broken.display().to_string(),
         )];
         let loaded = crate::config::load_from(None, env).unwrap();
-        let err = load_configured(&loaded.config).unwrap_err();
+        let err = crate::mapping::file::load_configured(&loaded.config).unwrap_err();
         assert!(err.contains("broken.toml:17: `fields[2].type`"), "{err}");
         let loaded = crate::config::load_from(None, Vec::<(String, String)>::new()).unwrap();
-        assert!(load_configured(&loaded.config).is_ok());
+        assert!(crate::mapping::file::load_configured(&loaded.config).is_ok());
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
         Err(code) => return code,
     };
     // A broken mapping must stop startup, with every problem listed, not fail each event later.
-    if let Err(errors) = super::mapping::load_configured(&loaded.config) {
+    if let Err(errors) = crate::mapping::file::load_configured(&loaded.config) {
         eprint!("error: {errors}");
         return ExitCode::from(super::EXIT_CONFIG);
     }

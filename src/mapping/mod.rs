@@ -6,6 +6,7 @@ mod crm;
 mod crm_summaries;
 mod extra;
 pub mod fields;
+pub mod file;
 pub mod fingerprint;
 mod lms;
 mod lms_activity;
