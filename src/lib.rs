@@ -26,6 +26,7 @@ pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod worker;
 
@@ -62,9 +63,18 @@ pub async fn run(
             }))
         }
     };
+    let worker = startup::start_worker(&state)?;
     let served = serve(&state, listener).await;
     if let Some(task) = prepare {
         task.abort();
+    }
+    if let Some(task) = worker {
+        // The worker stops after its current step; leases it still holds are released
+        // below, so a slow downstream call never delays exit past the grace period.
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+        if tokio::time::timeout(grace, task).await.is_err() {
+            tracing::warn!("the worker did not finish its step within the grace period");
+        }
     }
     startup::release(&state).await;
     served

@@ -9,9 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::http::WebhookIntake;
+use crate::mapping;
 use crate::state::AppState;
 use crate::store::{self, Cipher, NewConnection};
+use crate::sync::{Platforms, SyncEngine};
 use crate::telemetry::Metrics;
+use crate::worker::Worker;
 
 /// The id of the connection described by the flat `ghl.*` / `tovuti.*` settings.
 pub const DEFAULT_CONNECTION: &str = "default";
@@ -88,6 +91,34 @@ pub async fn prepare_store(state: &AppState) -> anyhow::Result<()> {
             .context("recording the default connection")?;
     }
     Ok(())
+}
+
+/// Starts the sync worker unless `worker.enabled` is off (API-only replicas).
+pub fn start_worker(state: &AppState) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if !state.config.worker.enabled {
+        tracing::info!("worker disabled: this process only receives webhooks");
+        return Ok(None);
+    }
+    let engine = sync_engine(state)?;
+    let worker = Worker::new(state.clone(), Arc::new(engine));
+    Ok(Some(tokio::spawn(worker.run())))
+}
+
+/// The sync engine the worker runs, from the configured mapping and platforms.
+pub fn sync_engine(state: &AppState) -> anyhow::Result<SyncEngine> {
+    let mapping = mapping::file::load_configured(&state.config).map_err(anyhow::Error::msg)?;
+    let platforms = Platforms::new(
+        state.config.clone(),
+        state.store.clone(),
+        state.metrics.clone(),
+        &state.instance_id,
+    )?;
+    Ok(SyncEngine::new(
+        state.store.clone(),
+        Arc::new(mapping),
+        platforms,
+        state.instance_id.clone(),
+    ))
 }
 
 /// Hands back this process's leases and closes the store.

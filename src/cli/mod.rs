@@ -1,11 +1,12 @@
 //! The command line: `serve` (the default), `migrate`, `check`, `config check`,
-//! `keys generate`, `mapping validate|preview`, `send-test-event`.
+//! `keys generate`, `mapping validate|preview`, `send-test-event`, `replay`.
 
 mod check;
 mod config_check;
 mod keys;
 pub mod mapping;
 mod migrate;
+pub mod replay;
 pub mod samples;
 pub mod send_test_event;
 mod serve;
@@ -54,6 +55,8 @@ pub enum Command {
     /// Validate the field mapping, or preview what an event would do.
     #[command(subcommand)]
     Mapping(mapping::MappingCommand),
+    /// Queue stored events again (dead ones by default), by id or by filter.
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +86,7 @@ pub async fn main() -> ExitCode {
         Command::Keys(KeysCommand::Generate) => keys::run(),
         Command::SendTestEvent(args) => send_test_event::main(args).await,
         Command::Mapping(command) => mapping::run(config, command).await,
+        Command::Replay(args) => replay::run(config, &args).await,
     }
 }
 

@@ -14,7 +14,12 @@ use async_trait::async_trait;
 pub use retry::{NextStep, RetrySchedule};
 
 use crate::state::AppState;
-use crate::store::{Claim, Completion, Millis, StoreError, StoredEvent};
+use crate::store::{AttemptRecord, Claim, Completion, Millis, StoreError, StoredEvent};
+use crate::telemetry::WorkerLabels;
+use crate::telemetry::requests;
+
+/// Events deleted per pruning statement, so one prune never holds a long lock.
+const PRUNE_BATCH: u32 = 1000;
 
 /// Why processing an event did not complete it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,45 +91,96 @@ impl Worker {
         Ok(Outcome::Handled(events.len()))
     }
 
-    /// Processes one claimed event and records how it went. A failure to record is
-    /// logged; the lease then expires and the event is claimed again.
+    /// Processes one claimed event and records how it went, with the attempt and the
+    /// requests it made in the event log. A failure to record is logged; the lease then
+    /// expires and the event is claimed again.
     async fn handle(&self, event: &StoredEvent, now: Millis) {
-        let outcome = self.processor.process(event).await;
-        let (store, owner) = (&self.state.store, self.state.instance_id.as_str());
-        let recorded = match outcome {
-            Ok(how) => store.complete_event(event.id, owner, how).await,
-            Err(ProcessError::Wait { until, .. }) => {
-                store.postpone_event(event.id, owner, until).await
+        let started = std::time::Instant::now();
+        let (outcome, requests) = requests::collect(self.processor.process(event)).await;
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        let label = match self.record_outcome(event, outcome, now).await {
+            Ok(label) => label,
+            Err(error) => {
+                tracing::warn!(event.id = %event.id, %error, "could not record an event's outcome");
+                return;
             }
-            Err(ProcessError::Permanent(reason)) => store.mark_dead(event.id, owner, &reason).await,
-            Err(ProcessError::Retryable(reason)) => match self
-                .schedule
-                .after_failure(event.attempts, now)
-            {
-                NextStep::RetryAt(at) => store.schedule_retry(event.id, owner, at, &reason).await,
-                NextStep::GiveUp => {
-                    let reason = format!("gave up after {} attempts: {reason}", event.attempts);
-                    store.mark_dead(event.id, owner, &reason).await
-                }
-            },
         };
-        if let Err(error) = recorded {
-            tracing::warn!(event.id = %event.id, %error, "could not record an event's outcome");
+        let elapsed = started.elapsed();
+        let attempt = AttemptRecord {
+            event_id: event.id,
+            attempt: event.attempts,
+            started_at: now,
+            finished_at: now.plus(elapsed),
+            outcome: label.to_owned(),
+            error,
+            requests: serde_json::to_value(&requests).unwrap_or_default(),
+        };
+        if let Err(error) = self.state.store.record_attempt(&attempt).await {
+            tracing::warn!(event.id = %event.id, %error, "could not write the event log");
+        }
+        let metrics = &self.state.metrics;
+        let labels = WorkerLabels {
+            source: event.source.as_str().to_owned(),
+            outcome: label.to_owned(),
+        };
+        metrics.worker_events.get_or_create(&labels).inc();
+        metrics.worker_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Stores how an attempt ended and names it for the event log and metrics.
+    async fn record_outcome(
+        &self,
+        event: &StoredEvent,
+        outcome: Result<Completion, ProcessError>,
+        now: Millis,
+    ) -> Result<&'static str, StoreError> {
+        let (store, owner) = (&self.state.store, self.state.instance_id.as_str());
+        match outcome {
+            // The store marked it when it found the newer update.
+            Ok(Completion::Superseded) => Ok("superseded"),
+            Ok(how) => {
+                store.complete_event(event.id, owner, how).await?;
+                Ok(how.status().as_str())
+            }
+            Err(ProcessError::Wait { until, .. }) => {
+                store.postpone_event(event.id, owner, until).await?;
+                Ok("wait")
+            }
+            Err(ProcessError::Permanent(reason)) => {
+                store.mark_dead(event.id, owner, &reason).await?;
+                Ok("dead")
+            }
+            Err(ProcessError::Retryable(reason)) => {
+                match self.schedule.after_failure(event.attempts, now) {
+                    NextStep::RetryAt(at) => {
+                        store.schedule_retry(event.id, owner, at, &reason).await?;
+                        Ok("retry")
+                    }
+                    NextStep::GiveUp => {
+                        let reason = format!("gave up after {} attempts: {reason}", event.attempts);
+                        store.mark_dead(event.id, owner, &reason).await?;
+                        Ok("dead")
+                    }
+                }
+            }
         }
     }
 
     /// Steps until shutdown: pauses when idle, reclaims expired leases once per lease
-    /// period. A step in progress is never cut short; the caller releases leases after.
+    /// period, prunes finished events past their retention. A step in progress is never
+    /// cut short; the caller releases leases after.
     pub async fn run(self) {
         let shutdown = self.state.shutdown.clone();
         let config = &self.state.config.worker;
         let idle = Duration::from_millis(config.poll_interval_ms);
-        let reclaim_every = Duration::from_secs(config.lease_secs);
-        let mut last_reclaim: Option<tokio::time::Instant> = None;
+        let mut reclaim = Every::new(Duration::from_secs(config.lease_secs));
+        let mut prune = Every::new(Duration::from_secs(config.prune_interval_secs.max(1)));
         while !shutdown.is_cancelled() {
-            if last_reclaim.is_none_or(|at| at.elapsed() >= reclaim_every) {
+            if reclaim.due() {
                 self.reclaim_expired().await;
-                last_reclaim = Some(tokio::time::Instant::now());
+            }
+            if prune.due() {
+                self.prune(Millis::now()).await;
             }
             let pause = match self.run_once(Millis::now()).await {
                 Ok(Outcome::Handled(_)) => continue,
@@ -141,11 +197,71 @@ impl Worker {
         }
     }
 
+    /// Removes finished events older than the retention, in batches, so the inbox and
+    /// the event log stay small however long the service runs.
+    pub async fn prune(&self, now: Millis) -> u64 {
+        let days = self.state.config.worker.event_retention_days;
+        if days == 0 {
+            return 0;
+        }
+        let retention = Duration::from_secs(days.saturating_mul(86_400));
+        let cutoff = Millis(now.0.saturating_sub(Millis(0).plus(retention).0));
+        let mut total = 0;
+        loop {
+            match self
+                .state
+                .store
+                .prune_finished_events(cutoff, PRUNE_BATCH)
+                .await
+            {
+                Ok(n) => {
+                    total += n;
+                    if n < u64::from(PRUNE_BATCH) {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not prune finished events");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            self.state.metrics.events_pruned.inc_by(total);
+            tracing::info!(
+                pruned = total,
+                "pruned finished events past their retention"
+            );
+        }
+        total
+    }
+
     async fn reclaim_expired(&self) {
         match self.state.store.reclaim_expired_leases(Millis::now()).await {
             Ok(0) => {}
             Ok(reclaimed) => tracing::info!(reclaimed, "reclaimed events whose lease expired"),
             Err(error) => tracing::warn!(%error, "could not reclaim expired leases"),
         }
+    }
+}
+
+/// A periodic chore in the worker loop: due at once, then once per `period`.
+struct Every {
+    period: Duration,
+    last: Option<tokio::time::Instant>,
+}
+
+impl Every {
+    fn new(period: Duration) -> Self {
+        Self { period, last: None }
+    }
+
+    fn due(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let due = self.last.is_none_or(|at| now - at >= self.period);
+        if due {
+            self.last = Some(now);
+        }
+        due
     }
 }

@@ -212,6 +212,26 @@ impl FakeGhl {
         self.shared.lock().contacts.get(id).cloned()
     }
 
+    /// Every stored contact, in creation order.
+    pub fn contacts(&self) -> Vec<serde_json::Value> {
+        self.shared.lock().contacts.values().cloned().collect()
+    }
+
+    /// The tasks, notes or appointments (`"tasks"`, `"notes"`, `"events"`) whose
+    /// `contactId` is `contact`, in creation order.
+    pub fn activities(&self, kind: &str, contact: &str) -> Vec<serde_json::Value> {
+        let inner = self.shared.lock();
+        let all = match kind {
+            "tasks" => &inner.tasks,
+            "notes" => &inner.notes,
+            _ => &inner.events,
+        };
+        all.values()
+            .filter(|v| v["contactId"] == contact)
+            .cloned()
+            .collect()
+    }
+
     /// Whether `contact` is in `campaign` (`workflow == false`) or the workflow.
     pub fn is_member(&self, workflow: bool, contact: &str, target: &str) -> bool {
         let inner = self.shared.lock();

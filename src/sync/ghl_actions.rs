@@ -1,0 +1,372 @@
+//! The GHL half of a plan: contacts, tags, campaigns, workflows, tasks, notes and
+//! appointments, each answering with what it produced (ids) for the action log.
+//! Creating actions look for their own earlier result first when an attempt may
+//! already have made it, and tasks and appointments are kept under a stable key so a
+//! later event updates the one it made instead of adding another.
+
+use serde_json::{Map, Value, json};
+
+use super::effects::{Mode, Run};
+use super::errors::SyncError;
+use crate::mapping::action::{AppointmentBody, TaskBody};
+use crate::mapping::fields::GhlFields;
+use crate::mapping::{Action, ContactRef};
+use crate::platforms::ghl::client::{
+    AppointmentUpdate, ContactInput, ContactUpdate, CustomFieldInput, ErrorClass, NewAppointment,
+    NewNote, NewTask, TaskUpdate,
+};
+
+const TASK: &str = "ghl_task";
+const APPOINTMENT: &str = "ghl_appointment";
+
+/// Performs `action` if it is a GHL action; `None` for Tovuti actions.
+pub async fn perform(
+    run: &mut Run<'_>,
+    action: &Action,
+    mode: Mode,
+) -> Result<Option<Value>, SyncError> {
+    let outcome = match action {
+        Action::UpsertContact { email, fields, .. } => {
+            let input = contact_input(Some(email), fields);
+            let upserted = run.ghl.upsert_contact(&input).await?;
+            json!({"contact_id": upserted.contact.id, "new": upserted.new})
+        }
+        Action::UpdateContact {
+            contact, fields, ..
+        } => {
+            let id = contact_id(run, contact).await?;
+            run.ghl.update_contact(&id, &contact_update(fields)).await?;
+            json!({"contact_id": id})
+        }
+        Action::AddTags { contact, tags, .. } => {
+            let id = contact_id(run, contact).await?;
+            run.ghl.add_tags(&id, tags).await?;
+            json!({"contact_id": id})
+        }
+        Action::RemoveTags { contact, tags, .. } => {
+            let id = contact_id(run, contact).await?;
+            run.ghl.remove_tags(&id, tags).await?;
+            json!({"contact_id": id})
+        }
+        Action::AddToCampaign {
+            contact,
+            campaign_id,
+            ..
+        } => {
+            let id = contact_id(run, contact).await?;
+            run.ghl.add_to_campaign(&id, campaign_id).await?;
+            json!({"contact_id": id})
+        }
+        Action::AddToWorkflow {
+            contact,
+            workflow_id,
+            ..
+        } => {
+            let id = contact_id(run, contact).await?;
+            run.ghl.add_to_workflow(&id, workflow_id, None).await?;
+            json!({"contact_id": id})
+        }
+        Action::CreateTask {
+            contact,
+            task_key,
+            task,
+            ..
+        }
+        | Action::UpdateTask {
+            contact,
+            task_key,
+            task,
+            ..
+        } => put_task(run, contact, task_key, task, mode).await?,
+        Action::CompleteTask {
+            contact,
+            task_key,
+            task,
+            ..
+        } => {
+            let done = TaskBody {
+                completed: true,
+                ..task.clone()
+            };
+            put_task(run, contact, task_key, &done, mode).await?
+        }
+        Action::CreateNote {
+            contact,
+            title,
+            body,
+            ..
+        } => create_note(run, contact, title.as_deref(), body, mode).await?,
+        Action::UpsertAppointment {
+            contact,
+            appointment_key,
+            appointment,
+            ..
+        } => put_appointment(run, contact, appointment_key, appointment, mode).await?,
+        _ => return Ok(None),
+    };
+    Ok(Some(outcome))
+}
+
+/// The contact an action is about: the linked id, one found earlier in this run, or
+/// (when the plan named only an email) the contact an upsert by that email finds.
+async fn contact_id(run: &mut Run<'_>, contact: &ContactRef) -> Result<String, SyncError> {
+    match contact {
+        ContactRef::Id(id) => Ok(id.clone()),
+        ContactRef::Email(email) => {
+            if let Some(id) = run.contacts.get(&email.to_lowercase()) {
+                return Ok(id.clone());
+            }
+            let input = ContactInput {
+                email: Some(email.clone()),
+                ..ContactInput::default()
+            };
+            let id = run.ghl.upsert_contact(&input).await?.contact.id;
+            run.contacts.insert(email.to_lowercase(), id.clone());
+            Ok(id)
+        }
+    }
+}
+
+/// Creates the task kept under `task_key` for this contact, or updates it.
+async fn put_task(
+    run: &mut Run<'_>,
+    contact: &ContactRef,
+    task_key: &str,
+    task: &TaskBody,
+    mode: Mode,
+) -> Result<Value, SyncError> {
+    let contact = contact_id(run, contact).await?;
+    let object = format!("{contact}/{task_key}");
+    let connection = run.connection.id.clone();
+    if let Some(id) = run.store.object_id(&connection, TASK, &object).await? {
+        let update = TaskUpdate {
+            title: Some(task.title.clone()),
+            body: task.body.clone(),
+            due_date: Some(task.due_date.clone()),
+            completed: Some(task.completed),
+            assigned_to: task.assigned_to.clone(),
+        };
+        match run.ghl.update_task(&contact, &id, &update).await {
+            Ok(_) => return Ok(json!({"task_id": id, "contact_id": contact})),
+            // Deleted in GHL since: make it again.
+            Err(e) if e.class() == ErrorClass::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let found = if mode == Mode::Reconcile {
+        let tasks = run.ghl.list_tasks(&contact).await?;
+        tasks
+            .into_iter()
+            .find(|t| t.title.as_deref() == Some(task.title.as_str()) && t.body == task.body)
+            .map(|t| t.id)
+    } else {
+        None
+    };
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let new = NewTask {
+                title: task.title.clone(),
+                body: task.body.clone(),
+                due_date: task.due_date.clone(),
+                completed: task.completed,
+                assigned_to: task.assigned_to.clone(),
+            };
+            run.ghl.create_task(&contact, &new).await?.id
+        }
+    };
+    run.store
+        .remember_object(&connection, TASK, &object, &id, crate::store::Millis::now())
+        .await?;
+    Ok(json!({"task_id": id, "contact_id": contact}))
+}
+
+/// GHL notes have no title: it becomes the first line.
+async fn create_note(
+    run: &mut Run<'_>,
+    contact: &ContactRef,
+    title: Option<&str>,
+    body: &str,
+    mode: Mode,
+) -> Result<Value, SyncError> {
+    let contact = contact_id(run, contact).await?;
+    let text = match title {
+        Some(t) if !t.trim().is_empty() => format!("{t}\n\n{body}"),
+        _ => body.to_owned(),
+    };
+    if mode == Mode::Reconcile {
+        let notes = run.ghl.list_notes(&contact).await?;
+        if let Some(note) = notes.iter().find(|n| n.body.as_deref() == Some(&text)) {
+            return Ok(json!({"note_id": note.id, "contact_id": contact}));
+        }
+    }
+    let note = NewNote {
+        body: text,
+        user_id: None,
+    };
+    let made = run.ghl.create_note(&contact, &note).await?;
+    Ok(json!({"note_id": made.id, "contact_id": contact}))
+}
+
+/// Creates the appointment kept under `appointment_key`, or moves the one made before.
+async fn put_appointment(
+    run: &mut Run<'_>,
+    contact: &ContactRef,
+    appointment_key: &str,
+    body: &AppointmentBody,
+    mode: Mode,
+) -> Result<Value, SyncError> {
+    let contact = contact_id(run, contact).await?;
+    let object = format!("{contact}/{appointment_key}");
+    let connection = run.connection.id.clone();
+    if let Some(id) = run
+        .store
+        .object_id(&connection, APPOINTMENT, &object)
+        .await?
+    {
+        let update = AppointmentUpdate {
+            start_time: Some(body.start_time.clone()),
+            end_time: Some(body.end_time.clone()),
+            title: Some(body.title.clone()),
+            appointment_status: Some(body.appointment_status.clone()),
+        };
+        match run.ghl.update_appointment(&id, &update).await {
+            Ok(_) => return Ok(json!({"appointment_id": id, "contact_id": contact})),
+            Err(e) if e.class() == ErrorClass::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let found = if mode == Mode::Reconcile {
+        let existing = run.ghl.contact_appointments(&contact).await?;
+        existing
+            .into_iter()
+            .find(|a| {
+                a.calendar_id.as_deref() == Some(body.calendar_id.as_str())
+                    && a.title.as_deref() == Some(body.title.as_str())
+            })
+            .map(|a| a.id)
+    } else {
+        None
+    };
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let new = NewAppointment {
+                calendar_id: body.calendar_id.clone(),
+                contact_id: contact.clone(),
+                start_time: body.start_time.clone(),
+                end_time: Some(body.end_time.clone()),
+                title: Some(body.title.clone()),
+                appointment_status: Some(body.appointment_status.clone()),
+                assigned_user_id: body.assigned_user_id.clone(),
+                address: body.address.clone(),
+                ignore_free_slot_validation: Some(true),
+            };
+            run.ghl.create_appointment(&new).await?.id
+        }
+    };
+    run.store
+        .remember_object(
+            &connection,
+            APPOINTMENT,
+            &object,
+            &id,
+            crate::store::Millis::now(),
+        )
+        .await?;
+    Ok(json!({"appointment_id": id, "contact_id": contact}))
+}
+
+/// The planned fields as an upsert body. Standard fields with a typed slot go there when
+/// they are text; everything else is sent under its API name as planned.
+pub fn contact_input(email: Option<&str>, fields: &GhlFields) -> ContactInput {
+    let mut other: Map<String, Value> = fields.standard.clone().into_iter().collect();
+    let mut text = |name: &str| take_text(&mut other, name);
+    ContactInput {
+        first_name: text("firstName"),
+        last_name: text("lastName"),
+        name: text("name"),
+        email: email.map(str::to_owned).or_else(|| text("email")),
+        phone: text("phone"),
+        timezone: text("timezone"),
+        source: text("source"),
+        company_name: text("companyName"),
+        tags: None,
+        custom_fields: custom_fields(fields),
+        other,
+    }
+}
+
+/// The planned fields as an update body (no tags: GHL would replace them all).
+pub fn contact_update(fields: &GhlFields) -> ContactUpdate {
+    let mut other: Map<String, Value> = fields.standard.clone().into_iter().collect();
+    let mut text = |name: &str| take_text(&mut other, name);
+    ContactUpdate {
+        first_name: text("firstName"),
+        last_name: text("lastName"),
+        name: text("name"),
+        email: text("email"),
+        phone: text("phone"),
+        timezone: text("timezone"),
+        custom_fields: custom_fields(fields),
+        other,
+    }
+}
+
+fn take_text(fields: &mut Map<String, Value>, name: &str) -> Option<String> {
+    match fields.get(name) {
+        Some(Value::String(_)) => match fields.remove(name) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn custom_fields(fields: &GhlFields) -> Vec<CustomFieldInput> {
+    fields
+        .custom_fields
+        .iter()
+        .map(|f| CustomFieldInput {
+            id: f.id.clone(),
+            key: f.key.clone(),
+            field_value: f.field_value.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::write::GhlCustomFieldWrite;
+
+    #[test]
+    fn planned_fields_fill_typed_slots_and_keep_the_rest_by_name() {
+        let mut fields = GhlFields::default();
+        fields.standard.insert("firstName".into(), json!("Ada"));
+        fields
+            .standard
+            .insert("dateOfBirth".into(), json!("1990-01-02"));
+        fields.standard.insert("dnd".into(), json!(true));
+        fields.custom_fields.push(GhlCustomFieldWrite {
+            id: None,
+            key: Some("contact.job_title".into()),
+            field_value: json!("Engineer"),
+        });
+        let input = contact_input(Some("ada@example.com"), &fields);
+        let body = serde_json::to_value(&input).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "firstName": "Ada",
+                "email": "ada@example.com",
+                "dateOfBirth": "1990-01-02",
+                "dnd": true,
+                "customFields": [{"key": "contact.job_title", "field_value": "Engineer"}]
+            })
+        );
+        let update = serde_json::to_value(contact_update(&fields)).unwrap();
+        assert!(update.get("email").is_none() && update.get("tags").is_none());
+        assert_eq!(update["firstName"], "Ada");
+    }
+}

@@ -1,0 +1,315 @@
+//! The sync engine: one stored event becomes its downstream effects, exactly once.
+//! Parse the stored body, look up who it is about on the other side, ask the mapping
+//! for a plan, drop it when it only reflects our own last write (echo), run the plan's
+//! actions under their idempotency keys, then remember links and what was written.
+
+mod context;
+mod effects;
+mod errors;
+mod ghl_actions;
+mod platforms;
+mod tovuti_actions;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use effects::Anchor;
+pub use errors::SyncError;
+pub use platforms::Platforms;
+
+use self::effects::Run;
+use crate::mapping::{Incoming, Mapping, Plan, plan};
+use crate::platforms::ghl::client::{Connection as GhlConnection, GhlError};
+use crate::platforms::ghl::{GhlEvent, GhlWebhook};
+use crate::platforms::tovuti::TovutiWebhook;
+use crate::store::{
+    Completion, Connection, ConnectionStatus, Direction, Millis, Source, Store, StoredEvent,
+};
+use crate::worker::{ProcessError, Processor};
+
+/// Event types that carry a whole record's state: of several pending for one entity,
+/// only the newest is applied (the rest are superseded).
+const STATE_UPDATES: &[&str] = &["user.updated", "ContactUpdate"];
+
+pub struct SyncEngine {
+    store: Arc<dyn Store>,
+    mapping: Arc<Mapping>,
+    platforms: Platforms,
+    /// This process's lease owner name (coalescing touches only events it holds).
+    owner: String,
+}
+
+#[async_trait]
+impl Processor for SyncEngine {
+    async fn process(&self, event: &StoredEvent) -> Result<Completion, ProcessError> {
+        // Refused credentials are not marked on the connection here: the OAuth session
+        // does that when a refresh is refused, and a static token's 401 may be passing.
+        self.sync(event)
+            .await
+            .map_err(|error| error.into_process_error(Millis::now()))
+    }
+}
+
+impl SyncEngine {
+    pub fn new(
+        store: Arc<dyn Store>,
+        mapping: Arc<Mapping>,
+        platforms: Platforms,
+        owner: impl Into<String>,
+    ) -> Self {
+        Self {
+            store,
+            mapping,
+            platforms,
+            owner: owner.into(),
+        }
+    }
+
+    async fn sync(&self, event: &StoredEvent) -> Result<Completion, SyncError> {
+        let Some(connection) = self.connection(event).await? else {
+            return Ok(Completion::Ignored);
+        };
+        if self.superseded(event).await? {
+            return Ok(Completion::Superseded);
+        }
+        match event.source {
+            Source::Tovuti | Source::Poller => self.tovuti_event(event, &connection).await,
+            Source::Ghl => self.ghl_event(event, &connection).await,
+        }
+    }
+
+    /// The event's connection when it may sync; `None` when it is gone or disconnected.
+    async fn connection(&self, event: &StoredEvent) -> Result<Option<Connection>, SyncError> {
+        let Some(id) = &event.connection_id else {
+            return Ok(None);
+        };
+        let Some(connection) = self.store.connection(id).await? else {
+            return Ok(None);
+        };
+        match connection.status {
+            ConnectionStatus::Active => Ok(Some(connection)),
+            ConnectionStatus::Disconnected => Ok(None),
+            ConnectionStatus::NeedsReauth => Err(SyncError::NeedsReauth(
+                connection
+                    .status_reason
+                    .unwrap_or_else(|| "credentials were refused".into()),
+            )),
+        }
+    }
+
+    async fn superseded(&self, event: &StoredEvent) -> Result<bool, SyncError> {
+        let Some(entity) = &event.entity_key else {
+            return Ok(false);
+        };
+        if !STATE_UPDATES.contains(&event.event_type.as_str()) {
+            return Ok(false);
+        }
+        let count = self
+            .store
+            .supersede_if_newer(
+                event.id,
+                &self.owner,
+                entity,
+                &event.event_type,
+                Millis::now(),
+            )
+            .await?;
+        if count > 0 {
+            tracing::debug!(event.id = %event.id, superseded = count, "older state updates superseded");
+        }
+        Ok(count > 0)
+    }
+
+    async fn tovuti_event(
+        &self,
+        event: &StoredEvent,
+        connection: &Connection,
+    ) -> Result<Completion, SyncError> {
+        let webhook = TovutiWebhook::parse(&event.body)
+            .map_err(|e| SyncError::Permanent(format!("the stored event does not parse: {e}")))?;
+        let ghl = self.ghl(connection)?;
+        let gathered = context::for_tovuti(self.store.as_ref(), &connection.id, &webhook).await?;
+        let plan = plan(&self.mapping, Incoming::Tovuti(&webhook), &gathered.known());
+        let user = gathered.links.tovuti_user_id;
+        if let Some(user) = user
+            && self
+                .is_echo(
+                    connection,
+                    &format!("tovuti:user:{user}"),
+                    Direction::ToTovuti,
+                    &plan,
+                )
+                .await?
+        {
+            return Ok(Completion::Echo);
+        }
+        let anchor = user.map_or(Anchor::None, Anchor::TovutiUser);
+        let tovuti = self.platforms.tovuti(connection);
+        let mut run = self.run(event, connection, &ghl, tovuti, anchor);
+        run.all(&plan.actions).await?;
+        let contact = gathered
+            .links
+            .ghl_contact_id
+            .clone()
+            .or_else(|| run.contacts.values().next().cloned());
+        if let (Some(fingerprint), Some(contact)) = (&plan.written_fingerprint, contact) {
+            let entity = format!("ghl:contact:{contact}");
+            self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
+                .await?;
+        }
+        Ok(finished(&plan))
+    }
+
+    async fn ghl_event(
+        &self,
+        event: &StoredEvent,
+        connection: &Connection,
+    ) -> Result<Completion, SyncError> {
+        let webhook = GhlWebhook::parse(&event.body)
+            .map_err(|e| SyncError::Permanent(format!("the stored event does not parse: {e}")))?;
+        match &webhook.event {
+            GhlEvent::Uninstall(_) => return self.uninstall(connection).await,
+            GhlEvent::Install(_) | GhlEvent::Unknown { .. } => return Ok(Completion::Ignored),
+            _ => {}
+        }
+        let ghl = self.ghl(connection)?;
+        let tovuti = self.platforms.tovuti(connection);
+        let gathered = context::for_ghl(
+            self.store.as_ref(),
+            connection,
+            &self.mapping,
+            &webhook,
+            &ghl,
+            tovuti.as_deref(),
+        )
+        .await?;
+        let event_id = event.id.to_string();
+        let incoming = Incoming::Ghl {
+            event_id: &event_id,
+            webhook: &webhook,
+        };
+        let plan = plan(&self.mapping, incoming, &gathered.known());
+        let contact = gathered.links.ghl_contact_id.clone();
+        if let Some(contact) = &contact
+            && self
+                .is_echo(
+                    connection,
+                    &format!("ghl:contact:{contact}"),
+                    Direction::ToGhl,
+                    &plan,
+                )
+                .await?
+        {
+            gathered
+                .save_tags(self.store.as_ref(), &connection.id)
+                .await?;
+            return Ok(Completion::Echo);
+        }
+        let anchor = contact.clone().map_or(Anchor::None, Anchor::GhlContact);
+        let mut run = self.run(event, connection, &ghl, tovuti, anchor);
+        run.all(&plan.actions).await?;
+        let user = gathered
+            .links
+            .tovuti_user_id
+            .or_else(|| run.users.values().next().copied());
+        if let (Some(fingerprint), Some(user)) = (&plan.written_fingerprint, user) {
+            let entity = format!("tovuti:user:{user}");
+            self.remember_written(connection, &entity, Direction::ToTovuti, fingerprint)
+                .await?;
+        }
+        gathered
+            .save_tags(self.store.as_ref(), &connection.id)
+            .await?;
+        Ok(finished(&plan))
+    }
+
+    fn run<'a>(
+        &'a self,
+        event: &StoredEvent,
+        connection: &'a Connection,
+        ghl: &'a GhlConnection,
+        tovuti: Option<Arc<dyn crate::platforms::tovuti::TovutiApi>>,
+        anchor: Anchor,
+    ) -> Run<'a> {
+        Run {
+            store: self.store.as_ref(),
+            event_id: event.id,
+            connection,
+            ghl,
+            tovuti,
+            anchor,
+            contacts: std::collections::HashMap::new(),
+            users: std::collections::HashMap::new(),
+        }
+    }
+
+    fn ghl(&self, connection: &Connection) -> Result<GhlConnection, SyncError> {
+        self.platforms.ghl(connection).map_err(|e| match e {
+            GhlError::Credentials(reason) => SyncError::NeedsReauth(reason),
+            other => SyncError::Ghl(other),
+        })
+    }
+
+    /// An incoming record whose mapped state is exactly what the service last wrote to
+    /// that side is the service's own write coming back: not forwarded.
+    async fn is_echo(
+        &self,
+        connection: &Connection,
+        entity: &str,
+        direction: Direction,
+        plan: &Plan,
+    ) -> Result<bool, SyncError> {
+        let Some(incoming) = &plan.source_fingerprint else {
+            return Ok(false);
+        };
+        let last = self
+            .store
+            .last_written_fingerprint(&connection.id, entity, direction)
+            .await?;
+        Ok(last.as_deref() == Some(incoming.as_str()))
+    }
+
+    async fn remember_written(
+        &self,
+        connection: &Connection,
+        entity: &str,
+        direction: Direction,
+        fingerprint: &str,
+    ) -> Result<(), SyncError> {
+        self.store
+            .remember_written_fingerprint(
+                &connection.id,
+                entity,
+                direction,
+                fingerprint,
+                Millis::now(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The app was removed from the location: stop syncing it and erase its tokens.
+    async fn uninstall(&self, connection: &Connection) -> Result<Completion, SyncError> {
+        self.store
+            .set_connection_status(
+                &connection.id,
+                ConnectionStatus::Disconnected,
+                Some("the app was uninstalled from the location"),
+            )
+            .await?;
+        let erased = self.store.erase_credentials(&connection.id).await?;
+        self.platforms.forget(&connection.id);
+        tracing::info!(connection = %connection.id, erased, "connection disconnected: app uninstalled");
+        Ok(Completion::Done)
+    }
+}
+
+/// Done when the plan had work or nothing to do; problems in single fields are logged
+/// (the rest was still synced).
+fn finished(plan: &Plan) -> Completion {
+    for problem in &plan.problems {
+        tracing::warn!(event = %plan.event_id, field = %problem.field, problem = %problem.message, "a field was not synced");
+    }
+    Completion::Done
+}

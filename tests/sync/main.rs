@@ -1,0 +1,52 @@
+//! The sync engine end to end: signed webhooks through the real HTTP routes, the worker
+//! stepped explicitly, effects checked at the fake GHL and fake Tovuti. Every scenario
+//! runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (CI always sets it).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+mod crm;
+mod lms;
+mod reliability;
+mod support;
+
+/// Generates one test per scenario and backend; each scenario is an
+/// `async fn(support::Backend)`.
+macro_rules! on_both_backends {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    crate::$module::$scenario(crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    crate::$module::$scenario(crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
+    lms::milestones_become_tasks_and_notes,
+    lms::a_registration_books_one_appointment_and_moves_it,
+    crm::a_contact_edit_updates_the_linked_tovuti_user,
+    crm::a_purchase_tag_creates_enrolls_and_groups_the_learner,
+    crm::crm_activity_reaches_the_tovuti_summaries,
+    crm::contact_delete_unlinks_and_uninstall_disconnects,
+    reliability::the_same_webhook_three_times_has_one_effect,
+    reliability::a_burst_of_edits_costs_one_request_and_ends_newest,
+    reliability::our_own_write_echoed_back_is_not_forwarded,
+    reliability::a_5xx_then_success_is_done_after_two_attempts,
+    reliability::a_422_is_dead_with_the_answer_then_replayed,
+    reliability::an_expired_token_mid_stream_refreshes_once,
+);
