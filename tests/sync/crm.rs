@@ -62,9 +62,28 @@ pub async fn a_contact_edit_updates_the_linked_tovuti_user(backend: Backend) {
     assert_eq!(delivery.status, 200);
     env.drain().await;
 
-    assert_eq!(env.event(&delivery).await.status, EventStatus::Done);
+    let event = env.event(&delivery).await;
+    assert_eq!(event.status, EventStatus::Done);
     let user = env.tovuti.user(4211).unwrap();
     assert_eq!(custom(&user, 22), json!("Difference Engines Ltd"));
+    // The event log names the Tovuti requests the attempt made.
+    let log = env.state.store.event_attempts(event.id).await.unwrap();
+    let sent: Vec<String> = log[0]
+        .requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["platform"], r["method"], r["path"], r["outcome"]
+            )
+        })
+        .collect();
+    assert!(
+        sent.contains(&r#""tovuti" "PATCH" "/api/v1/user/4211" "200""#.to_owned()),
+        "{sent:?}"
+    );
     env.finish().await;
 }
 

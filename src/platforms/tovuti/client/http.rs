@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::{TovutiApi, TovutiError, UserWrite, answer, body};
 use crate::config::TovutiConfig;
 use crate::platforms::tovuti::payloads::User;
+use crate::telemetry::requests::{self, RequestEntry};
 
 /// Whole-request timeout when the configuration names none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -107,9 +108,10 @@ impl TovutiClient {
             .map_err(|()| setup_error("the base URL cannot take a path"))?
             .pop_if_empty()
             .extend(segments);
+        let path = url.path().to_owned();
         let mut request = self
             .http
-            .request(method, url)
+            .request(method.clone(), url)
             .bearer_auth(self.token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
         if !query.is_empty() {
@@ -118,10 +120,21 @@ impl TovutiClient {
         if let Some(json) = json {
             request = request.json(json);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| from_reqwest(endpoint, &e))?;
+        let started = std::time::Instant::now();
+        let sent = request.send().await;
+        requests::note(RequestEntry {
+            platform: "tovuti",
+            method: method.to_string(),
+            path,
+            outcome: match &sent {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(e) if e.is_timeout() => "timeout".to_owned(),
+                Err(_) => "connection".to_owned(),
+            },
+            trace_id: None,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+        let response = sent.map_err(|e| from_reqwest(endpoint, &e))?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
         let body = response
