@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::errors::SyncError;
+use super::field_ids::FieldIds;
 use super::{ghl_actions, tovuti_actions};
 use crate::mapping::Action;
 use crate::platforms::ghl::client::Connection as GhlConnection;
@@ -32,6 +33,7 @@ pub struct Run<'a> {
     pub ghl: &'a GhlConnection,
     pub tovuti: Option<Arc<dyn TovutiApi>>,
     pub anchor: Anchor,
+    pub field_ids: &'a FieldIds,
     /// Contacts found or made by email in this run (lowercase email → id).
     pub contacts: HashMap<String, String>,
     /// Tovuti users found or made by email in this run.

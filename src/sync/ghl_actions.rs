@@ -27,7 +27,8 @@ pub async fn perform(
 ) -> Result<Option<Value>, SyncError> {
     let outcome = match action {
         Action::UpsertContact { email, fields, .. } => {
-            let input = contact_input(Some(email), fields);
+            let fields = with_field_ids(run, fields).await;
+            let input = contact_input(Some(email), &fields);
             let upserted = run.ghl.upsert_contact(&input).await?;
             json!({"contact_id": upserted.contact.id, "new": upserted.new})
         }
@@ -35,7 +36,10 @@ pub async fn perform(
             contact, fields, ..
         } => {
             let id = contact_id(run, contact).await?;
-            run.ghl.update_contact(&id, &contact_update(fields)).await?;
+            let fields = with_field_ids(run, fields).await;
+            run.ghl
+                .update_contact(&id, &contact_update(&fields))
+                .await?;
             json!({"contact_id": id})
         }
         Action::AddTags { contact, tags, .. } => {
@@ -105,6 +109,13 @@ pub async fn perform(
         _ => return Ok(None),
     };
     Ok(Some(outcome))
+}
+
+/// The planned fields with custom fields named by id where GHL has one for the key.
+async fn with_field_ids(run: &Run<'_>, fields: &GhlFields) -> GhlFields {
+    let mut fields = fields.clone();
+    run.field_ids.resolve(run.ghl, &mut fields).await;
+    fields
 }
 
 /// The contact an action is about: the linked id, one found earlier in this run, or

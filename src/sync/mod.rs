@@ -6,6 +6,7 @@
 mod context;
 mod effects;
 mod errors;
+mod field_ids;
 mod ghl_actions;
 mod platforms;
 mod tovuti_actions;
@@ -36,6 +37,7 @@ pub struct SyncEngine {
     store: Arc<dyn Store>,
     mapping: Arc<Mapping>,
     platforms: Platforms,
+    field_ids: field_ids::FieldIds,
     /// This process's lease owner name (coalescing touches only events it holds).
     owner: String,
 }
@@ -62,6 +64,7 @@ impl SyncEngine {
             store,
             mapping,
             platforms,
+            field_ids: field_ids::FieldIds::default(),
             owner: owner.into(),
         }
     }
@@ -239,6 +242,7 @@ impl SyncEngine {
             ghl,
             tovuti,
             anchor,
+            field_ids: &self.field_ids,
             contacts: std::collections::HashMap::new(),
             users: std::collections::HashMap::new(),
         }

@@ -142,6 +142,12 @@ pub async fn a_422_is_dead_with_the_answer_then_replayed(backend: Backend) {
     let Some(env) = Env::start(backend).await else {
         return;
     };
+    // A first learner syncs (and the engine reads the location's custom fields once).
+    let mut first = tovuti_event("user.created", "evt-first");
+    first["data"]["user"]["id"] = json!(4000);
+    first["data"]["user"]["email"] = json!("first@example.com");
+    assert_eq!(env.send_tovuti(&first).await.status, 200);
+    env.drain().await;
     env.ghl.inject([Fault::Status(422)]);
     let delivery = env
         .send_tovuti(&tovuti_event("user.created", "evt-invalid"))
@@ -175,7 +181,7 @@ pub async fn a_422_is_dead_with_the_answer_then_replayed(backend: Backend) {
     );
     env.drain().await;
     assert_eq!(env.event(&delivery).await.status, EventStatus::Done);
-    assert_eq!(env.ghl.contacts().len(), 1);
+    assert_eq!(env.ghl.contacts().len(), 2);
     env.finish().await;
 }
 

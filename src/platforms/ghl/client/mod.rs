@@ -9,6 +9,7 @@ mod contacts;
 mod errors;
 pub mod install;
 mod location_token;
+mod locations;
 mod notes;
 mod oauth;
 mod retry;
