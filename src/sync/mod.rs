@@ -7,6 +7,7 @@ mod context;
 mod effects;
 mod errors;
 mod field_ids;
+mod freshness;
 mod ghl_actions;
 mod platforms;
 mod tovuti_actions;
@@ -101,13 +102,45 @@ impl SyncEngine {
         }
     }
 
-    async fn superseded(&self, event: &StoredEvent) -> Result<bool, SyncError> {
-        let Some(entity) = &event.entity_key else {
+    /// A whole-record update older than the state already applied to its entity is
+    /// ended as superseded rather than applied (it would roll the record back).
+    async fn stale(
+        &self,
+        event: &StoredEvent,
+        connection: &Connection,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<bool, SyncError> {
+        let Some(entity) = state_update_entity(event) else {
             return Ok(false);
         };
-        if !STATE_UPDATES.contains(&event.event_type.as_str()) {
+        if !freshness::is_stale(self.store.as_ref(), &connection.id, entity, at).await? {
             return Ok(false);
         }
+        tracing::info!(event.id = %event.id, "an update older than the applied state was superseded");
+        self.store
+            .complete_event(event.id, &self.owner, Completion::Superseded)
+            .await?;
+        Ok(true)
+    }
+
+    async fn applied(
+        &self,
+        event: &StoredEvent,
+        connection: &Connection,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<(), SyncError> {
+        match state_update_entity(event) {
+            Some(entity) => {
+                freshness::remember_applied(self.store.as_ref(), &connection.id, entity, at).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn superseded(&self, event: &StoredEvent) -> Result<bool, SyncError> {
+        let Some(entity) = state_update_entity(event) else {
+            return Ok(false);
+        };
         let count = self
             .store
             .supersede_if_newer(
@@ -131,6 +164,9 @@ impl SyncEngine {
     ) -> Result<Completion, SyncError> {
         let webhook = TovutiWebhook::parse(&event.body)
             .map_err(|e| SyncError::Permanent(format!("the stored event does not parse: {e}")))?;
+        if self.stale(event, connection, webhook.occurred_at).await? {
+            return Ok(Completion::Superseded);
+        }
         let ghl = self.ghl(connection)?;
         let gathered = context::for_tovuti(self.store.as_ref(), &connection.id, &webhook).await?;
         let plan = plan(&self.mapping, Incoming::Tovuti(&webhook), &gathered.known());
@@ -161,6 +197,7 @@ impl SyncEngine {
             self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
                 .await?;
         }
+        self.applied(event, connection, webhook.occurred_at).await?;
         Ok(finished(&plan))
     }
 
@@ -175,6 +212,9 @@ impl SyncEngine {
             GhlEvent::Uninstall(_) => return self.uninstall(connection).await,
             GhlEvent::Install(_) | GhlEvent::Unknown { .. } => return Ok(Completion::Ignored),
             _ => {}
+        }
+        if self.stale(event, connection, webhook.timestamp).await? {
+            return Ok(Completion::Superseded);
         }
         let ghl = self.ghl(connection)?;
         let tovuti = self.platforms.tovuti(connection);
@@ -224,6 +264,7 @@ impl SyncEngine {
         gathered
             .save_tags(self.store.as_ref(), &connection.id)
             .await?;
+        self.applied(event, connection, webhook.timestamp).await?;
         Ok(finished(&plan))
     }
 
@@ -307,6 +348,14 @@ impl SyncEngine {
         tracing::info!(connection = %connection.id, erased, "connection disconnected: app uninstalled");
         Ok(Completion::Done)
     }
+}
+
+/// The entity of a whole-record state update; `None` for any other event.
+fn state_update_entity(event: &StoredEvent) -> Option<&str> {
+    let entity = event.entity_key.as_deref()?;
+    STATE_UPDATES
+        .contains(&event.event_type.as_str())
+        .then_some(entity)
 }
 
 /// Done when the plan had work or nothing to do; problems in single fields are logged

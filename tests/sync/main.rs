@@ -49,4 +49,6 @@ on_both_backends!(
     reliability::a_5xx_then_success_is_done_after_two_attempts,
     reliability::a_422_is_dead_with_the_answer_then_replayed,
     reliability::an_expired_token_mid_stream_refreshes_once,
+    reliability::an_older_update_arriving_late_does_not_roll_back,
+    reliability::a_retried_update_never_overwrites_a_newer_one,
 );

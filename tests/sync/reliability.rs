@@ -142,12 +142,7 @@ pub async fn a_422_is_dead_with_the_answer_then_replayed(backend: Backend) {
     let Some(env) = Env::start(backend).await else {
         return;
     };
-    // A first learner syncs (and the engine reads the location's custom fields once).
-    let mut first = tovuti_event("user.created", "evt-first");
-    first["data"]["user"]["id"] = json!(4000);
-    first["data"]["user"]["email"] = json!("first@example.com");
-    assert_eq!(env.send_tovuti(&first).await.status, 200);
-    env.drain().await;
+    another_learner_synced(&env).await;
     env.ghl.inject([Fault::Status(422)]);
     let delivery = env
         .send_tovuti(&tovuti_event("user.created", "evt-invalid"))
@@ -227,5 +222,74 @@ pub async fn an_expired_token_mid_stream_refreshes_once(backend: Backend) {
     }
     let contact = env.ghl.contacts()[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(env.ghl.activities("notes", &contact).len(), 6);
+    env.finish().await;
+}
+
+/// Syncs a learner other than Ada, so the engine has read the location's custom fields
+/// and a fault injected next hits the write under test.
+async fn another_learner_synced(env: &Env) {
+    let mut first = tovuti_event("user.created", "evt-another");
+    first["data"]["user"]["id"] = json!(4000);
+    first["data"]["user"]["email"] = json!("another@example.com");
+    assert_eq!(env.send_tovuti(&first).await.status, 200);
+    env.drain().await;
+}
+
+/// A Tovuti `user.updated` for Ada that happened at `at` and renames her.
+fn rename(id: &str, last_name: &str, at: &str) -> serde_json::Value {
+    let mut edit = tovuti_event("user.updated", id);
+    edit["data"]["user"]["name"] = json!(format!("Ada {last_name}"));
+    edit["occurred_at"] = json!(at);
+    edit
+}
+
+pub async fn an_older_update_arriving_late_does_not_roll_back(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    let newer = rename("evt-newer", "Newer", "2026-11-29T10:00:05Z");
+    assert_eq!(env.send_tovuti(&newer).await.status, 200);
+    env.drain().await;
+    let older = env
+        .send_tovuti(&rename("evt-older", "Older", "2026-11-29T10:00:01Z"))
+        .await;
+    env.drain().await;
+
+    assert_eq!(env.event(&older).await.status, EventStatus::Superseded);
+    assert_eq!(env.ghl.contacts()[0]["lastName"], "Newer");
+    env.finish().await;
+}
+
+pub async fn a_retried_update_never_overwrites_a_newer_one(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    another_learner_synced(&env).await;
+    env.ghl.inject([Fault::Status(503)]);
+    let first = env
+        .send_tovuti(&rename("evt-first", "First", "2026-11-29T10:00:01Z"))
+        .await;
+    let t0 = Millis::now();
+    env.drain_at(t0).await;
+    assert_eq!(env.event(&first).await.status, EventStatus::Retrying);
+    // The newer edit waits behind the retrying one (same learner), then wins.
+    let second = env
+        .send_tovuti(&rename("evt-second", "Second", "2026-11-29T10:00:02Z"))
+        .await;
+    env.drain_at(t0).await;
+    assert_eq!(env.event(&second).await.status, EventStatus::Pending);
+    env.drain_at(t0.plus(std::time::Duration::from_secs(5)))
+        .await;
+
+    assert_eq!(env.event(&first).await.status, EventStatus::Superseded);
+    assert_eq!(env.event(&second).await.status, EventStatus::Done);
+    let ada: Vec<_> = env
+        .ghl
+        .contacts()
+        .into_iter()
+        .filter(|c| c["email"] == "ada.king@example.com")
+        .collect();
+    assert_eq!(ada.len(), 1);
+    assert_eq!(ada[0]["lastName"], "Second");
     env.finish().await;
 }
