@@ -117,6 +117,7 @@ pub fn sync_engine(state: &AppState) -> anyhow::Result<SyncEngine> {
         state.store.clone(),
         Arc::new(mapping),
         platforms,
+        state.metrics.clone(),
         state.instance_id.clone(),
     ))
 }

@@ -28,6 +28,7 @@ use crate::platforms::tovuti::TovutiWebhook;
 use crate::store::{
     Completion, Connection, ConnectionStatus, Direction, Millis, Source, Store, StoredEvent,
 };
+use crate::telemetry::Metrics;
 use crate::worker::{ProcessError, Processor};
 
 /// Event types that carry a whole record's state: of several pending for one entity,
@@ -39,6 +40,7 @@ pub struct SyncEngine {
     mapping: Arc<Mapping>,
     platforms: Platforms,
     field_ids: field_ids::FieldIds,
+    metrics: Arc<Metrics>,
     /// This process's lease owner name (coalescing touches only events it holds).
     owner: String,
 }
@@ -59,6 +61,7 @@ impl SyncEngine {
         store: Arc<dyn Store>,
         mapping: Arc<Mapping>,
         platforms: Platforms,
+        metrics: Arc<Metrics>,
         owner: impl Into<String>,
     ) -> Self {
         Self {
@@ -66,6 +69,7 @@ impl SyncEngine {
             mapping,
             platforms,
             field_ids: field_ids::FieldIds::default(),
+            metrics,
             owner: owner.into(),
         }
     }
@@ -117,6 +121,7 @@ impl SyncEngine {
             return Ok(false);
         }
         tracing::info!(event.id = %event.id, "an update older than the applied state was superseded");
+        self.metrics.events_superseded.inc();
         self.store
             .complete_event(event.id, &self.owner, Completion::Superseded)
             .await?;
@@ -151,6 +156,7 @@ impl SyncEngine {
                 Millis::now(),
             )
             .await?;
+        self.metrics.events_superseded.inc_by(count);
         if count > 0 {
             tracing::debug!(event.id = %event.id, superseded = count, "older state updates superseded");
         }

@@ -84,6 +84,9 @@ pub struct Metrics {
     pub worker_duration: Histogram,
     /// Finished events removed after their retention.
     pub events_pruned: Counter,
+    /// State updates not applied because a newer one replaced them (coalescing, late
+    /// redeliveries).
+    pub events_superseded: Counter,
 }
 
 impl Default for Metrics {
@@ -135,6 +138,9 @@ impl Metrics {
             Unit::Seconds,
             worker_duration.clone(),
         );
+        let events_superseded = Counter::default();
+        let help = "State updates replaced by a newer one and not applied";
+        registry.register("events_superseded", help, events_superseded.clone());
         let events_pruned = Counter::default();
         let help = "Finished events removed after the retention period";
         registry.register("events_pruned", help, events_pruned.clone());
@@ -154,6 +160,7 @@ impl Metrics {
             worker_events,
             worker_duration,
             events_pruned,
+            events_superseded,
         }
     }
 

@@ -69,6 +69,11 @@ pub async fn a_burst_of_edits_costs_one_request_and_ends_newest(backend: Backend
     assert_eq!(contact["lastName"], "Edit9", "{contact}");
     let counts = store_counts(&env).await;
     assert_eq!(counts.get(&EventStatus::Superseded), Some(&9), "{counts:?}");
+    let metrics = env.state.metrics.encode();
+    assert!(
+        metrics.contains("bridge_events_superseded_total 9"),
+        "{metrics}"
+    );
     env.finish().await;
 }
 
