@@ -208,10 +208,15 @@ impl Bridge {
                 .iter()
                 .any(|s| statuses.get(*s).is_some_and(|n| *n > 0));
             if !open {
-                let retaken = "SELECT COUNT(*) FROM inbox_events WHERE attempts > 1";
-                let retaken = sqlx::query_scalar(retaken).fetch_one(&pool).await.unwrap();
+                let count = |sql: &'static str| sqlx::query_scalar(sql).fetch_one(&pool);
+                let inbox = Inbox {
+                    statuses,
+                    retaken: count(RETAKEN).await.unwrap(),
+                    reconciled: count(RECONCILED).await.unwrap(),
+                    adopted: count(ADOPTED).await.unwrap(),
+                };
                 pool.close().await;
-                return Inbox { statuses, retaken };
+                return inbox;
             }
             assert!(
                 Instant::now() < deadline,
@@ -228,7 +233,23 @@ struct Inbox {
     statuses: HashMap<String, i64>,
     /// Events claimed more than once: a kill cut their processing short.
     retaken: i64,
+    /// Attempts that reconciled a note a killed attempt had started (the engine lists a
+    /// contact's notes only then).
+    reconciled: i64,
+    /// Of those, the ones that found the note already made: the kill came after GHL
+    /// made it and before the action log recorded it done.
+    adopted: i64,
 }
+
+const RETAKEN: &str = "SELECT COUNT(*) FROM inbox_events WHERE attempts > 1";
+const RECONCILED: &str = "SELECT COUNT(*) FROM event_attempts a WHERE EXISTS \
+     (SELECT 1 FROM json_each(a.requests) r WHERE r.value ->> 'method' = 'GET' \
+        AND r.value ->> 'path' LIKE '%/notes')";
+const ADOPTED: &str = "SELECT COUNT(*) FROM event_attempts a WHERE EXISTS \
+     (SELECT 1 FROM json_each(a.requests) r WHERE r.value ->> 'method' = 'GET' \
+        AND r.value ->> 'path' LIKE '%/notes') \
+     AND NOT EXISTS (SELECT 1 FROM json_each(a.requests) r WHERE r.value ->> 'method' = 'POST' \
+        AND r.value ->> 'path' LIKE '%/notes')";
 
 /// Ten `note.created` webhooks per user, interleaved across users, each note's text
 /// naming its webhook so every effect is attributable.
@@ -323,12 +344,6 @@ async fn every_acknowledged_webhook_has_exactly_one_effect_across_kill_9_restart
 
     // Assert: one effect per acknowledged webhook, none without one.
     let seen = effects(&ghl);
-    // The engine lists a contact's notes only to reconcile a create a crash interrupted.
-    let reconciled = ghl
-        .requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with("/notes"))
-        .count();
     let effects: usize = seen.values().sum();
     let lost = acknowledged
         .iter()
@@ -342,12 +357,14 @@ async fn every_acknowledged_webhook_has_exactly_one_effect_across_kill_9_restart
     println!(
         "crash test: {} sent, {} acknowledged ({resent} after a resend), {KILLS} kills (at {moments:.1?} s; stream ended at {streamed:.1} s), \
          {effects} effects, {lost} lost, {duplicated} duplicated, {} unacknowledged; \
-         {} events retaken after a kill, {reconciled} unfinished notes reconciled \
+         {} events retaken after a kill, {} unfinished notes reconciled ({} already made, adopted) \
          (seed {seed}, {:.1} s)",
         events.len(),
         acknowledged.len(),
         stray.len(),
         inbox.retaken,
+        inbox.reconciled,
+        inbox.adopted,
         began.elapsed().as_secs_f64(),
     );
     let doubled: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).take(10).collect();
