@@ -51,6 +51,9 @@ pub trait Inbox: Send + Sync {
     async fn postpone_event(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()>;
     /// Parks a claimed event for an operator, keeping the error.
     async fn mark_dead(&self, id: EventId, owner: &str, error: &str) -> StoreResult<()>;
+    /// Pushes the lease of an event `owner` is still processing out to `until`, so a slow
+    /// attempt is not mistaken for a crashed one; `NotFound` when the lease was lost.
+    async fn extend_lease(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()>;
     /// Hands back every lease `owner` holds (graceful shutdown); no attempt is spent.
     async fn release_leases(&self, owner: &str) -> StoreResult<u64>;
     /// Makes events whose lease expired (a crashed worker) claimable again.

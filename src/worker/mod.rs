@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::future::Either;
 
 pub use retry::{NextStep, RetrySchedule};
 
@@ -96,7 +97,13 @@ impl Worker {
     /// expires and the event is claimed again.
     async fn handle(&self, event: &StoredEvent, now: Millis) {
         let started = std::time::Instant::now();
-        let (outcome, requests) = requests::collect(self.processor.process(event)).await;
+        let process = std::pin::pin!(requests::collect(self.processor.process(event)));
+        let renew = std::pin::pin!(self.keep_lease(event));
+        let (outcome, requests) = match futures::future::select(process, renew).await {
+            Either::Left((done, _)) => done,
+            // The lease was lost; finish anyway (the action log keeps effects single).
+            Either::Right(((), process)) => process.await,
+        };
         let error = outcome.as_ref().err().map(ToString::to_string);
         let label = match self.record_outcome(event, outcome, now).await {
             Ok(label) => label,
@@ -125,6 +132,28 @@ impl Worker {
         };
         metrics.worker_events.get_or_create(&labels).inc();
         metrics.worker_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Renews the lease of an event while it is processed, every third of the lease, so a
+    /// slow attempt (timeouts, rate-limit waits) is never taken for a crashed one and
+    /// handed to another replica mid-call. Returns only when the lease is lost.
+    async fn keep_lease(&self, event: &StoredEvent) {
+        let lease = Duration::from_secs(self.state.config.worker.lease_secs);
+        let owner = self.state.instance_id.as_str();
+        loop {
+            tokio::time::sleep(lease / 3).await;
+            let until = Millis::now().plus(lease);
+            match self.state.store.extend_lease(event.id, owner, until).await {
+                Ok(()) => {}
+                Err(StoreError::NotFound(_)) => {
+                    tracing::warn!(event.id = %event.id, "lost the lease of an event in progress");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(event.id = %event.id, %error, "could not renew an event's lease");
+                }
+            }
+        }
     }
 
     /// Stores how an attempt ended and names it for the event log and metrics.

@@ -220,3 +220,46 @@ async fn run_drains_the_inbox_and_stops_on_shutdown() {
         .expect("stops")
         .unwrap();
 }
+
+/// Holds every event until released, like a slow downstream call.
+struct Held(tokio::sync::Notify);
+
+#[async_trait]
+impl Processor for Held {
+    async fn process(&self, _event: &StoredEvent) -> Result<Completion, ProcessError> {
+        self.0.notified().await;
+        Ok(Completion::Done)
+    }
+}
+
+#[tokio::test]
+async fn a_slow_attempt_keeps_renewing_its_lease() {
+    let s = setup().await;
+    let mut config = (*s.state.config).clone();
+    config.worker.lease_secs = 1;
+    let state = AppState {
+        config: Arc::new(config),
+        ..s.state.clone()
+    };
+    let now = Millis::now();
+    let id = s.record_at("slow", "user:1", now).await;
+    let held = Arc::new(Held(tokio::sync::Notify::new()));
+    let worker = Worker::new(state, held.clone());
+    let step = tokio::spawn(async move { worker.run_once(now).await });
+    let first_expiry = now.plus(Duration::from_secs(1));
+    let renewed = async {
+        loop {
+            let event = s.status(id).await;
+            if event.lease_expires_at.is_some_and(|at| at > first_expiry) {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), renewed)
+        .await
+        .expect("the lease is renewed while the attempt runs");
+    held.0.notify_one();
+    step.await.unwrap().unwrap();
+    assert_eq!(s.status(id).await.status, EventStatus::Done);
+}

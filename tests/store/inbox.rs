@@ -256,6 +256,29 @@ pub async fn an_expired_lease_is_reclaimed_and_the_old_owner_loses_it(db: &TestD
         .unwrap();
 }
 
+pub async fn an_extended_lease_outlives_its_first_expiry_only_for_its_owner(db: &TestDb) {
+    let store = &db.store;
+    let id = store.record_event(event("wh", "e")).await.unwrap().id();
+    store.claim_due_events(&claim("slow", T0, 1)).await.unwrap();
+    let renewed_until = T0.plus(Duration::from_secs(90));
+    store.extend_lease(id, "slow", renewed_until).await.unwrap();
+
+    let past_first_lease = T0.plus(Duration::from_secs(31));
+    assert_eq!(
+        store
+            .reclaim_expired_leases(past_first_lease)
+            .await
+            .unwrap(),
+        0
+    );
+    let other = store.extend_lease(id, "other", renewed_until).await;
+    assert!(matches!(other, Err(StoreError::NotFound(_))), "{other:?}");
+    let held = store.event(id).await.unwrap().unwrap();
+    assert_eq!(held.lease_expires_at, Some(renewed_until));
+    let after = renewed_until.plus(Duration::from_secs(1));
+    assert_eq!(store.reclaim_expired_leases(after).await.unwrap(), 1);
+}
+
 pub async fn a_retry_waits_until_its_time_and_counts_an_attempt(db: &TestDb) {
     let store = &db.store;
     let id = store.record_event(event("wh", "e")).await.unwrap().id();

@@ -47,6 +47,7 @@ on_both_backends!(
     inbox::an_entity_is_never_claimed_twice_or_out_of_order,
     inbox::two_concurrent_claimers_never_get_the_same_event,
     inbox::an_expired_lease_is_reclaimed_and_the_old_owner_loses_it,
+    inbox::an_extended_lease_outlives_its_first_expiry_only_for_its_owner,
     inbox::a_retry_waits_until_its_time_and_counts_an_attempt,
     inbox::a_postponed_event_does_not_spend_an_attempt,
     inbox::a_dead_event_keeps_its_error_and_stops_blocking_its_entity,

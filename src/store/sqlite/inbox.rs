@@ -97,6 +97,13 @@ impl Inbox for SqliteStore {
         leased_update(self, dead, id, owner).await
     }
 
+    async fn extend_lease(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()> {
+        let sql = "UPDATE inbox_events SET lease_expires_at = ?, updated_at = ? \
+                   WHERE id = ? AND status = 'processing' AND lease_owner = ?";
+        let extend = sqlx::query(sql).bind(until.0).bind(Millis::now().0);
+        leased_update(self, extend, id, owner).await
+    }
+
     async fn release_leases(&self, owner: &str) -> StoreResult<u64> {
         let sql = format!(
             "UPDATE inbox_events SET status = {REQUEUED_STATUS}, attempts = attempts - 1, \
