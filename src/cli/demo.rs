@@ -223,10 +223,10 @@ async fn play(
 async fn wait_ready(http: &reqwest::Client, base: &str, deadline: Instant) -> anyhow::Result<()> {
     let url = format!("{base}/readyz");
     loop {
-        if let Ok(response) = http.get(&url).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(response) = http.get(&url).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
         }
         if Instant::now() >= deadline {
             bail!("the service was not ready within {} s", TIMEOUT.as_secs());
