@@ -6,7 +6,9 @@ use tovuti_ghl_bridge::cli::demo::{
 use tovuti_ghl_bridge::store::EventStatus;
 
 async fn demo_report() -> Report {
-    let report = run_demo(&DemoArgs::default(), |_| {}).await.unwrap();
+    let report = run_demo(&DemoArgs::default(), |_| {})
+        .await
+        .expect("the demo runs to its report");
     assert!(!report.timed_out, "{report}");
     report
 }

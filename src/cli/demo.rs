@@ -18,6 +18,7 @@ use super::samples;
 use crate::config::{Config, DatabaseUrl, StoreConfig};
 use crate::platforms::tovuti::WebhookSecret;
 use crate::platforms::tovuti::payloads::User;
+use crate::sandbox::ghl::{ALL_SCOPES, VERSION_CONTACTS};
 use crate::sandbox::wiring::{LOCATION, Sandbox, ScratchDir};
 use crate::store::{self, EventId, EventStatus, Store};
 
@@ -58,7 +59,7 @@ enum Action {
     Tovuti(&'static str),
     /// Ada's contact as GHL holds it, with a new company name.
     EditAdaCompany,
-    /// A new GHL contact, Grace, tagged with the purchase tag.
+    /// A new GHL contact, Grace, added with the purchase tag.
     TagGrace,
     /// The delivery of an earlier step (numbered from 1), byte for byte.
     Resend(usize),
@@ -87,7 +88,7 @@ const STORY: [Step; 7] = [
         action: Action::Tovuti("note.created"),
     },
     Step {
-        title: "Ada's company is edited in GHL",
+        title: "GHL reports a new company for Ada",
         action: Action::EditAdaCompany,
     },
     Step {
@@ -250,7 +251,7 @@ impl Story<'_> {
     async fn tell(&mut self, print: &mut impl FnMut(&str)) -> anyhow::Result<bool> {
         print("\nStory");
         for (index, step) in STORY.iter().enumerate() {
-            let delivery = self.delivery(step.action)?;
+            let delivery = self.delivery(step.action).await?;
             let sent = self.send(index + 1, step.title, &delivery).await?;
             print(&sent.to_string());
             self.sent.push((sent, delivery));
@@ -262,7 +263,7 @@ impl Story<'_> {
     }
 
     /// The signed request a step sends, built from what the fakes hold now.
-    fn delivery(&self, action: Action) -> anyhow::Result<Delivery> {
+    async fn delivery(&self, action: Action) -> anyhow::Result<Delivery> {
         match action {
             Action::Tovuti(event_type) => self.tovuti(event_type),
             Action::EditAdaCompany => {
@@ -270,7 +271,7 @@ impl Story<'_> {
                 contact["companyName"] = json!(EDITED_COMPANY);
                 self.ghl("ContactUpdate", contact)
             }
-            Action::TagGrace => self.ghl("ContactTagUpdate", grace_contact()),
+            Action::TagGrace => self.ghl("ContactTagUpdate", self.add_grace_in_ghl().await?),
             Action::Resend(step) => self
                 .sent
                 .get(step.saturating_sub(1))
@@ -287,6 +288,30 @@ impl Story<'_> {
             .into_iter()
             .find(|contact| contact["email"] == ADA_EMAIL)
             .context("the enrollment created no GHL contact for Ada")
+    }
+
+    /// Grace as someone adds her in GHL (through the fake's own API), already carrying the
+    /// purchase tag; returns the contact as GHL holds it.
+    async fn add_grace_in_ghl(&self) -> anyhow::Result<Value> {
+        let ghl = &self.sandbox.ghl;
+        let response = self
+            .http
+            .post(format!("{}/contacts/", ghl.base_url()))
+            .bearer_auth(ghl.issue_token(LOCATION, ALL_SCOPES))
+            .header("Version", VERSION_CONTACTS)
+            .json(&json!({
+                "locationId": LOCATION, "firstName": "Grace", "lastName": "Hopper",
+                "email": GRACE_EMAIL, "tags": ["purchased:course-101"],
+            }))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .context("adding Grace to the sandbox GHL")?;
+        let mut created: Value = response.json().await.context("reading Grace's contact")?;
+        match created.get_mut("contact") {
+            Some(contact) => Ok(contact.take()),
+            None => bail!("the sandbox GHL answered without a contact: {created}"),
+        }
     }
 
     /// A Tovuti sample, signed the Standard Webhooks way.
@@ -415,14 +440,4 @@ impl Story<'_> {
             error: stored.and_then(|event| event.last_error),
         })
     }
-}
-
-/// Grace as a GHL user adds her: a new contact carrying the purchase tag.
-fn grace_contact() -> Value {
-    json!({
-        "id": format!("ct_grace_{}", uuid::Uuid::now_v7().simple()),
-        "firstName": "Grace", "lastName": "Hopper", "name": "Grace Hopper",
-        "email": GRACE_EMAIL, "tags": ["purchased:course-101"], "customFields": [],
-        "dateAdded": Timestamp::now().to_string(),
-    })
 }
