@@ -6,24 +6,22 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::Signer as _;
-use jiff::Timestamp;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::samples;
 use crate::config::{Config, DatabaseUrl, StoreConfig};
-use crate::platforms::tovuti::WebhookSecret;
 use crate::platforms::tovuti::payloads::User;
 use crate::sandbox::ghl::{ALL_SCOPES, VERSION_CONTACTS};
 use crate::sandbox::wiring::{LOCATION, Sandbox, ScratchDir};
-use crate::store::{self, EventId, EventStatus, Store};
+use crate::store::{self, EventStatus, Store};
 
+#[path = "demo_delivery.rs"]
+mod delivery;
 #[path = "demo_report.rs"]
 mod report;
+
+use delivery::Delivery;
 
 pub use report::{ContactView, EventOutcome, Report, SentStep, UserView};
 
@@ -67,53 +65,26 @@ enum Action {
     EchoAda,
 }
 
-struct Step {
-    title: &'static str,
-    action: Action,
-}
-
-/// The story, in order; each step finishes before the next is sent, because later steps
-/// read what earlier ones created.
-const STORY: [Step; 7] = [
-    Step {
-        title: "Ada enrolls in course 101",
-        action: Action::Tovuti("enrollment.created"),
-    },
-    Step {
-        title: "Ada completes it (a milestone: a task)",
-        action: Action::Tovuti("course.completed"),
-    },
-    Step {
-        title: "a coach writes a note about Ada",
-        action: Action::Tovuti("note.created"),
-    },
-    Step {
-        title: "GHL reports a new company for Ada",
-        action: Action::EditAdaCompany,
-    },
-    Step {
-        title: "Grace buys course 101 (a tag)",
-        action: Action::TagGrace,
-    },
-    Step {
-        title: "step 3's delivery again (a duplicate)",
-        action: Action::Resend(3),
-    },
-    Step {
-        title: "GHL echoes the service's own write",
-        action: Action::EchoAda,
-    },
+/// The story, in order: what each step is about, and what it sends. Each step finishes
+/// before the next is sent, because later steps read what earlier ones created.
+const STORY: [(&str, Action); 7] = [
+    (
+        "Ada enrolls in course 101",
+        Action::Tovuti("enrollment.created"),
+    ),
+    (
+        "Ada completes it (a milestone: a task)",
+        Action::Tovuti("course.completed"),
+    ),
+    (
+        "a coach writes a note about Ada",
+        Action::Tovuti("note.created"),
+    ),
+    ("GHL reports a new company for Ada", Action::EditAdaCompany),
+    ("Grace buys course 101 (a tag)", Action::TagGrace),
+    ("step 3's delivery again (a duplicate)", Action::Resend(3)),
+    ("GHL echoes the service's own write", Action::EchoAda),
 ];
-
-/// A signed request to one of the service's webhook routes.
-#[derive(Debug, Clone)]
-struct Delivery {
-    platform: &'static str,
-    event_type: String,
-    path: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: String,
-}
 
 /// Runs the command: the story line by line, then the report; exit 1 unless every event
 /// finished well in time.
@@ -250,9 +221,9 @@ impl Story<'_> {
     /// Plays every step, each settled before the next; true when time ran out.
     async fn tell(&mut self, print: &mut impl FnMut(&str)) -> anyhow::Result<bool> {
         print("\nStory");
-        for (index, step) in STORY.iter().enumerate() {
-            let delivery = self.delivery(step.action).await?;
-            let sent = self.send(index + 1, step.title, &delivery).await?;
+        for (index, (title, action)) in STORY.into_iter().enumerate() {
+            let delivery = self.delivery(action).await?;
+            let sent = self.send(index + 1, title, &delivery).await?;
             print(&sent.to_string());
             self.sent.push((sent, delivery));
             if !self.settle().await? {
@@ -265,19 +236,23 @@ impl Story<'_> {
     /// The signed request a step sends, built from what the fakes hold now.
     async fn delivery(&self, action: Action) -> anyhow::Result<Delivery> {
         match action {
-            Action::Tovuti(event_type) => self.tovuti(event_type),
+            Action::Tovuti(event_type) => Delivery::tovuti(self.sandbox, event_type),
             Action::EditAdaCompany => {
                 let mut contact = self.ada_contact()?;
                 contact["companyName"] = json!(EDITED_COMPANY);
-                self.ghl("ContactUpdate", contact)
+                Delivery::ghl(self.sandbox, "ContactUpdate", contact)
             }
-            Action::TagGrace => self.ghl("ContactTagUpdate", self.add_grace_in_ghl().await?),
+            Action::TagGrace => Delivery::ghl(
+                self.sandbox,
+                "ContactTagUpdate",
+                self.add_grace_in_ghl().await?,
+            ),
             Action::Resend(step) => self
                 .sent
                 .get(step.saturating_sub(1))
                 .map(|(_, delivery)| delivery.clone())
                 .with_context(|| format!("step {step} has not been sent")),
-            Action::EchoAda => self.ghl("ContactUpdate", self.ada_contact()?),
+            Action::EchoAda => Delivery::ghl(self.sandbox, "ContactUpdate", self.ada_contact()?),
         }
     }
 
@@ -314,72 +289,13 @@ impl Story<'_> {
         }
     }
 
-    /// A Tovuti sample, signed the Standard Webhooks way.
-    fn tovuti(&self, event_type: &str) -> anyhow::Result<Delivery> {
-        let id = format!("demo_{}", uuid::Uuid::now_v7().simple());
-        let now = Timestamp::now();
-        let body = samples::tovuti(event_type, &id, now).to_string();
-        let secret = WebhookSecret::parse(&self.sandbox.tovuti_secret)?;
-        let signature = secret.sign(&id, now.as_second(), body.as_bytes());
-        Ok(Delivery {
-            platform: "tovuti",
-            event_type: event_type.to_owned(),
-            path: "/webhooks/tovuti",
-            headers: vec![
-                ("webhook-id", id),
-                ("webhook-timestamp", now.as_second().to_string()),
-                ("webhook-signature", signature),
-            ],
-            body,
-        })
-    }
-
-    /// A GHL webhook about `contact`, signed with the sandbox's Ed25519 key.
-    fn ghl(&self, event_type: &str, mut contact: Value) -> anyhow::Result<Delivery> {
-        let Value::Object(fields) = &mut contact else {
-            bail!("a GHL contact is not a JSON object: {contact}");
-        };
-        fields.insert("type".to_owned(), json!(event_type));
-        fields.insert("locationId".to_owned(), json!(LOCATION));
-        let webhook_id = format!("demo_{}", uuid::Uuid::now_v7().simple());
-        fields.insert("webhookId".to_owned(), json!(webhook_id));
-        fields.insert("timestamp".to_owned(), json!(Timestamp::now().to_string()));
-        let body = contact.to_string();
-        let signature = self.sandbox.ghl_signing_key.sign(body.as_bytes());
-        Ok(Delivery {
-            platform: "ghl",
-            event_type: event_type.to_owned(),
-            path: "/webhooks/ghl",
-            headers: vec![("x-ghl-signature", STANDARD.encode(signature.to_bytes()))],
-            body,
-        })
-    }
-
     async fn send(
         &self,
         number: usize,
         title: &'static str,
         delivery: &Delivery,
     ) -> anyhow::Result<SentStep> {
-        let url = format!("{}{}", self.base, delivery.path);
-        let mut request = self
-            .http
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(delivery.body.clone());
-        for (name, value) in &delivery.headers {
-            request = request.header(*name, value);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("posting to {url}"))?;
-        let status = response.status().as_u16();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        let event_id = answer["event_id"]
-            .as_str()
-            .and_then(|id| id.parse().ok())
-            .map(EventId);
+        let (status, event_id) = delivery.send(&self.http, self.base).await?;
         Ok(SentStep {
             number,
             title,
