@@ -44,6 +44,8 @@ async fn the_duplicate_delivery_is_the_same_event_and_adds_no_note() {
     let again = report.event(6).and_then(|event| event.event_id);
     assert!(first.is_some());
     assert_eq!(first, again, "{report}");
+    assert_eq!(report.steps[5].status, 200, "{report}");
+    assert_eq!(report.steps[5].outcome, "duplicate", "{report}");
     let ada = report.contact(ADA_EMAIL).expect("Ada's contact in GHL");
     assert_eq!(ada.notes.len(), 1, "{report}");
     assert!(

@@ -295,14 +295,15 @@ impl Story<'_> {
         title: &'static str,
         delivery: &Delivery,
     ) -> anyhow::Result<SentStep> {
-        let (status, event_id) = delivery.send(&self.http, self.base).await?;
+        let answer = delivery.send(&self.http, self.base).await?;
         Ok(SentStep {
             number,
             title,
             platform: delivery.platform,
             event_type: delivery.event_type.clone(),
-            status,
-            event_id,
+            status: answer.status,
+            outcome: answer.outcome,
+            event_id: answer.event_id,
         })
     }
 

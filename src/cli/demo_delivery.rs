@@ -65,12 +65,8 @@ impl Delivery {
         })
     }
 
-    /// Posts it to the service at `base`: the HTTP status and the stored event's id.
-    pub async fn send(
-        &self,
-        http: &reqwest::Client,
-        base: &str,
-    ) -> anyhow::Result<(u16, Option<EventId>)> {
+    /// Posts it to the service at `base`.
+    pub async fn send(&self, http: &reqwest::Client, base: &str) -> anyhow::Result<Answer> {
         let url = format!("{base}{}", self.path);
         let mut request = http
             .post(&url)
@@ -89,8 +85,24 @@ impl Delivery {
             .as_str()
             .and_then(|id| id.parse().ok())
             .map(EventId);
-        Ok((status, event_id))
+        let outcome = answer["status"].as_str().unwrap_or_default().to_owned();
+        Ok(Answer {
+            status,
+            outcome,
+            event_id,
+        })
     }
+}
+
+/// How the service answered a delivery.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// What intake did with it (`accepted`, `duplicate`, ...), from the body.
+    pub outcome: String,
+    /// The inbox event stored (a duplicate names the first one).
+    pub event_id: Option<EventId>,
 }
 
 /// A delivery id no earlier run used, so a reused database never takes it for a duplicate.

@@ -20,6 +20,8 @@ pub struct SentStep {
     pub event_type: String,
     /// The HTTP status of the webhook route.
     pub status: u16,
+    /// What intake did with it (`accepted`, `duplicate`, ...).
+    pub outcome: String,
     /// The inbox event the service stored (a duplicate names the first one).
     pub event_id: Option<EventId>,
 }
@@ -29,8 +31,8 @@ impl fmt::Display for SentStep {
         let sent = format!("{} {}", self.platform, self.event_type);
         write!(
             f,
-            "  {}. {:<40} {:<26} -> HTTP {}",
-            self.number, self.title, sent, self.status
+            "  {}. {:<40} {:<26} -> HTTP {} {}",
+            self.number, self.title, sent, self.status, self.outcome
         )
     }
 }

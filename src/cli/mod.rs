@@ -42,7 +42,8 @@ pub enum Command {
     /// Run the HTTP service and the worker (the default).
     Serve(serve::ServeArgs),
     /// Try it out: run the service against in-process sandbox GHL and Tovuti, send a
-    /// scripted series of signed events and print what each platform then holds.
+    /// scripted series of signed events and print what each platform then holds (built-in
+    /// defaults and the shipped mapping; --config is not read).
     Demo(demo::DemoArgs),
     /// Apply pending database migrations and exit (e.g. as a Kubernetes Job).
     Migrate,
