@@ -161,6 +161,7 @@ struct Story<'a> {
     sent: Vec<(SentStep, Delivery)>,
 }
 
+/// Waits for the service, tells the story, and gathers the report.
 async fn play(
     sandbox: &Sandbox,
     base: &str,
