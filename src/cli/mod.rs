@@ -1,8 +1,9 @@
-//! The command line: `serve` (the default), `migrate`, `check`, `config check`,
+//! The command line: `serve` (the default), `demo`, `migrate`, `check`, `config check`,
 //! `keys generate`, `mapping validate|preview`, `send-test-event`, `replay`.
 
 mod check;
 mod config_check;
+pub mod demo;
 mod keys;
 pub mod mapping;
 mod migrate;
@@ -40,6 +41,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service and the worker (the default).
     Serve(serve::ServeArgs),
+    /// Try it out: run the service against in-process sandbox GHL and Tovuti, send a
+    /// scripted series of signed events and print what each platform then holds (built-in
+    /// defaults and the shipped mapping; --config is not read).
+    Demo(demo::DemoArgs),
     /// Apply pending database migrations and exit (e.g. as a Kubernetes Job).
     Migrate,
     /// Verify the GHL credentials, scopes and rate-limit headers; exit 0 when all work.
@@ -80,6 +85,7 @@ pub async fn main() -> ExitCode {
         .unwrap_or(Command::Serve(serve::ServeArgs::default()))
     {
         Command::Serve(args) => serve::run(config, &args).await,
+        Command::Demo(args) => demo::main(args).await,
         Command::Migrate => migrate::run(config).await,
         Command::Check(args) => check::run(config, &args).await,
         Command::Config(ConfigCommand::Check) => config_check::run(config),

@@ -1,12 +1,17 @@
-//! `serve`: bind, run until SIGTERM/Ctrl-C, drain, exit 0.
+//! `serve`: bind, run until SIGTERM/Ctrl-C, drain, exit 0; `--sandbox` first starts fake
+//! platforms in-process and points the service at them.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::load_or_report;
+use crate::config::Config;
+use crate::sandbox::wiring::{LOCATION, Sandbox, ScratchDir};
 use crate::{shutdown, telemetry};
 
 #[derive(Debug, Default, clap::Args)]
@@ -14,6 +19,11 @@ pub struct ServeArgs {
     /// Do not apply migrations at startup (run `migrate` as a job instead).
     #[arg(long)]
     pub skip_migrations: bool,
+    /// For trying things out only: start fake GHL and Tovuti in this process (data in
+    /// memory, lost at exit), point the service at them, and print how to send signed
+    /// test events. Never use it with real data.
+    #[arg(long)]
+    pub sandbox: bool,
 }
 
 pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
@@ -29,6 +39,18 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
     if args.skip_migrations {
         loaded.config.store.run_migrations = false;
     }
+    // Held until the service stops: dropping it stops the fakes and deletes the key file.
+    let sandbox = if args.sandbox {
+        match SandboxRun::start(&mut loaded.config).await {
+            Ok(sandbox) => Some(sandbox),
+            Err(error) => {
+                eprintln!("error: starting the sandbox: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     telemetry::init(&loaded.config.telemetry);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
@@ -41,6 +63,9 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let (Some(sandbox), Ok(address)) = (&sandbox, listener.local_addr()) {
+        println!("{}", sandbox.banner(address));
+    }
     let token = CancellationToken::new();
     shutdown::cancel_on_signal(token.clone());
     match crate::run(loaded.config, listener, token).await {
@@ -55,5 +80,57 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
             );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The fakes of a `--sandbox` run and the GHL signing key written for `send-test-event`.
+struct SandboxRun {
+    sandbox: Sandbox,
+    key_file: PathBuf,
+    _scratch: ScratchDir,
+}
+
+impl SandboxRun {
+    async fn start(config: &mut Config) -> anyhow::Result<Self> {
+        let sandbox = Sandbox::start().await?;
+        sandbox.configure(config)?;
+        let scratch = ScratchDir::create("tovuti-ghl-bridge-sandbox")?;
+        let key_file = scratch.path().join("sandbox-ghl-key.pem");
+        std::fs::write(&key_file, sandbox.ghl_private_key_pem()?)
+            .with_context(|| format!("writing {}", key_file.display()))?;
+        Ok(Self {
+            sandbox,
+            key_file,
+            _scratch: scratch,
+        })
+    }
+
+    /// Where everything runs and ready-to-paste commands that sign and send test events.
+    fn banner(&self, address: SocketAddr) -> String {
+        // A wildcard bind is reached through loopback.
+        let host = if address.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            address.ip().to_string()
+        };
+        let url = format!("http://{host}:{}", address.port());
+        format!(
+            "SANDBOX MODE, for trying things out only: GHL and Tovuti are fakes in this process,\n\
+             their data lives in memory and is lost at exit.\n  \
+             service  {url}\n  \
+             GHL      {} (location {LOCATION})\n  \
+             Tovuti   {}\n  \
+             GHL signing key (Ed25519, PEM)  {}\n  \
+             Tovuti webhook secret           {}\n\
+             Send signed test events from another terminal:\n  \
+             tovuti-ghl-bridge send-test-event tovuti enrollment.created --url {url} --secret '{}'\n  \
+             tovuti-ghl-bridge send-test-event ghl ContactUpdate --url {url} --key {} --location {LOCATION}\n",
+            self.sandbox.ghl.base_url(),
+            self.sandbox.tovuti.base_url(),
+            self.key_file.display(),
+            self.sandbox.tovuti_secret,
+            self.sandbox.tovuti_secret,
+            self.key_file.display(),
+        )
     }
 }

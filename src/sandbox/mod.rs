@@ -3,3 +3,4 @@
 
 pub mod ghl;
 pub mod tovuti;
+pub mod wiring;
