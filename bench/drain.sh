@@ -10,7 +10,7 @@
 #
 # Usage: bench/drain.sh [EVENTS] [CONCURRENCIES] [PROCESSORS]
 #        (defaults: 10000, "8 32", "noop drain"; the 100,000-event backlog of the issue is
-#        `bench/drain.sh 100000 32 drain`, about 15 minutes on 2 cores)
+#        `bench/drain.sh 100000 32 drain`, about 20 minutes on 2 cores)
 # PostgreSQL needs a server on 127.0.0.1:5432 with trust auth (as on the dev machines);
 # each run creates and drops its own database.
 set -euo pipefail
