@@ -1,0 +1,482 @@
+//! How fast the worker drains a backlog, and how many GHL requests a burst of edits costs,
+//! against the fake GHL (without a quota) and the fake Tovuti. Run through
+//! `bench/drain.sh`; not a test.
+//!
+//! Usage:
+//!   drain_bench drain sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER]
+//!   drain_bench noop  sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER]
+//!   drain_bench burst sqlite|postgres [CONCURRENCY]
+//!
+//! `drain` runs the real sync engine; `noop` the same worker with a processor that does
+//! nothing, so its rate is the ceiling set by the worker and the store alone. Each prints
+//! one Markdown table row. PostgreSQL runs on a fresh database created through
+//! `BENCH_ADMIN_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
+//! and dropped at the end.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::StreamExt as _;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use sqlx::Connection as _;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+use tovuti_ghl_bridge::cli::samples;
+use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
+use tovuti_ghl_bridge::startup::{self, DEFAULT_CONNECTION};
+use tovuti_ghl_bridge::state::AppState;
+use tovuti_ghl_bridge::store::{
+    Cipher, Completion, EventStatus, Millis, NewEvent, Source, StoredEvent,
+};
+use tovuti_ghl_bridge::worker::{Outcome, ProcessError, Processor, Worker};
+
+const LOCATION: &str = "bench-location";
+const TOVUTI_TOKEN: &str = "7|bench-token";
+/// Concurrent `record_event` calls while filling the inbox (they share commits).
+const FILL_WRITERS: usize = 256;
+/// The burst: this many edits to each of this many linked users, within a second.
+const BURST_USERS: u64 = 100;
+const BURST_EDITS: usize = 10;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: u64| -> anyhow::Result<u64> {
+        args.get(i).map_or(Ok(default), |n| Ok(n.parse()?))
+    };
+    match args.first().map(String::as_str) {
+        Some(mode @ ("drain" | "noop")) => {
+            let backend = args.get(1).map_or("sqlite", String::as_str);
+            let (events, concurrency) = (number(2, 10_000)?, number(3, 8)?);
+            let per_user = number(4, 10)?.max(1);
+            drain(
+                mode == "noop",
+                backend,
+                events,
+                u32::try_from(concurrency)?,
+                per_user,
+            )
+            .await
+        }
+        Some("burst") => {
+            let backend = args.get(1).map_or("sqlite", String::as_str);
+            burst(backend, u32::try_from(number(2, 32)?)?).await
+        }
+        _ => anyhow::bail!(
+            "usage: drain_bench drain|noop sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER]\n\
+             \x20      drain_bench burst sqlite|postgres [CONCURRENCY]"
+        ),
+    }
+}
+
+/// Fills the inbox with `events` Tovuti events over `events / per_user` users (each
+/// user's first is `user.updated`, the rest `note.created`, so nothing is coalesced),
+/// then drains it, timing each worker step.
+async fn drain(
+    noop: bool,
+    backend: &str,
+    events: u64,
+    concurrency: u32,
+    per_user: u64,
+) -> anyhow::Result<()> {
+    let bench = Bench::start(backend, concurrency).await?;
+    let users = events.div_ceil(per_user);
+    let fill_started = Instant::now();
+    // Round by round, so each user's `user.updated` is received before its notes.
+    for round in 0..per_user {
+        let first = round * users;
+        let batch = (first..events.min(first + users)).map(|n| {
+            let (user, event_type) = (
+                n % users,
+                if round == 0 {
+                    "user.updated"
+                } else {
+                    "note.created"
+                },
+            );
+            tovuti_event(event_type, &format!("drain-{n}"), user, n, None)
+        });
+        bench.record(batch).await?;
+    }
+    let fill = fill_started.elapsed();
+
+    let processor = Arc::new(Timed::new(if noop {
+        Arc::new(Noop) as Arc<dyn Processor>
+    } else {
+        Arc::new(startup::sync_engine(&bench.state)?)
+    }));
+    let worker = Worker::new(bench.state.clone(), processor.clone());
+    let cpu = CpuClock::now()?;
+    let report = run_until_idle(&worker, &processor).await?;
+    let (process_cpu, machine_cores) = cpu.since(report.wall)?;
+
+    let statuses = bench.state.store.count_events_by_status().await?;
+    let done = statuses
+        .iter()
+        .filter(|(status, _)| *status == EventStatus::Done)
+        .map(|(_, n)| *n)
+        .sum::<u64>();
+    anyhow::ensure!(
+        done == events,
+        "expected {events} events done, the store has {statuses:?}"
+    );
+    let handled = report.handled as f64;
+    let ghl_requests = bench.ghl.requests().len() as f64;
+    let tovuti_requests = bench.tovuti.requests().len() as f64;
+    println!(
+        "| {backend} | {} | {concurrency} | {events} | {users} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
+        if noop { "no-op" } else { "engine" },
+        report.wall.as_secs_f64(),
+        handled / report.wall.as_secs_f64(),
+        micros(report.wall) / handled,
+        micros(report.engine_total) / handled,
+        micros(report.outside_engine) / handled,
+        micros(process_cpu) / handled,
+        machine_cores,
+        ghl_requests / handled,
+        tovuti_requests / handled,
+        events as f64 / fill.as_secs_f64() / 1000.0,
+    );
+    bench.finish().await
+}
+
+/// Links `BURST_USERS` users (one `user.created` each, drained), records `BURST_EDITS`
+/// `user.updated` of each within a second, drains, and counts what reached GHL.
+async fn burst(backend: &str, concurrency: u32) -> anyhow::Result<()> {
+    let bench = Bench::start(backend, concurrency).await?;
+    let created =
+        (0..BURST_USERS).map(|u| tovuti_event("user.created", &format!("create-{u}"), u, u, None));
+    bench.record(created).await?;
+    let engine = Arc::new(Timed::new(Arc::new(startup::sync_engine(&bench.state)?)));
+    let worker = Worker::new(bench.state.clone(), engine.clone());
+    run_until_idle(&worker, &engine).await?;
+    let linked = bench.ghl.contacts().len();
+    anyhow::ensure!(linked == 100, "expected 100 contacts, GHL has {linked}");
+    let before = bench.ghl.requests().len();
+
+    let recording = Instant::now();
+    for edit in 0..BURST_EDITS {
+        let batch = (0..BURST_USERS).map(|u| {
+            let id = format!("edit-{u}-{edit}");
+            tovuti_event("user.updated", &id, u, u, Some(edit))
+        });
+        bench.record(batch).await?;
+    }
+    let recorded_in = recording.elapsed();
+    let report = run_until_idle(&worker, &engine).await?;
+
+    let during: Vec<String> = bench.ghl.requests()[before..]
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.method,
+                r.path.split('/').take(2).collect::<Vec<_>>().join("/")
+            )
+        })
+        .collect();
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for request in &during {
+        *kinds.entry(request.as_str()).or_default() += 1;
+    }
+    let last = format!("Edit{}", BURST_EDITS - 1);
+    let current = bench
+        .ghl
+        .contacts()
+        .iter()
+        .filter(|c| c.to_string().contains(&last))
+        .count();
+    let statuses = bench.state.store.count_events_by_status().await?;
+    let changes = BURST_USERS as f64 * BURST_EDITS as f64;
+    println!(
+        "| {backend} | {concurrency} | {} | {:.0} ms | {} | {:.0} ms | {} | {:.2} | {:.3} | {current} of {BURST_USERS} |",
+        changes,
+        recorded_in.as_secs_f64() * 1000.0,
+        report.handled,
+        report.wall.as_secs_f64() * 1000.0,
+        during.len(),
+        during.len() as f64 / BURST_USERS as f64,
+        during.len() as f64 / changes,
+    );
+    eprintln!("{backend} burst: GHL requests by kind {kinds:?}; events by status {statuses:?}");
+    bench.finish().await
+}
+
+/// What one drain took.
+struct Drained {
+    handled: usize,
+    wall: Duration,
+    /// Sum of the engine's time per event (each event's `process` call, end to end).
+    engine_total: Duration,
+    /// Time inside worker steps when no event of the step was in the engine: claiming,
+    /// and recording outcomes after the step's last event left the engine.
+    outside_engine: Duration,
+}
+
+async fn run_until_idle(worker: &Worker, timed: &Timed) -> anyhow::Result<Drained> {
+    let started = Instant::now();
+    let (mut handled, mut engine_total, mut outside_engine) = (0, Duration::ZERO, Duration::ZERO);
+    let mut progress = Instant::now();
+    loop {
+        let step = Instant::now();
+        let outcome = worker.run_once(Millis::now()).await?;
+        let step_wall = step.elapsed();
+        let spans = timed.take();
+        let Outcome::Handled(n) = outcome else { break };
+        handled += n;
+        engine_total += spans.iter().map(|(a, b)| *b - *a).sum::<Duration>();
+        let first = spans.iter().map(|s| s.0).min();
+        let last = spans.iter().map(|s| s.1).max();
+        let in_engine = first.zip(last).map_or(Duration::ZERO, |(a, b)| b - a);
+        outside_engine += step_wall.saturating_sub(in_engine);
+        if progress.elapsed() > Duration::from_secs(10) {
+            eprintln!(
+                "  … {handled} events in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+            progress = Instant::now();
+        }
+    }
+    Ok(Drained {
+        handled,
+        wall: started.elapsed(),
+        engine_total,
+        outside_engine,
+    })
+}
+
+/// Wraps a processor and notes when each call started and ended.
+struct Timed {
+    inner: Arc<dyn Processor>,
+    spans: Mutex<Vec<(Instant, Instant)>>,
+}
+
+impl Timed {
+    fn new(inner: Arc<dyn Processor>) -> Self {
+        Self {
+            inner,
+            spans: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> Vec<(Instant, Instant)> {
+        std::mem::take(&mut *self.spans.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[async_trait]
+impl Processor for Timed {
+    async fn process(&self, event: &StoredEvent) -> Result<Completion, ProcessError> {
+        let started = Instant::now();
+        let outcome = self.inner.process(event).await;
+        let span = (started, Instant::now());
+        self.spans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(span);
+        outcome
+    }
+}
+
+/// Completes every event at once: the worker and the store alone.
+struct Noop;
+
+#[async_trait]
+impl Processor for Noop {
+    async fn process(&self, _event: &StoredEvent) -> Result<Completion, ProcessError> {
+        Ok(Completion::Done)
+    }
+}
+
+/// The service's state on a fresh store with the default connection pointing at the
+/// fakes; GHL's quota is lifted on both sides (the fake and the client's throttle).
+struct Bench {
+    state: AppState,
+    ghl: FakeGhl,
+    tovuti: FakeTovuti,
+    _dir: TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl Bench {
+    async fn start(backend: &str, concurrency: u32) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let (url, postgres) = match backend {
+            "sqlite" => (format!("sqlite://{}/bench.db", dir.path().display()), None),
+            "postgres" => {
+                let (url, admin, name) = fresh_postgres().await?;
+                (url, Some((admin, name)))
+            }
+            other => anyhow::bail!("unknown backend {other}"),
+        };
+        let limits = Limits {
+            burst_max: u32::MAX,
+            interval: Duration::from_millis(1),
+            daily_max: u64::MAX,
+        };
+        let settings = FakeSettings {
+            limits,
+            ..FakeSettings::default()
+        };
+        let ghl = FakeGhl::start(settings).await?;
+        let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await?;
+        let mut config = Config::defaults();
+        config.store.url = DatabaseUrl::new(url);
+        config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
+        config.ghl.base_url = ghl.base_url();
+        config.ghl.location_id = LOCATION.to_owned();
+        config.ghl.token = OptionalSecret::new(ghl.issue_token(LOCATION, ALL_SCOPES));
+        config.ghl.rate_limit_max = u32::MAX;
+        config.ghl.rate_limit_interval_ms = 1;
+        config.tovuti.base_url = tovuti.base_url();
+        config.tovuti.token = OptionalSecret::new(TOVUTI_TOKEN);
+        config.worker.enabled = false;
+        config.worker.concurrency = concurrency;
+        let state = startup::build_state(config, CancellationToken::new()).await?;
+        startup::prepare_store(&state).await?;
+        Ok(Self {
+            state,
+            ghl,
+            tovuti,
+            _dir: dir,
+            postgres,
+        })
+    }
+
+    /// Records events straight into the inbox, `FILL_WRITERS` at a time.
+    async fn record(&self, events: impl Iterator<Item = NewEvent>) -> anyhow::Result<()> {
+        let store = &self.state.store;
+        let mut results = futures::stream::iter(events)
+            .map(|event| store.record_event(event))
+            .buffer_unordered(FILL_WRITERS);
+        while let Some(result) = results.next().await {
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn finish(self) -> anyhow::Result<()> {
+        self.state.store.close().await;
+        if let Some((admin_url, name)) = self.postgres {
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            sqlx::query(&drop).execute(&mut admin).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A Tovuti event about learner `user` as the intake would store it; `edit` renames the
+/// learner (`EditN` in the name and the last name) so each edit is a real change.
+fn tovuti_event(event_type: &str, id: &str, user: u64, note: u64, edit: Option<usize>) -> NewEvent {
+    let mut body = samples::tovuti(event_type, id, Timestamp::now());
+    let learner = 100_000 + user;
+    let person = &mut body["data"]["user"];
+    person["id"] = json!(learner);
+    person["email"] = json!(format!("learner{learner}@bench.example"));
+    person["username"] = json!(format!("learner{learner}"));
+    if let Some(edit) = edit {
+        person["name"] = json!(format!("Learner{learner} Edit{edit}"));
+        if let Some(fields) = person["customFields"].as_array_mut() {
+            for field in fields.iter_mut().filter(|f| f["field_id"] == 20) {
+                field["value"] = json!(format!("Edit{edit}"));
+            }
+        }
+    }
+    if event_type == "note.created" {
+        body["data"]["note"]["id"] = json!(note);
+        body["data"]["note"]["body"] = json!(format!("Bench note {id}"));
+    }
+    NewEvent {
+        source: Source::Tovuti,
+        connection_id: Some(DEFAULT_CONNECTION.to_owned()),
+        external_id: format!("{DEFAULT_CONNECTION}/{id}"),
+        event_type: event_type.to_owned(),
+        entity_key: Some(format!("tovuti:user:{learner}")),
+        headers: json!({ "content-type": "application/json" }),
+        body: Value::to_string(&body).into_bytes(),
+        status: EventStatus::Pending,
+        note: None,
+        received_at: Millis::now(),
+    }
+}
+
+/// A new, empty database; returns its URL, the admin URL and its name.
+async fn fresh_postgres() -> anyhow::Result<(String, String, String)> {
+    let admin_url = std::env::var("BENCH_ADMIN_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("bridge_drain_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    let mut url = url::Url::parse(&admin_url)?;
+    url.set_path(&name);
+    Ok((url.to_string(), admin_url, name))
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+/// CPU time of this process (worker, engine, fakes, SQLite: all in-process) and of the
+/// whole machine (PostgreSQL's server and anything else running), from `/proc`.
+struct CpuClock {
+    process_ticks: u64,
+    machine_busy_ticks: u64,
+}
+
+/// `/proc` counts in USER_HZ, which Linux fixes at 100 for user space.
+const TICKS_PER_SEC: f64 = 100.0;
+
+impl CpuClock {
+    fn now() -> anyhow::Result<Self> {
+        let stat = std::fs::read_to_string("/proc/self/stat")?;
+        // Fields after the parenthesised command name; utime and stime are 14th and 15th.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let field = |i: usize| -> anyhow::Result<u64> {
+            Ok(fields
+                .get(i)
+                .ok_or_else(|| anyhow::anyhow!("short /proc/self/stat"))?
+                .parse()?)
+        };
+        let process_ticks = field(11)? + field(12)?;
+        let machine = std::fs::read_to_string("/proc/stat")?;
+        let cpu: Vec<u64> = machine
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+        let busy = cpu
+            .iter()
+            .take(8)
+            .enumerate()
+            .filter(|(i, _)| *i != 3 && *i != 4)
+            .map(|(_, n)| n)
+            .sum();
+        Ok(Self {
+            process_ticks,
+            machine_busy_ticks: busy,
+        })
+    }
+
+    /// This process's CPU time since, and the cores the machine kept busy on average.
+    fn since(&self, wall: Duration) -> anyhow::Result<(Duration, f64)> {
+        let now = Self::now()?;
+        let process = (now.process_ticks - self.process_ticks) as f64 / TICKS_PER_SEC;
+        let machine = (now.machine_busy_ticks - self.machine_busy_ticks) as f64 / TICKS_PER_SEC;
+        Ok((
+            Duration::from_secs_f64(process),
+            machine / wall.as_secs_f64(),
+        ))
+    }
+}
