@@ -25,7 +25,7 @@ impl EventLog for SqliteStore {
         q.bind(&a.outcome)
             .bind(&a.error)
             .bind(a.requests.to_string())
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(())
     }
@@ -41,7 +41,7 @@ impl EventLog for SqliteStore {
     }
 
     async fn prune_finished_events(&self, received_before: Millis, limit: u32) -> StoreResult<u64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writes.begin_with("BEGIN IMMEDIATE").await?;
         let cutoff = (received_before, limit);
         delete_doomed(&mut tx, "event_attempts", "event_id", cutoff).await?;
         delete_doomed(&mut tx, "action_log", "event_id", cutoff).await?;

@@ -44,7 +44,7 @@ impl Inbox for SqliteStore {
             .bind(claim.now.plus(claim.lease).0)
             .bind(claim.now.0)
             .bind(i64::from(claim.limit))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.writes)
             .await?;
         let events = rows
             .iter()
@@ -113,7 +113,7 @@ impl Inbox for SqliteStore {
         let done = sqlx::query(&sql)
             .bind(Millis::now().0)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(done.rows_affected())
     }
@@ -123,7 +123,7 @@ impl Inbox for SqliteStore {
                    last_error = 'lease expired: the worker holding it stopped', \
                    lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 \
                    WHERE status = 'processing' AND lease_expires_at < ?1";
-        let done = sqlx::query(sql).bind(now.0).execute(&self.pool).await?;
+        let done = sqlx::query(sql).bind(now.0).execute(&self.writes).await?;
         Ok(done.rows_affected())
     }
 
@@ -159,7 +159,7 @@ impl Inbox for SqliteStore {
         now: Millis,
     ) -> StoreResult<u64> {
         // IMMEDIATE: the write lock first, so nothing changes between the look and the update.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writes.begin_with("BEGIN IMMEDIATE").await?;
         let claimed_seq = leased_seq(&mut tx, claimed, owner).await?;
         let Some(newest) = newest_open_seq(&mut tx, entity_key, event_type, claimed_seq).await?
         else {
@@ -198,7 +198,7 @@ impl Inbox for SqliteStore {
             return Ok(u64::try_from(matched).unwrap_or_default());
         }
         let mut update = replay_update(filter, now, bind_id);
-        Ok(update.build().execute(&self.pool).await?.rows_affected())
+        Ok(update.build().execute(&self.writes).await?.rows_affected())
     }
 }
 
@@ -248,7 +248,7 @@ async fn leased_update<'q>(
     let done = query
         .bind(id.0.to_string())
         .bind(owner)
-        .execute(&store.pool)
+        .execute(&store.writes)
         .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound(format!(

@@ -1,5 +1,11 @@
 //! SQLite backend: one file, WAL, one replica. Inbox inserts are group-committed by the
-//! writer task on its own connection; everything else goes through a small pool.
+//! writer task on its own connection; other writes queue for one write connection, and
+//! reads go through a small pool (WAL lets them run beside the writer).
+//!
+//! Why one write connection: SQLite admits one writer at a time, and a connection that
+//! finds the lock taken sleeps in its busy handler (1, 2, 5, 10 … ms) instead of
+//! queueing, so a pool of writers leaves the lock idle while they sleep. Waiting for the
+//! one connection is an async queue with no sleeping.
 //!
 //! Durability: `synchronous = FULL` in WAL mode, so a transaction is on disk (fsynced)
 //! before `record_event` returns and a 2xx is sent; it survives a process crash *and* a
@@ -33,7 +39,10 @@ const CACHE_SIZE: &str = "-32768";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteStore {
+    /// Reads.
     pool: SqlitePool,
+    /// Every write but inbox inserts: one connection.
+    writes: SqlitePool,
     writer: Writer,
     cipher: Option<Cipher>,
 }
@@ -56,6 +65,11 @@ impl SqliteStore {
             .acquire_timeout(super::acquire_timeout(config))
             .connect_with(options.clone())
             .await?;
+        let writes = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(super::acquire_timeout(config))
+            .connect_with(options.clone())
+            .await?;
         let writer_conn = options.connect().await?;
         let writer = Writer::start(
             batch::SqliteBatch(writer_conn),
@@ -64,6 +78,7 @@ impl SqliteStore {
         );
         Ok(Self {
             pool,
+            writes,
             writer,
             cipher,
         })
@@ -94,7 +109,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writes).await?;
         Ok(())
     }
 
@@ -117,6 +132,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.writer.close().await;
+        self.writes.close().await;
         self.pool.close().await;
     }
 }

@@ -29,7 +29,7 @@ impl Connections for SqliteStore {
             .bind(&c.id)
             .bind(&c.ghl_location_id)
             .bind(&c.tovuti_base_url);
-        connection_from_row(&q.bind(Millis::now().0).fetch_one(&self.pool).await?)
+        connection_from_row(&q.bind(Millis::now().0).fetch_one(&self.writes).await?)
     }
 
     async fn connection(&self, id: &str) -> StoreResult<Option<Connection>> {
@@ -73,7 +73,7 @@ impl Connections for SqliteStore {
             .bind(reason)
             .bind(Millis::now().0)
             .bind(id);
-        if q.execute(&self.pool).await?.rows_affected() == 0 {
+        if q.execute(&self.writes).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("connection {id}")));
         }
         Ok(())
@@ -97,7 +97,7 @@ impl Connections for SqliteStore {
             .bind(kind)
             .bind(sealed)
             .bind(metadata.to_string());
-        q.bind(Millis::now().0).execute(&self.pool).await?;
+        q.bind(Millis::now().0).execute(&self.writes).await?;
         Ok(())
     }
 
@@ -132,7 +132,7 @@ impl Connections for SqliteStore {
         let sql = "DELETE FROM connection_credentials WHERE connection_id = ?";
         Ok(sqlx::query(sql)
             .bind(connection_id)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?
             .rows_affected())
     }
@@ -147,7 +147,7 @@ impl SyncState for SqliteStore {
         ghl_contact_id: &str,
     ) -> StoreResult<()> {
         // A contact or user linked elsewhere before is relinked: the newest evidence wins.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writes.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("DELETE FROM identity_links WHERE connection_id = ? AND (tovuti_user_id = ? OR ghl_contact_id = ?)")
             .bind(connection_id)
             .bind(tovuti_user_id)
@@ -198,7 +198,7 @@ impl SyncState for SqliteStore {
         let done = sqlx::query(sql)
             .bind(connection_id)
             .bind(ghl_contact_id)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -218,7 +218,7 @@ impl SyncState for SqliteStore {
             .bind(connection_id)
             .bind(entity_key)
             .bind(direction.as_str());
-        q.bind(fingerprint).bind(at.0).execute(&self.pool).await?;
+        q.bind(fingerprint).bind(at.0).execute(&self.writes).await?;
         Ok(())
     }
 
@@ -251,7 +251,7 @@ impl SyncState for SqliteStore {
         let done = q
             .bind(r.outcome.to_string())
             .bind(r.recorded_at.0)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -276,7 +276,7 @@ impl SyncState for SqliteStore {
             .bind(key)
             .bind(event_id.0.to_string())
             .bind(action);
-        if q.bind(now.0).execute(&self.pool).await?.rows_affected() == 1 {
+        if q.bind(now.0).execute(&self.writes).await?.rows_affected() == 1 {
             return Ok(ActionBegin::Fresh);
         }
         // Records are only deleted with finished events, so the one in the way is there.
@@ -298,7 +298,7 @@ impl SyncState for SqliteStore {
         let q = sqlx::query(sql).bind(key).bind(Uuid::nil().to_string());
         q.bind(outcome.to_string())
             .bind(now.0)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(())
     }
@@ -318,7 +318,7 @@ impl SyncState for SqliteStore {
             .bind(connection_id)
             .bind(kind)
             .bind(object_key);
-        q.bind(remote_id).bind(now.0).execute(&self.pool).await?;
+        q.bind(remote_id).bind(now.0).execute(&self.writes).await?;
         Ok(())
     }
 
@@ -376,7 +376,7 @@ impl PollState for SqliteStore {
             .bind(connection_id)
             .bind(stream)
             .bind(cursor);
-        q.bind(Millis::now().0).execute(&self.pool).await?;
+        q.bind(Millis::now().0).execute(&self.writes).await?;
         Ok(())
     }
 
@@ -417,7 +417,7 @@ impl PollState for SqliteStore {
             .bind(&s.digest);
         q.bind(s.state.to_string())
             .bind(s.updated_at.0)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(())
     }
@@ -441,7 +441,7 @@ impl Leases for SqliteStore {
             .bind(owner)
             .bind(now.plus(ttl).0)
             .bind(now.0);
-        Ok(q.fetch_optional(&self.pool).await?.is_some())
+        Ok(q.fetch_optional(&self.writes).await?.is_some())
     }
 
     async fn release_lease(&self, name: &str, owner: &str) -> StoreResult<()> {
@@ -449,7 +449,7 @@ impl Leases for SqliteStore {
         sqlx::query(sql)
             .bind(name)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(())
     }
