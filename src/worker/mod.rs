@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::Either;
+use tokio::task::JoinSet;
 
 pub use retry::{NextStep, RetrySchedule};
 
@@ -52,6 +53,7 @@ pub enum Outcome {
     Idle,
 }
 
+#[derive(Clone)]
 pub struct Worker {
     state: AppState,
     processor: Arc<dyn Processor>,
@@ -76,20 +78,25 @@ impl Worker {
     /// Claims what is due at `now` (at most `worker.concurrency` events, each of a
     /// different entity) and processes them concurrently.
     pub async fn run_once(&self, now: Millis) -> Result<Outcome, StoreError> {
-        let config = &self.state.config.worker;
-        let claim = Claim {
-            owner: self.state.instance_id.clone(),
-            now,
-            lease: Duration::from_secs(config.lease_secs),
-            limit: config.concurrency,
-        };
-        let events = self.state.store.claim_due_events(&claim).await?;
+        let events = self
+            .claim(now, self.state.config.worker.concurrency)
+            .await?;
         if events.is_empty() {
             return Ok(Outcome::Idle);
         }
         let handled = events.iter().map(|event| self.handle(event, now));
         futures::future::join_all(handled).await;
         Ok(Outcome::Handled(events.len()))
+    }
+
+    async fn claim(&self, now: Millis, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let claim = Claim {
+            owner: self.state.instance_id.clone(),
+            now,
+            lease: Duration::from_secs(self.state.config.worker.lease_secs),
+            limit,
+        };
+        self.state.store.claim_due_events(&claim).await
     }
 
     /// Processes one claimed event and records how it went, with the attempt and the
@@ -195,33 +202,56 @@ impl Worker {
         }
     }
 
-    /// Steps until shutdown: pauses when idle, reclaims expired leases once per lease
-    /// period, prunes finished events past their retention. A step in progress is never
-    /// cut short; the caller releases leases after.
+    /// Works until shutdown, keeping up to `worker.concurrency` events in progress: a slot
+    /// freed by a finished event is filled at once (no waiting for a whole batch), the
+    /// inbox is looked at again every `worker.poll_interval_ms`, expired leases are
+    /// reclaimed once per lease period and finished events pruned past their retention.
+    /// On shutdown no new event is claimed and the ones in progress finish; the caller
+    /// releases leases after.
     pub async fn run(self) {
         let shutdown = self.state.shutdown.clone();
         let config = &self.state.config.worker;
         let idle = Duration::from_millis(config.poll_interval_ms);
         let mut reclaim = Every::new(Duration::from_secs(config.lease_secs));
         let mut prune = Every::new(Duration::from_secs(config.prune_interval_secs.max(1)));
-        while !shutdown.is_cancelled() {
+        // Spawned, not merely polled here: an attempt holding a store connection must
+        // progress while this loop waits on the store to claim more.
+        let mut in_progress = JoinSet::new();
+        let (mut look, mut wait) = (true, idle);
+        loop {
+            if shutdown.is_cancelled() {
+                while in_progress.join_next().await.is_some() {}
+                return;
+            }
             if reclaim.due() {
                 self.reclaim_expired().await;
             }
             if prune.due() {
                 self.prune(Millis::now()).await;
             }
-            let pause = match self.run_once(Millis::now()).await {
-                Ok(Outcome::Handled(_)) => continue,
-                Ok(Outcome::Idle) => idle,
-                Err(error) => {
-                    tracing::warn!(%error, "worker step failed");
-                    idle * 4
+            let free = config.concurrency.saturating_sub(len_u32(&in_progress));
+            if free > 0 && look {
+                match self.claim(Millis::now(), free).await {
+                    Ok(events) if !events.is_empty() => {
+                        for event in events {
+                            let worker = self.clone();
+                            in_progress
+                                .spawn(async move { worker.handle(&event, Millis::now()).await });
+                        }
+                        continue;
+                    }
+                    Ok(_) => (look, wait) = (false, idle),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not claim events");
+                        (look, wait) = (false, idle * 4);
+                    }
                 }
-            };
+            }
+            // A freed slot or the poll interval means: look at the inbox again.
             tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                () = shutdown.cancelled() => break,
+                Some(_) = in_progress.join_next() => look = true,
+                () = tokio::time::sleep(wait) => look = true,
+                () = shutdown.cancelled() => {}
             }
         }
     }
@@ -293,4 +323,8 @@ impl Every {
         }
         due
     }
+}
+
+fn len_u32<T: 'static>(set: &JoinSet<T>) -> u32 {
+    u32::try_from(set.len()).unwrap_or(u32::MAX)
 }

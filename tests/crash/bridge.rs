@@ -200,10 +200,15 @@ impl Bridge {
                 pool.close().await;
                 return inbox;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the inbox never drained: {statuses:?}"
-            );
+            if Instant::now() >= deadline {
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("bridge.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                panic!(
+                    "the inbox never drained: {statuses:?}\nlast log lines (newest first):\n{}",
+                    tail.join("\n")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
