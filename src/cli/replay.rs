@@ -88,3 +88,58 @@ fn parse_status(text: &str) -> Result<EventStatus, String> {
 fn parse_source(text: &str) -> Result<Source, String> {
     Source::parse(text).ok_or_else(|| format!("unknown source {text:?}; ghl, tovuti or poller"))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parsed(args: &[&str]) -> ReplayArgs {
+        let mut all = vec!["tovuti-ghl-bridge", "replay"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).unwrap().command {
+            Some(Command::Replay(args)) => args,
+            other => panic!("not replay: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_become_the_store_filter() {
+        let args = parsed(&[
+            "--status",
+            "dead",
+            "--status",
+            "done",
+            "--source",
+            "ghl",
+            "--type",
+            "ContactUpdate",
+            "--since",
+            "2026-11-28T00:00:00Z",
+            "--until",
+            "2026-11-29T00:00:00Z",
+            "--dry-run",
+        ]);
+        assert!(args.dry_run);
+        let filter = filter(&args);
+        assert_eq!(filter.statuses, [EventStatus::Dead, EventStatus::Done]);
+        assert_eq!(filter.source, Some(Source::Ghl));
+        assert_eq!(filter.event_type.as_deref(), Some("ContactUpdate"));
+        assert_eq!(filter.received_from, Some(Millis(1_795_824_000_000)));
+        assert_eq!(filter.received_until, Some(Millis(1_795_910_400_000)));
+        assert!(filter.ids.is_empty());
+    }
+
+    #[test]
+    fn unknown_statuses_and_sources_are_refused_by_name() {
+        let mut all = vec!["tovuti-ghl-bridge", "replay", "--status", "lost"];
+        let error = Cli::try_parse_from(&all).unwrap_err().to_string();
+        assert!(error.contains("unknown status \"lost\""), "{error}");
+        all.truncate(2);
+        all.extend(["--source", "hubspot"]);
+        let error = Cli::try_parse_from(&all).unwrap_err().to_string();
+        assert!(error.contains("ghl, tovuti or poller"), "{error}");
+    }
+}

@@ -263,3 +263,27 @@ async fn a_slow_attempt_keeps_renewing_its_lease() {
     step.await.unwrap().unwrap();
     assert_eq!(s.status(id).await.status, EventStatus::Done);
 }
+
+#[tokio::test]
+async fn prune_removes_finished_events_past_the_retention_only() {
+    let s = setup().await;
+    let day = Duration::from_secs(86_400);
+    let old = s.record_at("old", "user:1", T0).await;
+    let recent = s.record_at("recent", "user:2", T0.plus(day * 29)).await;
+    let dead = s.record_at("dead", "user:3", T0).await;
+    s.processor
+        .answer("dead", vec![Err(ProcessError::Permanent("422".into()))]);
+    s.worker().run_once(T0.plus(day * 29)).await.unwrap();
+
+    let pruned = s.worker().prune(T0.plus(day * 31)).await;
+    assert_eq!(pruned, 1, "30 days retention by default");
+    let store = &s.state.store;
+    assert!(store.event(old).await.unwrap().is_none());
+    assert!(store.event(recent).await.unwrap().is_some());
+    assert_eq!(
+        s.status(dead).await.status,
+        EventStatus::Dead,
+        "dead events stay"
+    );
+    assert_eq!(s.state.metrics.events_pruned.get(), 1);
+}
