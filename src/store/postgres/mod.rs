@@ -4,6 +4,7 @@
 mod batch;
 mod event_log;
 mod inbox;
+mod polls_and_leases;
 mod records;
 
 use std::str::FromStr;

@@ -14,6 +14,7 @@
 mod batch;
 mod event_log;
 mod inbox;
+mod polls_and_leases;
 mod records;
 
 use std::path::Path;

@@ -1,6 +1,4 @@
-//! Connections, credentials, sync state, poll state and named leases on SQLite.
-
-use std::time::Duration;
+//! Connections, credentials and sync state on SQLite.
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -12,8 +10,7 @@ use crate::store::crypto::credential_aad;
 use crate::store::rows::{CONNECTION_COLUMNS, action_from_row, connection_from_row, json};
 use crate::store::{
     ActionBegin, ActionRecord, Connection, ConnectionStatus, Connections, Credentials, Direction,
-    EventId, Leases, Millis, NewConnection, PollState, Snapshot, StoreError, StoreResult,
-    SyncState,
+    EventId, Millis, NewConnection, StoreError, StoreResult, SyncState,
 };
 
 #[async_trait]
@@ -348,109 +345,5 @@ impl SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| action_from_row(key, &r)).transpose()
-    }
-}
-
-#[async_trait]
-impl PollState for SqliteStore {
-    async fn poll_cursor(&self, connection_id: &str, stream: &str) -> StoreResult<Option<String>> {
-        let sql = "SELECT cursor FROM poll_cursors WHERE connection_id = ? AND stream = ?";
-        let row = sqlx::query(sql)
-            .bind(connection_id)
-            .bind(stream)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.get(0)))
-    }
-
-    async fn save_poll_cursor(
-        &self,
-        connection_id: &str,
-        stream: &str,
-        cursor: &str,
-    ) -> StoreResult<()> {
-        let sql = "INSERT INTO poll_cursors (connection_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) \
-                   ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, \
-                   updated_at = excluded.updated_at";
-        let q = sqlx::query(sql)
-            .bind(connection_id)
-            .bind(stream)
-            .bind(cursor);
-        q.bind(Millis::now().0).execute(&self.writes).await?;
-        Ok(())
-    }
-
-    async fn poll_snapshot(
-        &self,
-        connection_id: &str,
-        entity_key: &str,
-    ) -> StoreResult<Option<Snapshot>> {
-        let sql = "SELECT digest, state, updated_at FROM poll_snapshots WHERE connection_id = ? AND entity_key = ?";
-        let Some(row) = sqlx::query(sql)
-            .bind(connection_id)
-            .bind(entity_key)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let state = json(&row.try_get::<String, _>(1)?)?;
-        Ok(Some(Snapshot {
-            digest: row.try_get(0)?,
-            state,
-            updated_at: Millis(row.try_get(2)?),
-        }))
-    }
-
-    async fn save_poll_snapshot(
-        &self,
-        connection_id: &str,
-        entity_key: &str,
-        s: &Snapshot,
-    ) -> StoreResult<()> {
-        let sql = "INSERT INTO poll_snapshots (connection_id, entity_key, digest, state, updated_at) \
-                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, entity_key) DO UPDATE SET \
-                   digest = excluded.digest, state = excluded.state, updated_at = excluded.updated_at";
-        let q = sqlx::query(sql)
-            .bind(connection_id)
-            .bind(entity_key)
-            .bind(&s.digest);
-        q.bind(s.state.to_string())
-            .bind(s.updated_at.0)
-            .execute(&self.writes)
-            .await?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Leases for SqliteStore {
-    async fn try_acquire_lease(
-        &self,
-        name: &str,
-        owner: &str,
-        now: Millis,
-        ttl: Duration,
-    ) -> StoreResult<bool> {
-        let sql = "INSERT INTO named_leases (name, owner, expires_at) VALUES (?1, ?2, ?3) \
-                   ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-                   WHERE named_leases.owner = excluded.owner OR named_leases.expires_at <= ?4 \
-                   RETURNING owner";
-        let q = sqlx::query(sql)
-            .bind(name)
-            .bind(owner)
-            .bind(now.plus(ttl).0)
-            .bind(now.0);
-        Ok(q.fetch_optional(&self.writes).await?.is_some())
-    }
-
-    async fn release_lease(&self, name: &str, owner: &str) -> StoreResult<()> {
-        let sql = "DELETE FROM named_leases WHERE name = ? AND owner = ?";
-        sqlx::query(sql)
-            .bind(name)
-            .bind(owner)
-            .execute(&self.writes)
-            .await?;
-        Ok(())
     }
 }
