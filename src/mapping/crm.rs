@@ -11,7 +11,6 @@ use super::extra;
 use super::fields::{self, Canonical, TovutiFields};
 use super::model::{ContactDeleted, ExtraMode, TagRemoved, TagRule};
 use super::plan::{Known, Planner, user_ref};
-use super::value::{self, FieldType};
 use crate::platforms::ghl::payloads::Contact;
 use crate::platforms::ghl::{GhlEvent, GhlWebhook};
 
@@ -35,22 +34,6 @@ pub(super) fn plan(p: &mut Planner<'_>, wh: &GhlWebhook, known: &Known<'_>) {
             "the mapping has no rule for GHL `{}`",
             other.event_type()
         )),
-    }
-}
-
-fn contact_email(p: &mut Planner<'_>, c: &Contact) -> Option<String> {
-    let raw = c.email.clone().map_or(Value::Null, Value::String);
-    let opts = value::TypeOptions {
-        phone_country: p.m.phone_country,
-        list_separator: ",",
-    };
-    match value::normalize(FieldType::Email, &raw, opts) {
-        Ok(Some(Value::String(e))) => Some(e),
-        Ok(_) => None,
-        Err(e) => {
-            p.problem("email", e.to_string());
-            None
-        }
     }
 }
 
@@ -121,7 +104,7 @@ fn create_user(
     groups: &[u64],
     courses: &[u64],
 ) -> Option<UserRef> {
-    let Some(email) = contact_email(p, c) else {
+    let Some(email) = p.email(c.email.as_deref()) else {
         p.note("cannot create a Tovuti user: the contact has no usable email");
         return None;
     };

@@ -9,7 +9,6 @@ use super::lms_activity::{appointment, milestones, notes};
 use super::model::{ContactRule, ExtraMode, Milestone, NoteOn};
 use super::plan::{Known, Planner, contact_ref};
 use super::template;
-use super::value::{self, FieldType};
 use super::{extra, lms_context};
 use crate::platforms::tovuti::payloads::User;
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
@@ -22,7 +21,7 @@ pub(super) fn plan(p: &mut Planner<'_>, wh: &TovutiWebhook, known: &Known<'_>) {
         ));
         return;
     };
-    let email = user_email(p, user);
+    let email = p.email(user.email.as_deref());
     let full_sync = matches!(
         wh.event,
         TovutiEvent::UserCreated(_)
@@ -50,22 +49,6 @@ pub(super) fn plan(p: &mut Planner<'_>, wh: &TovutiWebhook, known: &Known<'_>) {
     };
     let ctx = Value::Object(lms_context::context(wh));
     rules(p, wh, &contact, &ctx, known);
-}
-
-fn user_email(p: &mut Planner<'_>, user: &User) -> Option<String> {
-    let raw = user.email.clone().map_or(Value::Null, Value::String);
-    let opts = value::TypeOptions {
-        phone_country: p.m.phone_country,
-        list_separator: ",",
-    };
-    match value::normalize(FieldType::Email, &raw, opts) {
-        Ok(Some(Value::String(e))) => Some(e),
-        Ok(_) => None,
-        Err(e) => {
-            p.problem("email", e.to_string());
-            None
-        }
-    }
 }
 
 fn rules(

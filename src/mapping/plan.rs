@@ -4,11 +4,13 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use serde_json::Value;
 
 use super::action::{Action, ContactRef, UserRef, idempotency_key};
 use super::fields::{Canonical, FieldProblem};
 use super::fingerprint::fingerprint;
 use super::validate::Mapping;
+use super::value::{self, FieldType};
 use super::{crm, lms};
 use crate::platforms::ghl::GhlWebhook;
 use crate::platforms::ghl::payloads::{Contact, Task};
@@ -145,6 +147,24 @@ impl<'m> Planner<'m> {
     pub fn fingerprints(&mut self, source: &Canonical, written: Option<&Canonical>) {
         self.plan.source_fingerprint = Some(fingerprint(source));
         self.plan.written_fingerprint = written.map(fingerprint);
+    }
+
+    /// The record's email normalized as the join key; an invalid one is a problem and
+    /// counts as no email.
+    pub fn email(&mut self, raw: Option<&str>) -> Option<String> {
+        let raw = raw.map_or(Value::Null, |e| Value::String(e.to_owned()));
+        let opts = value::TypeOptions {
+            phone_country: self.m.phone_country,
+            list_separator: ",",
+        };
+        match value::normalize(FieldType::Email, &raw, opts) {
+            Ok(Some(Value::String(e))) => Some(e),
+            Ok(_) => None,
+            Err(e) => {
+                self.problem("email", e.to_string());
+                None
+            }
+        }
     }
 
     /// Renders a template by its file key; a failure is reported as a problem.
