@@ -2,16 +2,20 @@
 //! the event id is bound and read back).
 
 use sqlx::query_builder::Separated;
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 
-use super::writer::Pending;
+use super::StoreResult;
+use super::rows::parse_id;
+use super::writer::{Pending, StoredIds};
 
-/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING <returning>`; `bind_id`
-/// binds the event id in the backend's column type.
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`; `bind_id` binds the event id in the
+/// backend's column type. Nothing is returned: when the affected-row count equals the batch
+/// size every row went in, which is the common case, and only otherwise are the stored ids
+/// read back (`select_stored`). A `RETURNING` clause would send one row per insert back
+/// through the driver on every batch.
 pub fn insert_batch<'a, DB>(
     batch: &'a [Pending],
     bind_id: impl Fn(&mut Separated<'_, 'a, DB, &'static str>, &'a Pending),
-    returning: &str,
 ) -> QueryBuilder<'a, DB>
 where
     DB: Database,
@@ -43,14 +47,13 @@ where
     });
     // Rows keep arrival order, so seq stays the receive order. A concurrent insert of the
     // same key is waited for, then skipped.
-    insert.push(" ON CONFLICT (source, external_id) DO NOTHING RETURNING ");
-    insert.push(returning);
+    insert.push(" ON CONFLICT (source, external_id) DO NOTHING");
     insert
 }
 
-/// `SELECT source, external_id, <id> … WHERE (source, external_id) IN (…)` for the
-/// deliveries the insert skipped.
-pub fn select_existing<'a, DB>(skipped: &[&'a Pending], id: &str) -> QueryBuilder<'a, DB>
+/// `SELECT source, external_id, <id> … WHERE (source, external_id) IN (…)`: the id now
+/// stored under each key of a batch whose insert skipped some rows.
+pub fn select_stored<'a, DB>(batch: &'a [Pending], id: &str) -> QueryBuilder<'a, DB>
 where
     DB: Database,
     &'a str: Encode<'a, DB> + Type<DB>,
@@ -59,7 +62,7 @@ where
     select.push(id);
     select.push(" AS id FROM inbox_events WHERE (source, external_id) IN (VALUES ");
     let mut values = select.separated(", ");
-    for p in skipped {
+    for p in batch {
         values.push("(");
         values.push_bind_unseparated(p.event.source.as_str());
         values.push_unseparated(", ");
@@ -68,4 +71,20 @@ where
     }
     select.push(")");
     select
+}
+
+/// The rows of `select_stored` as a map from key to stored id.
+pub fn stored_ids<R>(rows: &[R]) -> StoreResult<StoredIds>
+where
+    R: Row,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    usize: ColumnIndex<R>,
+    for<'s> &'s str: ColumnIndex<R>,
+{
+    let mut ids = StoredIds::with_capacity(rows.len());
+    for row in rows {
+        let id = parse_id(&row.try_get::<String, _>("id")?)?;
+        ids.insert((row.try_get(0)?, row.try_get(1)?), id);
+    }
+    Ok(ids)
 }

@@ -2,7 +2,7 @@
 //! process takes every insert waiting in the queue, hands the batch to the backend to
 //! write in one transaction, and answers each caller after that transaction commits.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -135,33 +135,32 @@ async fn write(backend: &mut impl BatchWrite, pending: &[Pending]) -> Vec<StoreR
     }
 }
 
-/// Each request's outcome after a batch: new if its own id went in, else the id stored
-/// before (`existing`, looked up in the same transaction).
-pub fn outcomes(
-    batch: &[Pending],
-    inserted: &HashSet<String>,
-    existing: &HashMap<(String, String), EventId>,
-) -> StoreResult<Vec<Recorded>> {
+/// The id stored under each (source, external id) of a batch whose insert skipped rows.
+pub type StoredIds = HashMap<(String, String), EventId>;
+
+/// Each request's outcome after a batch. When the insert wrote every row (`stored` is
+/// `None`), all are new. Otherwise a request is new if the id stored under its key is its
+/// own, and a duplicate of the stored one if not: that covers redeliveries of events stored
+/// before and several deliveries of one event within the same batch.
+pub fn outcomes(batch: &[Pending], stored: Option<&StoredIds>) -> StoreResult<Vec<Recorded>> {
+    let Some(stored) = stored else {
+        return Ok(batch.iter().map(|p| Recorded::New(p.id)).collect());
+    };
     batch
         .iter()
         .map(|p| {
-            if inserted.contains(&p.id.0.to_string()) {
-                return Ok(Recorded::New(p.id));
-            }
             let key = (
                 p.event.source.as_str().to_owned(),
                 p.event.external_id.clone(),
             );
-            existing
-                .get(&key)
-                .copied()
-                .map(Recorded::Duplicate)
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "event {} neither inserted nor found",
-                        p.event.external_id
-                    ))
-                })
+            match stored.get(&key) {
+                Some(id) if *id == p.id => Ok(Recorded::New(p.id)),
+                Some(id) => Ok(Recorded::Duplicate(*id)),
+                None => Err(StoreError::Corrupt(format!(
+                    "event {} neither inserted nor found",
+                    p.event.external_id
+                ))),
+            }
         })
         .collect()
 }
@@ -209,6 +208,35 @@ mod tests {
             id: EventId::generate(),
             event,
         }
+    }
+
+    #[test]
+    fn a_batch_that_skipped_rows_tells_new_from_duplicate_by_the_stored_id() {
+        let earlier = EventId::generate();
+        let batch = [pending("a"), pending("b"), pending("b"), pending("c")];
+        let key = |p: &Pending| ("ghl".to_owned(), p.event.external_id.clone());
+        let stored: StoredIds = [
+            (key(&batch[0]), earlier),
+            (key(&batch[1]), batch[1].id),
+            (key(&batch[3]), batch[3].id),
+        ]
+        .into();
+
+        let outcomes = outcomes(&batch, Some(&stored)).unwrap();
+
+        assert_eq!(
+            outcomes,
+            [
+                Recorded::Duplicate(earlier),
+                Recorded::New(batch[1].id),
+                Recorded::Duplicate(batch[1].id),
+                Recorded::New(batch[3].id),
+            ]
+        );
+        let all_written = super::outcomes(&batch[..1], None).unwrap();
+        assert_eq!(all_written, [Recorded::New(batch[0].id)]);
+        let lost = super::outcomes(&batch[..1], Some(&StoredIds::new()));
+        assert!(matches!(lost, Err(StoreError::Corrupt(_))));
     }
 
     #[tokio::test]

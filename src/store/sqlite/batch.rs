@@ -1,12 +1,9 @@
 //! One group-commit batch on SQLite, on the writer's own connection.
 
-use std::collections::{HashMap, HashSet};
-
 use async_trait::async_trait;
-use sqlx::{Connection, Row, SqliteConnection};
+use sqlx::{Connection, SqliteConnection};
 
-use crate::store::batch_sql::{insert_batch, select_existing};
-use crate::store::rows::parse_id;
+use crate::store::batch_sql::{insert_batch, select_stored, stored_ids};
 use crate::store::writer::{BatchWrite, Pending, outcomes};
 use crate::store::{Recorded, StoreResult};
 
@@ -17,28 +14,17 @@ pub struct SqliteBatch(pub SqliteConnection);
 impl BatchWrite for SqliteBatch {
     async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
         let mut tx = self.0.begin().await?;
-        let mut insert = insert_batch(
-            batch,
-            |row, p| {
-                row.push_bind(p.id.0.to_string());
-            },
-            "id",
-        );
-        let rows = insert.build().persistent(false).fetch_all(&mut *tx).await?;
-        let inserted: HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
-        let skipped: Vec<&Pending> = batch
-            .iter()
-            .filter(|p| !inserted.contains(&p.id.0.to_string()))
-            .collect();
-        let mut existing = HashMap::new();
-        if !skipped.is_empty() {
-            let mut select = select_existing(&skipped, "id");
-            for row in select.build().persistent(false).fetch_all(&mut *tx).await? {
-                let id = parse_id(&row.try_get::<String, _>("id")?)?;
-                existing.insert((row.try_get(0)?, row.try_get(1)?), id);
-            }
+        let mut insert = insert_batch(batch, |row, p| {
+            row.push_bind(p.id.0.to_string());
+        });
+        let written = insert.build().persistent(false).execute(&mut *tx).await?;
+        let mut stored = None;
+        if written.rows_affected() < batch.len() as u64 {
+            let mut select = select_stored(batch, "id");
+            let rows = select.build().persistent(false).fetch_all(&mut *tx).await?;
+            stored = Some(stored_ids(&rows)?);
         }
         tx.commit().await?;
-        outcomes(batch, &inserted, &existing)
+        outcomes(batch, stored.as_ref())
     }
 }
