@@ -2,8 +2,8 @@
 //!
 //! GHL's event pages show flat bodies while its integration guide reads a `data` envelope
 //! (ghl-api.md §5.1), so both are accepted: a `data` object is lifted to the top level. Parsing
-//! runs after the raw body is stored; only [`GhlMeta::peek`] runs before, for routing and replay
-//! protection.
+//! runs after the raw body is stored; before, only the shared fields are read ([`GhlMeta::of`]),
+//! for routing and replay protection.
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -47,9 +47,30 @@ impl GhlMeta {
     /// Reads only the shared fields; used before storing, so it must not fail on a body whose
     /// event part is malformed.
     pub fn peek(body: &[u8]) -> Result<Self, ParseError> {
-        let mut fields =
-            unwrap_envelope(serde_json::from_slice(body).map_err(ParseError::NotJson)?)?;
-        Self::take_from(&mut fields)
+        Self::of(&serde_json::from_slice(body).map_err(ParseError::NotJson)?)
+    }
+
+    /// The shared fields of an already parsed body, looked up as [`unwrap_envelope`] would
+    /// lift them (a field inside a `data` object wins over the same field beside it), without
+    /// taking the value apart: intake parses a body once and hands the value on to
+    /// [`GhlWebhook::from_value`].
+    pub fn of(value: &Value) -> Result<Self, ParseError> {
+        let Value::Object(top) = value else {
+            return Err(ParseError::NotObject);
+        };
+        let data = top.get("data").and_then(Value::as_object);
+        let field = |key: &str| data.and_then(|d| d.get(key)).or_else(|| top.get(key));
+        let text = |key: &str| field(key).and_then(Value::as_str).map(str::to_owned);
+        let timestamp = match field("timestamp") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(parse_timestamp(value).ok_or(ParseError::BadTimestamp)?),
+        };
+        Ok(Self {
+            event_type: text("type"),
+            location_id: text("locationId"),
+            webhook_id: text("webhookId"),
+            timestamp,
+        })
     }
 
     /// Removes the shared fields from `fields`, so the typed payloads do not keep them in `extra`.

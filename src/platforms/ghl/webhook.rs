@@ -60,6 +60,9 @@ pub struct GhlDelivery {
     /// The shared fields, or why the body is not a readable JSON object. A genuine but
     /// unreadable body is still stored (and marked), never lost.
     pub meta: Result<GhlMeta, ParseError>,
+    /// The body as parsed for `meta`, so intake parses it once (`GhlWebhook::from_value`);
+    /// `None` when it is not JSON.
+    pub json: Option<serde_json::Value>,
 }
 
 /// Holds the parsed public keys; built once at startup.
@@ -91,7 +94,10 @@ impl GhlVerifier {
         now: Timestamp,
     ) -> Result<Verified<GhlDelivery>, VerifyError> {
         let scheme = self.check_signature(headers, &body)?;
-        let meta = GhlMeta::peek(&body);
+        let (meta, json) = match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(value) => (GhlMeta::of(&value), Some(value)),
+            Err(error) => (Err(ParseError::NotJson(error)), None),
+        };
         match &meta {
             Ok(GhlMeta {
                 timestamp: Some(sent),
@@ -113,6 +119,7 @@ impl GhlVerifier {
             dedupe_key,
             scheme,
             meta,
+            json,
         }))
     }
 

@@ -27,8 +27,8 @@ pub(super) async fn receive(
     let delivery = intake.verified(SOURCE, || {
         intake.ghl.verify(&headers, body, Timestamp::now())
     })?;
-    let delivery = delivery.into_inner();
-    let plan = plan(&state, &delivery).await.map_err(|error| {
+    let mut delivery = delivery.into_inner();
+    let plan = plan(&state, &mut delivery).await.map_err(|error| {
         tracing::warn!(error = %error, "location lookup failed; GHL asked to retry");
         intake.refuse(SOURCE, "other", "the event cannot be stored right now")
     })?;
@@ -53,7 +53,7 @@ struct Plan {
 /// Parses the whole event when it can (for its entity key and type), else uses the shared
 /// fields. Nothing here rejects a genuine delivery: what cannot be processed is stored as
 /// `ignored` with a note saying why, and stays replayable.
-async fn plan(state: &AppState, delivery: &GhlDelivery) -> Result<Plan, StoreError> {
+async fn plan(state: &AppState, delivery: &mut GhlDelivery) -> Result<Plan, StoreError> {
     let meta = delivery.meta.as_ref().ok();
     let connection_id = match meta.and_then(|m| m.location_id.as_deref()) {
         Some(location) => connection_for_location(state, location).await?,
@@ -67,16 +67,18 @@ async fn plan(state: &AppState, delivery: &GhlDelivery) -> Result<Plan, StoreErr
         disposition: Disposition::Ignore,
         note: None,
     };
-    match (&delivery.meta, GhlWebhook::parse(&delivery.body)) {
-        (Err(ParseError::NotJson(_) | ParseError::NotObject), _) => {
+    // The body was parsed once, during verification; its value is taken apart here.
+    let parsed = delivery.json.take().map(GhlWebhook::from_value);
+    match (&delivery.meta, parsed) {
+        (Err(ParseError::NotJson(_) | ParseError::NotObject), _) | (_, None) => {
             plan.disposition = Disposition::NotJson;
             plan.note = Some("unparseable: the body is not a JSON object".to_owned());
         }
-        (_, Err(error)) => {
+        (_, Some(Err(error))) => {
             plan.disposition = Disposition::Unparseable;
             plan.note = Some(format!("unparseable: {error}"));
         }
-        (_, Ok(webhook)) => plan.route(&webhook),
+        (_, Some(Ok(webhook))) => plan.route(&webhook),
     }
     Ok(plan)
 }
