@@ -86,29 +86,38 @@ accepted() {
     awk '/^bridge_webhooks_received_total/ && /outcome="accepted"/ {n += $NF} END {printf "%d", n}'
 }
 
+# CPU time the server process has used so far, in clock ticks (user + system).
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$service_pid/stat"
+}
+
 # run NAME KIND PATH [DELAY_MS CONNECTIONS]: one wrk run, one table row.
 run() {
   local name=$1 kind=$2 path=$3 delay=${4:-0} conns=${5:-$connections}
-  local out before=0
+  local out before=0 cpu_before
   [[ $path == /webhooks/* ]] && before=$(accepted)
+  cpu_before=$(cpu_ticks)
   out=$(BENCH_FILES="$work/$kind" BENCH_KIND="$kind" BENCH_DELAY_MS="$delay" \
     wrk -t "$threads" -c "$conns" -d "${duration}s" --latency -s bench/wrk-signed.lua \
     "http://127.0.0.1:$port$path")
-  local rps stats stored=""
+  local rps stats stored="" requests cpu_us
   rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
   stats=$(grep '^BENCH' <<<"$out")
+  # The server's CPU per request: steadier than req/s on a shared VM, whose speed drifts.
+  requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$stats")
+  cpu_us=$((($(cpu_ticks) - cpu_before) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1)))
   [[ $path == /webhooks/* ]] && stored=$(($(accepted) - before))
-  printf '| %-22s | %8s | %8s | %8s | %9s | %s |\n' "$name" "$rps" \
+  printf '| %-22s | %8s | %8s | %8s | %7s | %9s | %s |\n' "$name" "$rps" \
     "$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$stats")" "$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$stats")" \
-    "${stored:--}" "$(sed -E 's/BENCH (non2xx=[0-9]+ errors=[0-9]+ replays=[0-9]+).*/\1/' <<<"$stats")"
+    "$cpu_us" "${stored:--}" "$(sed -E 's/BENCH (non2xx=[0-9]+ errors=[0-9]+ replays=[0-9]+).*/\1/' <<<"$stats")"
 }
 
 echo
 echo "# $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 echo "# wrk $threads threads, $connections connections, ${duration}s per run, on the same cores"
 echo
-echo "| run                    |    req/s |  p50 µs |  p99 µs |    stored | notes |"
-echo "|------------------------|---------:|--------:|--------:|----------:|-------|"
+echo "| run                    |    req/s |  p50 µs |  p99 µs | cpu µs/req |    stored | notes |"
+echo "|------------------------|---------:|--------:|--------:|--------:|----------:|-------|"
 
 start_reference
 run "ref-ok (200 only)" ghl /ok
@@ -144,5 +153,6 @@ else
   echo "| postgres               | skipped: no server on 127.0.0.1:5432 |"
 fi
 echo
+echo "cpu µs/req: the server process's CPU time (user + system) per request of the run;"
 echo "stored: deliveries the service stored as new inbox rows during the run (its own metric);"
 echo "replays > 0 means a run outlasted its pre-signed deliveries and resent some (duplicates)."
