@@ -45,14 +45,9 @@ pub struct GhlMeta {
 
 impl GhlMeta {
     /// Reads only the shared fields; used before storing, so it must not fail on a body whose
-    /// event part is malformed.
-    pub fn peek(body: &[u8]) -> Result<Self, ParseError> {
-        Self::of(&serde_json::from_slice(body).map_err(ParseError::NotJson)?)
-    }
-
-    /// The shared fields of an already parsed body, looked up as [`unwrap_envelope`] would
-    /// lift them (a field inside a `data` object wins over the same field beside it), without
-    /// taking the value apart: intake parses a body once and hands the value on to
+    /// event part is malformed. They are looked up as [`unwrap_envelope`] would lift them (a
+    /// field inside a `data` object wins over the same field beside it), without taking the
+    /// value apart: intake parses a body once and hands the value on to
     /// [`GhlWebhook::from_value`].
     pub fn of(value: &Value) -> Result<Self, ParseError> {
         let Value::Object(top) = value else {

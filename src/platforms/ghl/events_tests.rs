@@ -185,14 +185,34 @@ fn timestamps_in_seconds_millis_and_rfc3339_agree() {
         json!(1_738_074_900_000_i64),
         json!("2025-01-28T15:35:00+01:00"),
     ] {
-        let body = json!({"type": "X", "timestamp": ts}).to_string();
-        let meta = GhlMeta::peek(body.as_bytes()).unwrap();
+        let meta = GhlMeta::of(&json!({"type": "X", "timestamp": ts})).unwrap();
         assert_eq!(meta.timestamp.unwrap().as_second(), 1_738_074_900, "{ts}");
     }
-    let body = json!({"type": "X", "timestamp": "yesterday"}).to_string();
     assert!(matches!(
-        GhlMeta::peek(body.as_bytes()),
+        GhlMeta::of(&json!({"type": "X", "timestamp": "yesterday"})),
         Err(ParseError::BadTimestamp)
+    ));
+}
+
+#[test]
+fn shared_fields_are_read_from_a_data_envelope_as_the_full_parse_reads_them() {
+    let body = json!({
+        "type": "Outer", "locationId": "loc-outer", "webhookId": "wh-1",
+        "data": {"type": "ContactCreate", "locationId": "loc-1", "id": "c-1"},
+    });
+
+    let meta = GhlMeta::of(&body).unwrap();
+    let webhook = GhlWebhook::from_value(body).unwrap();
+
+    assert_eq!(meta.event_type.as_deref(), Some("ContactCreate"));
+    assert_eq!(meta.event_type.as_deref(), Some(webhook.event_type()));
+    assert_eq!(meta.location_id.as_deref(), Some("loc-1"));
+    assert_eq!(meta.location_id, webhook.location_id);
+    assert_eq!(meta.webhook_id.as_deref(), Some("wh-1"));
+    assert_eq!(meta.webhook_id, webhook.webhook_id);
+    assert!(matches!(
+        GhlMeta::of(&json!([1])),
+        Err(ParseError::NotObject)
     ));
 }
 
