@@ -43,6 +43,9 @@ pub struct GhlMeta {
     pub timestamp: Option<Timestamp>,
 }
 
+/// The fields of [`GhlMeta`], as GHL names them.
+const SHARED_FIELDS: [&str; 4] = ["type", "locationId", "webhookId", "timestamp"];
+
 impl GhlMeta {
     /// Reads only the shared fields; used before storing, so it must not fail on a body whose
     /// event part is malformed. They are looked up as [`unwrap_envelope`] would lift them (a
@@ -64,27 +67,6 @@ impl GhlMeta {
             event_type: text("type"),
             location_id: text("locationId"),
             webhook_id: text("webhookId"),
-            timestamp,
-        })
-    }
-
-    /// Removes the shared fields from `fields`, so the typed payloads do not keep them in `extra`.
-    fn take_from(fields: &mut Map<String, Value>) -> Result<Self, ParseError> {
-        let mut take_str = |key: &str| match fields.remove(key) {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        };
-        let event_type = take_str("type");
-        let location_id = take_str("locationId");
-        let webhook_id = take_str("webhookId");
-        let timestamp = match fields.remove("timestamp") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(parse_timestamp(&value).ok_or(ParseError::BadTimestamp)?),
-        };
-        Ok(Self {
-            event_type,
-            location_id,
-            webhook_id,
             timestamp,
         })
     }
@@ -133,8 +115,12 @@ impl GhlWebhook {
     }
 
     pub fn from_value(value: Value) -> Result<Self, ParseError> {
+        let meta = GhlMeta::of(&value)?;
         let mut fields = unwrap_envelope(value)?;
-        let meta = GhlMeta::take_from(&mut fields)?;
+        // The typed payloads would otherwise keep the shared fields again in `extra`.
+        for key in SHARED_FIELDS {
+            fields.remove(key);
+        }
         let event_type = meta.event_type.ok_or(ParseError::MissingType)?;
         Ok(Self {
             location_id: meta.location_id,
