@@ -20,6 +20,7 @@ use secrecy::SecretString;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;
+pub use rows::OPEN_EVENTS_SQL;
 pub use sqlite::SqliteStore;
 pub use types::*;
 

@@ -82,7 +82,8 @@ pub fn in_receive_order(mut events: Vec<(i64, StoredEvent)>) -> Vec<StoredEvent>
     events.into_iter().map(|(_, e)| e).collect()
 }
 
-/// SQL of `open_events_summary`, the same on both backends.
+/// SQL of `open_events_summary`, the same on both backends. Its `WHERE` is spelled as in
+/// the partial index `inbox_events_open`, which alone answers it (see migration 0003).
 pub const OPEN_EVENTS_SQL: &str = "SELECT status, COUNT(*), MIN(received_at) FROM inbox_events \
      WHERE status IN ('pending', 'processing', 'retrying', 'dead') GROUP BY status";
 

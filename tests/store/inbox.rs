@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use tovuti_ghl_bridge::store::{
-    Claim, Completion, EventStatus, Millis, Recorded, Source, StoreError,
+    Claim, Completion, EventStatus, Millis, OPEN_EVENTS_SQL, Recorded, Source, StoreError,
 };
 
 use crate::support::{T0, TestDb, event, status_count};
@@ -424,4 +424,17 @@ pub async fn the_open_summary_counts_unfinished_events_and_their_oldest(db: &Tes
         "finished events are not summarised"
     );
     assert!(of(EventStatus::Pending).is_none());
+}
+
+/// The summary is counted every second for the backlog bound and on every /metrics
+/// scrape, while finished events pile up in the inbox: it must read only its index.
+pub async fn the_open_summary_reads_only_its_index_never_the_inbox(db: &TestDb) {
+    let plan = db.query_plan(OPEN_EVENTS_SQL).await;
+    if db.backend() == "sqlite" {
+        assert!(plan.contains("USING COVERING INDEX inbox_events_open"), "{plan}");
+    } else {
+        assert!(plan.contains("on inbox_events_open"), "{plan}");
+    }
+    assert!(!plan.contains("SCAN inbox_events\n"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
 }

@@ -54,6 +54,7 @@ on_both_backends!(
     inbox::released_leases_are_claimable_again_without_spending_attempts,
     inbox::ignored_events_are_kept_but_never_claimed,
     inbox::the_open_summary_counts_unfinished_events_and_their_oldest,
+    inbox::the_open_summary_reads_only_its_index_never_the_inbox,
     records::credentials_are_encrypted_at_rest_and_round_trip,
     records::credentials_are_refused_without_an_encryption_key,
     records::connections_are_found_by_location_and_change_status,

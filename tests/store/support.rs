@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sqlx::Connection as _;
+use sqlx::{Connection as _, Row as _};
 use tempfile::TempDir;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, StoreConfig};
 use tovuti_ghl_bridge::store::{self, Cipher, EventStatus, Millis, NewEvent, Source, Store};
@@ -117,6 +117,39 @@ impl TestDb {
                 sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
             }
         }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// How the database would run `sql`, one plan line per row. PostgreSQL is told to
+    /// avoid sequential scans, so that its tiny test tables show whether an index *can*
+    /// serve the query, which is what a plan over a big inbox depends on.
+    pub async fn query_plan(&self, sql: &str) -> String {
+        let url = self.config.url.expose();
+        let lines: Vec<String> = match &self.kind {
+            Kind::Sqlite(_) => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                rows.iter().map(|r| r.get::<String, _>("detail")).collect()
+            }
+            Kind::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap()
+            }
+        };
+        lines.join("\n") + "\n"
     }
 
     /// Applies only the first embedded migration, as a deployment of that version did,
