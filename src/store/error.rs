@@ -25,6 +25,9 @@ pub enum StoreError {
     /// Anything else from the database.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// Anything else from the SQLite inbox writer's connection.
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -38,6 +41,23 @@ impl From<sqlx::Error> for StoreError {
             }
             E::Database(db) if is_busy(db.as_ref()) => Self::Unavailable(error.to_string()),
             _ => Self::Database(error),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match error.sqlite_error_code() {
+            Some(
+                C::DatabaseBusy
+                | C::DatabaseLocked
+                | C::SystemIoFailure
+                | C::DiskFull
+                | C::CannotOpen
+                | C::OutOfMemory,
+            ) => Self::Unavailable(error.to_string()),
+            _ => Self::Sqlite(error),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The durable store: one interface, two backends (SQLite for one replica, PostgreSQL
 //! for several), chosen by the URL scheme. Methods are named for what the service does.
 
-mod batch_sql;
 mod crypto;
 mod error;
 mod postgres;

@@ -1,12 +1,10 @@
 //! Group commit for inbox inserts. Each commit costs a disk flush, so one task per
 //! process takes every insert waiting in the queue, hands the batch to the backend to
 //! write in one transaction, and answers each caller after that transaction commits.
-
-use std::collections::HashMap;
+//! A backend whose writes block (SQLite) gets a thread of its own for that task.
 
 use async_trait::async_trait;
 use tokio::sync::{Mutex, mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{EventId, NewEvent, Recorded, StoreError, StoreResult};
@@ -24,6 +22,21 @@ pub trait BatchWrite: Send + 'static {
     async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>>;
 }
 
+/// The same for a backend that blocks while it writes; see `Writer::start_on_thread`.
+pub trait BlockingBatchWrite: Send + 'static {
+    fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>>;
+}
+
+/// A blocking backend, only ever run on its own thread (so blocking there is harmless).
+struct OnItsThread<B>(B);
+
+#[async_trait]
+impl<B: BlockingBatchWrite> BatchWrite for OnItsThread<B> {
+    async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
+        self.0.write_batch(batch)
+    }
+}
+
 struct Request {
     pending: Pending,
     reply: oneshot::Sender<StoreResult<Recorded>>,
@@ -33,19 +46,54 @@ struct Request {
 pub struct Writer {
     queue: mpsc::Sender<Request>,
     closing: CancellationToken,
-    task: Mutex<Option<JoinHandle<()>>>,
+    /// Answers (or is dropped) when the task has stopped.
+    stopped: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 impl Writer {
+    /// Runs the batching task on the tokio runtime.
     pub fn start(backend: impl BatchWrite, batch_max: usize, capacity: usize) -> Self {
+        let (writer, task) = Self::with_task(backend, batch_max, capacity);
+        tokio::spawn(task);
+        writer
+    }
+
+    /// Runs the batching task on a thread of its own, for a backend that blocks while it
+    /// writes. Each batch then costs two thread hand-offs (in and out) instead of one per
+    /// statement, and no runtime worker is ever blocked by the disk.
+    pub fn start_on_thread(
+        name: &str,
+        backend: impl BlockingBatchWrite,
+        batch_max: usize,
+        capacity: usize,
+    ) -> std::io::Result<Self> {
+        let (writer, task) = Self::with_task(OnItsThread(backend), batch_max, capacity);
+        // The task awaits only the queue and the closing token, which need no runtime.
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || futures::executor::block_on(task))?;
+        Ok(writer)
+    }
+
+    fn with_task(
+        backend: impl BatchWrite,
+        batch_max: usize,
+        capacity: usize,
+    ) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let (queue, rx) = mpsc::channel(capacity);
         let closing = CancellationToken::new();
-        let task = tokio::spawn(run(backend, rx, batch_max, closing.clone()));
-        Self {
+        let (stopped_tx, stopped) = oneshot::channel();
+        let token = closing.clone();
+        let task = async move {
+            run(backend, rx, batch_max, token).await;
+            let _ = stopped_tx.send(());
+        };
+        let writer = Self {
             queue,
             closing,
-            task: Mutex::new(Some(task)),
-        }
+            stopped: Mutex::new(Some(stopped)),
+        };
+        (writer, task)
     }
 
     /// Queues one insert and waits for its batch to commit. A full queue is reported at
@@ -75,8 +123,8 @@ impl Writer {
     /// Stops taking inserts, lets the queued ones commit, and waits for the task.
     pub async fn close(&self) {
         self.closing.cancel();
-        if let Some(task) = self.task.lock().await.take() {
-            let _ = task.await;
+        if let Some(stopped) = self.stopped.lock().await.take() {
+            let _ = stopped.await;
         }
     }
 }
@@ -135,38 +183,8 @@ async fn write(backend: &mut impl BatchWrite, pending: &[Pending]) -> Vec<StoreR
     }
 }
 
-/// The id stored under each (source, external id) of a batch whose insert skipped rows.
-pub type StoredIds = HashMap<(String, String), EventId>;
-
-/// Each request's outcome after a batch. When the insert wrote every row (`stored` is
-/// `None`), all are new. Otherwise a request is new if the id stored under its key is its
-/// own, and a duplicate of the stored one if not: that covers redeliveries of events stored
-/// before and several deliveries of one event within the same batch.
-pub fn outcomes(batch: &[Pending], stored: Option<&StoredIds>) -> StoreResult<Vec<Recorded>> {
-    let Some(stored) = stored else {
-        return Ok(batch.iter().map(|p| Recorded::New(p.id)).collect());
-    };
-    batch
-        .iter()
-        .map(|p| {
-            let key = (
-                p.event.source.as_str().to_owned(),
-                p.event.external_id.clone(),
-            );
-            match stored.get(&key) {
-                Some(id) if *id == p.id => Ok(Recorded::New(p.id)),
-                Some(id) => Ok(Recorded::Duplicate(*id)),
-                None => Err(StoreError::Corrupt(format!(
-                    "event {} neither inserted nor found",
-                    p.event.external_id
-                ))),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::{EventStatus, Millis, Source};
 
@@ -191,7 +209,7 @@ mod tests {
         }
     }
 
-    fn pending(external_id: &str) -> Pending {
+    pub(crate) fn pending(external_id: &str) -> Pending {
         let event = NewEvent {
             source: Source::Ghl,
             connection_id: None,
@@ -208,35 +226,6 @@ mod tests {
             id: EventId::generate(),
             event,
         }
-    }
-
-    #[test]
-    fn a_batch_that_skipped_rows_tells_new_from_duplicate_by_the_stored_id() {
-        let earlier = EventId::generate();
-        let batch = [pending("a"), pending("b"), pending("b"), pending("c")];
-        let key = |p: &Pending| ("ghl".to_owned(), p.event.external_id.clone());
-        let stored: StoredIds = [
-            (key(&batch[0]), earlier),
-            (key(&batch[1]), batch[1].id),
-            (key(&batch[3]), batch[3].id),
-        ]
-        .into();
-
-        let outcomes = outcomes(&batch, Some(&stored)).unwrap();
-
-        assert_eq!(
-            outcomes,
-            [
-                Recorded::Duplicate(earlier),
-                Recorded::New(batch[1].id),
-                Recorded::Duplicate(batch[1].id),
-                Recorded::New(batch[3].id),
-            ]
-        );
-        let all_written = super::outcomes(&batch[..1], None).unwrap();
-        assert_eq!(all_written, [Recorded::New(batch[0].id)]);
-        let lost = super::outcomes(&batch[..1], Some(&StoredIds::new()));
-        assert!(matches!(lost, Err(StoreError::Corrupt(_))));
     }
 
     #[tokio::test]
@@ -289,6 +278,39 @@ mod tests {
         assert!(matches!(first, Ok(Recorded::New(_))));
         assert!(matches!(second, Err(StoreError::Unavailable(ref why)) if why.contains("full")));
         writer.close().await;
+        let closed = writer.record(pending("c").event).await;
+        assert!(matches!(closed, Err(StoreError::Unavailable(_))));
+    }
+
+    /// Notes the thread each batch ran on.
+    struct OnWhichThread(std::sync::mpsc::Sender<(usize, Option<String>)>);
+
+    impl BlockingBatchWrite for OnWhichThread {
+        fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
+            let thread = std::thread::current().name().map(str::to_owned);
+            let _ = self.0.send((batch.len(), thread));
+            Ok(batch.iter().map(|p| Recorded::New(p.id)).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_blocking_backend_writes_on_its_own_thread_and_close_waits_for_it() {
+        let (batches, written) = std::sync::mpsc::channel();
+        let writer =
+            Writer::start_on_thread("inbox-test-writer", OnWhichThread(batches), 8, 16).unwrap();
+        let (a, b) = tokio::join!(
+            writer.record(pending("a").event),
+            writer.record(pending("b").event)
+        );
+        assert!(matches!(a, Ok(Recorded::New(_))) && matches!(b, Ok(Recorded::New(_))));
+        writer.close().await;
+        let written: Vec<_> = written.try_iter().collect();
+        assert_eq!(written.iter().map(|(n, _)| n).sum::<usize>(), 2);
+        assert!(
+            written
+                .iter()
+                .all(|(_, thread)| thread.as_deref() == Some("inbox-test-writer"))
+        );
         let closed = writer.record(pending("c").event).await;
         assert!(matches!(closed, Err(StoreError::Unavailable(_))));
     }

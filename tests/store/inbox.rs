@@ -431,7 +431,10 @@ pub async fn the_open_summary_counts_unfinished_events_and_their_oldest(db: &Tes
 pub async fn the_open_summary_reads_only_its_index_never_the_inbox(db: &TestDb) {
     let plan = db.query_plan(OPEN_EVENTS_SQL).await;
     if db.backend() == "sqlite" {
-        assert!(plan.contains("USING COVERING INDEX inbox_events_open"), "{plan}");
+        assert!(
+            plan.contains("USING COVERING INDEX inbox_events_open"),
+            "{plan}"
+        );
     } else {
         assert!(plan.contains("on inbox_events_open"), "{plan}");
     }

@@ -1,5 +1,5 @@
 //! SQLite backend: one file, WAL, one replica. Inbox inserts are group-committed by the
-//! writer task on its own connection; other writes queue for one write connection, and
+//! writer on its own connection and thread (`batch`); other writes queue for one write connection, and
 //! reads go through a small pool (WAL lets them run beside the writer).
 //!
 //! Why one write connection: SQLite admits one writer at a time, and a connection that
@@ -22,10 +22,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Row};
 
 use super::writer::Writer;
 use super::{Cipher, Store, StoreError, StoreResult, covers_all};
@@ -71,12 +71,13 @@ impl SqliteStore {
             .acquire_timeout(super::acquire_timeout(config))
             .connect_with(options.clone())
             .await?;
-        let writer_conn = options.connect().await?;
-        let writer = Writer::start(
-            batch::SqliteBatch(writer_conn),
+        let writer = Writer::start_on_thread(
+            "sqlite-inbox-writer",
+            batch::SqliteBatch::open(options.get_filename())?,
             config.write_batch_max,
             config.write_queue_capacity,
-        );
+        )
+        .map_err(|e| StoreError::Unavailable(format!("cannot start the inbox writer: {e}")))?;
         Ok(Self {
             pool,
             writes,
