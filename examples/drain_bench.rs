@@ -398,7 +398,7 @@ fn tovuti_event(event_type: &str, id: &str, user: u64, note: u64, edit: Option<u
         event_type: event_type.to_owned(),
         entity_key: Some(format!("tovuti:user:{learner}")),
         headers: json!({ "content-type": "application/json" }),
-        body: Value::to_string(&body).into_bytes(),
+        body: Value::to_string(&body).into(),
         status: EventStatus::Pending,
         note: None,
         received_at: Millis::now(),

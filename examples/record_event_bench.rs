@@ -70,7 +70,7 @@ fn event(writer: usize, n: usize) -> NewEvent {
         event_type: "ContactUpdate".into(),
         entity_key: Some(format!("ghl:contact:{}", n % 1000)),
         headers: serde_json::json!({ "content-type": "application/json" }),
-        body: BODY.as_bytes().to_vec(),
+        body: BODY.as_bytes().into(),
         status: EventStatus::Pending,
         note: None,
         received_at: Millis::now(),

@@ -128,7 +128,7 @@ pub struct NewEvent {
     /// Headers worth keeping (never `Authorization`), as a JSON object.
     pub headers: serde_json::Value,
     /// The raw body bytes exactly as received (signatures cover these).
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     /// `Pending`, or `Ignored` for events stored only for the record.
     pub status: EventStatus,
     /// Why an event is stored as ignored or unparseable.

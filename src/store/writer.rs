@@ -217,7 +217,7 @@ pub(crate) mod tests {
             event_type: "t".into(),
             entity_key: None,
             headers: serde_json::json!({}),
-            body: Vec::new(),
+            body: bytes::Bytes::new(),
             status: EventStatus::Pending,
             note: None,
             received_at: Millis(0),

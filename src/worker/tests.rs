@@ -82,7 +82,7 @@ impl Setup {
             event_type: "user.updated".into(),
             entity_key: Some(entity.to_owned()),
             headers: serde_json::json!({}),
-            body: b"{}".to_vec(),
+            body: b"{}".as_slice().into(),
             status: EventStatus::Pending,
             note: None,
             received_at,

@@ -214,7 +214,7 @@ pub fn event(external_id: &str, entity: &str) -> NewEvent {
         event_type: "ContactUpdate".to_owned(),
         entity_key: Some(entity.to_owned()),
         headers: serde_json::json!({ "content-type": "application/json" }),
-        body: format!(r#"{{"webhookId":"{external_id}"}}"#).into_bytes(),
+        body: format!(r#"{{"webhookId":"{external_id}"}}"#).into(),
         status: EventStatus::Pending,
         note: None,
         received_at: T0,

@@ -55,7 +55,7 @@ fn insert(batch: &[Pending]) -> QueryBuilder<'_, Postgres> {
             .push_bind(e.entity_key.as_deref())
             .push_bind(e.received_at.0)
             .push_bind(e.headers.to_string())
-            .push_bind(e.body.as_slice())
+            .push_bind(e.body.as_ref())
             .push_bind(e.status.as_str())
             .push_bind(e.received_at.0)
             .push_bind(e.note.as_deref())

@@ -64,7 +64,7 @@ impl BlockingBatchWrite for SqliteBatch {
                     e.entity_key,
                     e.received_at.0,
                     e.headers.to_string(),
-                    e.body,
+                    e.body.as_ref(),
                     e.status.as_str(),
                     e.note,
                 ])?;

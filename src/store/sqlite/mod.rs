@@ -1,6 +1,6 @@
 //! SQLite backend: one file, WAL, one replica. Inbox inserts are group-committed by the
-//! writer on its own connection and thread (`batch`); other writes queue for one write connection, and
-//! reads go through a small pool (WAL lets them run beside the writer).
+//! writer on its own connection and thread (`batch`); other writes queue for one write
+//! connection, and reads go through a small pool (WAL lets them run beside the writer).
 //!
 //! Why one write connection: SQLite admits one writer at a time, and a connection that
 //! finds the lock taken sleeps in its busy handler (1, 2, 5, 10 … ms) instead of

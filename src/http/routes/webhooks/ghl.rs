@@ -113,7 +113,7 @@ impl Plan {
             event_type: self.event_type,
             entity_key: self.entity_key,
             headers: kept_headers(headers, scheme),
-            body: Vec::from(delivery.body),
+            body: delivery.body,
             status: self.disposition.status(),
             note: self.note,
             received_at: Millis::now(),

@@ -112,7 +112,7 @@ impl WebhookIntake {
         &self,
         state: &AppState,
         event: NewEvent,
-        type_label: &str,
+        type_label: &'static str,
     ) -> Result<Recorded, ApiError> {
         let source = event.source.as_str();
         let refused = |detail: &str| self.refuse(source, type_label, detail);
@@ -153,7 +153,12 @@ pub(super) async fn within<T>(
 
 impl WebhookIntake {
     /// A 429 with `Retry-After`, counted as throttled.
-    pub(super) fn refuse(&self, source: &str, type_label: &str, detail: &str) -> ApiError {
+    pub(super) fn refuse(
+        &self,
+        source: &'static str,
+        type_label: &'static str,
+        detail: &str,
+    ) -> ApiError {
         self.metrics.count(source, type_label, Outcome::Throttled);
         ApiError::Throttled {
             detail: detail.to_owned(),
@@ -224,7 +229,7 @@ impl Disposition {
 pub(super) fn answer(
     intake: &WebhookIntake,
     source: &'static str,
-    type_label: &str,
+    type_label: &'static str,
     disposition: Disposition,
     recorded: Recorded,
 ) -> Response {

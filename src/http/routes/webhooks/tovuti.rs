@@ -122,7 +122,7 @@ fn stored_event(
         event_type: event_type.unwrap_or_default(),
         entity_key,
         headers: kept_headers(headers, scheme),
-        body: Vec::from(delivery.body),
+        body: delivery.body,
         status: disposition.status(),
         note,
         received_at: Millis::now(),
