@@ -19,6 +19,7 @@ use secrecy::SecretString;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;
+/// Public so that a test can check the plan both databases choose for it.
 pub use rows::OPEN_EVENTS_SQL;
 pub use sqlite::SqliteStore;
 pub use types::*;
