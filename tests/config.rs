@@ -125,6 +125,26 @@ fn every_problem_is_reported_at_once_naming_its_key() {
 }
 
 #[test]
+fn an_in_memory_sqlite_store_is_refused() {
+    for url in [
+        "sqlite::memory:",
+        "sqlite://:memory:",
+        "sqlite://data/bridge.db?mode=memory",
+    ] {
+        let errors = load_from(None, env(&[("BRIDGE_DATABASE_URL", url)])).unwrap_err();
+        assert!(keys(&errors).iter().any(|k| k == "store.url"), "{url}");
+        assert!(errors.to_string().contains("in-memory"), "{url}: {errors}");
+    }
+    assert!(
+        load_from(
+            None,
+            env(&[("BRIDGE_DATABASE_URL", "sqlite://data/bridge.db")])
+        )
+        .is_ok()
+    );
+}
+
+#[test]
 fn unknown_bridge_variables_warn_instead_of_failing() {
     // A Kubernetes Service named "bridge" injects BRIDGE_PORT and friends.
     let loaded = load_from(None, env(&[("BRIDGE_PORT", "tcp://10.0.0.1:80")])).unwrap();

@@ -20,7 +20,8 @@ pub struct ServerConfig {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct StoreConfig {
-    /// `sqlite://…` or `postgres://…`; the scheme picks the backend.
+    /// `sqlite://PATH` (a file, never in-memory) or `postgres://…`; the scheme picks the
+    /// backend.
     pub url: DatabaseUrl,
     /// Pool size of this replica.
     pub max_connections: u32,

@@ -45,6 +45,14 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "store.url",
         format!("unsupported scheme `{scheme}`; use sqlite://PATH or postgres://USER:PASS@HOST/DB"),
     );
+    let url = store.url.expose();
+    check(
+        scheme != "sqlite" || !(url.contains(":memory:") || url.contains("mode=memory")),
+        "store.url",
+        "an in-memory SQLite database would lose every stored event at exit, and the inbox \
+         writer opens the file on a connection of its own; use sqlite://PATH"
+            .into(),
+    );
     check(
         store.max_connections > 0,
         "store.max_connections",
