@@ -16,7 +16,8 @@ use crate::store::{EventStatus, Millis, OpenEvents};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub method: String,
+    /// The standard methods by name, any other as `other` (bounded cardinality).
+    pub method: &'static str,
     /// The matched route template, never the raw path (bounded cardinality).
     pub route: String,
     pub status: u16,

@@ -30,6 +30,26 @@ async fn a_request_id_is_generated_or_echoed() {
 }
 
 #[tokio::test]
+async fn made_up_methods_share_one_metric_label() {
+    let app = spawn_app().await;
+    for method in ["BREW", "WHEN"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let answer = app.client.request(method, app.url("/healthz")).send().await;
+        assert_eq!(answer.unwrap().status(), 405);
+    }
+
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"bridge_http_requests_total{method="other",route="/healthz",status="405"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("BREW") && !text.contains("WHEN"), "{text}");
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_get_problem_json() {
     let app = spawn_app().await;
     assert_problem(app.get("/no/such/route").await, 404).await;
