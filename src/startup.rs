@@ -43,7 +43,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         metrics: Arc::new(metrics),
         webhooks: Arc::new(webhooks),
         shutdown,
-        instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()),
+        instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()).into(),
     })
 }
 
@@ -118,7 +118,7 @@ pub fn sync_engine(state: &AppState) -> anyhow::Result<SyncEngine> {
         Arc::new(mapping),
         platforms,
         state.metrics.clone(),
-        state.instance_id.clone(),
+        state.instance_id.to_string(),
     ))
 }
 

@@ -22,8 +22,9 @@ pub struct AppState {
     /// Cancelled when the process starts draining: readiness fails, intake refuses with
     /// 429 + Retry-After, background tasks wind down.
     pub shutdown: CancellationToken,
-    /// Unique per process: the owner name of the leases it takes.
-    pub instance_id: String,
+    /// Unique per process: the owner name of the leases it takes. Shared rather than
+    /// owned, because the state is cloned several times per request.
+    pub instance_id: Arc<str>,
 }
 
 impl AppState {

@@ -91,7 +91,7 @@ impl Worker {
 
     async fn claim(&self, now: Millis, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let claim = Claim {
-            owner: self.state.instance_id.clone(),
+            owner: self.state.instance_id.to_string(),
             now,
             lease: Duration::from_secs(self.state.config.worker.lease_secs),
             limit,
@@ -146,7 +146,7 @@ impl Worker {
     /// handed to another replica mid-call. Returns only when the lease is lost.
     async fn keep_lease(&self, event: &StoredEvent) {
         let lease = Duration::from_secs(self.state.config.worker.lease_secs);
-        let owner = self.state.instance_id.as_str();
+        let owner = &*self.state.instance_id;
         loop {
             tokio::time::sleep(lease / 3).await;
             let until = Millis::now().plus(lease);
@@ -170,7 +170,7 @@ impl Worker {
         outcome: Result<Completion, ProcessError>,
         now: Millis,
     ) -> Result<&'static str, StoreError> {
-        let (store, owner) = (&self.state.store, self.state.instance_id.as_str());
+        let (store, owner) = (&self.state.store, &*self.state.instance_id);
         match outcome {
             // The store marked it when it found the newer update.
             Ok(Completion::Superseded) => Ok("superseded"),
