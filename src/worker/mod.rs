@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::future::Either;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 pub use retry::{NextStep, RetrySchedule};
 
@@ -104,13 +104,15 @@ impl Worker {
     /// expires and the event is claimed again.
     async fn handle(&self, event: &StoredEvent, now: Millis) {
         let started = std::time::Instant::now();
-        let process = std::pin::pin!(requests::collect(self.processor.process(event)));
-        let renew = std::pin::pin!(self.keep_lease(event));
-        let (outcome, requests) = match futures::future::select(process, renew).await {
-            Either::Left((done, _)) => done,
-            // The lease was lost; finish anyway (the action log keeps effects single).
-            Either::Right(((), process)) => process.await,
+        let finished = CancellationToken::new();
+        let process = async {
+            let done = requests::collect(self.processor.process(event)).await;
+            finished.cancel();
+            done
         };
+        // If the lease is lost, the attempt still finishes (the action log keeps effects
+        // single).
+        let ((outcome, requests), ()) = tokio::join!(process, self.keep_lease(event, &finished));
         let error = outcome.as_ref().err().map(ToString::to_string);
         let label = match self.record_outcome(event, outcome, now).await {
             Ok(label) => label,
@@ -143,12 +145,20 @@ impl Worker {
 
     /// Renews the lease of an event while it is processed, every third of the lease, so a
     /// slow attempt (timeouts, rate-limit waits) is never taken for a crashed one and
-    /// handed to another replica mid-call. Returns only when the lease is lost.
-    async fn keep_lease(&self, event: &StoredEvent) {
+    /// handed to another replica mid-call. Returns once the attempt has `finished`, or when
+    /// the lease is lost.
+    ///
+    /// It stops only between renewals, never during one: a store call dropped mid-flight
+    /// can keep its pooled connection from the pool for seconds (SQLite has only one
+    /// write connection), and the attempt's outcome would then fail to be recorded.
+    async fn keep_lease(&self, event: &StoredEvent, finished: &CancellationToken) {
         let lease = Duration::from_secs(self.state.config.worker.lease_secs);
         let owner = &*self.state.instance_id;
         loop {
-            tokio::time::sleep(lease / 3).await;
+            tokio::select! {
+                () = tokio::time::sleep(lease / 3) => {}
+                () = finished.cancelled() => return,
+            }
             let until = Millis::now().plus(lease);
             match self.state.store.extend_lease(event.id, owner, until).await {
                 Ok(()) => {}
