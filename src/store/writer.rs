@@ -135,7 +135,11 @@ async fn run(
     batch_max: usize,
     closing: CancellationToken,
 ) {
+    // Kept across batches: a full batch is over 100 KiB, and allocating it afresh each
+    // time had the allocator return those pages to the OS and fault them in again.
     let mut batch = Vec::with_capacity(batch_max);
+    let mut pending = Vec::with_capacity(batch_max);
+    let mut replies = Vec::with_capacity(batch_max);
     loop {
         let received = tokio::select! {
             received = rx.recv_many(&mut batch, batch_max) => received,
@@ -148,11 +152,13 @@ async fn run(
         if received == 0 {
             break;
         }
-        let (pending, replies): (Vec<Pending>, Vec<_>) = std::mem::take(&mut batch)
-            .into_iter()
-            .map(|r| (r.pending, r.reply))
-            .unzip();
-        for (reply, outcome) in replies.into_iter().zip(write(&mut backend, &pending).await) {
+        for Request { pending: p, reply } in batch.drain(..) {
+            pending.push(p);
+            replies.push(reply);
+        }
+        let outcomes = write(&mut backend, &pending).await;
+        pending.clear();
+        for (reply, outcome) in replies.drain(..).zip(outcomes) {
             let _ = reply.send(outcome);
         }
     }
