@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::http::WebhookIntake;
 use crate::mapping;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{self, Cipher, NewConnection};
 use crate::sync::{Platforms, SyncEngine};
 use crate::telemetry::Metrics;
@@ -37,14 +37,14 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         .context("opening the store")?;
     let mut metrics = Metrics::new();
     let webhooks = WebhookIntake::from_config(&config, metrics.registry_mut())?;
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         config: Arc::new(config),
         store,
         metrics: Arc::new(metrics),
         webhooks: Arc::new(webhooks),
         shutdown,
-        instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()).into(),
-    })
+        instance_id: format!("bridge-{}", uuid::Uuid::now_v7().simple()),
+    }))
 }
 
 /// Keeps trying `prepare_store` with backoff while the database is unreachable;
@@ -118,7 +118,7 @@ pub fn sync_engine(state: &AppState) -> anyhow::Result<SyncEngine> {
         Arc::new(mapping),
         platforms,
         state.metrics.clone(),
-        state.instance_id.to_string(),
+        state.instance_id.clone(),
     ))
 }
 

@@ -1,5 +1,6 @@
 //! What every handler and background task shares.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -9,8 +10,14 @@ use crate::http::WebhookIntake;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
+/// The shared state behind one reference count. axum clones the state several times per
+/// request (router, middleware, extractor); one `Arc` makes each clone a single counter
+/// update instead of one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Clone)]
+pub struct Shared {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// The durable store.
@@ -22,13 +29,24 @@ pub struct AppState {
     /// Cancelled when the process starts draining: readiness fails, intake refuses with
     /// 429 + Retry-After, background tasks wind down.
     pub shutdown: CancellationToken,
-    /// Unique per process: the owner name of the leases it takes. Shared rather than
-    /// owned, because the state is cloned several times per request.
-    pub instance_id: Arc<str>,
+    /// Unique per process: the owner name of the leases it takes.
+    pub instance_id: String,
 }
 
 impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
     pub fn is_draining(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }

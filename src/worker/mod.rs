@@ -91,7 +91,7 @@ impl Worker {
 
     async fn claim(&self, now: Millis, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let claim = Claim {
-            owner: self.state.instance_id.to_string(),
+            owner: self.state.instance_id.clone(),
             now,
             lease: Duration::from_secs(self.state.config.worker.lease_secs),
             limit,
@@ -153,7 +153,7 @@ impl Worker {
     /// write connection), and the attempt's outcome would then fail to be recorded.
     async fn keep_lease(&self, event: &StoredEvent, finished: &CancellationToken) {
         let lease = Duration::from_secs(self.state.config.worker.lease_secs);
-        let owner = &*self.state.instance_id;
+        let owner = self.state.instance_id.as_str();
         loop {
             tokio::select! {
                 () = tokio::time::sleep(lease / 3) => {}
@@ -180,7 +180,7 @@ impl Worker {
         outcome: Result<Completion, ProcessError>,
         now: Millis,
     ) -> Result<&'static str, StoreError> {
-        let (store, owner) = (&self.state.store, &*self.state.instance_id);
+        let (store, owner) = (&self.state.store, self.state.instance_id.as_str());
         match outcome {
             // The store marked it when it found the newer update.
             Ok(Completion::Superseded) => Ok("superseded"),

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::*;
 use crate::config::{Config, DatabaseUrl};
 use crate::startup;
+use crate::state::Shared;
 use crate::store::{EventId, EventStatus, NewEvent, Source};
 
 const T0: Millis = Millis(1_800_000_000_000);
@@ -237,10 +238,10 @@ async fn a_slow_attempt_keeps_renewing_its_lease() {
     let s = setup().await;
     let mut config = (*s.state.config).clone();
     config.worker.lease_secs = 1;
-    let state = AppState {
+    let state = AppState::new(Shared {
         config: Arc::new(config),
-        ..s.state.clone()
-    };
+        ..(*s.state).clone()
+    });
     let now = Millis::now();
     let id = s.record_at("slow", "user:1", now).await;
     let held = Arc::new(Held(tokio::sync::Notify::new()));
