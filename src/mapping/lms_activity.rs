@@ -44,8 +44,9 @@ pub(super) fn milestones(
     }
 }
 
-/// The task action of one milestone rule; `task_key` is prefixed with the rule id so two
-/// rules never share a task by accident.
+/// The task action of one milestone rule. A rendered `task_key` names the task for every
+/// rule that renders the same key, so a `complete` rule closes what a `create` rule made;
+/// without one the key is the rule's own, so two keyless rules never share a task.
 fn milestone_task(
     p: &mut Planner<'_>,
     i: usize,
@@ -62,8 +63,8 @@ fn milestone_task(
     let title = p.render(&at("title"), ctx)?;
     let body = rule.body.as_ref().and_then(|_| p.render(&at("body"), ctx));
     let task_key = match &rule.task_key {
-        Some(_) => p.render(&at("task_key"), ctx)?,
-        None => format!("user-{}", ctx["user"]["id"]),
+        Some(_) => p.render(&at("task_key"), ctx)?.trim().to_owned(),
+        None => format!("{rule_id}:user-{}", ctx["user"]["id"]),
     };
     let due = now.as_second() + rule.due_in.as_deref().and_then(parse_due_in).unwrap_or(0);
     let due_date = jiff::Timestamp::from_second(due).map_or_else(|_| format_ts(now), format_ts);
@@ -75,7 +76,6 @@ fn milestone_task(
         assigned_to: rule.assignee.clone(),
         completed,
     };
-    let task_key = format!("{rule_id}:{}", task_key.trim());
     Some(task_action(
         p,
         &rule_id,

@@ -84,7 +84,7 @@ fn course_completed_creates_the_follow_up_task() {
     assert_eq!(
         shapes(&p)[1],
         json!({"action": "create_task", "contact": {"email": "ada@example.com"},
-               "task_key": "course-completed-follow-up:course-101-follow-up",
+               "task_key": "course-101-follow-up",
                "task": {"title": "[high] Follow up: Ada Lovelace finished Course 101: Foundations",
                         "body": "Ada Lovelace <ada@example.com> completed Course 101: Foundations.\nPriority: high\nStatus: open",
                         "dueDate": "2026-12-01T00:00:00Z", "completed": false}})
@@ -96,10 +96,7 @@ fn lesson_completed_logs_a_completed_task_and_progress_fires_at_its_threshold() 
     let p = plan_tovuti("lesson.completed", &Known::at(now()));
     assert_eq!(names(&p), ["upsert_contact", "complete_task"]);
     assert_eq!(shapes(&p)[1]["task"]["completed"], json!(true));
-    assert_eq!(
-        shapes(&p)[1]["task_key"],
-        json!("lesson-completed-log:lesson-7")
-    );
+    assert_eq!(shapes(&p)[1]["task_key"], json!("lesson-7"));
 
     let mut wh = tovuti("lesson.completed");
     let TovutiEvent::LessonCompleted(d) = &mut wh.event else {
@@ -111,10 +108,7 @@ fn lesson_completed_logs_a_completed_task_and_progress_fires_at_its_threshold() 
         names(&p),
         ["upsert_contact", "complete_task", "create_task"]
     );
-    assert_eq!(
-        shapes(&p)[2]["task_key"],
-        json!("halfway-check-in:course-101-halfway")
-    );
+    assert_eq!(shapes(&p)[2]["task_key"], json!("course-101-halfway"));
 }
 
 #[test]
@@ -232,5 +226,58 @@ fn a_status_shown_as_a_tag_is_added_and_removed_with_the_status() {
     assert_eq!(
         removed,
         [json!({"action": "remove_tags", "contact": {"id": "c1"}, "tags": ["lms:disabled"]})]
+    );
+}
+
+#[test]
+fn a_complete_rule_names_the_task_another_rule_created() {
+    let text = format!(
+        "{}\n{}",
+        include_str!("../../config/mapping.example.toml"),
+        r#"
+[[lms.milestones]]
+id = "close-halfway-on-completion"
+on = "course.completed"
+action = "complete"
+title = "Check in: {{ user.name }} finished {{ course.title }}"
+task_key = "course-{{ course.id }}-halfway"
+"#
+    );
+    let mapping = crate::mapping::load("mapping.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let mut wh = tovuti("lesson.completed");
+    let TovutiEvent::LessonCompleted(d) = &mut wh.event else {
+        panic!("fixture")
+    };
+    d.extra.insert("progress".to_owned(), json!(60));
+    let halfway = plan(&mapping, Incoming::Tovuti(&wh), &Known::at(now()));
+    let done = plan(
+        &mapping,
+        Incoming::Tovuti(&tovuti("course.completed")),
+        &Known::at(now()),
+    );
+    let task_key = |p: &Plan, action: &str| {
+        shapes(p)
+            .into_iter()
+            .find(|a| a["action"] == action)
+            .map(|a| a["task_key"].clone())
+    };
+    let created = task_key(&halfway, "create_task");
+    assert_eq!(created, Some(json!("course-101-halfway")));
+    assert_eq!(task_key(&done, "complete_task"), created);
+}
+
+#[test]
+fn rules_without_a_task_key_never_share_a_task() {
+    let text = include_str!("../../config/mapping.example.toml")
+        .replace("task_key = \"course-{{ course.id }}-follow-up\"\n", "");
+    let mapping = crate::mapping::load("mapping.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let p = plan(
+        &mapping,
+        Incoming::Tovuti(&tovuti("course.completed")),
+        &Known::at(now()),
+    );
+    assert_eq!(
+        shapes(&p)[1]["task_key"],
+        json!("course-completed-follow-up:user-4211")
     );
 }

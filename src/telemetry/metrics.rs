@@ -54,6 +54,14 @@ pub struct WorkerLabels {
     pub outcome: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeadLabels {
+    /// `ghl`, `tovuti` or `poller`.
+    pub source: String,
+    /// `rejected` (the platform refused it as it is) or `retries_exhausted`.
+    pub reason: String,
+}
+
 /// Every metric family, registered once.
 pub struct Metrics {
     registry: Registry,
@@ -83,6 +91,8 @@ pub struct Metrics {
     pub worker_events: Family<WorkerLabels, Counter>,
     /// Time the worker spent on one attempt of one event.
     pub worker_duration: Histogram,
+    /// Events that went `dead`, by source and reason class.
+    pub dead_events: Family<DeadLabels, Counter>,
     /// Finished events removed after their retention.
     pub events_pruned: Counter,
     /// State updates not applied because a newer one replaced them (coalescing, late
@@ -139,6 +149,9 @@ impl Metrics {
             Unit::Seconds,
             worker_duration.clone(),
         );
+        let dead_events = Family::<DeadLabels, Counter>::default();
+        let help = "Events that went dead, by source and reason class";
+        registry.register("dead_events", help, dead_events.clone());
         let events_superseded = Counter::default();
         let help = "State updates replaced by a newer one and not applied";
         registry.register("events_superseded", help, events_superseded.clone());
@@ -160,6 +173,7 @@ impl Metrics {
             ghl_needs_reauth: ghl.needs_reauth,
             worker_events,
             worker_duration,
+            dead_events,
             events_pruned,
             events_superseded,
         }

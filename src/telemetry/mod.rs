@@ -7,7 +7,7 @@ pub mod requests;
 use std::io::IsTerminal;
 
 pub use metrics::{
-    GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels, WorkerLabels,
+    DeadLabels, GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels, WorkerLabels,
 };
 use tracing_subscriber::EnvFilter;
 

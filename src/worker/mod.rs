@@ -2,6 +2,7 @@
 //! records the outcome (done, retry at T, wait without spending an attempt, dead).
 //! `run_once` is one step, public so tests drive the worker without sleeping.
 
+mod dead;
 mod retry;
 #[cfg(test)]
 mod tests;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub use dead::DeadReason;
 pub use retry::{NextStep, RetrySchedule};
 
 use crate::state::AppState;
@@ -194,6 +196,7 @@ impl Worker {
             }
             Err(ProcessError::Permanent(reason)) => {
                 store.mark_dead(event.id, owner, &reason).await?;
+                dead::report(&self.state, event, DeadReason::Rejected, &reason);
                 Ok("dead")
             }
             Err(ProcessError::Retryable(reason)) => {
@@ -205,6 +208,7 @@ impl Worker {
                     NextStep::GiveUp => {
                         let reason = format!("gave up after {} attempts: {reason}", event.attempts);
                         store.mark_dead(event.id, owner, &reason).await?;
+                        dead::report(&self.state, event, DeadReason::RetriesExhausted, &reason);
                         Ok("dead")
                     }
                 }

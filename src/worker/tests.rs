@@ -288,3 +288,91 @@ async fn prune_removes_finished_events_past_the_retention_only() {
     );
     assert_eq!(s.state.metrics.events_pruned.get(), 1);
 }
+
+/// Log lines written while `f` runs on this thread, as JSON objects.
+async fn logged<F: std::future::Future<Output = ()>>(f: F) -> Vec<serde_json::Value> {
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        f.await;
+    }
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn dead_count(s: &Setup, reason: &str) -> String {
+    s.state
+        .metrics
+        .encode()
+        .lines()
+        .filter(|l| l.starts_with("bridge_dead_events_total") && l.contains(reason))
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_dead_event_logs_one_warning_naming_it_and_counts_its_reason() {
+    let s = setup().await;
+    let rejected = s.record("bad", "user:1").await;
+    let tired = s.record("tired", "user:2").await;
+    let failing = || Err(ProcessError::Retryable("GHL answered 503".into()));
+    let reason = "422 {\"message\":[\"email must be an email\"]}";
+    s.processor
+        .answer("bad", vec![Err(ProcessError::Permanent(reason.into()))]);
+    s.processor
+        .answer("tired", vec![failing(), failing(), failing()]);
+    let lines = logged(async {
+        for at in [
+            T0,
+            T0.plus(Duration::from_secs(5)),
+            T0.plus(Duration::from_secs(65)),
+        ] {
+            s.worker().run_once(at).await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(s.status(tired).await.status, EventStatus::Dead);
+    let dead: Vec<_> = lines
+        .iter()
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("event is dead")
+        })
+        .collect();
+    assert_eq!(dead.len(), 2, "{lines:?}");
+    for (line, id, class) in [
+        (dead[0], rejected, "rejected"),
+        (dead[1], tired, "retries_exhausted"),
+    ] {
+        let fields = &line["fields"];
+        assert_eq!(line["level"], "WARN");
+        assert_eq!(fields["event.id"], id.to_string());
+        assert_eq!(fields["event.source"], "tovuti");
+        assert_eq!(fields["event.type"], "user.updated");
+        assert_eq!(fields["connection.id"], "default");
+        assert_eq!(fields["reason.class"], class);
+    }
+    assert_eq!(dead[0]["fields"]["reason"], reason);
+    assert!(dead_count(&s, "reason=\"rejected\"").ends_with(" 1"));
+    assert!(dead_count(&s, "reason=\"retries_exhausted\"").ends_with(" 1"));
+}

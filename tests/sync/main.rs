@@ -11,6 +11,7 @@ mod crm;
 mod lms;
 mod reliability;
 mod support;
+mod tasks;
 
 /// Generates one test per scenario and backend; each scenario is an
 /// `async fn(support::Backend)`.
@@ -39,6 +40,7 @@ on_both_backends!(
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
     lms::milestones_become_tasks_and_notes,
     lms::a_registration_books_one_appointment_and_moves_it,
+    tasks::a_completion_rule_closes_the_task_another_rule_created,
     crm::a_contact_edit_updates_the_linked_tovuti_user,
     crm::a_purchase_tag_creates_enrolls_and_groups_the_learner,
     crm::crm_activity_reaches_the_tovuti_summaries,
