@@ -289,31 +289,33 @@ async fn prune_removes_finished_events_past_the_retention_only() {
     assert_eq!(s.state.metrics.events_pruned.get(), 1);
 }
 
-/// Log lines written while `f` runs on this thread, as JSON objects.
+/// Log lines written while `f` runs on this thread, as JSON objects. One global
+/// subscriber writes each thread's lines to that thread's buffer: a scoped subscriber per
+/// test would race with tests on other threads over tracing's cached callsite interest.
 async fn logged<F: std::future::Future<Output = ()>>(f: F) -> Vec<serde_json::Value> {
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Lines {
+    thread_local!(static LINES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+    struct ThisThread;
+    impl std::io::Write for ThisThread {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
+            LINES.with(|lines| lines.borrow_mut().extend_from_slice(buf));
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        f.await;
-    }
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(|| ThisThread)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+    LINES.with(|lines| lines.borrow_mut().clear());
+    f.await;
+    let text = LINES.with(|lines| String::from_utf8(lines.take()).unwrap());
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
