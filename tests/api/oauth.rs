@@ -5,8 +5,9 @@ use tovuti_ghl_bridge::config::OptionalSecret;
 use tovuti_ghl_bridge::platforms::ghl::client::CREDENTIAL_KIND;
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use tovuti_ghl_bridge::store::{self, Cipher};
+use tovuti_ghl_bridge::telemetry::capture::Captured;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 async fn app_with_oauth(
     fake: &FakeGhl,
@@ -112,4 +113,23 @@ async fn a_callback_without_this_browsers_state_is_refused_and_exchanges_nothing
     crate::helpers::assert_problem(response, 400).await;
     assert_eq!(fake.token_endpoint_calls(), 0);
     app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn anonymous_hits_while_oauth_is_not_configured_log_no_error() {
+    let (logs, _guard) = Captured::start();
+    let app = spawn_app().await;
+
+    for path in ["/oauth/ghl/install", "/oauth/ghl/callback?code=c&state=s"] {
+        crate::helpers::assert_problem(app.get(path).await, 503).await;
+    }
+    app.stop().await.unwrap();
+
+    assert!(logs.at("ERROR").is_empty(), "{:?}", logs.at("ERROR"));
+    let failed: Vec<_> = logs
+        .lines()
+        .into_iter()
+        .filter(|l| l["message"] == "response failed")
+        .collect();
+    assert!(failed.iter().all(|l| l["level"] == "WARN"), "{failed:?}");
 }
