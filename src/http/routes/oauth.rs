@@ -139,12 +139,15 @@ async fn spend_state(state: &AppState, valid: &ValidState, now: Millis) -> Resul
         .store
         .spend_oauth_state(&valid.nonce, keep_until, now)
         .await
-        .map_err(|_| ApiError::Unavailable("cannot record the install right now".into()))?;
+        .map_err(|error| {
+            tracing::warn!(%error, "could not spend an OAuth install state");
+            ApiError::Unavailable("cannot record the install right now; start again".into())
+        })?;
     if fresh {
         Ok(())
     } else {
         Err(ApiError::BadRequest(
-            "this install was already completed with this state; start again".into(),
+            "this install state was already used; start the install again".into(),
         ))
     }
 }
