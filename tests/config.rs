@@ -145,6 +145,26 @@ fn an_in_memory_sqlite_store_is_refused() {
 }
 
 #[test]
+fn oauth_without_an_encryption_key_is_refused_naming_the_key() {
+    // The callback would spend the authorization code and then fail to store the tokens.
+    let oauth = [
+        ("BRIDGE_GHL_CLIENT_ID", "client-1"),
+        ("BRIDGE_GHL_CLIENT_SECRET", "oauth-secret-1"),
+    ];
+    let errors = load_from(None, env(&oauth)).unwrap_err();
+    assert_eq!(keys(&errors), ["security.encryption_key"]);
+    assert!(errors.to_string().contains("ghl.client_id"), "{errors}");
+    assert!(!errors.to_string().contains("oauth-secret-1"), "{errors}");
+
+    let key = (
+        "BRIDGE_ENCRYPTION_KEY",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    );
+    let with_key = [oauth[0], oauth[1], key];
+    assert!(load_from(None, env(&with_key)).is_ok());
+}
+
+#[test]
 fn unknown_bridge_variables_warn_instead_of_failing() {
     // A Kubernetes Service named "bridge" injects BRIDGE_PORT and friends.
     let loaded = load_from(None, env(&[("BRIDGE_PORT", "tcp://10.0.0.1:80")])).unwrap();

@@ -92,6 +92,15 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 .into(),
         );
     }
+    // Without a key the OAuth callback would spend the admin's one-time authorization
+    // code and then have nowhere to keep the tokens.
+    check(
+        config.ghl.client_id.is_empty() || config.security.encryption_key.is_set(),
+        "security.encryption_key",
+        "OAuth (ghl.client_id) stores tokens encrypted, so it needs an encryption key \
+         (generate one with `tovuti-ghl-bridge keys generate`)"
+            .into(),
+    );
 
     check(
         is_http_url(&config.ghl.base_url),

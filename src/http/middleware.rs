@@ -42,7 +42,12 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         // Before tracing, so signature and auth headers are marked sensitive when logged.
         .layer(SetSensitiveRequestHeadersLayer::new(SENSITIVE))
-        .layer(TraceLayer::new_for_http().make_span_with(make_span));
+        // 4xx are not failures; 503s are aggregated warnings; only 500s are errors.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_failure(crate::telemetry::log_failure),
+        );
     let inner = ServiceBuilder::new()
         // A panicking handler becomes one logged 500 problem, not a dropped connection.
         .layer(CatchPanicLayer::custom(panic_response))

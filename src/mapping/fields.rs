@@ -143,7 +143,8 @@ fn canonical_value_with(
             let found = pair.map.iter().find(|(_, to)| to.as_str() == s.trim());
             match found {
                 Some((from, _)) => Value::String(from.clone()),
-                None => return Err(format!("`{s}` is not a value of the pair's map")),
+                // The value is left out of the message: it may be personal data.
+                None => return Err("not one of the values in the pair's `map`".to_owned()),
             }
         }
         _ => raw.clone(),

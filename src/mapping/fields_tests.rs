@@ -66,12 +66,24 @@ fn user(v: Value) -> User {
 #[test]
 fn a_value_that_does_not_convert_is_reported_and_the_rest_still_mapped() {
     let m = mapping();
-    let c = contact(json!({"id": "c", "email": "A@B.com", "phone": "call me",
-                           "customFields": [{"id": "optinId", "value": "maybe"}]}));
+    let c = contact(json!({"id": "c", "email": "A@B.com", "phone": "call Grace",
+                           "customFields": [{"id": "optinId", "value": "Grace says maybe"},
+                                            {"id": "statusId", "value": "Grace Hopper"}]}));
     let (state, problems) = from_ghl(&m, &c);
     assert_eq!(state.get("email=email"), Some(&json!("a@b.com")));
     let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(fields, ["phone=field:23", "optinId=field:30"]);
+    assert_eq!(
+        fields,
+        [
+            "phone=field:23",
+            "contact.lms_status=status",
+            "optinId=field:30"
+        ]
+    );
+    // Problems are logged: they say what is wrong, never quote the value.
+    for problem in &problems {
+        assert!(!problem.message.contains("Grace"), "{problem:?}");
+    }
 }
 
 #[test]

@@ -25,25 +25,28 @@ pub enum FieldType {
     List,
 }
 
-/// A value that could not be converted to its field type; the rest of the record is still mapped.
+/// A value that could not be converted to its field type; the rest of the record is still
+/// mapped. It never carries the value: values are personal data (emails, names, phone
+/// numbers), and this message reaches logs and the event log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConvertError {
-    #[error("`{0}` is not an email address")]
-    Email(String),
-    #[error("`{value}` is not a phone number: {reason}")]
-    Phone { value: String, reason: String },
-    #[error("`{0}` is not a date")]
-    Date(String),
-    #[error("`{0}` is not a date and time")]
-    Datetime(String),
-    #[error("`{0}` is not a number")]
-    Number(String),
-    #[error("`{0}` is not a yes/no value")]
-    Bool(String),
+    #[error("not an email address")]
+    Email,
+    /// `reason` is the phone parser's, which names the defect, never the digits.
+    #[error("not a phone number: {reason}")]
+    Phone { reason: String },
+    #[error("not a date")]
+    Date,
+    #[error("not a date and time")]
+    Datetime,
+    #[error("not a number")]
+    Number,
+    #[error("not a yes/no value")]
+    Bool,
     #[error("expected {expected}, found {found}")]
     Shape {
         expected: &'static str,
-        found: String,
+        found: &'static str,
     },
 }
 
@@ -90,11 +93,15 @@ pub fn normalize(
     Ok(Some(value))
 }
 
-fn describe(raw: &Value) -> String {
+/// The kind of a raw value, for an error message that must not quote the value.
+fn describe(raw: &Value) -> &'static str {
     match raw {
-        Value::Array(_) => "a list".to_owned(),
-        Value::Object(_) => "an object".to_owned(),
-        other => other.to_string(),
+        Value::Null => "nothing",
+        Value::Bool(_) => "a yes/no value",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -121,15 +128,12 @@ fn email(text: &str) -> Result<String, ConvertError> {
     if valid {
         Ok(e)
     } else {
-        Err(ConvertError::Email(text.to_owned()))
+        Err(ConvertError::Email)
     }
 }
 
 fn phone(text: &str, country: phonenumber::country::Id) -> Result<String, ConvertError> {
-    let fail = |reason: String| ConvertError::Phone {
-        value: text.to_owned(),
-        reason,
-    };
+    let fail = |reason: String| ConvertError::Phone { reason };
     let parsed = phonenumber::parse(Some(country), text.trim()).map_err(|e| fail(e.to_string()))?;
     if !phonenumber::is_valid(&parsed) {
         return Err(fail("not a valid number for its country".to_owned()));
@@ -147,13 +151,13 @@ fn date(raw: &Value) -> Result<String, ConvertError> {
     let tail_ok = rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ');
     match head.parse::<jiff::civil::Date>() {
         Ok(d) if tail_ok => Ok(d.to_string()),
-        _ => Err(ConvertError::Date(text.clone())),
+        _ => Err(ConvertError::Date),
     }
 }
 
 fn datetime(raw: &Value) -> Result<String, ConvertError> {
     if let Value::Number(n) = raw {
-        return epoch(n).ok_or_else(|| ConvertError::Datetime(n.to_string()));
+        return epoch(n).ok_or(ConvertError::Datetime);
     }
     let text = to_text(raw)?;
     let t = text.trim();
@@ -173,7 +177,7 @@ fn datetime(raw: &Value) -> Result<String, ConvertError> {
                 .ok()
                 .map(|z| z.timestamp())
         })
-        .ok_or_else(|| ConvertError::Datetime(text.clone()))?;
+        .ok_or(ConvertError::Datetime)?;
     Ok(format_ts(ts))
 }
 
@@ -201,8 +205,8 @@ fn number(raw: &Value) -> Result<Number, ConvertError> {
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
         _ => None,
     };
-    let f = parsed.ok_or_else(|| ConvertError::Number(describe(raw)))?;
-    canonical_number(f).ok_or_else(|| ConvertError::Number(describe(raw)))
+    let f = parsed.ok_or(ConvertError::Number)?;
+    canonical_number(f).ok_or(ConvertError::Number)
 }
 
 /// Whole numbers become integers so that `5`, `5.0` and `"5"` compare equal.
@@ -220,14 +224,14 @@ fn boolean(raw: &Value) -> Result<bool, ConvertError> {
         Value::Number(n) => match n.as_f64() {
             Some(1.0) => Ok(true),
             Some(0.0) => Ok(false),
-            _ => Err(ConvertError::Bool(n.to_string())),
+            _ => Err(ConvertError::Bool),
         },
         Value::String(s) => match s.trim().to_lowercase().as_str() {
             "1" | "true" | "yes" | "y" | "on" => Ok(true),
             "0" | "false" | "no" | "n" | "off" => Ok(false),
-            _ => Err(ConvertError::Bool(s.clone())),
+            _ => Err(ConvertError::Bool),
         },
-        other => Err(ConvertError::Bool(describe(other))),
+        _ => Err(ConvertError::Bool),
     }
 }
 

@@ -198,3 +198,32 @@ fn lists_come_from_arrays_or_separated_text() {
         Ok(Some(json!(["x", "y"])))
     );
 }
+
+#[test]
+fn a_conversion_error_names_the_defect_never_the_value() {
+    // The message reaches logs and the event log, where personal data must not go.
+    let cases = [
+        (
+            FieldType::Email,
+            json!("Grace Hopper <grace.pii2@example.com>"),
+        ),
+        (FieldType::Phone, json!("Grace 555 0199 ext grace")),
+        (FieldType::Phone, json!("+1 555 0199 0199 0199 0199")),
+        (FieldType::Date, json!("Grace's birthday")),
+        (FieldType::Datetime, json!("Grace at noon")),
+        (FieldType::Number, json!("Grace")),
+        (FieldType::Bool, json!("Grace")),
+        (FieldType::Bool, json!(5550199)),
+        (FieldType::String, json!({ "name": "Grace" })),
+    ];
+    for (ty, raw) in cases {
+        let error = norm(ty, &raw).expect_err("the value does not convert");
+        for text in [error.to_string(), format!("{error:?}")] {
+            let lower = text.to_lowercase();
+            assert!(
+                !lower.contains("grace") && !lower.contains("0199"),
+                "{ty:?}: {text}"
+            );
+        }
+    }
+}

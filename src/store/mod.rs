@@ -242,9 +242,24 @@ pub trait Leases: Send + Sync {
     async fn release_lease(&self, name: &str, owner: &str) -> StoreResult<()>;
 }
 
+/// OAuth install states, each good for one callback.
+#[async_trait]
+pub trait OauthStates: Send + Sync {
+    /// Spends the state carrying `nonce`, remembering it until `keep_until`; false when a
+    /// callback already spent it. Forgets states kept until before `now`.
+    async fn spend_oauth_state(
+        &self,
+        nonce: &str,
+        keep_until: Millis,
+        now: Millis,
+    ) -> StoreResult<bool>;
+}
+
 /// Everything the service keeps, plus health.
 #[async_trait]
-pub trait Store: Inbox + EventLog + Connections + SyncState + PollState + Leases {
+pub trait Store:
+    Inbox + EventLog + Connections + SyncState + PollState + Leases + OauthStates
+{
     /// Which backend this is, for logs and metrics.
     fn backend(&self) -> &'static str;
     /// Round trip to the database.

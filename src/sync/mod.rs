@@ -368,7 +368,9 @@ fn state_update_entity(event: &StoredEvent) -> Option<&str> {
 /// (the rest was still synced).
 fn finished(plan: &Plan) -> Completion {
     for problem in &plan.problems {
-        tracing::warn!(event = %plan.event_id, field = %problem.field, problem = %problem.message, "a field was not synced");
+        if crate::telemetry::warnings::FIELD_NOT_SYNCED.admit() {
+            tracing::warn!(event.id = %plan.event_id, field = %problem.field, reason = %problem.message, "a field was not synced");
+        }
     }
     Completion::Done
 }

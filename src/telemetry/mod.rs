@@ -1,11 +1,15 @@
-//! Logs and metrics: the tracing subscriber (JSON off a terminal, human on one) and the
-//! Prometheus registry.
+//! Logs and metrics: the tracing subscriber (JSON off a terminal, human on one), the
+//! level of failed responses, aggregation of repeated warnings, and the Prometheus registry.
 
+pub mod capture;
+mod failures;
 mod metrics;
 pub mod requests;
+pub mod warnings;
 
 use std::io::IsTerminal;
 
+pub use failures::log_failure;
 pub use metrics::{
     DeadLabels, GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels, WorkerLabels,
 };

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
 
 /// Secrets planted in the environment; none may ever be printed.
-const SECRETS: [(&str, &str); 5] = [
+const SECRETS: [(&str, &str); 6] = [
     ("BRIDGE_GHL_TOKEN", "pit-planted-4f1c9e"),
     ("BRIDGE_ADMIN_TOKEN", "admin-planted-77aa"),
     ("BRIDGE_GHL_CLIENT_SECRET", "oauth-planted-b3d2"),
@@ -16,6 +16,20 @@ const SECRETS: [(&str, &str); 5] = [
         "BRIDGE_ENCRYPTION_KEY",
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     ),
+    ("BRIDGE_TOVUTI_WEBHOOK_SECRET", TOVUTI_SECRET),
+];
+
+/// The planted Tovuti webhook secret: `whsec_` and base64 of the HMAC key.
+const TOVUTI_SECRET: &str = "whsec_cGxhbnRlZC10b3Z1dGktd2ViaG9vay1rZXktMzJieSE=";
+
+/// Personal data planted in events; none may ever reach a log line.
+const PERSONAL: [&str; 6] = [
+    "grace.pii2@example.com",
+    "Grace Hopper",
+    "Hopper",
+    "555 0199",
+    "ada.pii3@example.com",
+    "Lovelace",
 ];
 
 fn command(dir: &tempfile::TempDir) -> Command {
@@ -45,6 +59,55 @@ fn assert_no_secret(text: &str) {
     for (name, value) in SECRETS {
         assert!(!text.contains(value), "{name} leaked into output:\n{text}");
     }
+}
+
+fn assert_no_personal_data(text: &str) {
+    for value in PERSONAL {
+        assert!(
+            !text.contains(value),
+            "`{value}` leaked into the logs:\n{text}"
+        );
+    }
+}
+
+/// A Tovuti `user.created` webhook, signed the Standard Webhooks way with the planted
+/// secret.
+fn tovuti_user_created(
+    client: &reqwest::Client,
+    address: &str,
+    id: &str,
+    user: &serde_json::Value,
+) -> reqwest::RequestBuilder {
+    let body = serde_json::json!({
+        "id": id,
+        "type": "user.created",
+        "occurred_at": "2026-11-28T16:20:00Z",
+        "data": { "user": user },
+    })
+    .to_string();
+    let timestamp = jiff::Timestamp::now().as_second();
+    let secret = tovuti_ghl_bridge::platforms::tovuti::WebhookSecret::parse(TOVUTI_SECRET);
+    let signature = secret.unwrap().sign(id, timestamp, body.as_bytes());
+    client
+        .post(format!("http://{address}/webhooks/tovuti"))
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+}
+
+/// Reads `serve`'s output on a thread, so the test can wait for a line while it runs.
+fn read_lines(stdout: BufReader<std::process::ChildStdout>) -> std::sync::mpsc::Receiver<String> {
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    received
 }
 
 fn text(output: &Output) -> String {
@@ -175,11 +238,18 @@ fn start_serving(mut command: Command) -> (Child, String, BufReader<std::process
 }
 
 #[tokio::test]
-async fn sigterm_stops_serve_with_exit_code_0_and_no_secret_in_the_logs() {
+async fn sigterm_stops_serve_with_exit_code_0_and_no_secret_or_personal_data_in_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let mut serve = with_secrets(command(&dir));
-    serve.env("RUST_LOG", "debug").arg("serve");
-    let (mut child, address, mut stdout) = start_serving(serve);
+    serve
+        .env("RUST_LOG", "debug")
+        .env("BRIDGE_GHL_LOCATION_ID", "loc-1")
+        // Nothing listens there: outbound calls fail at once, and nothing leaves the host.
+        .env("BRIDGE_GHL_BASE_URL", "http://127.0.0.1:9")
+        .env("BRIDGE_WORKER__POLL_INTERVAL_MS", "50")
+        .arg("serve");
+    let (mut child, address, stdout) = start_serving(serve);
+    let lines = read_lines(stdout);
 
     let client = reqwest::Client::new();
     for path in ["/healthz", "/readyz", "/metrics"] {
@@ -188,6 +258,28 @@ async fn sigterm_stops_serve_with_exit_code_0_and_no_secret_in_the_logs() {
             .bearer_auth("admin-planted-77aa");
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
+    }
+    // One person synced to GHL (whose calls fail), one whose email and phone do not convert.
+    let valid = serde_json::json!({ "id": 4212, "name": "Ada Lovelace",
+        "email": "ada.pii3@example.com", "customFields": [{ "field_id": 23, "value": "+1 415 555 0132" }] });
+    let invalid = serde_json::json!({ "id": 4211, "name": "Grace Hopper",
+        "email": "Grace Hopper <grace.pii2@example.com>",
+        "customFields": [{ "field_id": 23, "value": "call 555 0199" }] });
+    for (id, user) in [("evt_pii_1", valid), ("evt_pii_2", invalid)] {
+        let response = tovuti_user_created(&client, &address, id, &user)
+            .send()
+            .await;
+        assert_eq!(response.unwrap().status(), 200, "{id}");
+    }
+    let mut logs = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !logs.contains("a field was not synced") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .expect("the worker reports the unsynced fields");
+        logs.push_str(&line);
+        logs.push('\n');
     }
     let pid = child.id().to_string();
     assert!(
@@ -200,9 +292,12 @@ async fn sigterm_stops_serve_with_exit_code_0_and_no_secret_in_the_logs() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut logs).unwrap();
+    for line in lines {
+        logs.push_str(&line);
+        logs.push('\n');
+    }
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
     assert!(logs.contains("shutdown signal received"), "{logs}");
     assert_no_secret(&logs);
+    assert_no_personal_data(&logs);
 }

@@ -8,6 +8,7 @@
 
 mod ghl_refresh;
 mod inbox;
+mod oauth_states;
 mod records;
 mod support;
 mod sync_engine;
@@ -63,6 +64,8 @@ on_both_backends!(
     records::poll_cursors_and_snapshots_are_kept_per_connection,
     records::a_named_lease_has_one_holder_until_it_expires,
     records::migrations_are_reported_applied,
+    oauth_states::an_oauth_state_is_spent_once_and_forgotten_after_it_expires,
+    oauth_states::concurrent_callbacks_with_one_state_spend_it_once,
     ghl_refresh::twenty_calls_on_two_replicas_with_an_expired_token_refresh_exactly_once,
     ghl_refresh::a_401_refreshes_once_and_the_call_succeeds,
     ghl_refresh::a_refused_refresh_marks_the_connection_and_new_credentials_resume_it,

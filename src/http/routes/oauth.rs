@@ -1,19 +1,27 @@
 //! GHL's OAuth install: `/oauth/ghl/install` sends the admin to GHL's chooselocation
 //! page; `/oauth/ghl/callback` checks the CSRF state, exchanges the code and stores the
-//! tokens encrypted, which also lifts a connection out of `needs_reauth`.
+//! tokens encrypted, which also lifts a connection out of `needs_reauth`. A state works
+//! once: the callback spends it in the store before the code is exchanged, and clears
+//! the browser's state cookie whatever the outcome.
+
+use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Route;
 use crate::http::ApiError;
-use crate::platforms::ghl::client::install::{self, InstallRequest, STATE_COOKIE};
+use crate::platforms::ghl::client::install::{self, InstallRequest, STATE_COOKIE, ValidState};
 use crate::platforms::ghl::client::{ClientSettings, GhlClient, GhlError, TokenGrant, save_grant};
 use crate::startup::DEFAULT_CONNECTION;
 use crate::state::AppState;
 use crate::store::{ConnectionStatus, Millis, NewConnection};
+
+/// How long a spent state is remembered beyond its expiry: replicas' clocks may differ,
+/// and a replica running behind would still accept the state for that long.
+const SPENT_STATE_GRACE: Duration = Duration::from_secs(10 * 60);
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -22,15 +30,20 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The client secret, or 503 when OAuth is not configured.
+/// The client secret, or 503 when OAuth is not configured. Without an encryption key the
+/// tokens could not be stored, so the install is refused before GHL is involved.
 fn oauth_secret(state: &AppState) -> Result<&str, ApiError> {
     let ghl = &state.config.ghl;
+    let can_store = state.config.security.encryption_key.is_set();
     match ghl.client_secret.expose() {
-        Some(secret) if !ghl.client_id.is_empty() && !ghl.oauth_redirect_url.is_empty() => {
+        Some(secret)
+            if !ghl.client_id.is_empty() && !ghl.oauth_redirect_url.is_empty() && can_store =>
+        {
             Ok(secret)
         }
         _ => Err(ApiError::Unavailable(
-            "OAuth is not configured (ghl.client_id, ghl.client_secret, ghl.oauth_redirect_url)"
+            "OAuth is not configured (ghl.client_id, ghl.client_secret, \
+             ghl.oauth_redirect_url, security.encryption_key)"
                 .into(),
         )),
     }
@@ -68,26 +81,45 @@ fn cookie_nonce(headers: &HeaderMap) -> Option<&str> {
         .find_map(|pair| pair.trim().strip_prefix(STATE_COOKIE)?.strip_prefix('='))
 }
 
+/// The callback's answer, whatever it is, clears the state cookie: the state is spent.
 async fn finish_install(
     State(state): State<AppState>,
     Query(callback): Query<Callback>,
     headers: HeaderMap,
+) -> Response {
+    let mut response = connect_location(&state, callback, &headers)
+        .await
+        .into_response();
+    let expired =
+        format!("{STATE_COOKIE}=; Path=/oauth/ghl; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+    if let Ok(cookie) = HeaderValue::from_str(&expired) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn connect_location(
+    state: &AppState,
+    callback: Callback,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let secret = oauth_secret(&state)?;
+    let secret = oauth_secret(state)?;
     let (Some(code), Some(csrf)) = (callback.code, callback.state) else {
         return Err(ApiError::BadRequest(
             "the callback needs `code` and `state`".into(),
         ));
     };
-    install::verify_state(secret, &csrf, cookie_nonce(&headers), Millis::now())
+    let now = Millis::now();
+    let valid = install::verify_state(secret, &csrf, cookie_nonce(headers), now)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let grant = exchange(&state, &code).await?;
+    spend_state(state, &valid, now).await?;
+    let grant = exchange(state, &code).await?;
     let Some(location) = grant.location_id.clone() else {
         return Err(ApiError::BadRequest(
             "install the app on a sub-account (location)".into(),
         ));
     };
-    let connection = connection_for(&state, &location).await?;
+    let connection = connection_for(state, &location).await?;
     save_grant(state.store.as_ref(), &connection, &grant, None)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -98,6 +130,26 @@ async fn finish_install(
         .map_err(|e| ApiError::Internal(e.into()))?;
     tracing::info!(connection.id = %connection, ghl.location_id = %location, "GHL OAuth install completed");
     Ok(Html("<p>Connected to GoHighLevel. You can close this window.</p>").into_response())
+}
+
+/// Marks the state used, atomically across replicas; a second use is refused.
+async fn spend_state(state: &AppState, valid: &ValidState, now: Millis) -> Result<(), ApiError> {
+    let keep_until = valid.expires_at.plus(SPENT_STATE_GRACE);
+    let fresh = state
+        .store
+        .spend_oauth_state(&valid.nonce, keep_until, now)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "could not spend an OAuth install state");
+            ApiError::Unavailable("cannot record the install right now; start again".into())
+        })?;
+    if fresh {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "this install state was already used; start the install again".into(),
+        ))
+    }
 }
 
 async fn exchange(state: &AppState, code: &str) -> Result<TokenGrant, ApiError> {

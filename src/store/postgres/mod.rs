@@ -4,6 +4,7 @@
 mod batch;
 mod event_log;
 mod inbox;
+mod oauth_states;
 mod polls_and_leases;
 mod records;
 

@@ -14,6 +14,7 @@
 mod batch;
 mod event_log;
 mod inbox;
+mod oauth_states;
 mod polls_and_leases;
 mod records;
 

@@ -124,7 +124,9 @@ impl WebhookIntake {
         }
         let stored = within(self.store_timeout, state.store.record_event(event)).await;
         stored.map_err(|why| {
-            tracing::warn!(source, reason = %why, "webhook not stored; sender asked to retry");
+            if crate::telemetry::warnings::WEBHOOK_NOT_STORED.admit() {
+                tracing::warn!(source, reason = %why, "webhook not stored; sender asked to retry");
+            }
             refused("the event cannot be stored right now")
         })
     }

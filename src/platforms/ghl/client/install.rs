@@ -1,6 +1,7 @@
 //! The pure parts of GHL's OAuth install: the chooselocation URL, and a CSRF `state`
 //! signed with the client secret, bound to a browser cookie and valid for 10 minutes,
-//! so any replica can check it without shared session storage.
+//! so any replica can check it without shared session storage. Single use is the
+//! caller's part: it spends the state's nonce in the store.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -65,13 +66,21 @@ pub fn issue_state(secret: &str, now: Millis) -> (String, String) {
     (format!("{payload}.{tag}"), nonce)
 }
 
-/// Accepts `state` only if it is ours, recent, and carries this browser's nonce.
+/// A state that passed [`verify_state`]: its nonce and when it stops being accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidState {
+    pub nonce: String,
+    pub expires_at: Millis,
+}
+
+/// Accepts `state` only if it is ours, recent, and carries this browser's nonce. Being
+/// stateless, it cannot tell a second use from the first: the caller spends the nonce.
 pub fn verify_state(
     secret: &str,
     state: &str,
     cookie_nonce: Option<&str>,
     now: Millis,
-) -> Result<(), StateError> {
+) -> Result<ValidState, StateError> {
     let mut parts = state.splitn(3, '.');
     let (Some(nonce), Some(issued), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(StateError::Malformed);
@@ -87,7 +96,10 @@ pub fn verify_state(
     if now.0.saturating_sub(issued) > STATE_TTL_MS {
         return Err(StateError::Expired);
     }
-    Ok(())
+    Ok(ValidState {
+        nonce: nonce.to_owned(),
+        expires_at: Millis(issued.saturating_add(STATE_TTL_MS)),
+    })
 }
 
 #[cfg(test)]
@@ -99,9 +111,13 @@ mod tests {
     #[test]
     fn a_state_is_accepted_once_back_from_the_same_browser_in_time() {
         let (state, nonce) = issue_state("secret", T0);
+        let valid = verify_state("secret", &state, Some(&nonce), Millis(T0.0 + 60_000));
         assert_eq!(
-            verify_state("secret", &state, Some(&nonce), Millis(T0.0 + 60_000)),
-            Ok(())
+            valid,
+            Ok(ValidState {
+                nonce,
+                expires_at: Millis(T0.0 + STATE_TTL_MS)
+            })
         );
     }
 

@@ -1,0 +1,31 @@
+//! Spent OAuth install states, on PostgreSQL.
+
+use async_trait::async_trait;
+
+use super::PgStore;
+use crate::store::{Millis, OauthStates, StoreResult};
+
+#[async_trait]
+impl OauthStates for PgStore {
+    async fn spend_oauth_state(
+        &self,
+        nonce: &str,
+        keep_until: Millis,
+        now: Millis,
+    ) -> StoreResult<bool> {
+        sqlx::query("DELETE FROM oauth_states_used WHERE expires_at < $1")
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
+        // The primary key makes the spend atomic: of two callbacks racing with one
+        // state, exactly one inserts.
+        let sql = "INSERT INTO oauth_states_used (nonce, expires_at) VALUES ($1, $2) \
+                   ON CONFLICT (nonce) DO NOTHING";
+        let inserted = sqlx::query(sql)
+            .bind(nonce)
+            .bind(keep_until.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+}
