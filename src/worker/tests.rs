@@ -12,6 +12,7 @@ use crate::config::{Config, DatabaseUrl};
 use crate::startup;
 use crate::state::Shared;
 use crate::store::{EventId, EventStatus, NewEvent, Source};
+use crate::telemetry::capture::Captured;
 
 const T0: Millis = Millis(1_800_000_000_000);
 
@@ -289,38 +290,6 @@ async fn prune_removes_finished_events_past_the_retention_only() {
     assert_eq!(s.state.metrics.events_pruned.get(), 1);
 }
 
-/// Log lines written while `f` runs on this thread, as JSON objects. One global
-/// subscriber writes each thread's lines to that thread's buffer: a scoped subscriber per
-/// test would race with tests on other threads over tracing's cached callsite interest.
-async fn logged<F: std::future::Future<Output = ()>>(f: F) -> Vec<serde_json::Value> {
-    thread_local!(static LINES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
-    struct ThisThread;
-    impl std::io::Write for ThisThread {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            LINES.with(|lines| lines.borrow_mut().extend_from_slice(buf));
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_writer(|| ThisThread)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-    });
-    LINES.with(|lines| lines.borrow_mut().clear());
-    f.await;
-    let text = LINES.with(|lines| String::from_utf8(lines.take()).unwrap());
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn dead_count(s: &Setup, reason: &str) -> String {
     s.state
         .metrics
@@ -341,21 +310,21 @@ async fn a_dead_event_logs_one_warning_naming_it_and_counts_its_reason() {
         .answer("bad", vec![Err(ProcessError::Permanent(reason.into()))]);
     s.processor
         .answer("tired", vec![failing(), failing(), failing()]);
-    let lines = logged(async {
-        for at in [
-            T0,
-            T0.plus(Duration::from_secs(5)),
-            T0.plus(Duration::from_secs(65)),
-        ] {
-            s.worker().run_once(at).await.unwrap();
-        }
-    })
-    .await;
+    let (logs, guard) = Captured::start();
+    for at in [
+        T0,
+        T0.plus(Duration::from_secs(5)),
+        T0.plus(Duration::from_secs(65)),
+    ] {
+        s.worker().run_once(at).await.unwrap();
+    }
+    drop(guard);
+    let lines = logs.lines();
     assert_eq!(s.status(tired).await.status, EventStatus::Dead);
     let dead: Vec<_> = lines
         .iter()
         .filter(|l| {
-            l["fields"]["message"]
+            l["message"]
                 .as_str()
                 .unwrap_or("")
                 .starts_with("event is dead")
@@ -366,15 +335,14 @@ async fn a_dead_event_logs_one_warning_naming_it_and_counts_its_reason() {
         (dead[0], rejected, "rejected"),
         (dead[1], tired, "retries_exhausted"),
     ] {
-        let fields = &line["fields"];
         assert_eq!(line["level"], "WARN");
-        assert_eq!(fields["event.id"], id.to_string());
-        assert_eq!(fields["event.source"], "tovuti");
-        assert_eq!(fields["event.type"], "user.updated");
-        assert_eq!(fields["connection.id"], "default");
-        assert_eq!(fields["reason.class"], class);
+        assert_eq!(line["event.id"], id.to_string());
+        assert_eq!(line["event.source"], "tovuti");
+        assert_eq!(line["event.type"], "user.updated");
+        assert_eq!(line["connection.id"], "default");
+        assert_eq!(line["reason.class"], class);
     }
-    assert_eq!(dead[0]["fields"]["reason"], reason);
+    assert_eq!(dead[0]["reason"], reason);
     assert!(dead_count(&s, "reason=\"rejected\"").ends_with(" 1"));
     assert!(dead_count(&s, "reason=\"retries_exhausted\"").ends_with(" 1"));
 }
