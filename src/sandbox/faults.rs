@@ -91,6 +91,53 @@ pub struct RandomFaults {
     pub seed: u64,
 }
 
+impl std::str::FromStr for RandomFaults {
+    type Err = String;
+
+    /// `SHARE[:KIND,...]` for the writes of a fake, e.g. `0.2` or
+    /// `0.2:applied-hang,applied-reset,500,502,429`; KIND is `applied-hang`,
+    /// `applied-reset`, `hang`, `reset`, `429` or another status. Without kinds, lost
+    /// answers and refusals in equal parts. The seed is random.
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let (share, kinds) = spec.trim().split_once(':').unwrap_or((spec.trim(), ""));
+        let share: f64 = share
+            .parse()
+            .ok()
+            .filter(|s| (0.0..=1.0).contains(s))
+            .ok_or_else(|| format!("{share:?} is not a share between 0 and 1"))?;
+        let faults = if kinds.trim().is_empty() {
+            vec![
+                Fault::AppliedThenHang,
+                Fault::AppliedThenReset,
+                Fault::Status(500),
+                Fault::RateLimited(Duration::ZERO),
+            ]
+        } else {
+            kinds.split(',').map(fault_kind).collect::<Result<_, _>>()?
+        };
+        Ok(Self {
+            target: Target::Writes,
+            share,
+            faults,
+            seed: rand::random(),
+        })
+    }
+}
+
+fn fault_kind(kind: &str) -> Result<Fault, String> {
+    match kind.trim() {
+        "applied-hang" => Ok(Fault::AppliedThenHang),
+        "applied-reset" => Ok(Fault::AppliedThenReset),
+        "hang" => Ok(Fault::Hang),
+        "reset" => Ok(Fault::Reset),
+        "429" => Ok(Fault::RateLimited(Duration::from_secs(1))),
+        other => match other.parse::<u16>() {
+            Ok(status) if (400..=599).contains(&status) => Ok(Fault::Status(status)),
+            _ => Err(format!("{other:?} is not a fault kind")),
+        },
+    }
+}
+
 /// The faults one fake has in store.
 #[derive(Debug, Default)]
 pub struct FaultPlan {
@@ -189,6 +236,20 @@ mod tests {
         assert_eq!(plan.take("POST", "/user"), Some(Fault::AppliedThenReset));
         assert_eq!(plan.take("POST", "/user"), None);
         assert_eq!(plan.injected, 2);
+    }
+
+    #[test]
+    fn a_spec_names_the_share_and_the_kinds() {
+        let plan: RandomFaults = "0.25:applied-reset, 502,429".parse().unwrap();
+        assert_eq!(plan.share, 0.25);
+        assert_eq!(plan.target, Target::Writes);
+        assert_eq!(
+            plan.faults[..2],
+            [Fault::AppliedThenReset, Fault::Status(502)]
+        );
+        assert_eq!("0.1".parse::<RandomFaults>().unwrap().faults.len(), 4);
+        assert!("2".parse::<RandomFaults>().is_err());
+        assert!("0.1:teapot".parse::<RandomFaults>().is_err());
     }
 
     #[test]
