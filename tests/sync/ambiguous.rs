@@ -15,8 +15,8 @@ use crate::support::{Backend, Delivery, Env, ghl_event, tovuti_event};
 async fn env_with_in_call_retries(backend: Backend) -> Option<Env> {
     Env::start_with(backend, |config| {
         config.ghl.retry_attempts = 3;
-        config.ghl.timeout_ms = 1_000;
-        config.tovuti.timeout_ms = 1_000;
+        config.ghl.timeout_ms = 2_000;
+        config.tovuti.timeout_ms = 2_000;
     })
     .await
 }
