@@ -147,7 +147,7 @@ async fn every_acknowledged_webhook_has_one_effect_while_the_platforms_lose_answ
         "fault crash test: {} sent, {} acknowledged ({} after a resend), {KILLS} kills (at \
          {:.1?} s), {} faults injected (GHL {}, Tovuti {}), {} effects, {} lost, {} \
          duplicated, {} unacknowledged; {} attempts ended with an unknown outcome, {} events \
-         retaken (seed {seed}, {:.1} s)",
+         tried more than once (seed {seed}, {:.1} s)",
         events.len(),
         streamed.acknowledged.len(),
         streamed.resent,

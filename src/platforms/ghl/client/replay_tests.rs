@@ -131,3 +131,15 @@ async fn reads_and_upserts_whose_answer_was_lost_are_retried_in_call() {
     assert_eq!(sent(&fake, "POST", "/upsert"), 3, "the setup's, then two");
     assert_eq!(fake.contacts().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_create_that_could_not_connect_was_never_sent_and_is_not_ambiguous() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = GhlClient::new(settings(base), Arc::new(Metrics::new())).unwrap();
+    let ghl = client.connection(LOC, Auth::private_token("pit-x"));
+    let error = ghl.create_note("c-1", &note()).await.unwrap_err();
+    assert!(matches!(error, GhlError::Unreachable { .. }), "{error:?}");
+    assert!(!error.may_have_applied() && error.is_retryable());
+}
