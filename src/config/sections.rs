@@ -116,6 +116,8 @@ pub struct TovutiConfig {
     pub base_url: String,
     /// API key of the default connection.
     pub token: OptionalSecret,
+    /// Total timeout of one Tovuti request.
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -4,6 +4,7 @@
 pub mod ghl;
 pub(crate) mod keys;
 mod lenient;
+pub mod replay;
 pub mod tovuti;
 mod verified;
 

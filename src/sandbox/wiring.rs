@@ -11,6 +11,7 @@ use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
 use rand::RngCore as _;
 
+use super::faults::RandomFaults;
 use super::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use super::tovuti::FakeTovuti;
 use crate::config::{Config, OptionalSecret};
@@ -18,6 +19,10 @@ use crate::store::Cipher;
 
 /// The GHL location the sandbox connection syncs.
 pub const LOCATION: &str = "sandbox-location";
+
+/// Environment variable naming faults for both fakes' writes (`SHARE[:KIND,...]`, see
+/// [`RandomFaults`]); outside `BRIDGE_`, as it configures the fakes, not the service.
+pub const FAULTS_VAR: &str = "SANDBOX_FAULTS";
 
 /// The bearer token the fake Tovuti accepts; nothing real is behind it.
 const TOVUTI_TOKEN: &str = "sandbox|tovuti-token";
@@ -33,7 +38,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts both fakes on `127.0.0.1`, port 0, with fresh webhook credentials.
+    /// Starts both fakes on `127.0.0.1`, port 0, with fresh webhook credentials, failing
+    /// a share of their writes when [`FAULTS_VAR`] asks for it.
     pub async fn start() -> anyhow::Result<Self> {
         let ghl = FakeGhl::start(FakeSettings::default())
             .await
@@ -41,6 +47,16 @@ impl Sandbox {
         let tovuti = FakeTovuti::start(TOVUTI_TOKEN)
             .await
             .context("starting the sandbox Tovuti")?;
+        if let Ok(spec) = std::env::var(FAULTS_VAR) {
+            let faults: RandomFaults = spec
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{FAULTS_VAR}: {e}"))?;
+            ghl.inject_randomly(faults.clone());
+            tovuti.inject_randomly(RandomFaults {
+                seed: faults.seed.wrapping_add(1),
+                ..faults
+            });
+        }
         Ok(Self {
             ghl,
             tovuti,

@@ -114,6 +114,27 @@ mod tests {
     }
 
     #[test]
+    fn a_create_whose_outcome_is_unknown_retries_on_the_schedule() {
+        let lost = GhlError::OutcomeUnknown {
+            endpoint: "notes.create",
+            cause: Box::new(GhlError::Timeout {
+                endpoint: "notes.create",
+            }),
+        };
+        let tovuti = TovutiError::OutcomeUnknown {
+            endpoint: "user.create",
+            detail: "reset".into(),
+        };
+        for e in [SyncError::Ghl(lost), SyncError::Tovuti(tovuti)] {
+            let processed = e.into_process_error(NOW);
+            assert!(
+                matches!(&processed, ProcessError::Retryable(text) if text.contains("outcome unknown")),
+                "{processed:?}"
+            );
+        }
+    }
+
+    #[test]
     fn refused_credentials_wait_for_a_person_without_spending_attempts() {
         let e = SyncError::Ghl(GhlError::NeedsReauth("invalid_grant".into()));
         assert!(matches!(

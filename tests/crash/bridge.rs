@@ -5,6 +5,11 @@ use std::collections::HashMap;
 use std::str::FromStr as _;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::pkcs8::EncodePublicKey as _;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::{Signer as _, SigningKey};
 use jiff::Timestamp;
 use rand::Rng as _;
 use rand::rngs::StdRng;
@@ -16,7 +21,7 @@ use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl};
 use tovuti_ghl_bridge::store::Cipher;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
-const LOCATION: &str = "loc_crash";
+pub const LOCATION: &str = "loc_crash";
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAAAAAAAAAAA=";
 /// A refused or cut delivery is sent again after this, as a sender retries.
 const RESEND_PAUSE: Duration = Duration::from_millis(100);
@@ -24,10 +29,20 @@ const RESEND_PAUSE: Duration = Duration::from_millis(100);
 const START_LIMIT: Duration = Duration::from_secs(30);
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
-/// One webhook: its delivery id and signed body.
+/// Who sends a webhook, which decides its route and signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// Standard Webhooks to `/webhooks/tovuti`.
+    Tovuti,
+    /// `X-GHL-Signature` (Ed25519) to `/webhooks/ghl`.
+    Ghl,
+}
+
+/// One webhook: its delivery id and body.
 pub struct Event {
     pub id: String,
     pub body: String,
+    pub sender: Sender,
 }
 
 /// How to start the binary; every start uses the same database file and port, so a
@@ -37,9 +52,19 @@ pub struct Bridge {
     port: u16,
     env: Vec<(&'static str, String)>,
     http: reqwest::Client,
+    /// Signs GHL deliveries; the binary is given its public half.
+    ghl_key: SigningKey,
 }
 
 impl Bridge {
+    /// The binary against `ghl`, with `extra` settings added to (or overriding) the
+    /// crash test's own.
+    pub fn with(ghl: &FakeGhl, extra: Vec<(&'static str, String)>) -> Self {
+        let mut bridge = Self::new(ghl);
+        bridge.env.extend(extra);
+        bridge
+    }
+
     pub fn new(ghl: &FakeGhl) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -68,6 +93,10 @@ impl Bridge {
                 "[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]".to_owned(),
             ),
         ];
+        let ghl_key = SigningKey::from_bytes(&rand::random());
+        let public = ghl_key.verifying_key().to_public_key_pem(LineEnding::LF);
+        let mut env = env;
+        env.push(("BRIDGE_GHL_WEBHOOK_PUBLIC_KEY", public.unwrap()));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -77,6 +106,7 @@ impl Bridge {
             port,
             env,
             http,
+            ghl_key,
         }
     }
 
@@ -120,29 +150,44 @@ impl Bridge {
     /// Posts `event` until it is answered 2xx; how many tries that took, or `None` if
     /// `deadline` passed first.
     pub async fn deliver(&self, event: &Event, deadline: Instant) -> Option<u32> {
-        let url = format!("{}/webhooks/tovuti", self.base());
-        let secret = WebhookSecret::parse(SECRET).unwrap();
         let mut tries = 0;
         while Instant::now() < deadline {
             tries += 1;
-            let timestamp = Timestamp::now().as_second();
-            let signature = secret.sign(&event.id, timestamp, event.body.as_bytes());
-            let answer = self
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("webhook-id", &event.id)
-                .header("webhook-timestamp", timestamp.to_string())
-                .header("webhook-signature", signature)
-                .body(event.body.clone())
-                .send()
-                .await;
+            let answer = self.signed(event).send().await;
             if answer.is_ok_and(|a| a.status().is_success()) {
                 return Some(tries);
             }
             tokio::time::sleep(RESEND_PAUSE).await;
         }
         None
+    }
+
+    /// One delivery of `event`, signed as its sender signs.
+    fn signed(&self, event: &Event) -> reqwest::RequestBuilder {
+        let route = match event.sender {
+            Sender::Tovuti => "tovuti",
+            Sender::Ghl => "ghl",
+        };
+        let request = self
+            .http
+            .post(format!("{}/webhooks/{route}", self.base()))
+            .header("content-type", "application/json")
+            .body(event.body.clone());
+        match event.sender {
+            Sender::Tovuti => {
+                let secret = WebhookSecret::parse(SECRET).unwrap();
+                let timestamp = Timestamp::now().as_second();
+                let signature = secret.sign(&event.id, timestamp, event.body.as_bytes());
+                request
+                    .header("webhook-id", &event.id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", signature)
+            }
+            Sender::Ghl => {
+                let signature = self.ghl_key.sign(event.body.as_bytes()).to_bytes();
+                request.header("x-ghl-signature", STANDARD.encode(signature))
+            }
+        }
     }
 
     /// Kills the running binary with SIGKILL `kills` times at random moments, starting
@@ -196,6 +241,7 @@ impl Bridge {
                     retaken: count(RETAKEN).await.unwrap(),
                     reconciled: count(RECONCILED).await.unwrap(),
                     adopted: count(ADOPTED).await.unwrap(),
+                    unknown: count(UNKNOWN).await.unwrap(),
                 };
                 pool.close().await;
                 return inbox;
@@ -226,8 +272,11 @@ pub struct Inbox {
     /// Of those, the ones that found the note already made: the kill came after GHL
     /// made it and before the action log recorded it done.
     pub adopted: i64,
+    /// Attempts that ended with a create whose outcome was unknown (its answer lost).
+    pub unknown: i64,
 }
 
+const UNKNOWN: &str = "SELECT COUNT(*) FROM event_attempts WHERE error LIKE '%outcome unknown%'";
 const RETAKEN: &str = "SELECT COUNT(*) FROM inbox_events WHERE attempts > 1";
 const RECONCILED: &str = "SELECT COUNT(*) FROM event_attempts a WHERE EXISTS \
      (SELECT 1 FROM json_each(a.requests) r WHERE r.value ->> 'method' = 'GET' \

@@ -3,6 +3,7 @@
 //! the inbox drains, every webhook answered 2xx must have made exactly one note at the
 //! fake GHL (none lost, none doubled), and no note may lack an acknowledged webhook.
 //! The kill moments come from a seed (`CRASH_SEED`, printed) to reproduce a run.
+//! `faults.rs` runs the same against fakes that also fail a share of their writes.
 
 #![expect(
     clippy::unwrap_used,
@@ -10,6 +11,7 @@
 )]
 
 mod bridge;
+mod faults;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -23,7 +25,7 @@ use tokio::process::Child;
 use tovuti_ghl_bridge::cli::samples;
 use tovuti_ghl_bridge::sandbox::ghl::{FakeGhl, FakeSettings, Limits};
 
-use bridge::{Bridge, Event};
+use bridge::{Bridge, Event, Sender};
 
 const USERS: usize = 200;
 const EVENTS_PER_USER: usize = 10;
@@ -50,6 +52,7 @@ fn events() -> Vec<Event> {
             events.push(Event {
                 id,
                 body: body.to_string(),
+                sender: Sender::Tovuti,
             });
         }
     }
@@ -59,10 +62,17 @@ fn events() -> Vec<Event> {
 /// Every note at the fake, counted by the webhook id its text names.
 fn effects(ghl: &FakeGhl) -> HashMap<String, usize> {
     let mut seen = HashMap::new();
+    count_marked(ghl, "notes", "body", &mut seen);
+    seen
+}
+
+/// Counts the contacts' `kind` records (notes, tasks) by the webhook id their `field`
+/// names after [`MARK`].
+fn count_marked(ghl: &FakeGhl, kind: &str, field: &str, seen: &mut HashMap<String, usize>) {
     for contact in ghl.contacts() {
         let contact = contact["id"].as_str().unwrap_or_default().to_owned();
-        for note in ghl.activities("notes", &contact) {
-            let text = note["body"].as_str().unwrap_or_default();
+        for record in ghl.activities(kind, &contact) {
+            let text = record[field].as_str().unwrap_or_default();
             let id = text
                 .split(MARK)
                 .nth(1)
@@ -71,7 +81,6 @@ fn effects(ghl: &FakeGhl) -> HashMap<String, usize> {
             *seen.entry(id.to_owned()).or_insert(0) += 1;
         }
     }
-    seen
 }
 
 /// The settings the fake GHL is started with: a quota it never runs out of, so the
@@ -101,6 +110,7 @@ struct Streamed {
 async fn stream_while_killing(
     bridge: &Bridge,
     events: &[Event],
+    kills: usize,
     rng: &mut StdRng,
     began: Instant,
 ) -> (Streamed, Child) {
@@ -114,7 +124,7 @@ async fn stream_while_killing(
             .await;
         (answers, began.elapsed().as_secs_f64())
     };
-    let kills = bridge.kill_at_random(KILLS, child, rng, began);
+    let kills = bridge.kill_at_random(kills, child, rng, began);
     let ((answers, ended_at), (child, kills_at)) = tokio::join!(stream, kills);
     let acknowledged = answers
         .iter()
@@ -174,19 +184,25 @@ impl Tally {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_acknowledged_webhook_has_exactly_one_effect_across_kill_9_restarts() {
-    let seed = std::env::var("CRASH_SEED")
+/// `CRASH_SEED`, or a fresh random seed.
+fn seed() -> u64 {
+    std::env::var("CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random::<u64>);
+        .unwrap_or_else(rand::random::<u64>)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_webhook_has_exactly_one_effect_across_kill_9_restarts() {
+    let seed = seed();
     let mut rng = StdRng::seed_from_u64(seed);
     let began = Instant::now();
     let ghl = FakeGhl::start(roomy_ghl()).await.unwrap();
     let bridge = Bridge::new(&ghl);
     let events = events();
 
-    let (streamed, mut child) = stream_while_killing(&bridge, &events, &mut rng, began).await;
+    let (streamed, mut child) =
+        stream_while_killing(&bridge, &events, KILLS, &mut rng, began).await;
     let inbox = bridge.drained().await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();

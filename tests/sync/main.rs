@@ -7,6 +7,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod ambiguous;
 mod crm;
 mod lms;
 mod reliability;
@@ -53,4 +54,8 @@ on_both_backends!(
     reliability::an_expired_token_mid_stream_refreshes_once,
     reliability::an_older_update_arriving_late_does_not_roll_back,
     reliability::a_retried_update_never_overwrites_a_newer_one,
+    ambiguous::a_note_made_whose_answer_timed_out_is_made_once,
+    ambiguous::a_task_made_whose_answer_was_reset_is_made_once,
+    ambiguous::an_appointment_made_whose_answer_was_reset_is_made_once,
+    ambiguous::a_tovuti_user_made_whose_answer_was_lost_is_made_once,
 );

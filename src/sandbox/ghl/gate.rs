@@ -3,7 +3,6 @@
 //! `X-RateLimit-*` headers and writes the request log.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -14,7 +13,8 @@ use axum::{Extension, Json};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::state::{Fault, LoggedRequest, Window};
+use super::state::{LoggedRequest, Window};
+use crate::sandbox::faults::{self, Fault};
 
 /// The `Version` the contacts family (and everything but calendars) requires.
 pub const VERSION_CONTACTS: &str = "2021-07-28";
@@ -104,19 +104,26 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         user_agent: header(&parts.headers, "user-agent"),
         body: serde_json::from_slice(&bytes).ok(),
     };
-    let response = match admit(&shared, &parts.method, &parts.headers, &mut entry).await {
-        Err(refusal) => refusal.into_response(),
-        Ok((caller, window)) => {
+    let (response, after) = match admit(&shared, &parts.method, &parts.headers, &mut entry).await {
+        Err(refusal) => (refusal.into_response(), None),
+        Ok((caller, window, after)) => {
             let mut request = Request::from_parts(parts, Body::from(bytes));
             request.extensions_mut().insert(caller);
             let mut response = next.run(request).await;
             stamp(response.headers_mut(), &shared, &window);
-            response
+            (response, after)
         }
     };
     entry.status = response.status().as_u16();
     shared.lock().log.push(entry);
-    response
+    match after {
+        Some(Fault::AppliedThenHang) => {
+            faults::hang().await;
+            response
+        }
+        Some(_) => faults::cut_short(response),
+        None => response,
+    }
 }
 
 async fn admit(
@@ -124,7 +131,7 @@ async fn admit(
     method: &Method,
     headers: &HeaderMap,
     entry: &mut LoggedRequest,
-) -> Result<(Caller, Window), Refusal> {
+) -> Result<(Caller, Window, Option<Fault>), Refusal> {
     let token = header(headers, "authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned))
         .unwrap_or_default();
@@ -150,65 +157,68 @@ async fn admit(
         let message = "The token is not authorized for this scope.";
         return Err(refuse(StatusCode::FORBIDDEN, message));
     }
-    apply_fault(shared).await?;
+    let fault = shared.lock().faults.take(method.as_str(), &entry.path);
+    let after = match fault {
+        Some(fault) if fault.after_handling() => Some(fault),
+        Some(fault) => {
+            apply_fault(shared, fault).await?;
+            None
+        }
+        None => None,
+    };
     let window = shared
         .lock()
         .take_window(&grant.location_id, &shared.limits, now);
     if !window.allowed {
-        return Err(too_many(shared, &window).into());
+        // GHL never says "come back in 0 s" for its own window.
+        let secs = window.retry_after.as_millis().div_ceil(1000).max(1);
+        return Err(too_many(shared, &window, secs).into());
     }
     let caller = Caller {
         location_id: grant.location_id,
     };
-    Ok((caller, window))
+    Ok((caller, window, after))
 }
 
-async fn apply_fault(shared: &Shared) -> Result<(), Refusal> {
-    let fault = shared.lock().faults.pop_front();
+/// A fault that strikes before the request is handled.
+async fn apply_fault(shared: &Shared, fault: Fault) -> Result<(), Refusal> {
     match fault {
-        None => Ok(()),
-        Some(Fault::Latency(delay)) => {
+        Fault::Latency(delay) => {
             tokio::time::sleep(delay).await;
             Ok(())
         }
-        Some(Fault::Status(code)) => {
+        Fault::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Err(refuse(status, "Injected failure"))
         }
-        Some(Fault::RateLimited(retry_after)) => {
+        Fault::RateLimited(retry_after) => {
             let window = Window {
                 allowed: false,
                 remaining: 0,
                 daily_remaining: shared.limits.daily_max,
                 retry_after,
             };
-            Err(too_many(shared, &window).into())
+            // An injected zero is kept, so a test can have 429s without pauses.
+            let secs = retry_after.as_millis().div_ceil(1000);
+            Err(too_many(shared, &window, secs).into())
         }
-        Some(Fault::Reset) => {
-            let broken = futures::stream::once(async {
-                Err::<Bytes, _>(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
-            });
-            Err((StatusCode::OK, Body::from_stream(broken))
-                .into_response()
-                .into())
-        }
-        Some(Fault::Hang) => {
-            tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+        Fault::Reset => Err(faults::cut_short(StatusCode::OK.into_response()).into()),
+        Fault::Hang | Fault::AppliedThenHang | Fault::AppliedThenReset => {
+            faults::hang().await;
             Err(refuse(StatusCode::GATEWAY_TIMEOUT, "Hung"))
         }
     }
 }
 
-fn too_many(shared: &Shared, window: &Window) -> Response {
+fn too_many(shared: &Shared, window: &Window, retry_after_secs: u128) -> Response {
     let mut response = envelope(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests, please try again later.",
     );
-    let secs = window.retry_after.as_millis().div_ceil(1000).max(1);
     let headers = response.headers_mut();
     headers.insert(
         "retry-after",
-        HeaderValue::from(u64::try_from(secs).unwrap_or(1)),
+        HeaderValue::from(u64::try_from(retry_after_secs).unwrap_or(1)),
     );
     stamp(headers, shared, window);
     response

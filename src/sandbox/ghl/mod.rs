@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+pub use crate::sandbox::faults::{Fault, RandomFaults, Target};
 pub use gate::{VERSION_CALENDARS, VERSION_CONTACTS};
-pub use state::{Fault, Grant, Limits, LoggedRequest};
+pub use state::{Grant, Limits, LoggedRequest};
 
 use state::Inner;
 
@@ -189,7 +190,28 @@ impl FakeGhl {
 
     /// Queues faults for the next requests that pass the token check, one each.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.shared.lock().faults.extend(faults);
+        self.shared.lock().faults.queue(&Target::Any, faults);
+    }
+
+    /// Queues faults for the next requests `target` matches (`Target::route("POST
+    /// /contacts/*/notes")`), one each, ahead of other requests' faults.
+    pub fn inject_on(&self, target: &Target, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.lock().faults.queue(target, faults);
+    }
+
+    /// From now on a share of the requests `random.target` matches fail at random.
+    pub fn inject_randomly(&self, random: RandomFaults) {
+        self.shared.lock().faults.randomly(random);
+    }
+
+    /// Drops every queued and random fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// How many faults the fake has produced so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.lock().faults.injected
     }
 
     /// Every API request seen so far (not the token endpoint).

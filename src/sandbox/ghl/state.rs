@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::sandbox::faults::FaultPlan;
+
 /// What an access token grants.
 #[derive(Debug, Clone)]
 pub struct Grant {
@@ -23,21 +25,6 @@ impl Grant {
     pub fn allows(&self, scope: &str) -> bool {
         self.scopes.contains(scope)
     }
-}
-
-/// A failure the fake produces on demand for the next request that reaches it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// Answer normally, but only after this delay.
-    Latency(Duration),
-    /// Answer this status with GHL's error envelope.
-    Status(u16),
-    /// Answer 429 with this `Retry-After`, whatever the window says.
-    RateLimited(Duration),
-    /// Send the status line, then drop the connection mid-body.
-    Reset,
-    /// Never answer (the client's timeout must fire).
-    Hang,
 }
 
 /// One request as the fake saw it.
@@ -101,7 +88,7 @@ pub struct Inner {
     pub custom_field_ids: BTreeMap<String, String>,
     pub windows: HashMap<String, VecDeque<Instant>>,
     pub daily_used: HashMap<String, u64>,
-    pub faults: VecDeque<Fault>,
+    pub faults: FaultPlan,
     pub log: Vec<LoggedRequest>,
     pub token_endpoint_calls: u32,
     pub location_token_calls: u32,

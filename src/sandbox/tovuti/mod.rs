@@ -1,5 +1,5 @@
 //! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user` and
-//! `GET /users` under `/api/v1`, users in memory, a bearer token and on-demand failures.
+//! `GET /users` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
 //! Tests drive it through [`FakeTovuti`]'s methods.
 
 mod routes;
@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::http::Method;
 use tokio::task::JoinHandle;
 
+pub use crate::sandbox::faults::{Fault, RandomFaults, Target};
 pub use state::{FIRST_ID, bare_user};
 
 use crate::platforms::tovuti::payloads::User;
@@ -102,7 +103,29 @@ impl FakeTovuti {
 
     /// The next `times` requests with a valid token are answered `status` and not handled.
     pub fn fail_next(&self, status: u16, times: u32) {
-        self.shared.lock().failing = (times > 0).then_some((status, times));
+        let faults = (0..times).map(|_| Fault::Status(status));
+        self.shared.lock().faults.queue(&Target::Any, faults);
+    }
+
+    /// Queues faults for the next requests `target` matches (paths relative to the API
+    /// root, e.g. `Target::route("POST /user")`), one each.
+    pub fn inject_on(&self, target: &Target, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.lock().faults.queue(target, faults);
+    }
+
+    /// From now on a share of the requests `random.target` matches fail at random.
+    pub fn inject_randomly(&self, random: RandomFaults) {
+        self.shared.lock().faults.randomly(random);
+    }
+
+    /// Drops every queued and random fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// How many faults the fake has produced so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.lock().faults.injected
     }
 }
 

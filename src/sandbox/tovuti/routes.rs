@@ -1,5 +1,5 @@
 //! The fake's routes under `/api/v1`, as Tovuti's new API paths them: every request is
-//! logged, then must carry the bearer token, then may meet a queued failure.
+//! logged, then must carry the bearer token, then may meet a fault.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::Shared;
 use super::state::Invalid;
+use crate::sandbox::faults::{self, Fault};
 
 /// Where the API lives on the fake, as `/api/v1` does on `api.tovuti.io`.
 pub const PREFIX: &str = "/api/v1";
@@ -35,15 +36,32 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// Logs the request (path relative to the API root), then checks the token and faults.
 async fn gate(State(shared): S, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    shared.lock().log.push((request.method().clone(), path));
+    let method = request.method().clone();
+    shared.lock().log.push((method.clone(), path.clone()));
     if !authorized(request.headers(), &shared.token) {
         return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
     }
-    let failure = shared.lock().take_failure();
-    if let Some(code) = failure {
-        return injected(code);
+    let fault = shared.lock().faults.take(method.as_str(), &path);
+    match fault {
+        None => next.run(request).await,
+        Some(Fault::Latency(delay)) => {
+            tokio::time::sleep(delay).await;
+            next.run(request).await
+        }
+        Some(Fault::Status(code)) => injected(code, 1),
+        Some(Fault::RateLimited(after)) => injected(429, after.as_secs().max(1)),
+        Some(Fault::Reset) => faults::cut_short(StatusCode::OK.into_response()),
+        Some(Fault::Hang) => {
+            faults::hang().await;
+            message(StatusCode::GATEWAY_TIMEOUT, "Hung")
+        }
+        Some(Fault::AppliedThenReset) => faults::cut_short(next.run(request).await),
+        Some(Fault::AppliedThenHang) => {
+            let response = next.run(request).await;
+            faults::hang().await;
+            response
+        }
     }
-    next.run(request).await
 }
 
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
@@ -54,15 +72,15 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
         .is_some_and(|given| given == token)
 }
 
-/// A queued failure; 429 and 503 say when to come back, as Laravel's throttle does.
-fn injected(code: u16) -> Response {
+/// An injected status; 429 and 503 say when to come back, as Laravel's throttle does.
+fn injected(code: u16, retry_after_secs: u64) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let text = status.canonical_reason().unwrap_or("Injected failure");
     let mut response = message(status, text);
     if matches!(code, 429 | 503) {
         response
             .headers_mut()
-            .insert("retry-after", HeaderValue::from_static("1"));
+            .insert("retry-after", HeaderValue::from(retry_after_secs));
     }
     response
 }

@@ -1,5 +1,5 @@
 //! The fake Tovuti's memory and its rules: users by id (assigned from 1001), username
-//! uniqueness, PATCH merging, queued failures and the request log. No HTTP in here.
+//! uniqueness, PATCH merging, faults in store and the request log. No HTTP in here.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +7,7 @@ use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use crate::platforms::tovuti::payloads::{TovutiId, User};
+use crate::sandbox::faults::FaultPlan;
 
 /// The first id the fake assigns.
 pub const FIRST_ID: u64 = 1001;
@@ -30,8 +31,7 @@ impl Invalid {
 pub struct Inner {
     pub users: BTreeMap<u64, User>,
     next_id: u64,
-    /// Status to answer instead of handling, and how many more requests get it.
-    pub failing: Option<(u16, u32)>,
+    pub faults: FaultPlan,
     pub log: Vec<(Method, String)>,
 }
 
@@ -40,20 +40,13 @@ impl Default for Inner {
         Self {
             users: BTreeMap::new(),
             next_id: FIRST_ID,
-            failing: None,
+            faults: FaultPlan::default(),
             log: Vec::new(),
         }
     }
 }
 
 impl Inner {
-    /// The queued failure status for this request, if any, counting it down.
-    pub fn take_failure(&mut self) -> Option<u16> {
-        let (status, left) = self.failing?;
-        self.failing = (left > 1).then(|| (status, left - 1));
-        Some(status)
-    }
-
     /// Stores `user` as given; later ids are assigned above it.
     pub fn insert(&mut self, user: User) {
         self.next_id = self.next_id.max(user.id.0 + 1);

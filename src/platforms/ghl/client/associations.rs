@@ -20,7 +20,9 @@ impl Connection {
         contact_id: &str,
         tags: &[String],
     ) -> Result<Vec<String>, GhlError> {
+        // Adding a tag the contact has changes nothing.
         let call = Call::new(Method::POST, "tags.add", &["contacts", contact_id, "tags"])
+            .idempotent()
             .json(&json!({ "tags": tags }))?;
         Ok(self.send::<Tags>(call).await?.tags)
     }
@@ -45,7 +47,10 @@ impl Connection {
         campaign_id: &str,
     ) -> Result<(), GhlError> {
         let segments = ["contacts", contact_id, "campaigns", campaign_id];
-        let call = Call::new(Method::POST, "campaigns.add", &segments).json(&json!({}))?;
+        // A contact is in a campaign once, however often it is added.
+        let call = Call::new(Method::POST, "campaigns.add", &segments)
+            .idempotent()
+            .json(&json!({}))?;
         self.send::<Value>(call).await.map(drop)
     }
 
@@ -72,6 +77,7 @@ impl Connection {
             Some(at) => json!({ "eventStartTime": at }),
             None => json!({}),
         };
+        // Not idempotent: a workflow that allows re-entry would run a second time.
         let call = Call::new(Method::POST, "workflows.add", &segments).json(&body)?;
         self.send::<Value>(call).await.map(drop)
     }

@@ -192,8 +192,9 @@ impl Connection {
     /// Creates or updates by the location's duplicate rule (email, then phone).
     pub async fn upsert_contact(&self, input: &ContactInput) -> Result<Upserted, GhlError> {
         let body = located(input, &self.location_id)?;
-        let call =
-            Call::new(Method::POST, "contacts.upsert", &["contacts", "upsert"]).json(&body)?;
+        let call = Call::new(Method::POST, "contacts.upsert", &["contacts", "upsert"])
+            .idempotent()
+            .json(&body)?;
         self.send(call).await
     }
 
@@ -204,8 +205,9 @@ impl Connection {
 
     pub async fn search_contacts(&self, query: &SearchQuery) -> Result<SearchPage, GhlError> {
         let body = located(query, &self.location_id)?;
-        let call =
-            Call::new(Method::POST, "contacts.search", &["contacts", "search"]).json(&body)?;
+        let call = Call::new(Method::POST, "contacts.search", &["contacts", "search"])
+            .idempotent()
+            .json(&body)?;
         self.send(call).await
     }
 

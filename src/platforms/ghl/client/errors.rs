@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::platforms::replay::status_may_follow_effect;
+
 /// Most bytes of a response body kept for the event log.
 const KEPT_BODY_BYTES: usize = 2048;
 
@@ -26,7 +28,7 @@ const REDACTED_KEYS: &[&str] = &[
 /// How the caller should treat a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// Timeout, connection failure, 5xx, 429: try again later.
+    /// Timeout, connection failure, 5xx, 429, an outcome unknown: try again later.
     Retryable,
     /// 401/403: the credentials or their scopes are wrong.
     Auth,
@@ -56,12 +58,28 @@ pub struct Failure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GhlError {
+    /// The request went out and no answer came in time.
     #[error("GHL did not answer {endpoint} in time")]
     Timeout { endpoint: &'static str },
+    /// The exchange broke after the request went out (reset, connection closed).
     #[error("could not exchange {endpoint} with GHL: {detail}")]
     Connection {
         endpoint: &'static str,
         detail: String,
+    },
+    /// Nothing was sent: no connection could be made (refused, DNS, connect timeout).
+    #[error("could not reach GHL for {endpoint}: {detail}")]
+    Unreachable {
+        endpoint: &'static str,
+        detail: String,
+    },
+    /// A call that must not be sent twice met a failure after it may have reached GHL:
+    /// GHL may have applied it. It is not sent again blind; the caller looks up what it
+    /// would have made first.
+    #[error("outcome unknown: GHL may have applied {endpoint} ({cause})")]
+    OutcomeUnknown {
+        endpoint: &'static str,
+        cause: Box<GhlError>,
     },
     #[error("GHL answered {} to {}: {}", .0.status, .0.endpoint, .0.body)]
     Status(Box<Failure>),
@@ -81,7 +99,10 @@ pub enum GhlError {
 impl GhlError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Timeout { .. } | Self::Connection { .. } => ErrorClass::Retryable,
+            Self::Timeout { .. }
+            | Self::Connection { .. }
+            | Self::Unreachable { .. }
+            | Self::OutcomeUnknown { .. } => ErrorClass::Retryable,
             Self::Status(failure) => classify(failure),
             Self::Decode { .. } => ErrorClass::Permanent,
             Self::NeedsReauth(_) => ErrorClass::NeedsReauth,
@@ -93,28 +114,48 @@ impl GhlError {
         self.class() == ErrorClass::Retryable
     }
 
+    /// Whether GHL may have acted on the request although this came back: the request
+    /// went out and nothing says it was refused (a timeout, a broken exchange, or a
+    /// status [`status_may_follow_effect`] names).
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Connection { .. } | Self::OutcomeUnknown { .. } => true,
+            Self::Status(failure) => status_may_follow_effect(failure.status),
+            Self::Unreachable { .. }
+            | Self::Decode { .. }
+            | Self::NeedsReauth(_)
+            | Self::Credentials(_) => false,
+        }
+    }
+
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown { .. })
+    }
+
     /// The HTTP status, when GHL answered.
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Status(failure) => Some(failure.status),
-            _ => None,
-        }
+        self.failure().map(|failure| failure.status)
     }
 
     pub fn failure(&self) -> Option<&Failure> {
         match self {
             Self::Status(failure) => Some(failure),
+            Self::OutcomeUnknown { cause, .. } => cause.failure(),
             _ => None,
         }
     }
 
     pub(crate) fn from_reqwest(endpoint: &'static str, error: &reqwest::Error) -> Self {
-        if error.is_timeout() {
-            return Self::Timeout { endpoint };
-        }
         // The URL (with its query) stays out: it can carry an email address.
         let detail = std::error::Error::source(error)
             .map_or_else(|| "transport error".to_owned(), ToString::to_string);
+        // A connect error (a connect timeout included) happens before a byte is sent.
+        if error.is_connect() {
+            return Self::Unreachable { endpoint, detail };
+        }
+        if error.is_timeout() {
+            return Self::Timeout { endpoint };
+        }
         Self::Connection { endpoint, detail }
     }
 

@@ -1,6 +1,7 @@
 //! The outbound GHL API v2 client: every request goes through the location's lane
 //! (throttle), carries the right `Version` and credentials, and is retried within a
-//! small budget. Typed operations live in one file per API family.
+//! small budget when sending it again is safe. Typed operations live in one file per
+//! API family.
 
 mod appointments;
 mod associations;
@@ -40,6 +41,7 @@ pub use throttle::{LaneOwnership, Priority, RateLimitSnapshot, Throttle, Throttl
 pub use verify::{Capability, Outcome, Verification};
 
 use crate::config::GhlConfig;
+use crate::platforms::replay::Replay;
 use crate::telemetry::GhlRequestLabels;
 use crate::telemetry::Metrics;
 use crate::telemetry::requests::{self, RequestEntry};
@@ -177,6 +179,7 @@ pub struct Connection {
 /// One request, described so that it can be sent again unchanged.
 pub(crate) struct Call {
     method: Method,
+    replay: Replay,
     /// Operation name for metrics and errors (`contacts.get`); never the raw path.
     endpoint: &'static str,
     version: &'static str,
@@ -187,8 +190,11 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// A call to `endpoint`; a POST is taken to create something (`Replay::Once`)
+    /// unless marked [`Call::idempotent`].
     pub(crate) fn new(method: Method, endpoint: &'static str, segments: &[&str]) -> Self {
         Self {
+            replay: Replay::of(&method),
             method,
             endpoint,
             version: VERSION_CONTACTS,
@@ -196,6 +202,12 @@ impl Call {
             query: Vec::new(),
             body: None,
         }
+    }
+
+    /// A POST that may be sent twice safely (an upsert, a search, adding tags).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.replay = Replay::Safe;
+        self
     }
 
     pub(crate) fn calendars(mut self) -> Self {
@@ -238,7 +250,9 @@ impl Connection {
     }
 
     /// Sends until success, a non-retryable failure, or the budget is spent. A 429
-    /// waits out the pause without spending an attempt; a 401 refreshes OAuth once.
+    /// waits out the pause without spending an attempt; a 401 refreshes OAuth once. A
+    /// `Replay::Once` call that GHL may have applied is never sent again here: it fails
+    /// as [`GhlError::OutcomeUnknown`], and the caller reconciles before a new attempt.
     async fn execute(&self, call: &Call) -> Result<bytes::Bytes, GhlError> {
         let shared = &self.client.inner;
         let (mut failed, mut rate_limited, mut refreshed) = (0u32, 0u32, false);
@@ -252,6 +266,12 @@ impl Connection {
                 Ok(bytes) => return Ok(bytes),
                 Err(error) => error,
             };
+            if call.replay == Replay::Once && error.may_have_applied() {
+                return Err(GhlError::OutcomeUnknown {
+                    endpoint: call.endpoint,
+                    cause: Box::new(error),
+                });
+            }
             if error.status() == Some(429) && rate_limited < shared.settings.max_rate_limited_waits
             {
                 rate_limited += 1;
@@ -270,12 +290,12 @@ impl Connection {
     async fn attempt(&self, call: &Call, token: &str) -> Result<bytes::Bytes, GhlError> {
         let shared = &self.client.inner;
         let mut url =
-            url::Url::parse(&shared.settings.base_url).map_err(|e| GhlError::Connection {
+            url::Url::parse(&shared.settings.base_url).map_err(|e| GhlError::Unreachable {
                 endpoint: call.endpoint,
                 detail: format!("invalid base URL: {e}"),
             })?;
         url.path_segments_mut()
-            .map_err(|()| GhlError::Connection {
+            .map_err(|()| GhlError::Unreachable {
                 endpoint: call.endpoint,
                 detail: "base URL cannot take a path".into(),
             })?
@@ -357,6 +377,8 @@ fn request_outcome(result: &Result<bytes::Bytes, GhlError>) -> (String, Option<S
 
 #[cfg(test)]
 mod quota_tests;
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! [`TovutiClient`]: the [`TovutiApi`] over HTTP, bearer-authenticated JSON against a
 //! tenant's new API (or the sandbox). One request per call: retrying is the worker's job,
-//! decided from [`TovutiError::is_retryable`].
+//! decided from [`TovutiError::is_retryable`]. A create is marked [`Replay::Once`], so a
+//! failure after which the user may exist says so ([`TovutiError::OutcomeUnknown`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -12,10 +13,11 @@ use serde_json::Value;
 
 use super::{TovutiApi, TovutiError, UserWrite, answer, body};
 use crate::config::TovutiConfig;
+use crate::platforms::replay::Replay;
 use crate::platforms::tovuti::payloads::User;
 use crate::telemetry::requests::{self, RequestEntry};
 
-/// Whole-request timeout when the configuration names none.
+/// Whole-request timeout when the configuration names none (`tovuti.timeout_ms` = 0).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Users asked for per email lookup; Tovuti's filters are undocumented (tovuti-api.md §1.6),
@@ -91,7 +93,11 @@ impl TovutiClient {
             return Ok(None);
         }
         let token = SecretString::from(token.to_owned());
-        Self::new(&config.base_url, token, DEFAULT_TIMEOUT).map(Some)
+        let timeout = match config.timeout_ms {
+            0 => DEFAULT_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        };
+        Self::new(&config.base_url, token, timeout).map(Some)
     }
 
     /// Sends one request; any status is an `Ok` answer, transport trouble an error.
@@ -157,13 +163,22 @@ impl TovutiClient {
         write: &UserWrite,
     ) -> Result<User, TovutiError> {
         let json = body::user_body(write);
+        let replay = Replay::of(&method);
         let answer = self
             .send(endpoint, method, segments, &[], Some(&json))
-            .await?;
-        if !answer.is_success() {
-            return Err(answer.into_error(endpoint));
-        }
-        answer::user(endpoint, &answer.body)
+            .await;
+        let result = match answer {
+            Ok(answer) if answer.is_success() => return answer::user(endpoint, &answer.body),
+            Ok(answer) => answer.into_error(endpoint),
+            Err(error) => error,
+        };
+        Err(match replay {
+            Replay::Once if result.may_have_applied() => TovutiError::OutcomeUnknown {
+                endpoint,
+                detail: result.to_string(),
+            },
+            _ => result,
+        })
     }
 }
 
@@ -236,19 +251,23 @@ fn parse_base(base_url: &str) -> Result<url::Url, TovutiError> {
 
 /// Construction problems are reported as a connection that cannot be made.
 fn setup_error(detail: &str) -> TovutiError {
-    TovutiError::Connection {
+    TovutiError::Unreachable {
         endpoint: "client.setup",
         detail: detail.to_owned(),
     }
 }
 
 fn from_reqwest(endpoint: &'static str, error: &reqwest::Error) -> TovutiError {
-    if error.is_timeout() {
-        return TovutiError::Timeout { endpoint };
-    }
     // reqwest's own Display names the URL, whose query can carry an email address.
     let detail = std::error::Error::source(error)
         .map_or_else(|| "transport error".to_owned(), ToString::to_string);
+    // A connect error (a connect timeout included) happens before a byte is sent.
+    if error.is_connect() {
+        return TovutiError::Unreachable { endpoint, detail };
+    }
+    if error.is_timeout() {
+        return TovutiError::Timeout { endpoint };
+    }
     TovutiError::Connection { endpoint, detail }
 }
 

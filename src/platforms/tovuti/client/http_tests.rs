@@ -5,7 +5,7 @@ use serde_json::{Map, json};
 
 use super::*;
 use crate::config::{OptionalSecret, TovutiConfig};
-use crate::sandbox::tovuti::{FIRST_ID, FakeTovuti};
+use crate::sandbox::tovuti::{FIRST_ID, FakeTovuti, Fault, Target};
 
 const TOKEN: &str = "12|abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
 
@@ -157,7 +157,7 @@ async fn a_wrong_token_is_a_401_that_never_shows_a_token() {
 }
 
 #[tokio::test]
-async fn an_unreachable_tenant_is_a_retryable_connection_error() {
+async fn an_unreachable_tenant_is_a_retryable_error_with_nothing_sent() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     drop(listener);
@@ -166,8 +166,12 @@ async fn an_unreachable_tenant_is_a_retryable_connection_error() {
 
     let error = client.get_user(1).await.unwrap_err();
 
-    assert!(matches!(error, TovutiError::Connection { .. }), "{error:?}");
+    assert!(
+        matches!(error, TovutiError::Unreachable { .. }),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
+    assert!(!error.may_have_applied());
 }
 
 #[test]
@@ -175,6 +179,7 @@ fn no_client_is_built_without_a_base_url_and_a_token() {
     let config = |base: &str, token: &str| TovutiConfig {
         base_url: base.to_owned(),
         token: OptionalSecret::new(token),
+        timeout_ms: 30_000,
     };
     let none = TovutiClient::from_config(&config("", TOKEN)).unwrap();
     let no_token = TovutiClient::from_config(&config("https://api.tovuti.io/api/v1", "")).unwrap();
@@ -206,4 +211,73 @@ async fn a_tenant_that_never_answers_is_a_retryable_timeout() {
         }
     );
     assert!(error.is_retryable());
+}
+
+fn posts(fake: &FakeTovuti) -> usize {
+    let requests = fake.requests();
+    requests
+        .iter()
+        .filter(|(m, p)| *m == Method::POST && p == "/user")
+        .count()
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_after_it_was_made_is_an_unknown_outcome() {
+    let (fake, client) = fake_and_client().await;
+    fake.inject_on(&Target::route("POST /user"), [Fault::AppliedThenReset]);
+
+    let error = client
+        .create_user(&new_user("ada", "ada@example.com"))
+        .await
+        .unwrap_err();
+
+    assert!(error.is_outcome_unknown(), "{error:?}");
+    assert!(error.to_string().contains("outcome unknown"), "{error}");
+    assert!(error.is_retryable());
+    assert_eq!(posts(&fake), 1);
+    assert_eq!(fake.users().len(), 1, "Tovuti made the user");
+}
+
+#[tokio::test]
+async fn a_create_that_timed_out_or_met_a_502_is_an_unknown_outcome() {
+    let fake = FakeTovuti::start(TOKEN).await.unwrap();
+    let client =
+        TovutiClient::new(&fake.base_url(), TOKEN.into(), Duration::from_millis(200)).unwrap();
+    let create = Target::route("POST /user");
+    fake.inject_on(&create, [Fault::AppliedThenHang, Fault::Status(502)]);
+
+    let timed_out = client
+        .create_user(&new_user("ada", "ada@example.com"))
+        .await;
+    let proxied = client
+        .create_user(&new_user("bob", "bob@example.com"))
+        .await;
+
+    for error in [timed_out.unwrap_err(), proxied.unwrap_err()] {
+        assert!(error.is_outcome_unknown(), "{error:?}");
+    }
+    assert_eq!(posts(&fake), 2);
+}
+
+#[tokio::test]
+async fn a_create_refused_or_an_update_cut_short_is_not_an_unknown_outcome() {
+    let (fake, client) = fake_and_client().await;
+    fake.inject_on(&Target::route("POST /user"), [Fault::Status(503)]);
+    let refused = client
+        .create_user(&new_user("ada", "ada@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(503));
+    assert!(!refused.is_outcome_unknown());
+
+    let made = client
+        .create_user(&new_user("ada", "ada@example.com"))
+        .await
+        .unwrap();
+    fake.inject_on(&Target::route("PATCH /user/*"), [Fault::AppliedThenReset]);
+    let cut = client
+        .update_user(made.id.0, &UserWrite::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(cut, TovutiError::Connection { .. }), "{cut:?}");
 }

@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 use super::payloads::User;
+use crate::platforms::replay::status_may_follow_effect;
 
 mod answer;
 mod body;
@@ -46,10 +47,25 @@ pub enum TovutiError {
         detail: String,
         retry_after: Option<Duration>,
     },
+    /// The request went out and no answer came in time.
     #[error("Tovuti did not answer {endpoint} in time")]
     Timeout { endpoint: &'static str },
-    #[error("could not reach Tovuti for {endpoint}: {detail}")]
+    /// The exchange broke after the request went out (reset, connection closed).
+    #[error("the exchange with Tovuti for {endpoint} broke: {detail}")]
     Connection {
+        endpoint: &'static str,
+        detail: String,
+    },
+    /// Nothing was sent: no connection could be made, or the client is misconfigured.
+    #[error("could not reach Tovuti for {endpoint}: {detail}")]
+    Unreachable {
+        endpoint: &'static str,
+        detail: String,
+    },
+    /// A create met a failure after it may have reached Tovuti, which may have made the
+    /// record: the caller looks it up before creating again.
+    #[error("outcome unknown: Tovuti may have applied {endpoint} ({detail})")]
+    OutcomeUnknown {
         endpoint: &'static str,
         detail: String,
     },
@@ -63,13 +79,31 @@ pub enum TovutiError {
 }
 
 impl TovutiError {
-    /// Worth trying again later: timeouts, connection trouble, 408, 429 and 5xx.
+    /// Worth trying again later: timeouts, connection trouble, 408, 429, 5xx and an
+    /// unknown outcome.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
-            Self::Timeout { .. } | Self::Connection { .. } => true,
+            Self::Timeout { .. }
+            | Self::Connection { .. }
+            | Self::Unreachable { .. }
+            | Self::OutcomeUnknown { .. } => true,
             Self::Decode { .. } | Self::NotConfigured => false,
         }
+    }
+
+    /// Whether Tovuti may have acted on the request although this came back: the request
+    /// went out and nothing says it was refused (see [`status_may_follow_effect`]).
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => status_may_follow_effect(*status),
+            Self::Timeout { .. } | Self::Connection { .. } | Self::OutcomeUnknown { .. } => true,
+            Self::Unreachable { .. } | Self::Decode { .. } | Self::NotConfigured => false,
+        }
+    }
+
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown { .. })
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -95,7 +129,8 @@ pub trait TovutiApi: Send + Sync {
     async fn get_user(&self, id: u64) -> Result<Option<User>, TovutiError>;
     /// Looks a user up by email (case-insensitive), for identity matching.
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, TovutiError>;
-    /// `POST /user`.
+    /// `POST /user`, sent once: a failure after which the user may exist is
+    /// [`TovutiError::OutcomeUnknown`], and the caller looks the user up before trying again.
     async fn create_user(&self, user: &UserWrite) -> Result<User, TovutiError>;
     /// `PATCH /user/{id}` with the given parts; returns the user as Tovuti now has it.
     async fn update_user(&self, id: u64, write: &UserWrite) -> Result<User, TovutiError>;
