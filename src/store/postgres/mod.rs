@@ -7,6 +7,8 @@ mod inbox;
 mod polls_and_leases;
 mod records;
 
+pub use inbox::WORKER_SQL;
+
 use std::str::FromStr;
 
 use async_trait::async_trait;

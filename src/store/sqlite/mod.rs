@@ -17,6 +17,8 @@ mod inbox;
 mod polls_and_leases;
 mod records;
 
+pub use inbox::WORKER_SQL;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
