@@ -102,6 +102,7 @@ impl Backlog {
     pub(super) async fn refresh(&self, store: &dyn Store, now: Millis) {
         let checked_at = self.checked_at.load(Ordering::Acquire);
         let _one_at_a_time = self.counting.lock().await;
+        // The first deliveries all wait for one count; those that queued behind it use it.
         let first_count_done =
             checked_at == i64::MIN && self.checked_at.load(Ordering::Acquire) != i64::MIN;
         if first_count_done && self.every_ms != 0 {
