@@ -18,7 +18,8 @@ pub struct WebhooksConfig {
     /// Unfinished inbox events (pending, processing, retrying) beyond which deliveries get
     /// 429; 0 means no bound.
     pub max_backlog: u64,
-    /// How often the backlog is counted; requests in between use the last count.
+    /// How often the backlog is counted; in between, each admitted delivery is added to
+    /// the last count, so one replica holds the bound.
     pub backlog_check_ms: u64,
     /// How long a location's or connection's lookup is remembered.
     pub lookup_cache_secs: u64,

@@ -8,6 +8,7 @@ mod replay_sql;
 mod rows;
 mod sqlite;
 mod types;
+pub mod worker_sql;
 mod writer;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use postgres::PgStore;
 pub use rows::OPEN_EVENTS_SQL;
 pub use sqlite::SqliteStore;
 pub use types::*;
+pub use worker_sql::WorkerSql;
 
 use crate::config::StoreConfig;
 

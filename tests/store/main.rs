@@ -9,6 +9,7 @@
 mod ghl_refresh;
 mod inbox;
 mod oauth_states;
+mod plans;
 mod records;
 mod support;
 mod sync_engine;
@@ -56,6 +57,7 @@ on_both_backends!(
     inbox::ignored_events_are_kept_but_never_claimed,
     inbox::the_open_summary_counts_unfinished_events_and_their_oldest,
     inbox::the_open_summary_reads_only_its_index_never_the_inbox,
+    plans::the_worker_statements_never_walk_finished_history,
     records::credentials_are_encrypted_at_rest_and_round_trip,
     records::credentials_are_refused_without_an_encryption_key,
     records::connections_are_found_by_location_and_change_status,

@@ -8,6 +8,7 @@
 
 mod docs;
 mod ghl;
+mod properties;
 mod pushback;
 mod support;
 mod tovuti;

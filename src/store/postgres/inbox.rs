@@ -11,7 +11,39 @@ use crate::store::rows::{
 };
 use crate::store::{
     Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
-    ReplayFilter, StoreError, StoreResult, StoredEvent,
+    ReplayFilter, StoreError, StoreResult, StoredEvent, WorkerSql,
+};
+
+/// The statements run around every claim. Each reads waiting or leased events through a
+/// partial index of them alone, never the finished history.
+pub const WORKER_SQL: WorkerSql = WorkerSql {
+    // Walks `inbox_events_claimable` (waiting events in `seq` order) and stops at the
+    // limit; the earlier-event check reads `inbox_events_entity_open`.
+    claim: "WITH due AS ( \
+              SELECT e.seq FROM inbox_events e \
+              WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= $3 \
+                AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.entity_key = e.entity_key \
+                  AND p.seq < e.seq AND p.status IN ('pending', 'retrying', 'processing')) \
+              ORDER BY e.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
+            UPDATE inbox_events i SET status = 'processing', lease_owner = $1, lease_expires_at = $2, \
+              attempts = i.attempts + 1, updated_at = $3 \
+            FROM due WHERE i.seq = due.seq RETURNING i.seq, i.source, i.connection_id, \
+              i.external_id, i.event_type, i.entity_key, i.headers, i.body, i.status, i.attempts, \
+              i.received_at, i.next_attempt_at, i.lease_owner, i.lease_expires_at, i.last_error, \
+              i.id::text AS id",
+    // `inbox_events_leased` holds only leased events.
+    reclaim: "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $1, \
+              last_error = 'lease expired: the worker holding it stopped', \
+              lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+              WHERE status = 'processing' AND lease_expires_at < $1",
+    newest_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 AND seq > $2 \
+              AND status IN ('pending', 'retrying') AND event_type = $3",
+    // A row another transaction changed meanwhile is re-checked against the status
+    // condition, so an event claimed or replayed in between is left alone.
+    supersede: "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
+              lease_expires_at = NULL, updated_at = $1 \
+              WHERE seq = $2 OR (entity_key = $3 AND event_type = $4 AND seq < $5 \
+                AND status IN ('pending', 'retrying'))",
 };
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
@@ -49,19 +81,7 @@ impl Inbox for PgStore {
     }
 
     async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>> {
-        let sql = format!(
-            "WITH due AS ( \
-               SELECT e.seq FROM inbox_events e \
-               WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= $3 \
-                 AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.entity_key = e.entity_key \
-                   AND p.seq < e.seq AND p.status IN ('pending', 'retrying', 'processing')) \
-               ORDER BY e.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             UPDATE inbox_events i SET status = 'processing', lease_owner = $1, lease_expires_at = $2, \
-               attempts = i.attempts + 1, updated_at = $3 \
-             FROM due WHERE i.seq = due.seq RETURNING {}",
-            event_columns("i")
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(WORKER_SQL.claim)
             .bind(&claim.owner)
             .bind(claim.now.plus(claim.lease).0)
             .bind(claim.now.0)
@@ -141,11 +161,10 @@ impl Inbox for PgStore {
     }
 
     async fn reclaim_expired_leases(&self, now: Millis) -> StoreResult<u64> {
-        let sql = "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $1, \
-                   last_error = 'lease expired: the worker holding it stopped', \
-                   lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
-                   WHERE status = 'processing' AND lease_expires_at < $1";
-        let done = sqlx::query(sql).bind(now.0).execute(&self.pool).await?;
+        let done = sqlx::query(WORKER_SQL.reclaim)
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -189,13 +208,7 @@ impl Inbox for PgStore {
         else {
             return Ok(0);
         };
-        // A row another transaction changed meanwhile is re-checked against the status
-        // condition, so an event claimed or replayed in between is left alone.
-        let sql = "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
-                   lease_expires_at = NULL, updated_at = $1 \
-                   WHERE seq = $2 OR (entity_key = $3 AND event_type = $4 AND seq < $5 \
-                     AND status IN ('pending', 'retrying'))";
-        let done = sqlx::query(sql)
+        let done = sqlx::query(WORKER_SQL.supersede)
             .bind(now.0)
             .bind(claimed_seq)
             .bind(entity_key)
@@ -248,9 +261,7 @@ async fn newest_open_seq(
     event_type: &str,
     after: i64,
 ) -> StoreResult<Option<i64>> {
-    let sql = "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 AND seq > $2 \
-               AND status IN ('pending', 'retrying') AND event_type = $3";
-    let newest: Option<i64> = sqlx::query_scalar(sql)
+    let newest: Option<i64> = sqlx::query_scalar(WORKER_SQL.newest_open)
         .bind(entity_key)
         .bind(after)
         .bind(event_type)

@@ -8,6 +8,8 @@ mod oauth_states;
 mod polls_and_leases;
 mod records;
 
+pub use inbox::WORKER_SQL;
+
 use std::str::FromStr;
 
 use async_trait::async_trait;

@@ -11,12 +11,46 @@ use crate::store::rows::{
 };
 use crate::store::{
     Claim, Completion, EventId, EventStatus, Inbox, Millis, NewEvent, OpenEvents, Recorded,
-    ReplayFilter, StoreError, StoreResult, StoredEvent,
+    ReplayFilter, StoreError, StoreResult, StoredEvent, WorkerSql,
 };
 
 /// Columns of `inbox_events` that `event_from_row` reads.
 const EVENT_COLUMNS: &str = "seq, id, source, connection_id, external_id, event_type, entity_key, headers, \
      body, status, attempts, received_at, next_attempt_at, lease_owner, lease_expires_at, last_error";
+
+/// The statements run around every claim. Each reads waiting or leased events through a
+/// partial index of them alone, never the finished history. SQLite uses a partial index
+/// only when the query repeats the index's condition word for word, hence the status
+/// terms that look redundant.
+pub const WORKER_SQL: WorkerSql = WorkerSql {
+    // Walks `inbox_events_claimable` (waiting events in `seq` order) and stops at the
+    // limit; the earlier-event check reads `inbox_events_entity_open`. Named, because
+    // once analyzed SQLite preferred reading and sorting every due event.
+    claim: "UPDATE inbox_events SET status = 'processing', lease_owner = ?1, lease_expires_at = ?2, \
+              attempts = attempts + 1, updated_at = ?3 \
+            WHERE seq IN ( \
+              SELECT e.seq FROM inbox_events e INDEXED BY inbox_events_claimable \
+              WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= ?3 \
+                AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.entity_key = e.entity_key \
+                  AND p.seq < e.seq AND p.status IN ('pending', 'retrying', 'processing')) \
+              ORDER BY e.seq LIMIT ?4) \
+            RETURNING seq, id, source, connection_id, external_id, event_type, entity_key, \
+              headers, body, status, attempts, received_at, next_attempt_at, lease_owner, \
+              lease_expires_at, last_error",
+    // `inbox_events_leased` holds only leased events.
+    reclaim: "UPDATE inbox_events SET status = 'retrying', next_attempt_at = ?1, \
+              last_error = 'lease expired: the worker holding it stopped', \
+              lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 \
+              WHERE status = 'processing' AND lease_expires_at < ?1",
+    newest_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ?1 AND seq > ?2 \
+              AND status IN ('pending', 'retrying', 'processing') \
+              AND status IN ('pending', 'retrying') AND event_type = ?3",
+    supersede: "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
+              lease_expires_at = NULL, updated_at = ?1 \
+              WHERE seq = ?2 OR (entity_key = ?3 AND event_type = ?4 AND seq < ?5 \
+                AND status IN ('pending', 'retrying', 'processing') \
+                AND status IN ('pending', 'retrying'))",
+};
 
 /// Back to waiting: `pending` if it never failed, `retrying` otherwise.
 const REQUEUED_STATUS: &str = "CASE WHEN last_error IS NULL THEN 'pending' ELSE 'retrying' END";
@@ -28,18 +62,7 @@ impl Inbox for SqliteStore {
     }
 
     async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>> {
-        let sql = format!(
-            "UPDATE inbox_events SET status = 'processing', lease_owner = ?1, lease_expires_at = ?2, \
-               attempts = attempts + 1, updated_at = ?3 \
-             WHERE seq IN ( \
-               SELECT e.seq FROM inbox_events e \
-               WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= ?3 \
-                 AND NOT EXISTS (SELECT 1 FROM inbox_events p WHERE p.entity_key = e.entity_key \
-                   AND p.seq < e.seq AND p.status IN ('pending', 'retrying', 'processing')) \
-               ORDER BY e.seq LIMIT ?4) \
-             RETURNING {EVENT_COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(WORKER_SQL.claim)
             .bind(&claim.owner)
             .bind(claim.now.plus(claim.lease).0)
             .bind(claim.now.0)
@@ -119,11 +142,10 @@ impl Inbox for SqliteStore {
     }
 
     async fn reclaim_expired_leases(&self, now: Millis) -> StoreResult<u64> {
-        let sql = "UPDATE inbox_events SET status = 'retrying', next_attempt_at = ?1, \
-                   last_error = 'lease expired: the worker holding it stopped', \
-                   lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 \
-                   WHERE status = 'processing' AND lease_expires_at < ?1";
-        let done = sqlx::query(sql).bind(now.0).execute(&self.writes).await?;
+        let done = sqlx::query(WORKER_SQL.reclaim)
+            .bind(now.0)
+            .execute(&self.writes)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -165,13 +187,7 @@ impl Inbox for SqliteStore {
         else {
             return Ok(0);
         };
-        // The wider status term repeats the partial index's condition so SQLite may use it.
-        let sql = "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
-                   lease_expires_at = NULL, updated_at = ?1 \
-                   WHERE seq = ?2 OR (entity_key = ?3 AND event_type = ?4 AND seq < ?5 \
-                     AND status IN ('pending', 'retrying', 'processing') \
-                     AND status IN ('pending', 'retrying'))";
-        let done = sqlx::query(sql)
+        let done = sqlx::query(WORKER_SQL.supersede)
             .bind(now.0)
             .bind(claimed_seq)
             .bind(entity_key)
@@ -223,11 +239,7 @@ async fn newest_open_seq(
     event_type: &str,
     after: i64,
 ) -> StoreResult<Option<i64>> {
-    // The wider status term repeats the partial index's condition so SQLite may use it.
-    let sql = "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ? AND seq > ? \
-               AND status IN ('pending', 'retrying', 'processing') \
-               AND status IN ('pending', 'retrying') AND event_type = ?";
-    let newest: Option<i64> = sqlx::query_scalar(sql)
+    let newest: Option<i64> = sqlx::query_scalar(WORKER_SQL.newest_open)
         .bind(entity_key)
         .bind(after)
         .bind(event_type)

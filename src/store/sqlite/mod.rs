@@ -18,6 +18,8 @@ mod oauth_states;
 mod polls_and_leases;
 mod records;
 
+pub use inbox::WORKER_SQL;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::registry::Registry;
 use serde_json::json;
 
-use super::backlog::Backlog;
+use super::backlog::{self, Backlog};
 use super::lookup::TtlCache;
 use super::metrics::{Outcome, WebhookMetrics};
 use crate::config::Config;
@@ -32,7 +32,7 @@ pub struct WebhookIntake {
     pub(super) metrics: WebhookMetrics,
     pub(super) locations: TtlCache<String, Option<String>>,
     pub(super) tovuti_connections: TtlCache<String, Arc<TovutiVerifier>>,
-    backlog: Arc<Backlog>,
+    pub(super) backlog: Arc<Backlog>,
     store_timeout: Duration,
     retry_after: Duration,
 }
@@ -105,9 +105,9 @@ impl WebhookIntake {
         })
     }
 
-    /// Commits `event` or explains why not with a 429: draining, backlog over its bound,
+    /// Commits `event` or explains why not with a 429: draining, backlog at its bound,
     /// store failure or a store slower than the deadline. Never a 5xx, because GHL
-    /// redelivers only on 429 (ghl-api.md §5.3).
+    /// redelivers a webhook only when it is answered 429.
     pub(super) async fn record(
         &self,
         state: &AppState,
@@ -119,10 +119,16 @@ impl WebhookIntake {
         if state.is_draining() {
             return Err(refused("the service is shutting down"));
         }
-        if self.backlog.is_over(&state.store, Millis::now()).await {
+        let Some(place) = self.backlog.admit(&state.store, Millis::now()).await else {
             return Err(refused("the inbox is over its bound"));
-        }
+        };
+        let unfinished = backlog::is_unfinished(event.status);
         let stored = within(self.store_timeout, state.store.record_event(event)).await;
+        // A duplicate, an event kept for the record only, or one not stored gives its
+        // place back; new work holds it until the next count sees the event.
+        if unfinished && matches!(stored, Ok(Recorded::New(_))) {
+            place.keep();
+        }
         stored.map_err(|why| {
             if crate::telemetry::warnings::WEBHOOK_NOT_STORED.admit() {
                 tracing::warn!(source, reason = %why, "webhook not stored; sender asked to retry");
