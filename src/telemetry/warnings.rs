@@ -20,6 +20,13 @@ pub static FIELD_NOT_SYNCED: RateLimitedWarn =
 pub static RESPONSE_UNAVAILABLE: RateLimitedWarn =
     RateLimitedWarn::new("response failed", WARN_INTERVAL);
 
+/// The worker could not claim events (the store is failing); it tries again each poll.
+pub static CLAIM_FAILED: RateLimitedWarn =
+    RateLimitedWarn::new("could not claim events", WARN_INTERVAL);
+/// The worker could not record how an attempt ended; the lease expires and it is tried again.
+pub static OUTCOME_NOT_RECORDED: RateLimitedWarn =
+    RateLimitedWarn::new("could not record an event's outcome", WARN_INTERVAL);
+
 /// One kind of warning and its current interval.
 pub struct RateLimitedWarn {
     /// The warning's message, repeated in the summary so both lines are found together.

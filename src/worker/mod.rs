@@ -20,7 +20,7 @@ pub use retry::{NextStep, RetrySchedule};
 use crate::state::AppState;
 use crate::store::{AttemptRecord, Claim, Completion, Millis, StoreError, StoredEvent};
 use crate::telemetry::WorkerLabels;
-use crate::telemetry::requests;
+use crate::telemetry::{requests, warnings};
 
 /// Events deleted per pruning statement, so one prune never holds a long lock.
 const PRUNE_BATCH: u32 = 1000;
@@ -119,7 +119,9 @@ impl Worker {
         let label = match self.record_outcome(event, outcome, now).await {
             Ok(label) => label,
             Err(error) => {
-                tracing::warn!(event.id = %event.id, %error, "could not record an event's outcome");
+                if warnings::OUTCOME_NOT_RECORDED.admit() {
+                    tracing::warn!(event.id = %event.id, %error, "could not record an event's outcome");
+                }
                 return;
             }
         };
@@ -256,7 +258,9 @@ impl Worker {
                     }
                     Ok(_) => (look, wait) = (false, idle),
                     Err(error) => {
-                        tracing::warn!(%error, "could not claim events");
+                        if warnings::CLAIM_FAILED.admit() {
+                            tracing::warn!(%error, "could not claim events");
+                        }
                         (look, wait) = (false, idle * 4);
                     }
                 }
