@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod connections;
 mod docs;
 mod ghl;
 mod pushback;

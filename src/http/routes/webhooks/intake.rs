@@ -72,8 +72,11 @@ impl WebhookIntake {
             tovuti_default: Arc::new(TovutiVerifier::new(secrets, policy, tolerance)),
             tovuti_tolerance: tolerance,
             metrics: WebhookMetrics::register(registry),
-            locations: TtlCache::new(cache_ttl),
-            tovuti_connections: TtlCache::new(cache_ttl),
+            locations: TtlCache::new(cache_ttl, |connection| {
+                connection.as_ref().map_or(0, String::len)
+            }),
+            // The verifier is shared behind the `Arc`; its size is what the entry keeps alive.
+            tovuti_connections: TtlCache::new(cache_ttl, |_| size_of::<TovutiVerifier>()),
             backlog: Arc::new(Backlog::new(
                 settings.max_backlog,
                 settings.backlog_check_ms,
@@ -81,6 +84,11 @@ impl WebhookIntake {
             store_timeout: settings.store_timeout(),
             retry_after: settings.retry_after(),
         })
+    }
+
+    /// Named Tovuti connections whose verifier is remembered now.
+    pub fn cached_connections(&self) -> usize {
+        self.tovuti_connections.entry_count()
     }
 
     /// Runs `verify`, timing it and counting a rejection. Rejections are logged without
