@@ -7,6 +7,7 @@
 )]
 
 mod connections;
+mod depth;
 mod docs;
 mod ghl;
 mod pushback;

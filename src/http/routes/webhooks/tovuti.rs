@@ -10,7 +10,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
 
-use super::intake::{Disposition, answer, body_or_problem, kept_headers, require_json};
+use super::intake::{
+    Disposition, MAX_NESTING, answer, body_or_problem, kept_headers, nested_deeper_than,
+    not_json_note, require_json,
+};
 use crate::config::split_secrets;
 use crate::http::ApiError;
 use crate::platforms::tovuti::{
@@ -85,7 +88,15 @@ fn stored_event(
                 Disposition::NotJson,
                 "other",
                 None,
-                Some("unparseable: the body is not a JSON object".to_owned()),
+                Some(not_json_note(&delivery.body)),
+            ),
+            // Only the envelope was read so far, and it skips nested values unchecked; a
+            // nesting the GHL path would refuse is refused here too.
+            (_, Err(_)) if nested_deeper_than(&delivery.body, MAX_NESTING) => (
+                Disposition::NotJson,
+                "other",
+                None,
+                Some(not_json_note(&delivery.body)),
             ),
             (_, Err(error)) => (
                 Disposition::Unparseable,
