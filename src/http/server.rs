@@ -8,13 +8,11 @@
 //! that the connection cap does not see.
 
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -25,7 +23,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
-use super::tracked::{InProgress, TrackedBody};
+use super::tracked::{InProgress, TrackedBody, TrackedCall};
 use crate::config::ServerConfig;
 use crate::telemetry::{HttpLabels, Metrics};
 
@@ -187,15 +185,11 @@ struct ConnectionService {
 impl hyper::service::Service<hyper::Request<Incoming>> for ConnectionService {
     type Response = Response<TrackedBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<TrackedBody>, Infallible>> + Send>>;
+    type Future = TrackedCall;
 
-    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
-        let guard = InProgress::start(&self.in_progress);
-        let call = self.app.clone().oneshot(request.map(Body::new));
-        Box::pin(async move {
-            let response = call.await?;
-            Ok(response.map(|body| TrackedBody::new(body, guard)))
-        })
+    fn call(&self, request: hyper::Request<Incoming>) -> TrackedCall {
+        let in_progress = InProgress::start(&self.in_progress);
+        TrackedCall::new(self.app.clone().oneshot(request), in_progress)
     }
 }
 

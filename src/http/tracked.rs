@@ -1,13 +1,18 @@
 //! Counting a connection's requests in progress, so shutdown can tell a connection that
 //! owes an answer from one that is idle or still receiving headers.
 
+use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
+use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::response::Response;
 use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use tower::util::Oneshot;
 
 /// Counts one request as in progress until dropped.
 #[derive(Debug)]
@@ -26,21 +31,44 @@ impl Drop for InProgress {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// The router's answer to one request, counted in progress from the call on.
+    pub struct TrackedCall {
+        #[pin]
+        call: Oneshot<Router, hyper::Request<Incoming>>,
+        in_progress: Option<InProgress>,
+    }
+}
+
+impl TrackedCall {
+    pub fn new(call: Oneshot<Router, hyper::Request<Incoming>>, in_progress: InProgress) -> Self {
+        Self {
+            call,
+            in_progress: Some(in_progress),
+        }
+    }
+}
+
+impl Future for TrackedCall {
+    type Output = Result<Response<TrackedBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.call.poll(cx))?;
+        let in_progress = this.in_progress.take();
+        Poll::Ready(Ok(response.map(|body| TrackedBody {
+            body,
+            _in_progress: in_progress,
+        })))
+    }
+}
+
 /// A response body that keeps its request counted until hyper has taken all of it (or
 /// given up on it), because hyper drops the body only then.
 #[derive(Debug)]
 pub struct TrackedBody {
     body: Body,
-    _in_progress: InProgress,
-}
-
-impl TrackedBody {
-    pub fn new(body: Body, in_progress: InProgress) -> Self {
-        Self {
-            body,
-            _in_progress: in_progress,
-        }
-    }
+    _in_progress: Option<InProgress>,
 }
 
 impl http_body::Body for TrackedBody {
@@ -70,7 +98,10 @@ mod tests {
     #[test]
     fn a_request_counts_until_its_response_body_is_dropped() {
         let counter = Arc::new(AtomicUsize::new(0));
-        let body = TrackedBody::new(Body::from("ok"), InProgress::start(&counter));
+        let body = TrackedBody {
+            body: Body::from("ok"),
+            _in_progress: Some(InProgress::start(&counter)),
+        };
         let other = InProgress::start(&counter);
         assert_eq!(counter.load(Ordering::Acquire), 2);
 

@@ -115,7 +115,7 @@ impl WebhookIntake {
 
     /// Commits `event` or explains why not with a 429: draining, backlog over its bound,
     /// store failure or a store slower than the deadline. Never a 5xx, because GHL
-    /// redelivers only on 429 (ghl-api.md §5.3).
+    /// redelivers only on 429 and treats every other answer as final.
     pub(super) async fn record(
         &self,
         state: &AppState,
