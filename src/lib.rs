@@ -30,7 +30,6 @@ pub mod sync;
 pub mod telemetry;
 pub mod worker;
 
-use std::future::IntoFuture as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -85,11 +84,10 @@ async fn serve(state: &AppState, listener: TcpListener) -> anyhow::Result<()> {
     tracing::info!(%address, store = state.store.backend(), "listening");
     let app = http::router(state.clone());
     let shutdown = state.shutdown.clone();
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let mut server = tokio::spawn(server.into_future());
+    let server = http::Server::new(app, &state.config.server, state.metrics.clone());
+    let mut server = tokio::spawn(server.serve(listener, shutdown.clone()));
     tokio::select! {
-        result = &mut server => return result.context("the server task failed")?.context("serving HTTP"),
+        result = &mut server => return result.context("the server task failed"),
         () = shutdown.cancelled() => {}
     }
     let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
@@ -98,9 +96,7 @@ async fn serve(state: &AppState, listener: TcpListener) -> anyhow::Result<()> {
         "draining: finishing in-flight requests"
     );
     match tokio::time::timeout(grace, &mut server).await {
-        Ok(result) => result
-            .context("the server task failed")?
-            .context("serving HTTP"),
+        Ok(result) => result.context("the server task failed"),
         Err(_) => {
             tracing::warn!("shutdown grace period elapsed; abandoning the remaining requests");
             server.abort();

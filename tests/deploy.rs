@@ -65,6 +65,19 @@ fn the_probes_use_the_health_routes_and_the_replicas_skip_migrations() {
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(container["args"][1], "--skip-migrations");
+    // Kubernetes' default probe timeout is 1 s; each probe states its own, and readiness
+    // allows more than the store check's bound so a slow database reads as 503, not as a
+    // probe timeout.
+    let readiness_bound_ms = load_from(None, Vec::new())
+        .unwrap()
+        .config
+        .server
+        .readiness_timeout_ms;
+    for probe in ["livenessProbe", "readinessProbe"] {
+        let timeout = container[probe]["timeoutSeconds"].as_u64();
+        let timeout = timeout.unwrap_or_else(|| panic!("{probe} without timeoutSeconds"));
+        assert!(timeout * 1000 > readiness_bound_ms, "{probe}: {timeout} s");
+    }
     assert_eq!(
         kind(&docs, "Job")["spec"]["template"]["spec"]["containers"][0]["args"][0],
         "migrate"

@@ -16,6 +16,13 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Time given to in-flight work after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// `/readyz` counts a store check slower than this as unreachable.
+    pub readiness_timeout_ms: u64,
+    /// Time a connection gets to send a request's headers, counted from when it starts
+    /// waiting for a request: also the idle keep-alive timeout.
+    pub header_read_timeout_secs: u64,
+    /// Open connections beyond which new ones wait to be accepted.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

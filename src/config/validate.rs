@@ -37,6 +37,20 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "server.request_timeout_secs",
         "must be at least 1".into(),
     );
+    for (value, key) in [
+        (server.readiness_timeout_ms, "server.readiness_timeout_ms"),
+        (
+            server.header_read_timeout_secs,
+            "server.header_read_timeout_secs",
+        ),
+    ] {
+        check(value > 0, key, "must be at least 1".into());
+    }
+    check(
+        server.max_connections > 0,
+        "server.max_connections",
+        "must be at least 1".into(),
+    );
 
     let store = &config.store;
     let scheme = store.url.expose().split(':').next().unwrap_or_default();

@@ -37,6 +37,9 @@ const SENSITIVE: [HeaderName; 6] = [
 pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let server = &state.config.server;
     let outer = ServiceBuilder::new()
+        // A caller's id is echoed and logged, so one that is too long or carries other
+        // characters is dropped here and a fresh one made in its place.
+        .map_request(drop_unsafe_request_id)
         // First, so every later layer and the logs see the id; propagated to the response.
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -68,6 +71,29 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(outer)
         // axum's own 2 MiB default would otherwise apply on top of the configured limit.
         .layer(DefaultBodyLimit::disable())
+}
+
+/// Longest caller-supplied request id kept.
+const MAX_REQUEST_ID: usize = 128;
+
+fn drop_unsafe_request_id(mut request: Request) -> Request {
+    let safe = request
+        .headers()
+        .get(REQUEST_ID)
+        .is_none_or(|id| is_safe_request_id(id.as_bytes()));
+    if !safe {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+/// 1 to 128 characters of `A-Z a-z 0-9 . _ : -`: enough for UUIDs and the ids proxies
+/// and tracers make, nothing that could forge a log line or bloat one.
+fn is_safe_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 fn make_span(request: &Request) -> tracing::Span {

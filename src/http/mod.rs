@@ -3,11 +3,14 @@
 pub mod error;
 pub mod middleware;
 pub mod routes;
+pub mod server;
+mod tracked;
 
 use axum::Router;
 
 pub use error::ApiError;
 pub use routes::webhooks::{TOVUTI_SECRET_KIND, WebhookIntake};
+pub use server::Server;
 
 use crate::state::AppState;
 

@@ -102,6 +102,39 @@ async fn readyz_reports_an_unreachable_postgres_without_crashing() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn readyz_answers_within_its_bound_while_the_database_hangs() {
+    // A "database" that accepts connections and never answers.
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = black_hole.local_addr().unwrap().port();
+    let app = spawn_app_with(|c| {
+        c.store.url = DatabaseUrl::new(format!("postgres://bridge:pw@127.0.0.1:{port}/bridge"));
+        c.store.run_migrations = false;
+        c.server.readiness_timeout_ms = 200;
+        c.worker.enabled = false;
+    })
+    .await;
+
+    let started = std::time::Instant::now();
+    let answer = app.get("/readyz").await;
+    let took = started.elapsed();
+
+    let problem = assert_problem(answer, 503).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("timed out"),
+        "{problem}"
+    );
+    assert!(
+        took < Duration::from_millis(1500),
+        "answered after {took:?}"
+    );
+    drop(black_hole);
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
 async fn free_port() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap().port()

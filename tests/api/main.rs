@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod abuse;
 mod binary;
 mod check;
 mod health;

@@ -30,6 +30,39 @@ async fn a_request_id_is_generated_or_echoed() {
 }
 
 #[tokio::test]
+async fn an_overlong_or_unsafe_request_id_is_replaced_not_echoed() {
+    let app = spawn_app().await;
+    let longest = "a".repeat(128);
+    let kept = [longest.as_str(), "1f0b-AZ_z.9:x"];
+    let replaced = [
+        "a".repeat(129),
+        "id with spaces".to_owned(),
+        "x\"y".to_owned(),
+        "é".to_owned(),
+    ]
+    .map(|id| reqwest::header::HeaderValue::from_bytes(id.as_bytes()).unwrap());
+
+    for id in kept {
+        let answer = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", id);
+        let answer = answer.send().await.unwrap();
+        assert_eq!(answer.headers()["x-request-id"], id);
+    }
+    for id in replaced {
+        let answer = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", id.clone());
+        let answer = answer.send().await.unwrap();
+        let echoed = answer.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(echoed.len(), 36, "a fresh UUID instead of {id:?}: {echoed}");
+    }
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn made_up_methods_share_one_metric_label() {
     let app = spawn_app().await;
     for method in ["BREW", "WHEN"] {

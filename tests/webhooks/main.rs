@@ -6,6 +6,8 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod connections;
+mod depth;
 mod docs;
 mod ghl;
 mod properties;

@@ -7,7 +7,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
 
-use super::intake::{Disposition, answer, body_or_problem, kept_headers, require_json};
+use super::intake::{
+    Disposition, answer, body_or_problem, kept_headers, not_json_note, require_json,
+};
 use crate::http::ApiError;
 use crate::platforms::ghl::{GhlDelivery, GhlEvent, GhlScheme, GhlWebhook, ParseError};
 use crate::state::AppState;
@@ -72,7 +74,7 @@ async fn plan(state: &AppState, delivery: &mut GhlDelivery) -> Result<Plan, Stor
     match (&delivery.meta, parsed) {
         (Err(ParseError::NotJson(_) | ParseError::NotObject), _) | (_, None) => {
             plan.disposition = Disposition::NotJson;
-            plan.note = Some("unparseable: the body is not a JSON object".to_owned());
+            plan.note = Some(not_json_note(&delivery.body));
         }
         (_, Some(Err(error))) => {
             plan.disposition = Disposition::Unparseable;

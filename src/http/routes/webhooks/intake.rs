@@ -72,8 +72,11 @@ impl WebhookIntake {
             tovuti_default: Arc::new(TovutiVerifier::new(secrets, policy, tolerance)),
             tovuti_tolerance: tolerance,
             metrics: WebhookMetrics::register(registry),
-            locations: TtlCache::new(cache_ttl),
-            tovuti_connections: TtlCache::new(cache_ttl),
+            locations: TtlCache::new(cache_ttl, |connection| {
+                connection.as_ref().map_or(0, String::len)
+            }),
+            // The verifier is shared behind the `Arc`; its size is what the entry keeps alive.
+            tovuti_connections: TtlCache::new(cache_ttl, |_| size_of::<TovutiVerifier>()),
             backlog: Arc::new(Backlog::new(
                 settings.max_backlog,
                 settings.backlog_check_ms,
@@ -81,6 +84,11 @@ impl WebhookIntake {
             store_timeout: settings.store_timeout(),
             retry_after: settings.retry_after(),
         })
+    }
+
+    /// Named Tovuti connections whose verifier is remembered now.
+    pub fn cached_connections(&self) -> usize {
+        self.tovuti_connections.entry_count()
     }
 
     /// Runs `verify`, timing it and counting a rejection. Rejections are logged without
@@ -107,7 +115,7 @@ impl WebhookIntake {
 
     /// Commits `event` or explains why not with a 429: draining, backlog at its bound,
     /// store failure or a store slower than the deadline. Never a 5xx, because GHL
-    /// redelivers a webhook only when it is answered 429.
+    /// redelivers only on 429 and treats every other answer as final.
     pub(super) async fn record(
         &self,
         state: &AppState,
@@ -251,7 +259,10 @@ pub(super) fn answer(
     };
     intake.metrics.count(source, type_label, outcome);
     if disposition == Disposition::NotJson {
-        let detail = format!("the body is not JSON; it was stored as event {id} for an operator");
+        let detail = format!(
+            "the body is not a JSON object of at most {MAX_NESTING} levels; it was stored as \
+             event {id} for an operator"
+        );
         return ApiError::BadRequest(detail).into_response();
     }
     (
@@ -259,6 +270,49 @@ pub(super) fn answer(
         Json(json!({ "status": status, "event_id": id.to_string() })),
     )
         .into_response()
+}
+
+/// The deepest nesting read: serde_json's own limit, which the GHL path meets when it
+/// parses the body and the Tovuti path when it parses an event's fields.
+pub(super) const MAX_NESTING: usize = 128;
+
+/// The note of a genuine delivery that is not a JSON object the service can read.
+pub(super) fn not_json_note(body: &[u8]) -> String {
+    let why = if nested_deeper_than(body, MAX_NESTING) {
+        "nested deeper than 128 levels"
+    } else {
+        "the body is not a JSON object"
+    };
+    format!("unparseable: {why}")
+}
+
+/// Whether arrays and objects in `body` nest deeper than `limit`, brackets inside strings
+/// aside. Used only on a body that failed to parse, to tell why.
+pub(super) fn nested_deeper_than(body: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in body {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Headers kept with the event for operators: never signatures' secrets (there are none in
@@ -283,6 +337,16 @@ pub(super) fn kept_headers(headers: &HeaderMap, scheme: &str) -> serde_json::Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_counts_arrays_and_objects_but_not_brackets_in_strings() {
+        let deep = |n: usize| format!("{}{}", "[{\"a\":".repeat(n), "1}]".repeat(n));
+
+        assert!(!nested_deeper_than(deep(64).as_bytes(), 128));
+        assert!(nested_deeper_than(deep(65).as_bytes(), 128));
+        let quoted = format!(r#"{{"a":"{}\"{}"}}"#, "[".repeat(200), "{".repeat(200));
+        assert!(!nested_deeper_than(quoted.as_bytes(), 128));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_store_slower_than_the_deadline_is_cut_short() {

@@ -2,7 +2,7 @@
 //!
 //! Each handler takes the raw bytes, verifies them, stores the delivery durably, and only
 //! then answers 200. When the delivery cannot be stored it answers 429 with `Retry-After`,
-//! never 5xx, because GHL redelivers only on 429 (DESIGN "Acknowledge only what is stored").
+//! never 5xx, because GHL redelivers only on 429.
 //! Parsing into typed events is done here only to route (entity key, connection); a genuine
 //! delivery that does not parse is still stored, as `ignored` with an `unparseable` note.
 

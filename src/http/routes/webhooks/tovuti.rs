@@ -10,7 +10,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
 
-use super::intake::{Disposition, answer, body_or_problem, kept_headers, require_json};
+use super::intake::{
+    Disposition, MAX_NESTING, answer, body_or_problem, kept_headers, nested_deeper_than,
+    not_json_note, require_json,
+};
 use crate::config::split_secrets;
 use crate::http::ApiError;
 use crate::platforms::tovuti::{
@@ -85,7 +88,15 @@ fn stored_event(
                 Disposition::NotJson,
                 "other",
                 None,
-                Some("unparseable: the body is not a JSON object".to_owned()),
+                Some(not_json_note(&delivery.body)),
+            ),
+            // Only the envelope was read so far, and it skips nested values unchecked; a
+            // nesting the GHL path would refuse is refused here too.
+            (_, Err(_)) if nested_deeper_than(&delivery.body, MAX_NESTING) => (
+                Disposition::NotJson,
+                "other",
+                None,
+                Some(not_json_note(&delivery.body)),
             ),
             (_, Err(error)) => (
                 Disposition::Unparseable,
@@ -134,6 +145,10 @@ fn stored_event(
 /// else built from the connection's stored secret, remembered for a while. An unknown
 /// connection gets a verifier that accepts nothing, so its deliveries get the same 401 as
 /// a wrong secret and the URL cannot be used to discover connection names.
+///
+/// The name comes from an unauthenticated URL, so a name no connection can have is
+/// refused before the store is asked, and an unknown one is never remembered: a flood of
+/// made-up names costs neither memory nor more than one lookup each.
 async fn verifier_for(
     state: &AppState,
     connection: &str,
@@ -142,18 +157,35 @@ async fn verifier_for(
     if connection == DEFAULT_CONNECTION {
         return Ok(Arc::clone(&intake.tovuti_default));
     }
+    if !is_connection_name(connection) {
+        return Ok(Arc::new(deny_all(state)));
+    }
     if let Some(known) = intake.tovuti_connections.get(connection) {
         return Ok(known);
     }
-    let verifier = match state.store.connection(connection).await? {
-        None => deny_all(state),
-        Some(_) => stored_verifier(state, connection).await?,
-    };
-    let verifier = Arc::new(verifier);
+    if state.store.connection(connection).await?.is_none() {
+        return Ok(Arc::new(deny_all(state)));
+    }
+    let verifier = Arc::new(stored_verifier(state, connection).await?);
     intake
         .tovuti_connections
         .insert(connection.to_owned(), Arc::clone(&verifier));
     Ok(verifier)
+}
+
+/// Longest connection name: `ghl-` and a GHL location id (20 characters today) with room
+/// to spare.
+const MAX_CONNECTION_NAME: usize = 64;
+
+/// Whether `name` can name a connection: `default`, `ghl-<location id>` or an operator's
+/// name of ASCII letters, digits, `-` and `_`, starting with a letter or digit.
+fn is_connection_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() <= MAX_CONNECTION_NAME
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
 }
 
 fn deny_all(state: &AppState) -> TovutiVerifier {
