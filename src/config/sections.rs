@@ -146,6 +146,8 @@ pub struct WorkerConfig {
     pub poll_interval_ms: u64,
     /// Upper bound of each retry's delay; its length is the number of retries.
     pub retry_schedule_secs: Vec<u64>,
+    /// Least delay before retrying an event whose last request may still be applied.
+    pub settle_secs: u64,
     /// Finished events (and their event log) are kept this long; 0 keeps them forever.
     pub event_retention_days: u64,
     /// How often finished events past their retention are pruned.

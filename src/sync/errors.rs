@@ -36,6 +36,8 @@ impl SyncError {
     pub fn into_process_error(self, now: Millis) -> ProcessError {
         let text = self.to_string();
         match self {
+            Self::Ghl(e) if e.is_outcome_unknown() => ProcessError::Unsettled(text),
+            Self::Tovuti(e) if e.is_outcome_unknown() => ProcessError::Unsettled(text),
             Self::Ghl(e) => ghl(&e, text, now),
             Self::Tovuti(e) if e.status() == Some(429) => ProcessError::Wait {
                 until: now.plus(e.retry_after().unwrap_or(RATE_LIMIT_WAIT)),
@@ -114,7 +116,7 @@ mod tests {
     }
 
     #[test]
-    fn a_create_whose_outcome_is_unknown_retries_on_the_schedule() {
+    fn a_create_whose_outcome_is_unknown_retries_once_it_has_settled() {
         let lost = GhlError::OutcomeUnknown {
             endpoint: "notes.create",
             cause: Box::new(GhlError::Timeout {
@@ -128,7 +130,7 @@ mod tests {
         for e in [SyncError::Ghl(lost), SyncError::Tovuti(tovuti)] {
             let processed = e.into_process_error(NOW);
             assert!(
-                matches!(&processed, ProcessError::Retryable(text) if text.contains("outcome unknown")),
+                matches!(&processed, ProcessError::Unsettled(text) if text.contains("outcome unknown")),
                 "{processed:?}"
             );
         }

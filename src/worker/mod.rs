@@ -31,6 +31,11 @@ pub enum ProcessError {
     /// Transient (timeout, 5xx, connection reset): tried again on the retry schedule.
     #[error("{0}")]
     Retryable(String),
+    /// Transient, but a request's answer was lost and the platform may still be applying
+    /// it: tried again on the schedule, not sooner than `worker.settle_secs`, so the
+    /// retry's look-up for what it made finds it.
+    #[error("{0}")]
+    Unsettled(String),
     /// Will not succeed as it is (a 4xx such as 422): dead, with the reason kept.
     #[error("{0}")]
     Permanent(String),
@@ -185,6 +190,12 @@ impl Worker {
         now: Millis,
     ) -> Result<&'static str, StoreError> {
         let (store, owner) = (&self.state.store, self.state.instance_id.as_str());
+        let not_before = match &outcome {
+            Err(ProcessError::Unsettled(_)) => {
+                now.plus(Duration::from_secs(self.state.config.worker.settle_secs))
+            }
+            _ => now,
+        };
         match outcome {
             // The store marked it when it found the newer update.
             Ok(Completion::Superseded) => Ok("superseded"),
@@ -201,9 +212,10 @@ impl Worker {
                 dead::report(&self.state, event, DeadReason::Rejected, &reason);
                 Ok("dead")
             }
-            Err(ProcessError::Retryable(reason)) => {
+            Err(ProcessError::Retryable(reason) | ProcessError::Unsettled(reason)) => {
                 match self.schedule.after_failure(event.attempts, now) {
                     NextStep::RetryAt(at) => {
+                        let at = at.max(not_before);
                         store.schedule_retry(event.id, owner, at, &reason).await?;
                         Ok("retry")
                     }

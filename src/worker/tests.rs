@@ -142,6 +142,35 @@ async fn transient_failures_follow_the_schedule_then_the_event_is_dead() {
 }
 
 #[tokio::test]
+async fn a_lost_answer_is_retried_no_sooner_than_the_settle_delay() {
+    let s = setup().await;
+    let id = s.record("lost", "user:1").await;
+    let lost = || Err(ProcessError::Unsettled("outcome unknown: timeout".into()));
+    s.processor.answer("lost", vec![lost(), lost()]);
+    // A jitter that picks no delay at all: only the settle delay holds the retry back.
+    let schedule = RetrySchedule::new(&[5, 60, 60]).with_jitter(|_| Duration::ZERO);
+    let worker = Worker::new(s.state.clone(), s.processor.clone()).with_schedule(schedule);
+    let settle = s.state.config.worker.settle_secs;
+    assert!(
+        settle > 5,
+        "the default settle delay outlasts the first retry bound"
+    );
+
+    worker.run_once(T0).await.unwrap();
+    let first = s.status(id).await;
+    assert_eq!(
+        (first.status, first.next_attempt_at),
+        (EventStatus::Retrying, T0.plus(Duration::from_secs(settle)))
+    );
+    let later = first.next_attempt_at;
+    worker.run_once(later).await.unwrap();
+    assert_eq!(
+        s.status(id).await.next_attempt_at,
+        later.plus(Duration::from_secs(settle))
+    );
+}
+
+#[tokio::test]
 async fn a_permanent_failure_is_dead_at_once_with_its_reason() {
     let s = setup().await;
     let id = s.record("bad", "user:1").await;

@@ -31,7 +31,10 @@ pub(super) async fn receive(
     })?;
     let mut delivery = delivery.into_inner();
     let plan = plan(&state, &mut delivery).await.map_err(|error| {
-        tracing::warn!(error = %error, "location lookup failed; GHL asked to retry");
+        // One kind with intake's own refusals: during an outage both come per request.
+        if crate::telemetry::warnings::WEBHOOK_NOT_STORED.admit() {
+            tracing::warn!(source = SOURCE, reason = %format_args!("location lookup failed: {error}"), "webhook not stored; sender asked to retry");
+        }
         intake.refuse(SOURCE, "other", "the event cannot be stored right now")
     })?;
     let (type_label, disposition) = (plan.type_label, plan.disposition);

@@ -46,7 +46,10 @@ pub(super) async fn receive_for_connection(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let verifier = verifier_for(&state, &connection).await.map_err(|error| {
-        tracing::warn!(error = %error, "connection lookup failed; sender asked to retry");
+        // One kind with intake's own refusals: during an outage both come per request.
+        if crate::telemetry::warnings::WEBHOOK_NOT_STORED.admit() {
+            tracing::warn!(source = SOURCE, reason = %format_args!("connection lookup failed: {error}"), "webhook not stored; sender asked to retry");
+        }
         state
             .webhooks
             .refuse(SOURCE, "unverified", "the event cannot be stored right now")
