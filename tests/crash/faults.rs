@@ -132,6 +132,9 @@ async fn every_acknowledged_webhook_has_one_effect_while_the_platforms_lose_answ
             ("BRIDGE_GHL__TIMEOUT_MS", "500".to_owned()),
             ("BRIDGE_TOVUTI__TIMEOUT_MS", "500".to_owned()),
             ("BRIDGE_GHL__RETRY_BASE_MS", "20".to_owned()),
+            // The fakes apply a request before losing its answer, so nothing is still in
+            // flight a second later.
+            ("BRIDGE_WORKER__SETTLE_SECS", "1".to_owned()),
         ],
     );
     let events = events();
