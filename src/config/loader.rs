@@ -204,3 +204,7 @@ fn collect(dict: &Dict, prefix: &str, keys: &mut BTreeSet<String>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "loader_tests.rs"]
+mod tests;

@@ -1,6 +1,8 @@
 //! Adapters to the two platforms: clients, authentication, payload types and webhook
 //! verification.
 
+#[cfg(test)]
+pub(crate) mod arb_json;
 pub mod ghl;
 pub(crate) mod keys;
 mod lenient;

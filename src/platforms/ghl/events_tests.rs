@@ -236,3 +236,60 @@ fn malformed_bodies_are_told_apart() {
         Err(ParseError::Shape { .. })
     ));
 }
+
+mod properties {
+    //! Arbitrary bodies are parsed or refused, never a panic; a parsed event keeps its `type`.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::platforms::arb_json;
+
+    const TYPES: &[&str] = &[
+        "ContactCreate",
+        "ContactUpdate",
+        "ContactDelete",
+        "ContactTagUpdate",
+        "ContactDndUpdate",
+        "NoteCreate",
+        "NoteUpdate",
+        "NoteDelete",
+        "TaskCreate",
+        "TaskComplete",
+        "TaskDelete",
+        "AppointmentCreate",
+        "AppointmentUpdate",
+        "AppointmentDelete",
+        "CampaignStatusUpdate",
+        "INSTALL",
+        "UNINSTALL",
+        "OpportunityCreate",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_are_parsed_or_refused(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = GhlWebhook::parse(&body).map(|w| w.entity_key());
+        }
+
+        #[test]
+        fn event_shaped_bodies_keep_their_type(
+            fields in arb_json::object_with("type", TYPES),
+            envelope in any::<bool>(),
+        ) {
+            let event_type = fields["type"].as_str().unwrap_or_default().to_owned();
+            let body = if envelope { json!({"data": fields, "type": "ignored"}) } else { fields };
+            let meta = GhlMeta::of(&body);
+            match GhlWebhook::from_value(body) {
+                Ok(webhook) => {
+                    prop_assert_eq!(webhook.event_type(), event_type.as_str());
+                    prop_assert_eq!(meta.ok().and_then(|m| m.event_type), Some(event_type));
+                    let _ = webhook.entity_key();
+                }
+                Err(error) => prop_assert!(!error.to_string().is_empty()),
+            }
+        }
+    }
+}

@@ -264,3 +264,83 @@ fn published_keys_load() {
     )
     .unwrap();
 }
+
+mod properties {
+    //! The fuzz target's properties, bounded for CI: no panic on arbitrary input, and no
+    //! delivery accepted without a signature by the configured key over exactly its body.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A signature header as a sender might write it: base64 of the right or a wrong length,
+    /// the placeholder, or any text.
+    fn signature_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 64).prop_map(|b| STANDARD.encode(b)),
+            prop::collection::vec(any::<u8>(), 256).prop_map(|b| STANDARD.encode(b)),
+            prop::collection::vec(any::<u8>(), 0..80).prop_map(|b| STANDARD.encode(b)),
+            Just("N/A".to_owned()),
+            ".{0,40}",
+        ]
+    }
+
+    fn with_headers(ed: Option<String>, rsa: Option<String>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in [(ED25519_HEADER, ed), (RSA_HEADER, rsa)] {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                h.insert(name, value);
+            }
+        }
+        h
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_signature_headers_never_pass(
+            body in prop::collection::vec(any::<u8>(), 0..200),
+            ed in prop::option::of(signature_text()),
+            rsa in prop::option::of(signature_text()),
+            legacy in any::<bool>(),
+        ) {
+            let h = with_headers(ed, rsa);
+            prop_assert!(verifier(legacy).verify(&h, Bytes::from(body), now()).is_err());
+        }
+
+        #[test]
+        fn a_signature_covers_exactly_the_body_it_was_made_for(
+            seconds in NOW - 600..NOW + 600,
+            extra in ".{0,20}",
+            other in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let body = [body_at(seconds).as_ref(), extra.as_bytes()].concat();
+            prop_assume!(body != other);
+            let ed = with_headers(Some(ed_sig(&keys().ed25519, &body)), None);
+            let rsa = with_headers(None, Some(rsa_sig(&body)));
+            for h in [ed, rsa] {
+                let refused = verifier(true).verify(&h, Bytes::from(other.clone()), now());
+                prop_assert_eq!(refused.unwrap_err(), VerifyError::Mismatch);
+            }
+        }
+
+        #[test]
+        fn a_genuine_signature_is_refused_only_for_its_timestamp(
+            body in prop::collection::vec(any::<u8>(), 0..200),
+            seconds in NOW - 600..NOW + 600,
+            json in any::<bool>(),
+        ) {
+            let body = if json { body_at(seconds).to_vec() } else { body };
+            let h = with_headers(Some(ed_sig(&keys().ed25519, &body)), None);
+            let fresh = !json || seconds.abs_diff(NOW) <= 300;
+            match verifier(false).verify(&h, Bytes::from(body), now()) {
+                Ok(delivery) => {
+                    prop_assert!(fresh);
+                    prop_assert!(!delivery.dedupe_key.is_empty());
+                }
+                Err(e) => prop_assert!(!fresh && e == VerifyError::Stale, "{e}"),
+            }
+        }
+    }
+}

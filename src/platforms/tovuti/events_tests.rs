@@ -130,3 +130,48 @@ fn envelope_errors_are_reported() {
     let meta = TovutiMeta::peek(br#"{"id":"e","type":"x","data":{"big":[1,2,3]}}"#).unwrap();
     assert_eq!(meta.event_type.as_deref(), Some("x"));
 }
+
+mod properties {
+    //! Arbitrary bodies are parsed or refused, never a panic; a parsed event keeps its envelope.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::platforms::arb_json;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_are_parsed_or_refused(body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = TovutiMeta::peek(&body);
+            let _ = TovutiWebhook::parse(&body).map(|w| w.entity_key());
+        }
+
+        #[test]
+        fn event_shaped_bodies_keep_their_envelope(
+            id in ".{0,10}",
+            event_type in prop::sample::select(TYPES.to_vec()),
+            data in arb_json::object(),
+            user in arb_json::object(),
+            user_id in prop_oneof![(0u64..10_000).prop_map(Value::from), arb_json::value()],
+            occurred_at in arb_json::value(),
+        ) {
+            let (mut data, mut user) = (data, user);
+            user.insert("id".to_owned(), user_id);
+            data.insert("user".to_owned(), Value::Object(user));
+            let body = json!({"id": id, "type": event_type, "occurred_at": occurred_at, "data": data});
+            let body = serde_json::to_vec(&body).unwrap_or_default();
+            match TovutiWebhook::parse(&body) {
+                Ok(webhook) => {
+                    prop_assert_eq!(&webhook.id, &id);
+                    prop_assert_eq!(webhook.event_type(), event_type);
+                    let meta = TovutiMeta::peek(&body).map_err(|e| e.to_string());
+                    prop_assert_eq!(meta.ok().and_then(|m| m.id), Some(id));
+                    let _ = webhook.entity_key();
+                }
+                Err(error) => prop_assert!(!error.to_string().is_empty()),
+            }
+        }
+    }
+}

@@ -280,3 +280,71 @@ fn secrets_are_redacted_and_weak_ones_refused() {
     assert!(WebhookSecret::parse("whsec_c2hvcnQ=").is_err(), "too short");
     assert!(WebhookSecret::parse("whsec_!!").is_err(), "not base64");
 }
+
+mod properties {
+    //! The fuzz target's properties, bounded for CI: no panic on arbitrary headers and bodies,
+    //! and no signed scheme passes without a MAC by a configured secret over exactly the body.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 32)
+                .prop_map(|b| format!("v1,{}", STANDARD.encode(b))),
+            prop::collection::vec(any::<u8>(), 32)
+                .prop_map(|b| format!("sha256={}", hex::encode(b))),
+            (NOW - 400..NOW + 400).prop_map(|t| t.to_string()),
+            ".{0,40}",
+        ]
+    }
+
+    fn arbitrary_headers(values: [Option<String>; 4]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let names = [ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, SIMPLE_HEADER];
+        for (name, value) in names.into_iter().zip(values) {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                h.insert(name, value);
+            }
+        }
+        h
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_headers_never_pass_a_signed_policy(
+            body in prop::collection::vec(any::<u8>(), 0..200),
+            values in prop::array::uniform4(prop::option::of(text())),
+            simple_signature in any::<bool>(),
+        ) {
+            let (secret, _) = new_secret();
+            let policy = AcceptPolicy { simple_signature, unsigned: false };
+            let h = arbitrary_headers(values);
+            prop_assert!(check(&verifier(&[&secret], policy), &h, &body).is_err());
+        }
+
+        #[test]
+        fn a_signature_covers_exactly_the_body_it_was_made_for(
+            body in prop::collection::vec(any::<u8>(), 0..200),
+            other in prop::collection::vec(any::<u8>(), 0..200),
+            id in "[a-z0-9_]{1,12}",
+            offset in -300i64..=300,
+        ) {
+            prop_assume!(body != other);
+            let (secret, key) = new_secret();
+            let v = verifier(&[&secret], AcceptPolicy { simple_signature: true, unsigned: true });
+            let ts = NOW + offset;
+            let standard = standard_headers(&id, ts, &sign_v1(&key, &id, ts, &body));
+            let mut simple = HeaderMap::new();
+            let signed = WebhookSecret::parse(&secret).map(|s| s.sign_simple(&body));
+            simple.insert(SIMPLE_HEADER, HeaderValue::from_str(&signed.unwrap_or_default()).unwrap());
+            for h in [&standard, &simple] {
+                prop_assert!(check(&v, h, &body).is_ok());
+                prop_assert_eq!(check(&v, h, &other).unwrap_err(), VerifyError::Mismatch);
+            }
+        }
+    }
+}
