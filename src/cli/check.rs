@@ -1,7 +1,8 @@
 //! `check`: verifies the configured credentials against the live APIs (or the sandboxes)
 //! for exactly what the mapping needs: each GHL capability its rules use, the rate-limit
 //! headers, a sample contact; the Tovuti token, users and every custom field, group and
-//! course the mapping names. Exits 0 only when all of it was verified and works.
+//! course the mapping names; with `--sample`, a test contact's round trip through the
+//! mapping. Exits 0 only when all of it was verified and works.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::check_report::{Report, render};
+use super::check_sample;
 use super::load_or_report;
 use super::needs::{ghl_needs, tovuti_needs};
 use super::tovuti_check::{TovutiReport, check_access, check_catalog};
@@ -31,6 +33,10 @@ pub struct CheckArgs {
     /// Exit 0 although some capabilities could not be verified (e.g. an empty location).
     #[arg(long)]
     pub allow_untested: bool,
+    /// Also create a test contact from a sample Tovuti user through the mapping, read it
+    /// back field by field, and delete it.
+    #[arg(long)]
+    pub sample: bool,
 }
 
 pub async fn run(file: Option<&Path>, args: &CheckArgs) -> ExitCode {
@@ -38,20 +44,50 @@ pub async fn run(file: Option<&Path>, args: &CheckArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    match check(&loaded.config, args.contact.as_deref()).await {
+    let passed = match check(&loaded.config, args.contact.as_deref()).await {
         Ok(report) => {
             print!("{}", render(&report, args.allow_untested));
-            if report.passed(args.allow_untested) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+            report.passed(args.allow_untested)
         }
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
+        }
+    };
+    let sampled = !args.sample || sample(&loaded.config).await;
+    if passed && sampled {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `--sample`: prints the round-trip table; true when every field came back equal.
+async fn sample(config: &Config) -> bool {
+    let prepared = async {
+        let (_, _, m) = load_mapping(config)?;
+        anyhow::Ok((connect(config).await?, m))
+    };
+    match prepared.await {
+        Ok((ghl, m)) => {
+            let trip = check_sample::round_trip(&ghl, &m, jiff::Timestamp::now()).await;
+            print!("{}", check_sample::render(&trip));
+            trip.passed()
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            false
         }
     }
+}
+
+/// The configured mapping with its file name and text (for line numbers).
+fn load_mapping(config: &Config) -> anyhow::Result<(String, String, mapping::Mapping)> {
+    let file = &config.mapping.file;
+    let (name, text) =
+        read_source((!file.is_empty()).then(|| Path::new(file))).map_err(anyhow::Error::msg)?;
+    let m = mapping::load(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((name, text, m))
 }
 
 /// Checks both platforms for what the configured mapping needs.

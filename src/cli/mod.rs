@@ -3,6 +3,7 @@
 
 mod check;
 mod check_report;
+mod check_sample;
 mod config_check;
 pub mod demo;
 mod keys;
