@@ -208,6 +208,13 @@ async fn a_custom_field_written_by_key_alone_is_refused_by_the_official_schema()
 }
 
 #[tokio::test]
+async fn creating_a_contact_custom_field_is_accepted_by_the_official_spec() {
+    let Some(ghl) = prism() else { return };
+    let created = ghl.create_contact_custom_field("Job Title", "TEXT").await;
+    accepted("locations.customFields.create", created);
+}
+
+#[tokio::test]
 async fn verify_sends_only_requests_the_official_spec_accepts() {
     let Some(ghl) = prism() else { return };
     let report = ghl

@@ -21,6 +21,9 @@ pub enum MappingCommand {
     Validate(ValidateArgs),
     /// Print the actions a sample event would plan, without sending anything.
     Preview(PreviewArgs),
+    /// List what the mapping needs that GHL and Tovuti lack; `--apply` creates the missing
+    /// GHL custom fields (Tovuti's are listed for an admin to create).
+    Provision(super::provision::ProvisionArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,6 +52,7 @@ pub async fn run(config: Option<&Path>, command: MappingCommand) -> ExitCode {
     match command {
         MappingCommand::Validate(args) => validate(config, &args).await,
         MappingCommand::Preview(args) => preview(config, &args),
+        MappingCommand::Provision(args) => super::provision::run(config, &args).await,
     }
 }
 

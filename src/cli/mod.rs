@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `demo`, `migrate`, `check`, `config check`,
-//! `keys generate`, `mapping validate|preview`, `send-test-event`, `replay`.
+//! `keys generate`, `mapping validate|preview|provision`, `send-test-event`, `replay`.
 
 mod check;
 mod check_report;
@@ -11,6 +11,7 @@ pub mod mapping;
 mod mapping_online;
 mod migrate;
 mod needs;
+mod provision;
 pub mod replay;
 pub mod samples;
 pub mod send_test_event;
