@@ -1,5 +1,5 @@
-//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user` and
-//! `GET /users` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
+//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user`,
+//! `GET /users` and the catalog lists `GET /customFields`, `/userGroups`, `/courses` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
 //! Tests drive it through [`FakeTovuti`]'s methods.
 
 mod routes;
@@ -89,6 +89,24 @@ impl FakeTovuti {
     /// Stores `user` under its own id (replacing any); later ids are assigned above it.
     pub fn insert_user(&self, user: User) {
         self.shared.lock().insert(user);
+    }
+
+    /// Adds (or replaces) a custom profile-field definition served by `GET /customFields`.
+    pub fn insert_custom_field(&self, id: u64, title: &str) {
+        let entry = state::catalog_entry(id, title);
+        self.shared.lock().catalog.custom_fields.insert(id, entry);
+    }
+
+    /// Adds (or replaces) a user group served by `GET /userGroups`.
+    pub fn insert_group(&self, id: u64, title: &str) {
+        let entry = state::catalog_entry(id, title);
+        self.shared.lock().catalog.groups.insert(id, entry);
+    }
+
+    /// Adds (or replaces) a course served by `GET /courses`.
+    pub fn insert_course(&self, id: u64, title: &str) {
+        let entry = state::catalog_entry(id, title);
+        self.shared.lock().catalog.courses.insert(id, entry);
     }
 
     /// Method and path (relative to the API root, without query) of every request so far,
