@@ -91,6 +91,7 @@ mod tests {
             status,
             detail: "x".into(),
             retry_after,
+            invalid: Vec::new(),
         })
     }
 

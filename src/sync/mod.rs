@@ -10,7 +10,9 @@ mod field_ids;
 mod freshness;
 mod ghl_actions;
 mod platforms;
+mod skipped;
 mod tovuti_actions;
+mod tovuti_writes;
 
 use std::sync::Arc;
 
@@ -290,6 +292,9 @@ impl SyncEngine {
             tovuti,
             anchor,
             field_ids: &self.field_ids,
+            metrics: &self.metrics,
+            on_missing: self.mapping.file.settings.on_missing,
+            skipped: Vec::new(),
             contacts: std::collections::HashMap::new(),
             users: std::collections::HashMap::new(),
         }

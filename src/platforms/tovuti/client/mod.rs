@@ -46,6 +46,9 @@ pub enum TovutiError {
         status: u16,
         detail: String,
         retry_after: Option<Duration>,
+        /// The request paths a validation answer refused, like `customFields.2.field_id`,
+        /// `userGroupIds.1` or `username` (names and positions in the body, never values).
+        invalid: Vec<String>,
     },
     /// The request went out and no answer came in time.
     #[error("Tovuti did not answer {endpoint} in time")]
