@@ -200,7 +200,8 @@ impl SyncEngine {
             .ghl_contact_id
             .clone()
             .or_else(|| run.contacts.values().next().cloned());
-        if let (Some(fingerprint), Some(contact)) = (&plan.written_fingerprint, contact) {
+        let written = skipped::written_fingerprint(&self.mapping, &plan, &run.skipped);
+        if let (Some(fingerprint), Some(contact)) = (&written, contact) {
             let entity = format!("ghl:contact:{contact}");
             self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
                 .await?;
@@ -264,7 +265,8 @@ impl SyncEngine {
             .links
             .tovuti_user_id
             .or_else(|| run.users.values().next().copied());
-        if let (Some(fingerprint), Some(user)) = (&plan.written_fingerprint, user) {
+        let written = skipped::written_fingerprint(&self.mapping, &plan, &run.skipped);
+        if let (Some(fingerprint), Some(user)) = (&written, user) {
             let entity = format!("tovuti:user:{user}");
             self.remember_written(connection, &entity, Direction::ToTovuti, fingerprint)
                 .await?;

@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::errors::SyncError;
+use crate::mapping::fields::{self, Side};
+use crate::mapping::model::{FieldPair, GhlRef, TovutiRef};
 use crate::mapping::policy::OnMissing;
+use crate::mapping::{Mapping, Plan, fingerprint};
 use crate::telemetry::requests::{self, RequestEntry};
 use crate::telemetry::warnings::{RateLimitedWarn, WARN_INTERVAL};
 use crate::telemetry::{Metrics, SkippedLabels};
@@ -43,16 +46,20 @@ pub struct Skipped {
     pub kind: Kind,
     /// How the mapping names it: `contact.lms_status`, `custom field 23`, `group 7`.
     pub item: String,
+    /// The key or id alone: `contact.lms_status`, `23`, `7`.
+    pub id: String,
     /// Why, e.g. `not in this location`.
     pub reason: &'static str,
 }
 
 impl Skipped {
     pub fn ghl_field(item: impl Into<String>) -> Self {
+        let item = item.into();
         Self {
             platform: "ghl",
             kind: Kind::CustomField,
-            item: item.into(),
+            id: item.clone(),
+            item,
             reason: "not in this location",
         }
     }
@@ -67,6 +74,7 @@ impl Skipped {
             platform: "tovuti",
             kind,
             item,
+            id: id.to_string(),
             reason: "not in this tenant",
         }
     }
@@ -75,6 +83,33 @@ impl Skipped {
     pub fn describe(&self) -> String {
         format!("{} — {}", self.item, self.reason)
     }
+}
+
+/// The fingerprint of what a plan's writes really left on the other side: the planned
+/// state without the custom fields that were skipped, as that side will report it back.
+/// Otherwise our own write, echoed without them, would look like an edit.
+pub fn written_fingerprint(mapping: &Mapping, plan: &Plan, skipped: &[Skipped]) -> Option<String> {
+    let fields: Vec<&Skipped> = skipped
+        .iter()
+        .filter(|s| s.kind == Kind::CustomField)
+        .collect();
+    let (Some(state), false) = (&plan.written_state, fields.is_empty()) else {
+        return plan.written_fingerprint.clone();
+    };
+    let lacks = |side: Side, pair: &FieldPair| match (side, &pair.ghl, &pair.tovuti) {
+        (Side::Ghl, GhlRef::Custom(c), _) => fields.iter().any(|s| {
+            s.platform == "ghl" && (c.key.as_ref() == Some(&s.id) || c.id.as_ref() == Some(&s.id))
+        }),
+        (Side::Tovuti, _, TovutiRef::Custom(c)) => fields
+            .iter()
+            .any(|s| s.platform == "tovuti" && s.id == c.field_id.to_string()),
+        _ => false,
+    };
+    let mut state = state.clone();
+    for side in [Side::Ghl, Side::Tovuti] {
+        state = fields::read_back_without(mapping, &state, side, |pair| lacks(side, pair));
+    }
+    Some(fingerprint(&state))
 }
 
 /// Records `skipped` items (event log, metric, warning), or fails the event when the
