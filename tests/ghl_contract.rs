@@ -14,7 +14,7 @@ use serde_json::json;
 use tovuti_ghl_bridge::config::Config;
 use tovuti_ghl_bridge::platforms::ghl::client::{
     AppointmentUpdate, Auth, ClientSettings, Connection, ContactInput, ContactUpdate,
-    CustomFieldInput, GhlClient, GhlError, NewAppointment, NewNote, NewTask, NoteUpdate,
+    CustomFieldInput, GhlClient, GhlError, Needs, NewAppointment, NewNote, NewTask, NoteUpdate,
     SearchQuery, TaskUpdate,
 };
 use tovuti_ghl_bridge::telemetry::Metrics;
@@ -210,7 +210,9 @@ async fn a_custom_field_written_by_key_alone_is_refused_by_the_official_schema()
 #[tokio::test]
 async fn verify_sends_only_requests_the_official_spec_accepts() {
     let Some(ghl) = prism() else { return };
-    let report = ghl.verify(Some("ocQHyuzHvysMo5N5VsXc")).await;
+    let report = ghl
+        .verify(Some("ocQHyuzHvysMo5N5VsXc"), &Needs::everything())
+        .await;
     for capability in &report.capabilities {
         let text = capability.outcome.to_string();
         assert!(!text.contains("422"), "{}: {text}", capability.name);

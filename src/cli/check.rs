@@ -1,8 +1,8 @@
-//! `check`: verifies the configured GHL credentials against the live API (or the
-//! sandbox): each capability, the rate-limit headers, a sample contact. Exits 0 only
-//! when everything the service needs works.
+//! `check`: verifies the configured credentials against the live APIs (or the sandboxes)
+//! for exactly what the mapping needs: each GHL capability its rules use, the rate-limit
+//! headers, a sample contact; the Tovuti token, users and every custom field, group and
+//! course the mapping names. Exits 0 only when all of it was verified and works.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,9 +10,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::check_report::{Report, render};
 use super::load_or_report;
+use super::needs::{ghl_needs, tovuti_needs};
+use super::tovuti_check::{TovutiReport, check_access, check_catalog};
 use crate::config::Config;
-use crate::platforms::ghl::client::{Auth, ClientSettings, GhlClient, OAuthSession, Verification};
+use crate::mapping::source::Source;
+use crate::mapping::{self, file::read_source};
+use crate::platforms::ghl::client::{Auth, ClientSettings, Connection, GhlClient, OAuthSession};
+use crate::platforms::tovuti::client::TovutiClient;
 use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{self, Cipher};
 use crate::telemetry::Metrics;
@@ -22,6 +28,9 @@ pub struct CheckArgs {
     /// A contact id to sample (default: the first contact a search finds).
     #[arg(long)]
     pub contact: Option<String>,
+    /// Exit 0 although some capabilities could not be verified (e.g. an empty location).
+    #[arg(long)]
+    pub allow_untested: bool,
 }
 
 pub async fn run(file: Option<&Path>, args: &CheckArgs) -> ExitCode {
@@ -29,10 +38,10 @@ pub async fn run(file: Option<&Path>, args: &CheckArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    match verify_configured(&loaded.config, args.contact.as_deref()).await {
+    match check(&loaded.config, args.contact.as_deref()).await {
         Ok(report) => {
-            print!("{}", render(&report));
-            if report.all_ok() {
+            print!("{}", render(&report, args.allow_untested));
+            if report.passed(args.allow_untested) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -45,12 +54,31 @@ pub async fn run(file: Option<&Path>, args: &CheckArgs) -> ExitCode {
     }
 }
 
-/// Verifies the default connection: the Private Integration Token when one is
-/// configured, otherwise the OAuth tokens in the store.
-pub async fn verify_configured(
-    config: &Config,
-    contact: Option<&str>,
-) -> anyhow::Result<Verification> {
+/// Checks both platforms for what the configured mapping needs.
+pub async fn check(config: &Config, contact: Option<&str>) -> anyhow::Result<Report> {
+    let file = &config.mapping.file;
+    let (name, text) =
+        read_source((!file.is_empty()).then(|| Path::new(file))).map_err(anyhow::Error::msg)?;
+    let m = mapping::load(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ghl = connect(config).await?;
+    let ghl = ghl.verify(contact, &ghl_needs(&m)).await;
+    let tovuti = match TovutiClient::from_config(&config.tovuti)? {
+        None => None,
+        Some(client) => {
+            let mut report = TovutiReport::default();
+            if check_access(&client, &mut report).await {
+                let needs = tovuti_needs(&m, Source::new(&name, &text));
+                check_catalog(&client, &needs, &name, &mut report).await;
+            }
+            Some(report)
+        }
+    };
+    Ok(Report { ghl, tovuti })
+}
+
+/// The default connection: the Private Integration Token when one is configured,
+/// otherwise the OAuth tokens in the store.
+pub async fn connect(config: &Config) -> anyhow::Result<Connection> {
     let ghl = &config.ghl;
     anyhow::ensure!(
         !ghl.location_id.is_empty(),
@@ -62,8 +90,7 @@ pub async fn verify_configured(
         Some(token) => Auth::private_token(token),
         None => oauth(config, &client, metrics).await?,
     };
-    let connection = client.connection(&ghl.location_id, auth).interactive();
-    Ok(connection.verify(contact).await)
+    Ok(client.connection(&ghl.location_id, auth).interactive())
 }
 
 async fn oauth(config: &Config, client: &GhlClient, metrics: Arc<Metrics>) -> anyhow::Result<Auth> {
@@ -87,91 +114,6 @@ async fn oauth(config: &Config, client: &GhlClient, metrics: Arc<Metrics>) -> an
     ))))
 }
 
-/// The report as printed: one line per capability, the limits, the sample contact.
-pub fn render(report: &Verification) -> String {
-    let mut out = String::new();
-    for c in &report.capabilities {
-        let _ = writeln!(out, "{:<26} {:<32} {}", c.name, c.scope, c.outcome);
-    }
-    match &report.rate_limits {
-        Some(l) => {
-            let show = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |n| n.to_string());
-            let _ = writeln!(
-                out,
-                "rate limit: {}/{} left per {} ms; daily {}/{} left",
-                show(l.remaining),
-                show(l.max),
-                show(l.interval_ms),
-                show(l.daily_remaining),
-                show(l.daily_limit)
-            );
-        }
-        None => out.push_str("rate limit: no X-RateLimit-* headers seen\n"),
-    }
-    if let Some(contact) = &report.sample {
-        let shown = serde_json::to_string_pretty(contact).unwrap_or_default();
-        let _ = writeln!(out, "sample contact {}:\n{shown}", contact.id);
-    }
-    let verdict = if report.all_ok() {
-        "all needed capabilities work"
-    } else {
-        "some capabilities do not work"
-    };
-    let _ = writeln!(out, "{verdict}");
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::OptionalSecret;
-    use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
-
-    fn config(fake: &FakeGhl, token: String) -> Config {
-        let mut config = Config::defaults();
-        config.ghl.base_url = fake.base_url();
-        config.ghl.location_id = "loc-1".into();
-        config.ghl.token = OptionalSecret::new(token);
-        config
-    }
-
-    #[tokio::test]
-    async fn check_reports_each_capability_and_the_limits_it_saw() {
-        let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
-        let token = fake.issue_token("loc-1", &["contacts.readonly"]);
-        let report = verify_configured(&config(&fake, token), None)
-            .await
-            .unwrap();
-        let text = render(&report);
-        assert!(!report.all_ok());
-        assert!(text.contains("contacts.search"), "{text}");
-        assert!(
-            text.contains("forbidden (missing scope contacts.write)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("forbidden (missing scope locations/customFields.readonly)"),
-            "{text}"
-        );
-        assert!(text.contains("rate limit: "), "{text}");
-        assert!(text.ends_with("some capabilities do not work\n"), "{text}");
-    }
-
-    #[tokio::test]
-    async fn check_passes_with_a_full_token() {
-        let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
-        let token = fake.issue_token("loc-1", ALL_SCOPES);
-        let report = verify_configured(&config(&fake, token), None)
-            .await
-            .unwrap();
-        assert!(report.all_ok(), "{}", render(&report));
-    }
-
-    #[tokio::test]
-    async fn check_without_a_location_says_which_setting_is_missing() {
-        let error = verify_configured(&Config::defaults(), None)
-            .await
-            .unwrap_err();
-        assert!(error.to_string().contains("ghl.location_id"));
-    }
-}
+#[path = "check_tests.rs"]
+mod tests;

@@ -2,15 +2,18 @@
 //! `keys generate`, `mapping validate|preview`, `send-test-event`, `replay`.
 
 mod check;
+mod check_report;
 mod config_check;
 pub mod demo;
 mod keys;
 pub mod mapping;
 mod migrate;
+mod needs;
 pub mod replay;
 pub mod samples;
 pub mod send_test_event;
 mod serve;
+mod tovuti_check;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,7 +50,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Apply pending database migrations and exit (e.g. as a Kubernetes Job).
     Migrate,
-    /// Verify the GHL credentials, scopes and rate-limit headers; exit 0 when all work.
+    /// Verify GHL and Tovuti for what the mapping needs; exit 0 only when all of it works.
     Check(check::CheckArgs),
     /// Inspect the configuration.
     #[command(subcommand)]

@@ -125,6 +125,12 @@ pub struct TovutiConfig {
     pub token: OptionalSecret,
     /// Total timeout of one Tovuti request.
     pub timeout_ms: u64,
+    /// List of custom profile-field definitions, relative to `base_url`.
+    pub custom_fields_path: String,
+    /// List of user groups, relative to `base_url`.
+    pub groups_path: String,
+    /// List of courses, relative to `base_url`.
+    pub courses_path: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -62,7 +62,10 @@ pub fn refuse(status: StatusCode, message: &str) -> Refusal {
 /// The scope an operation needs, from GHL's Scopes table.
 fn required_scope(method: &Method, path: &str) -> &'static str {
     if path.starts_with("/locations/") && path.ends_with("/customFields") {
-        return "locations/customFields.readonly";
+        return match *method {
+            Method::GET => "locations/customFields.readonly",
+            _ => "locations/customFields.write",
+        };
     }
     let reads = *method == Method::GET || path == "/contacts/search";
     match (path.starts_with("/calendars"), reads) {
@@ -155,7 +158,12 @@ async fn admit(
     }
     if !grant.allows(required_scope(method, &entry.path)) {
         let message = "The token is not authorized for this scope.";
-        return Err(refuse(StatusCode::FORBIDDEN, message));
+        let status = if shared.lock().scope_refusal_401 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        return Err(refuse(status, message));
     }
     let fault = shared.lock().faults.take(method.as_str(), &entry.path);
     let after = match fault {

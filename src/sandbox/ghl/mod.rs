@@ -31,6 +31,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "calendars/events.readonly",
     "calendars/events.write",
     "locations/customFields.readonly",
+    "locations/customFields.write",
 ];
 
 /// What the fake is started with.
@@ -125,6 +126,25 @@ impl FakeGhl {
         let token = inner.next_secret("pit");
         inner.tokens.insert(token.clone(), grant);
         token
+    }
+
+    /// From now on a missing scope is answered 401 "The token is not authorized for this
+    /// scope.", as GHL answers most routes, instead of 403.
+    pub fn refuse_scopes_with_401(&self) {
+        self.shared.lock().scope_refusal_401 = true;
+    }
+
+    /// The location's contact custom fields as `(fieldKey, name, dataType)`.
+    pub fn custom_fields(&self) -> Vec<(String, String, String)> {
+        let inner = self.shared.lock();
+        inner
+            .custom_field_ids
+            .keys()
+            .map(|key| {
+                let (name, data_type) = search::field_meta(&inner, key);
+                (key.clone(), name, data_type)
+            })
+            .collect()
     }
 
     /// A refresh token of an agency (Company) install with `scopes`.

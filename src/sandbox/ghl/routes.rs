@@ -33,7 +33,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             put(activities::complete_task),
         )
         .route("/contacts/{id}/appointments", get(calendars::for_contact))
-        .route("/locations/{id}/customFields", get(search::custom_fields))
+        .route(
+            "/locations/{id}/customFields",
+            get(search::custom_fields).post(search::create_custom_field),
+        )
         .route("/calendars/events/appointments", post(calendars::create))
         .route(
             "/calendars/events/appointments/{id}",

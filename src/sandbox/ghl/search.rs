@@ -1,5 +1,5 @@
 //! The fake's contact lookups: search with `searchAfter` paging, duplicate lookup by
-//! email or phone, and the location's custom fields.
+//! email or phone, and the location's custom fields (listed and created).
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::contacts::{check_location, find_duplicate, text};
 use super::gate::{CallerExt, envelope, json_body};
+use super::state::Inner;
 
 /// `POST /contacts/search`: `locationId` and `pageLimit` required; paging by
 /// `searchAfter` = `[dateAdded ms, id]` as GHL returns on each contact.
@@ -131,9 +132,64 @@ pub async fn custom_fields(
     let fields: Vec<Value> = inner
         .custom_field_ids
         .iter()
-        .map(|(key, id)| {
-            json!({ "id": id, "name": key, "fieldKey": key, "dataType": "TEXT", "model": "contact" })
-        })
+        .map(|(key, id)| field_json(&inner, key, id))
         .collect();
     Json(json!({ "customFields": fields })).into_response()
+}
+
+/// A field's name and data type: as created, else (defined by a write by key) its key and TEXT.
+pub(super) fn field_meta(inner: &Inner, key: &str) -> (String, String) {
+    inner
+        .custom_field_defs
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| (key.to_owned(), "TEXT".to_owned()))
+}
+
+fn field_json(inner: &Inner, key: &str, id: &str) -> Value {
+    let (name, data_type) = field_meta(inner, key);
+    json!({ "id": id, "name": name, "fieldKey": key, "dataType": data_type, "model": "contact" })
+}
+
+/// `POST /locations/{locationId}/customFields`: GHL derives the key from the name
+/// (`Job Title` → `contact.job_title`) and refuses a name already taken.
+pub async fn create_custom_field(
+    State(s): State<Arc<Shared>>,
+    caller: CallerExt,
+    Path(location): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    if location != caller.location_id {
+        let message = "The token does not have access to this location.";
+        return envelope(StatusCode::FORBIDDEN, message);
+    }
+    let body = match json_body(&bytes) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
+    let (name, data_type) = (text("name"), text("dataType"));
+    if name.is_empty() || data_type.is_empty() {
+        let message = "name and dataType should not be empty";
+        return envelope(StatusCode::UNPROCESSABLE_ENTITY, message);
+    }
+    let key = format!("contact.{}", name.to_lowercase().replace([' ', '-'], "_"));
+    let mut inner = s.lock();
+    if inner.custom_field_ids.contains_key(&key) {
+        let message = format!("A custom field with the key {key} already exists");
+        return envelope(StatusCode::BAD_REQUEST, &message);
+    }
+    let id = inner.next_id("cf");
+    inner.custom_field_ids.insert(key.clone(), id.clone());
+    inner
+        .custom_field_defs
+        .insert(key.clone(), (name, data_type));
+    let field = field_json(&inner, &key, &id);
+    (StatusCode::CREATED, Json(json!({ "customField": field }))).into_response()
 }

@@ -86,6 +86,10 @@ pub struct Inner {
     pub workflows: BTreeSet<(String, String)>,
     /// Custom field key → id, so writes by key read back by id.
     pub custom_field_ids: BTreeMap<String, String>,
+    /// Custom field key → `(name, dataType)` of fields created through the API.
+    pub custom_field_defs: BTreeMap<String, (String, String)>,
+    /// Refuse a missing scope with 401, as GHL does on most routes (else 403).
+    pub scope_refusal_401: bool,
     pub windows: HashMap<String, VecDeque<Instant>>,
     pub daily_used: HashMap<String, u64>,
     pub faults: FaultPlan,

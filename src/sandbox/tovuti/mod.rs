@@ -1,5 +1,5 @@
-//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user` and
-//! `GET /users` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
+//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user`,
+//! `GET /users` and the catalog lists `GET /customFields`, `/userGroups`, `/courses` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
 //! Tests drive it through [`FakeTovuti`]'s methods.
 
 mod known;
@@ -97,6 +97,24 @@ impl FakeTovuti {
     /// courses: a write naming any other answers 422, as a real tenant does.
     pub fn define_only(&self, known: Known) {
         self.shared.lock().known = Some(known);
+    }
+
+    /// Adds (or replaces) a custom profile-field definition served by `GET /customFields`.
+    pub fn insert_custom_field(&self, id: u64, title: &str) {
+        let entry = state::catalog_entry(id, title);
+        self.shared.lock().catalog.custom_fields.insert(id, entry);
+    }
+
+    /// Adds (or replaces) a user group served by `GET /userGroups`.
+    pub fn insert_group(&self, id: u64, title: &str) {
+        let entry = state::catalog_entry(id, title);
+        self.shared.lock().catalog.groups.insert(id, entry);
+    }
+
+    /// Adds (or replaces) a course served by `GET /courses`.
+    pub fn insert_course(&self, id: u64, title: &str) {
+        let entry = state::catalog_entry(id, title);
+        self.shared.lock().catalog.courses.insert(id, entry);
     }
 
     /// Method and path (relative to the API root, without query) of every request so far,

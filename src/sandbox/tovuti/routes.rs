@@ -22,12 +22,25 @@ use crate::sandbox::faults::{self, Fault};
 pub const PREFIX: &str = "/api/v1";
 
 type S = State<Arc<Shared>>;
+type ListQuery = Query<HashMap<String, String>>;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/user", post(create_user))
         .route("/user/{id}", get(get_user).patch(update_user))
         .route("/users", get(list_users))
+        .route(
+            "/customFields",
+            get(|s: S, q: ListQuery| list_catalog(s, q, "customFields")),
+        )
+        .route(
+            "/userGroups",
+            get(|s: S, q: ListQuery| list_catalog(s, q, "userGroups")),
+        )
+        .route(
+            "/courses",
+            get(|s: S, q: ListQuery| list_catalog(s, q, "courses")),
+        )
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared);
     Router::new().nest(PREFIX, api)
@@ -135,6 +148,20 @@ async fn get_user(State(shared): S, Path(id): Path<String>) -> Response {
 }
 
 async fn list_users(State(shared): S, Query(query): Query<HashMap<String, String>>) -> Response {
+    let users = shared
+        .lock()
+        .with_email(query.get("email").map(String::as_str));
+    paged(&query, users)
+}
+
+/// `GET /customFields`, `/userGroups`, `/courses`: paged like `/users`.
+async fn list_catalog(State(shared): S, Query(query): ListQuery, name: &str) -> Response {
+    let items = shared.lock().catalog.list(name);
+    paged(&query, items)
+}
+
+/// One page (`page`, `pageSize`, default 1 and 50) of `items` in Tovuti's list shape.
+fn paged<T: serde::Serialize>(query: &HashMap<String, String>, items: Vec<T>) -> Response {
     let number = |key: &str, default: usize| {
         query
             .get(key)
@@ -143,13 +170,10 @@ async fn list_users(State(shared): S, Query(query): Query<HashMap<String, String
             .unwrap_or(default)
     };
     let (page, size) = (number("page", 1), number("pageSize", 50));
-    let users = shared
-        .lock()
-        .with_email(query.get("email").map(String::as_str));
-    let total = users.len();
-    let data: Vec<_> = users
+    let total = items.len();
+    let data: Vec<_> = items
         .into_iter()
-        .skip((page - 1) * size)
+        .skip((page - 1).saturating_mul(size))
         .take(size)
         .collect();
     Json(json!({ "data": data, "page": page, "pageSize": size, "total": total })).into_response()

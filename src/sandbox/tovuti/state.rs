@@ -30,6 +30,8 @@ impl Invalid {
 
 pub struct Inner {
     pub users: BTreeMap<u64, User>,
+    /// Custom field definitions, user groups and courses, by id: `{id, title}` objects.
+    pub catalog: Catalog,
     next_id: u64,
     pub faults: FaultPlan,
     pub log: Vec<(Method, String)>,
@@ -41,6 +43,7 @@ impl Default for Inner {
     fn default() -> Self {
         Self {
             users: BTreeMap::new(),
+            catalog: Catalog::default(),
             next_id: FIRST_ID,
             faults: FaultPlan::default(),
             log: Vec::new(),
@@ -149,6 +152,31 @@ fn merge(object: &mut Map<String, Value>, body: Map<String, Value>) {
 fn to_user(object: Map<String, Value>) -> Result<User, Invalid> {
     serde_json::from_value(Value::Object(object))
         .map_err(|e| Invalid::new("user", format!("The user is invalid: {e}")))
+}
+
+/// The catalog lists the fake serves.
+#[derive(Default)]
+pub struct Catalog {
+    pub custom_fields: BTreeMap<u64, Value>,
+    pub groups: BTreeMap<u64, Value>,
+    pub courses: BTreeMap<u64, Value>,
+}
+
+impl Catalog {
+    /// One list by the name its route uses.
+    pub fn list(&self, name: &str) -> Vec<Value> {
+        let map = match name {
+            "customFields" => &self.custom_fields,
+            "userGroups" => &self.groups,
+            _ => &self.courses,
+        };
+        map.values().cloned().collect()
+    }
+}
+
+/// A catalog entry as the fake serves it.
+pub fn catalog_entry(id: u64, title: &str) -> Value {
+    json!({ "id": id, "title": title })
 }
 
 /// A user with just an id, for tests that fill in the rest.

@@ -38,7 +38,7 @@ pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant}
 pub use retry::RetryPolicy;
 pub use tasks::{NewTask, Task, TaskUpdate};
 pub use throttle::{LaneOwnership, Priority, RateLimitSnapshot, Throttle, ThrottleSettings};
-pub use verify::{Capability, Outcome, Verification};
+pub use verify::{Capability, NO_SAMPLE, Needs, Outcome, Verification};
 
 use crate::config::GhlConfig;
 use crate::platforms::replay::Replay;

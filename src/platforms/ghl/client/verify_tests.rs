@@ -9,10 +9,14 @@ use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 const LOC: &str = "loc-1";
 
 async fn verify_with(fake: &FakeGhl, token: String) -> Verification {
+    verify_needs(fake, token, &Needs::everything()).await
+}
+
+async fn verify_needs(fake: &FakeGhl, token: String, needs: &Needs) -> Verification {
     let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
     client
         .connection(LOC, Auth::private_token(token))
-        .verify(None)
+        .verify(None, needs)
         .await
 }
 
@@ -34,7 +38,26 @@ async fn a_full_token_passes_every_check_and_shows_a_sample_and_the_limits() {
     let fake = fake_with_a_contact().await;
     let report = verify_with(&fake, fake.issue_token(LOC, ALL_SCOPES)).await;
     assert!(report.all_ok(), "{report:#?}");
-    assert_eq!(report.capabilities.len(), 7);
+    let names: Vec<_> = report.capabilities.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "contacts.search",
+            "contacts.write",
+            "tags.write",
+            "campaigns.add",
+            "workflows.add",
+            "tasks.write",
+            "notes.write",
+            "custom_fields.list",
+            "appointments.read",
+            "appointments.write",
+            "contacts.get",
+            "tasks.list",
+            "notes.list",
+            "appointments.for_contact",
+        ]
+    );
     let sample = report.sample.unwrap();
     assert_eq!(sample.email.as_deref(), Some("sample@example.com"));
     let limits = report.rate_limits.unwrap();
@@ -76,5 +99,57 @@ async fn a_revoked_token_is_unauthorized_everywhere() {
     assert_eq!(
         report.outcome("contacts.search"),
         Some(&Outcome::Unauthorized)
+    );
+}
+
+#[tokio::test]
+async fn only_what_is_needed_is_checked_and_unsampled_reads_are_not_verified() {
+    let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    let report = verify_needs(&fake, fake.issue_token(LOC, ALL_SCOPES), &Needs::default()).await;
+    let names: Vec<_> = report.capabilities.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["contacts.search", "contacts.write", "contacts.get"]);
+    assert_eq!(
+        report.outcome("contacts.get"),
+        Some(&Outcome::Skipped(NO_SAMPLE))
+    );
+    assert!(!report.all_ok() && report.none_failed());
+    assert_eq!(report.untested().count(), 1);
+}
+
+#[tokio::test]
+async fn a_401_about_scope_is_a_missing_scope_and_a_403_about_the_location_says_so() {
+    let fake = fake_with_a_contact().await;
+    fake.refuse_scopes_with_401();
+    let needs = Needs {
+        appointments: true,
+        ..Needs::default()
+    };
+    let token = fake.issue_token(LOC, &["contacts.readonly", "contacts.write"]);
+    let report = verify_needs(&fake, token, &needs).await;
+    let missing = |scope| Outcome::Forbidden {
+        missing_scope: scope,
+    };
+    assert_eq!(
+        report.outcome("appointments.write"),
+        Some(&missing("calendars/events.write"))
+    );
+    assert_eq!(
+        report.outcome("appointments.read"),
+        Some(&missing("calendars/events.readonly"))
+    );
+    assert_eq!(report.outcome("contacts.get"), Some(&Outcome::Ok));
+
+    let needs = Needs {
+        custom_fields: true,
+        ..Needs::default()
+    };
+    let report = verify_needs(&fake, fake.issue_token("elsewhere", ALL_SCOPES), &needs).await;
+    assert_eq!(
+        report.outcome("custom_fields.list"),
+        Some(&Outcome::NoLocationAccess)
+    );
+    assert_eq!(
+        Outcome::NoLocationAccess.to_string(),
+        "forbidden (no access to this location)"
     );
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::TovutiError;
+use super::catalog::CatalogItem;
 use crate::platforms::tovuti::payloads::User;
 
 /// Most characters of Tovuti's error text kept in [`TovutiError::Status`].
@@ -151,6 +152,32 @@ pub(super) fn users(endpoint: &'static str, body: &[u8]) -> Result<Vec<User>, To
         .into_iter()
         .map(|item| serde_json::from_value(item).map_err(|e| decode(endpoint, &e)))
         .collect()
+}
+
+/// The items of one page of a catalog list (a `data` array or a bare array) and the
+/// `total` when the answer gives one.
+pub(super) fn page(
+    endpoint: &'static str,
+    body: &[u8],
+) -> Result<(Vec<CatalogItem>, Option<usize>), TovutiError> {
+    let json = parse(endpoint, body)?;
+    let total = json
+        .get("total")
+        .and_then(Value::as_u64)
+        .and_then(|t| usize::try_from(t).ok());
+    let items = match json {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("data") {
+            Some(Value::Array(items)) => items,
+            _ => return Err(decode(endpoint, &"no `data` array in the answer")),
+        },
+        _ => return Err(decode(endpoint, &"neither an array nor an object")),
+    };
+    let items = items
+        .into_iter()
+        .map(|item| serde_json::from_value(item).map_err(|e| decode(endpoint, &e)))
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
 }
 
 fn parse(endpoint: &'static str, body: &[u8]) -> Result<Value, TovutiError> {

@@ -11,7 +11,7 @@ use reqwest::Method;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 
-use super::{TovutiApi, TovutiError, UserWrite, answer, body};
+use super::{CatalogPaths, TovutiApi, TovutiError, UserWrite, answer, body};
 use crate::config::TovutiConfig;
 use crate::platforms::replay::Replay;
 use crate::platforms::tovuti::payloads::User;
@@ -31,6 +31,7 @@ pub struct TovutiClient {
     /// The API root, e.g. `https://api.tovuti.io/api/v1`.
     base: url::Url,
     token: SecretString,
+    catalog: CatalogPaths,
 }
 
 impl fmt::Debug for TovutiClient {
@@ -43,18 +44,18 @@ impl fmt::Debug for TovutiClient {
 }
 
 /// A 2xx-or-not answer, read whole.
-struct Answer {
-    status: u16,
+pub(super) struct Answer {
+    pub(super) status: u16,
     retry_after: Option<Duration>,
-    body: bytes::Bytes,
+    pub(super) body: bytes::Bytes,
 }
 
 impl Answer {
-    fn is_success(&self) -> bool {
+    pub(super) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
-    fn into_error(self, endpoint: &'static str) -> TovutiError {
+    pub(super) fn into_error(self, endpoint: &'static str) -> TovutiError {
         answer::status_error(endpoint, self.status, self.retry_after, &self.body)
     }
 }
@@ -81,7 +82,12 @@ impl TovutiClient {
             .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| from_reqwest("client.build", &e))?;
-        Ok(Self { http, base, token })
+        Ok(Self {
+            http,
+            base,
+            token,
+            catalog: CatalogPaths::default(),
+        })
     }
 
     /// The default connection's client; `None` when no base URL or token is configured.
@@ -97,11 +103,27 @@ impl TovutiClient {
             0 => DEFAULT_TIMEOUT,
             ms => Duration::from_millis(ms),
         };
-        Self::new(&config.base_url, token, timeout).map(Some)
+        let paths = CatalogPaths {
+            custom_fields: config.custom_fields_path.clone(),
+            groups: config.groups_path.clone(),
+            courses: config.courses_path.clone(),
+        };
+        Self::new(&config.base_url, token, timeout).map(|c| Some(c.with_catalog_paths(paths)))
+    }
+
+    /// The same client reading the catalog lists at `paths`.
+    #[must_use]
+    pub fn with_catalog_paths(mut self, paths: CatalogPaths) -> Self {
+        self.catalog = paths;
+        self
+    }
+
+    pub(super) fn catalog_paths(&self) -> &CatalogPaths {
+        &self.catalog
     }
 
     /// Sends one request; any status is an `Ok` answer, transport trouble an error.
-    async fn send(
+    pub(super) async fn send(
         &self,
         endpoint: &'static str,
         method: Method,

@@ -180,6 +180,9 @@ fn no_client_is_built_without_a_base_url_and_a_token() {
         base_url: base.to_owned(),
         token: OptionalSecret::new(token),
         timeout_ms: 30_000,
+        custom_fields_path: "customFields".into(),
+        groups_path: "userGroups".into(),
+        courses_path: "courses".into(),
     };
     let none = TovutiClient::from_config(&config("", TOKEN)).unwrap();
     let no_token = TovutiClient::from_config(&config("https://api.tovuti.io/api/v1", "")).unwrap();

@@ -17,10 +17,12 @@ use crate::platforms::replay::status_may_follow_effect;
 
 mod answer;
 mod body;
+mod catalog;
 mod http;
 #[cfg(test)]
 mod http_tests;
 
+pub use catalog::{CatalogItem, CatalogKind, CatalogPaths, TovutiCatalog};
 pub use http::{DEFAULT_TIMEOUT, TovutiClient};
 
 /// A write to a Tovuti user: only the parts that are `Some` (or non-empty `core`) are sent.

@@ -1,0 +1,180 @@
+//! What a mapping needs from each platform, for `check`, `mapping validate --online` and
+//! `mapping provision`: the GHL capabilities its rules use, and every Tovuti custom field,
+//! group and course it names, each with the file line that names it.
+
+use crate::mapping::Mapping;
+use crate::mapping::model::TovutiRef;
+use crate::mapping::source::Source;
+use crate::platforms::ghl::client::Needs;
+use crate::platforms::tovuti::client::CatalogKind;
+
+/// The GHL capabilities the mapping's rules use.
+pub fn ghl_needs(m: &Mapping) -> Needs {
+    let f = &m.file;
+    let lms = &f.lms;
+    let contact_rules = [lms.user_created.as_ref(), lms.enrollment_created.as_ref()];
+    let contact_rules = contact_rules.into_iter().flatten();
+    let rule_tags = contact_rules.clone().any(|r| !r.tags.is_empty())
+        || lms.courses.iter().any(|c| !c.tags.is_empty());
+    let summaries = &f.ghl.summaries;
+    Needs {
+        custom_fields: !crate::mapping::remote::ghl_custom_refs(m).is_empty(),
+        tags: rule_tags || !f.tag_values.is_empty() || !f.ghl.tags.is_empty(),
+        campaigns: contact_rules.clone().any(|r| r.campaign_id.is_some())
+            || lms.courses.iter().any(|c| c.campaign_id.is_some()),
+        workflows: contact_rules.clone().any(|r| r.workflow_id.is_some())
+            || lms.courses.iter().any(|c| c.workflow_id.is_some()),
+        tasks: !lms.milestones.is_empty() || summaries.open_tasks.is_some(),
+        notes: !lms.notes.is_empty() || summaries.last_note.is_some(),
+        appointments: lms.event_registered.is_some() || summaries.next_appointment.is_some(),
+    }
+}
+
+/// One Tovuti record the mapping names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TovutiNeed {
+    pub kind: CatalogKind,
+    pub id: u64,
+    /// The dotted key naming it, e.g. `fields[1].tovuti`.
+    pub key: String,
+    /// 1-based line in the mapping file.
+    pub line: usize,
+}
+
+/// Where a reference is written: section, array index, key.
+type Place = (String, Option<usize>, &'static str);
+
+/// Every Tovuti custom field, group and course the mapping names, in file order.
+pub fn tovuti_needs(m: &Mapping, src: Source<'_>) -> Vec<TovutiNeed> {
+    let mut found: Vec<(CatalogKind, u64, Place)> = Vec::new();
+    for (place, r) in tovuti_field_refs(m) {
+        if let TovutiRef::Custom(c) = r {
+            found.push((CatalogKind::CustomFields, c.field_id, place));
+        }
+    }
+    let f = &m.file;
+    for id in &f.ghl.new_user_group_ids {
+        let place = ("ghl".to_owned(), None, "new_user_group_ids");
+        found.push((CatalogKind::Groups, *id, place));
+    }
+    for (i, rule) in f.ghl.tags.iter().enumerate() {
+        for id in &rule.group_ids {
+            found.push((
+                CatalogKind::Groups,
+                *id,
+                ("ghl.tags".into(), Some(i), "group_ids"),
+            ));
+        }
+        for id in &rule.enroll_course_ids {
+            let place = ("ghl.tags".into(), Some(i), "enroll_course_ids");
+            found.push((CatalogKind::Courses, *id, place));
+        }
+    }
+    for (i, c) in f.lms.courses.iter().enumerate() {
+        let place = ("lms.courses".into(), Some(i), "course_id");
+        found.push((CatalogKind::Courses, c.course_id, place));
+    }
+    for (i, rule) in f.lms.milestones.iter().enumerate() {
+        if let Some(id) = rule.course_id {
+            let place = ("lms.milestones".into(), Some(i), "course_id");
+            found.push((CatalogKind::Courses, id, place));
+        }
+    }
+    let mut needs: Vec<TovutiNeed> = found
+        .into_iter()
+        .map(|(kind, id, (section, index, key))| TovutiNeed {
+            kind,
+            id,
+            key: match index {
+                Some(i) => format!("{section}[{i}].{key}"),
+                None => format!("{section}.{key}"),
+            },
+            line: src.locate(&section, index, Some(key)),
+        })
+        .collect();
+    needs.sort_by_key(|n| n.line);
+    needs
+}
+
+/// Every Tovuti user field the mapping names, with where.
+fn tovuti_field_refs(m: &Mapping) -> Vec<(Place, &TovutiRef)> {
+    let f = &m.file;
+    let mut refs: Vec<(Place, &TovutiRef)> = Vec::new();
+    for (i, pair) in f.fields.iter().enumerate() {
+        refs.push((("fields".into(), Some(i), "tovuti"), &pair.tovuti));
+    }
+    for (i, tv) in f.tag_values.iter().enumerate() {
+        refs.push((("tag_values".into(), Some(i), "tovuti"), &tv.tovuti));
+    }
+    if let Some(name) = &f.name {
+        refs.push((("name".into(), None, "tovuti"), &name.tovuti));
+    }
+    if let Some(r) = &f.extra.tovuti {
+        refs.push((("extra".into(), None, "tovuti"), r));
+    }
+    if let Some(r) = &f.identity.ghl_contact_id_in_tovuti {
+        let place = ("identity".into(), None, "ghl_contact_id_in_tovuti");
+        refs.push((place, r));
+    }
+    let s = &f.ghl.summaries;
+    let summaries = [
+        ("ghl.summaries.open_tasks", &s.open_tasks),
+        ("ghl.summaries.last_note", &s.last_note),
+        ("ghl.summaries.next_appointment", &s.next_appointment),
+    ];
+    for (section, rule) in summaries {
+        if let Some(rule) = rule {
+            refs.push(((section.into(), None, "tovuti"), &rule.tovuti));
+        }
+    }
+    refs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Mapping {
+        crate::mapping::load("m.toml", text).unwrap()
+    }
+
+    #[test]
+    fn the_example_needs_all_but_campaigns_and_workflows() {
+        let m = load(crate::mapping::EXAMPLE);
+        let needs = ghl_needs(&m);
+        let expected = Needs {
+            campaigns: false,
+            workflows: false,
+            ..Needs::everything()
+        };
+        assert_eq!(needs, expected);
+    }
+
+    #[test]
+    fn appointment_and_workflow_rules_need_their_capabilities() {
+        let text = "version = 1\n[lms.enrollment_created]\nworkflow_id = \"wf\"\n\
+                    [lms.event_registered]\ncalendar_id = \"cal\"\ntitle = \"t\"\n";
+        let needs = ghl_needs(&load(text));
+        assert!(needs.appointments && needs.workflows);
+        assert!(!needs.campaigns && !needs.notes && !needs.custom_fields);
+    }
+
+    #[test]
+    fn tovuti_references_carry_their_kind_key_and_line() {
+        let text = "version = 1\n\n[[fields]]\nghl = \"phone\"\ntovuti = { field_id = 23 }\n\
+                    \n[ghl]\nnew_user_group_ids = [2]\n\n[[lms.courses]]\ncourse_id = 101\n";
+        let needs = tovuti_needs(&load(text), Source::new("m.toml", text));
+        let seen: Vec<_> = needs
+            .iter()
+            .map(|n| (n.kind, n.id, n.key.as_str(), n.line))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (CatalogKind::CustomFields, 23, "fields[0].tovuti", 5),
+                (CatalogKind::Groups, 2, "ghl.new_user_group_ids", 8),
+                (CatalogKind::Courses, 101, "lms.courses[0].course_id", 11),
+            ]
+        );
+    }
+}

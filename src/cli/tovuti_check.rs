@@ -1,0 +1,95 @@
+//! The Tovuti half of `check` and `mapping validate --online`: the token works, users can
+//! be read, and every custom field, group and course the mapping names exists.
+
+use std::collections::HashMap;
+
+use super::needs::TovutiNeed;
+use crate::platforms::tovuti::client::{CatalogKind, TovutiApi, TovutiCatalog, TovutiError};
+
+/// An address no user has: looking it up reads `/users` without touching anyone.
+const PROBE_EMAIL: &str = "bridge-check@example.invalid";
+
+/// What the Tovuti checks found: lines that passed and problems, each one line of text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TovutiReport {
+    pub ok: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl TovutiReport {
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Token and users: one `GET /users` for an address nobody has.
+pub async fn check_access(api: &dyn TovutiApi, report: &mut TovutiReport) -> bool {
+    match api.find_user_by_email(PROBE_EMAIL).await {
+        Ok(_) => {
+            report
+                .ok
+                .push("tovuti users.read: ok (token accepted)".into());
+            true
+        }
+        Err(error) => {
+            report.problems.push(access_problem(&error));
+            false
+        }
+    }
+}
+
+fn access_problem(error: &TovutiError) -> String {
+    match error.status() {
+        Some(401) => format!("tovuti token: unauthorized (Tovuti refused the token: {error})"),
+        Some(403) => format!("tovuti users.read: forbidden ({error})"),
+        _ => format!("tovuti users.read: failed ({error})"),
+    }
+}
+
+/// Checks each record `needs` names against the tenant's lists (each list read once).
+pub async fn check_catalog(
+    catalog: &dyn TovutiCatalog,
+    needs: &[TovutiNeed],
+    file: &str,
+    report: &mut TovutiReport,
+) {
+    let mut lists: HashMap<CatalogKind, Vec<(u64, String)>> = HashMap::new();
+    for kind in [
+        CatalogKind::CustomFields,
+        CatalogKind::Groups,
+        CatalogKind::Courses,
+    ] {
+        if !needs.iter().any(|n| n.kind == kind) {
+            continue;
+        }
+        match catalog.list(kind).await {
+            Ok(items) => {
+                let items = items
+                    .iter()
+                    .map(|i| (i.id.0, i.label().unwrap_or("").to_owned()));
+                lists.insert(kind, items.collect());
+            }
+            Err(why) => {
+                let noun = kind.noun();
+                report
+                    .problems
+                    .push(format!("tovuti {noun}s: cannot list them: {why}"));
+            }
+        }
+    }
+    for need in needs {
+        let Some(items) = lists.get(&need.kind) else {
+            continue;
+        };
+        let noun = need.kind.noun();
+        match items.iter().find(|(id, _)| *id == need.id) {
+            Some((id, title)) => report
+                .ok
+                .push(format!("tovuti {noun} {id} ({title}): ok, `{}`", need.key)),
+            None => report.problems.push(format!(
+                "{file}:{}: `{}`: Tovuti has no {noun} with id {}",
+                need.line, need.key, need.id
+            )),
+        }
+    }
+}
