@@ -149,7 +149,7 @@ async fn tovuti_problems_name_tovuti_and_the_mapping_line() {
     let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
     add_contact(&fake).await;
     let mut config = config(&fake, fake.issue_token("loc-1", ALL_SCOPES));
-    let tovuti = with_tovuti(&mut config).await;
+    let _tovuti = with_tovuti(&mut config).await;
     let mut lacking = config.clone();
     let empty = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
     lacking.tovuti.base_url = empty.base_url();

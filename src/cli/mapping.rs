@@ -1,19 +1,16 @@
-//! `mapping validate [FILE] [--online]` and `mapping preview [--mapping FILE] EVENT.json [--json]`:
+//! `mapping validate [FILE] [--online]` (online checks in `mapping_online`) and `mapping preview [--mapping FILE] EVENT.json [--json]`:
 //! check a mapping file, and show what an event would do, without sending anything.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
-use crate::config::Config;
 use crate::mapping::file::read_source;
 use crate::mapping::{self, Incoming, Known, Mapping, Plan};
 use crate::platforms::ghl::GhlWebhook;
-use crate::platforms::ghl::custom_fields;
 use crate::platforms::tovuti::TovutiWebhook;
 
-use super::{EXIT_CONFIG, load_or_report};
+use super::{EXIT_CONFIG, load_or_report, mapping_online as online};
 
 /// sysexits EX_DATAERR: the event file is not an event.
 const EXIT_DATA: u8 = 65;
@@ -30,7 +27,8 @@ pub enum MappingCommand {
 pub struct ValidateArgs {
     /// The mapping file; default `mapping.file` from the configuration, else the built-in example.
     pub file: Option<PathBuf>,
-    /// Also check that the GHL custom fields it names exist in the configured location.
+    /// Also check that what it names exists: GHL custom fields in the configured location,
+    /// Tovuti custom fields, groups and courses in the configured tenant.
     #[arg(long)]
     pub online: bool,
 }
@@ -86,57 +84,9 @@ async fn validate(config: Option<&Path>, args: &ValidateArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     match load_or_report(config) {
-        Ok(loaded) => online(&m, &loaded.config).await,
+        Ok(loaded) => online::run(&m, &text, &loaded.config).await,
         Err(code) => code,
     }
-}
-
-/// Checks the GHL custom fields against the live location.
-async fn online(m: &Mapping, config: &Config) -> ExitCode {
-    let defs = match fetch_ghl_fields(config).await {
-        Ok(defs) => defs,
-        Err((message, code)) => {
-            eprintln!("error: {message}");
-            return code;
-        }
-    };
-    let report = mapping::remote::check_ghl(m, &defs);
-    for line in &report.found {
-        println!("ok: {line}");
-    }
-    println!("Tovuti custom field ids were not checked: the service has no Tovuti API client yet.");
-    for p in &report.problems {
-        eprintln!("error: {p}");
-    }
-    if report.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_CONFIG)
-    }
-}
-
-async fn fetch_ghl_fields(
-    config: &Config,
-) -> Result<Vec<custom_fields::CustomFieldDef>, (String, ExitCode)> {
-    let ghl = &config.ghl;
-    let (Some(token), false) = (ghl.token.expose(), ghl.location_id.is_empty()) else {
-        let message = "--online needs a Private Integration Token and a location \
-                       (BRIDGE_GHL_TOKEN, BRIDGE_GHL_LOCATION_ID)";
-        return Err((message.to_owned(), ExitCode::from(EXIT_CONFIG)));
-    };
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            (
-                format!("cannot build an HTTP client: {e}"),
-                ExitCode::FAILURE,
-            )
-        })?;
-    custom_fields::list_contact_fields(&http, &ghl.base_url, token, &ghl.location_id)
-        .await
-        .map_err(|e| (e.to_string(), ExitCode::FAILURE))
 }
 
 fn preview(config: Option<&Path>, args: &PreviewArgs) -> ExitCode {

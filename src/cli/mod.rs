@@ -7,6 +7,7 @@ mod config_check;
 pub mod demo;
 mod keys;
 pub mod mapping;
+mod mapping_online;
 mod migrate;
 mod needs;
 pub mod replay;

@@ -1,0 +1,168 @@
+//! `mapping validate --online`: checks that what a valid mapping names exists — GHL contact
+//! custom fields in the configured location, Tovuti custom fields, groups and courses in
+//! the configured tenant — each problem with the file line that names it.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::EXIT_CONFIG;
+use super::needs::tovuti_needs;
+use super::tovuti_check::{TovutiReport, check_access, check_catalog};
+use crate::config::Config;
+use crate::mapping::source::Source;
+use crate::mapping::{self, Mapping};
+use crate::platforms::ghl::custom_fields::{self, CustomFieldDef};
+use crate::platforms::tovuti::client::TovutiClient;
+
+/// What the online checks found, one line each.
+#[derive(Debug, Default)]
+pub struct Online {
+    pub ok: Vec<String>,
+    pub notes: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// Prints the findings; exit 0 when nothing is missing.
+pub async fn run(m: &Mapping, text: &str, config: &Config) -> ExitCode {
+    let found = match check(m, text, config).await {
+        Ok(found) => found,
+        Err((message, code)) => {
+            eprintln!("error: {message}");
+            return code;
+        }
+    };
+    for line in &found.ok {
+        println!("ok: {line}");
+    }
+    for line in &found.notes {
+        println!("note: {line}");
+    }
+    for p in &found.problems {
+        eprintln!("error: {p}");
+    }
+    if found.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFIG)
+    }
+}
+
+/// Both platforms; an error only when GHL cannot be asked at all.
+pub async fn check(m: &Mapping, text: &str, config: &Config) -> Result<Online, (String, ExitCode)> {
+    let src = Source::new(&m.source_name, text);
+    let defs = fetch_ghl_fields(config).await?;
+    let ghl = mapping::remote::check_ghl(m, &defs);
+    let mut online = Online {
+        ok: ghl.found,
+        problems: ghl.problems.iter().map(|p| with_line(src, p)).collect(),
+        ..Online::default()
+    };
+    let client = TovutiClient::from_config(&config.tovuti).map_err(|e| {
+        (
+            format!("the Tovuti API configuration is unusable: {e}"),
+            ExitCode::from(EXIT_CONFIG),
+        )
+    })?;
+    let Some(client) = client else {
+        online.notes.push(
+            "Tovuti was not checked: no Tovuti API is configured \
+             (BRIDGE_TOVUTI_BASE_URL, BRIDGE_TOVUTI_TOKEN)"
+                .to_owned(),
+        );
+        return Ok(online);
+    };
+    let mut tovuti = TovutiReport::default();
+    if check_access(&client, &mut tovuti).await {
+        check_catalog(&client, &tovuti_needs(m, src), src.file, &mut tovuti).await;
+    }
+    online.ok.extend(tovuti.ok);
+    online.problems.extend(tovuti.problems);
+    Ok(online)
+}
+
+/// `` `fields[4].ghl`: … `` becomes `` m.toml:57: `fields[4].ghl`: … ``.
+fn with_line(src: Source<'_>, problem: &str) -> String {
+    let key = problem.strip_prefix('`').and_then(|r| r.split('`').next());
+    let Some((section, key)) = key.and_then(|k| k.rsplit_once('.')) else {
+        return problem.to_owned();
+    };
+    let (section, index) = match section.strip_suffix(']').and_then(|s| s.split_once('[')) {
+        Some((name, i)) => (name, i.parse().ok()),
+        None => (section, None),
+    };
+    let line = src.locate(section, index, Some(key));
+    format!("{}:{line}: {problem}", src.file)
+}
+
+async fn fetch_ghl_fields(config: &Config) -> Result<Vec<CustomFieldDef>, (String, ExitCode)> {
+    let ghl = &config.ghl;
+    let (Some(token), false) = (ghl.token.expose(), ghl.location_id.is_empty()) else {
+        let message = "--online needs a Private Integration Token and a location \
+                       (BRIDGE_GHL_TOKEN, BRIDGE_GHL_LOCATION_ID)";
+        return Err((message.to_owned(), ExitCode::from(EXIT_CONFIG)));
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("tovuti-ghl-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| {
+            (
+                format!("cannot build an HTTP client: {e}"),
+                ExitCode::FAILURE,
+            )
+        })?;
+    custom_fields::list_contact_fields(&http, &ghl.base_url, token, &ghl.location_id)
+        .await
+        .map_err(|e| (e.to_string(), ExitCode::FAILURE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OptionalSecret;
+    use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
+    use crate::sandbox::tovuti::FakeTovuti;
+
+    const TEXT: &str = "version = 1\n\n[[fields]]\nghl = { key = \"contact.level\" }\n\
+                        tovuti = { field_id = 23 }\ndirection = \"to_ghl\"\n\n[ghl]\nnew_user_group_ids = [2]\n\n\
+                        [[lms.courses]]\ncourse_id = 101\n";
+
+    #[tokio::test]
+    async fn both_platforms_are_checked_and_each_problem_has_its_line() {
+        let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
+        let tovuti = FakeTovuti::start("6|t").await.unwrap();
+        tovuti.insert_group(2, "Registered");
+        let mut config = Config::defaults();
+        config.ghl.base_url = ghl.base_url();
+        config.ghl.location_id = "loc-1".into();
+        config.ghl.token = OptionalSecret::new(ghl.issue_token("loc-1", ALL_SCOPES));
+        config.tovuti.base_url = tovuti.base_url();
+        config.tovuti.token = OptionalSecret::new("6|t");
+        let m = mapping::load("m.toml", TEXT).unwrap();
+
+        let found = check(&m, TEXT, &config).await.unwrap();
+        assert_eq!(
+            found.problems,
+            [
+                "m.toml:4: `fields[0].ghl`: GHL has no contact custom field with key `contact.level`",
+                "m.toml:5: `fields[0].tovuti`: Tovuti has no custom field with id 23",
+                "m.toml:12: `lms.courses[0].course_id`: Tovuti has no course with id 101",
+            ]
+        );
+        assert!(
+            found
+                .ok
+                .iter()
+                .any(|l| l.contains("user group 2 (Registered)")),
+            "{found:?}"
+        );
+
+        config.tovuti.base_url = String::new();
+        let found = check(&m, TEXT, &config).await.unwrap();
+        assert_eq!(found.problems.len(), 1);
+        assert!(
+            found.notes[0].starts_with("Tovuti was not checked"),
+            "{found:?}"
+        );
+    }
+}
