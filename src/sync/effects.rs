@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::errors::SyncError;
 use super::field_ids::FieldIds;
 use super::skipped::{self, Skipped};
+use super::tovuti_known::TovutiKnown;
 use super::{ghl_actions, tovuti_actions};
 use crate::mapping::Action;
 use crate::mapping::policy::OnMissing;
@@ -37,6 +38,7 @@ pub struct Run<'a> {
     pub tovuti: Option<Arc<dyn TovutiApi>>,
     pub anchor: Anchor,
     pub field_ids: &'a FieldIds,
+    pub tovuti_known: &'a TovutiKnown,
     pub metrics: &'a Metrics,
     /// What to do about items the other side lacks.
     pub on_missing: OnMissing,

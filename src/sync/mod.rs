@@ -12,6 +12,7 @@ mod ghl_actions;
 mod platforms;
 mod skipped;
 mod tovuti_actions;
+mod tovuti_known;
 mod tovuti_writes;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub struct SyncEngine {
     mapping: Arc<Mapping>,
     platforms: Platforms,
     field_ids: field_ids::FieldIds,
+    tovuti_known: tovuti_known::TovutiKnown,
     metrics: Arc<Metrics>,
     /// This process's lease owner name (coalescing touches only events it holds).
     owner: String,
@@ -71,6 +73,7 @@ impl SyncEngine {
             mapping,
             platforms,
             field_ids: field_ids::FieldIds::default(),
+            tovuti_known: tovuti_known::TovutiKnown::default(),
             metrics,
             owner: owner.into(),
         }
@@ -294,6 +297,7 @@ impl SyncEngine {
             tovuti,
             anchor,
             field_ids: &self.field_ids,
+            tovuti_known: &self.tovuti_known,
             metrics: &self.metrics,
             on_missing: self.mapping.file.settings.on_missing,
             skipped: Vec::new(),

@@ -1,5 +1,6 @@
-//! Tovuti user writes on a tenant that lacks some of what the mapping names. Tovuti
-//! refuses the whole write with a Laravel 422 naming each unknown array position
+//! Tovuti user writes on a tenant that lacks some of what the mapping names. What the
+//! tenant's catalog lists lack is left out before sending. Beyond that, Tovuti refuses
+//! the whole write with a Laravel 422 naming each unknown array position
 //! (`customFields.2.field_id`, `userGroupIds.1`, `enrolledCourseIds.0`); those items are
 //! taken out, recorded as skipped, and the rest is sent once more. A 422 is a validation
 //! refusal, so nothing was written and sending again cannot double an effect.
@@ -24,6 +25,8 @@ pub enum Target {
 pub async fn send(run: &mut Run<'_>, target: Target, write: UserWrite) -> Result<User, SyncError> {
     let tovuti = run.tovuti()?;
     let mut write = write;
+    let known = run.tovuti_known.filter(tovuti.as_ref(), &mut write).await;
+    run.skip(known)?;
     let error = match once(tovuti.as_ref(), target, &write).await {
         Ok(user) => return Ok(user),
         Err(error) => error,
@@ -39,6 +42,8 @@ pub async fn send(run: &mut Run<'_>, target: Target, write: UserWrite) -> Result
     if refused.is_empty() {
         return Err(error.into());
     }
+    // The tenant's lists said these exist, or could not say: read them again next time.
+    run.tovuti_known.forget();
     run.skip(refused)?;
     Ok(once(tovuti.as_ref(), target, &write).await?)
 }

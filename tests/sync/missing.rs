@@ -165,3 +165,58 @@ pub async fn on_missing_fail_makes_the_event_dead_naming_the_items(backend: Back
     assert!(env.ghl.contacts().is_empty(), "nothing was written");
     env.finish().await;
 }
+
+/// Every Tovuti answer status in an event's attempts.
+async fn tovuti_statuses(env: &Env, id: EventId) -> Vec<String> {
+    let log = env.state.store.event_attempts(id).await.unwrap();
+    log.iter()
+        .flat_map(|a| a.requests.as_array().cloned().unwrap_or_default())
+        .filter(|r| r["platform"] == "tovuti" && r["method"] != "SKIP")
+        .map(|r| r["outcome"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+pub async fn a_tenant_whose_catalog_lacks_the_items_is_never_sent_them(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    // A tenant with its own field, group and course, none of them the mapping's.
+    env.tovuti.insert_custom_field(99, "Shoe size");
+    env.tovuti.insert_group(1, "Public");
+    env.tovuti.insert_course(1, "Welcome");
+    env.tovuti.define_only(Known {
+        custom_fields: [99].into(),
+        groups: [1].into(),
+        courses: [1].into(),
+    });
+    let purchase = contact_event(
+        "ContactTagUpdate",
+        "wh-cat-tag",
+        "ct_grace",
+        &json!({"email": "grace@example.com", "firstName": "Grace", "lastName": "Hopper",
+               "companyName": "US Navy", "tags": ["purchased:course-101"]}),
+    );
+    let bought = env.send_ghl(&purchase).await;
+    env.drain().await;
+
+    let bought = env.event(&bought).await;
+    assert_eq!(bought.status, EventStatus::Done, "{bought:?}");
+    let statuses = tovuti_statuses(&env, bought.id).await;
+    assert!(
+        !statuses.iter().any(|s| s == "422"),
+        "an unknown id reached Tovuti: {statuses:?}"
+    );
+    let mut skipped = skips(&env, bought.id).await;
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            "tovuti course 101 skipped: not in this tenant",
+            "tovuti custom field 22 skipped: not in this tenant",
+            "tovuti group 2 skipped: not in this tenant",
+            "tovuti group 7 skipped: not in this tenant",
+        ]
+    );
+    assert_eq!(env.tovuti.users().len(), 1);
+    env.finish().await;
+}
