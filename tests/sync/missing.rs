@@ -4,7 +4,7 @@
 //! without them is still recognised.
 
 use serde_json::{Value, json};
-use tovuti_ghl_bridge::sandbox::tovuti::Known;
+use tovuti_ghl_bridge::sandbox::tovuti::{Known, bare_user};
 use tovuti_ghl_bridge::store::{EventId, EventStatus};
 
 use crate::support::{Backend, Env, ghl_event, tovuti_event};
@@ -218,5 +218,95 @@ pub async fn a_tenant_whose_catalog_lacks_the_items_is_never_sent_them(backend: 
         ]
     );
     assert_eq!(env.tovuti.users().len(), 1);
+    env.finish().await;
+}
+
+pub async fn every_sample_flow_ends_done_against_fresh_platforms(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    env.tovuti.insert_custom_field(99, "Shoe size");
+    env.tovuti.insert_group(1, "Public");
+    env.tovuti.insert_course(1, "Welcome");
+    env.tovuti.define_only(Known {
+        custom_fields: [99].into(),
+        groups: [1].into(),
+        courses: [1].into(),
+    });
+    // The learner the Tovuti samples are about, as the tenant holds her.
+    let mut ada = bare_user(4211);
+    ada.email = Some("ada@example.com".into());
+    ada.name = Some("Ada Lovelace".into());
+    env.tovuti.insert_user(ada);
+    let mut deliveries = Vec::new();
+    for (i, kind) in tovuti_ghl_bridge::cli::samples::TOVUTI_TYPES
+        .iter()
+        .enumerate()
+    {
+        deliveries.push(
+            env.send_tovuti(&tovuti_event(kind, &format!("evt-all-{i}")))
+                .await,
+        );
+    }
+    env.drain().await;
+    let contact = env.ghl.contacts()[0]["id"].as_str().unwrap().to_owned();
+    let contact_fields = json!({"email": "ada@example.com", "firstName": "Ada",
+        "lastName": "Lovelace", "companyName": "Analytical Engines",
+        "tags": ["purchased:course-101"]});
+    for (i, (kind, tags)) in [
+        ("ContactUpdate", json!([])),
+        ("ContactTagUpdate", json!(["purchased:course-101"])),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut fields = contact_fields.clone();
+        fields["tags"] = tags.clone();
+        let body = contact_event(kind, &format!("wh-all-{i}"), &contact, &fields);
+        deliveries.push(env.send_ghl(&body).await);
+    }
+    for (i, kind) in ["NoteCreate", "TaskCreate", "AppointmentCreate"]
+        .iter()
+        .enumerate()
+    {
+        let mut body = ghl_event(kind, &format!("wh-all-act-{i}"));
+        body["contactId"] = json!(contact);
+        deliveries.push(env.send_ghl(&body).await);
+    }
+    env.drain().await;
+
+    for delivery in &deliveries {
+        let event = env.event(delivery).await;
+        assert!(
+            matches!(event.status, EventStatus::Done | EventStatus::Echo),
+            "{} ended {:?}: {:?}",
+            event.event_type,
+            event.status,
+            event.last_error
+        );
+        let statuses = tovuti_statuses(&env, event.id).await;
+        assert!(
+            !statuses.iter().any(|s| s == "422"),
+            "{}: {statuses:?}",
+            event.event_type
+        );
+    }
+    let sent_custom: Vec<Value> = env
+        .ghl
+        .requests()
+        .iter()
+        .filter_map(|r| r.body.as_ref()?.get("customFields").cloned())
+        .filter(|c| c.as_array().is_some_and(|a| !a.is_empty()))
+        .collect();
+    assert!(
+        sent_custom.is_empty(),
+        "unknown fields reached GHL: {sent_custom:?}"
+    );
+    let metrics = env.state.metrics.encode();
+    for kind in ["custom_field", "group", "course"] {
+        let family =
+            format!(r#"bridge_sync_items_skipped_total{{platform="tovuti",kind="{kind}"}}"#);
+        assert!(metrics.contains(&family), "{family}: {metrics}");
+    }
     env.finish().await;
 }
