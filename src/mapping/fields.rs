@@ -221,6 +221,25 @@ fn tovuti_state(m: &Mapping, user: &User, fill: bool) -> (Canonical, Vec<FieldPr
     })
 }
 
+/// `state` as `side` will report it back when it lacks the targets of the pairs `lacks`
+/// picks (their writes were left out): each such label holds what a missing value reads
+/// as, per the pair's `missing` policy, or nothing.
+pub fn read_back_without(
+    m: &Mapping,
+    state: &Canonical,
+    side: Side,
+    lacks: impl Fn(&FieldPair) -> bool,
+) -> Canonical {
+    let mut state = state.clone();
+    for pair in m.file.fields.iter().filter(|p| lacks(p)) {
+        match canonical_value_with(m, pair, side, &Value::Null, true) {
+            Ok(Some(v)) => state.insert(label(pair), v),
+            _ => state.remove(&label(pair)),
+        };
+    }
+    state
+}
+
 fn collect(
     m: &Mapping,
     side: Side,

@@ -13,6 +13,7 @@ mod lms_activity;
 mod lms_context;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod remote;
 pub mod source;
 pub mod template;

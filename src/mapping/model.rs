@@ -33,14 +33,8 @@ pub struct MappingFile {
     pub ghl: GhlRules,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// ISO 3166 country for phone numbers written without `+country` (default `US`).
-    pub default_phone_country: Option<String>,
-    /// Separator of `list` values stored as text (default `,`).
-    pub list_separator: Option<String>,
-}
+/// `[settings]`: kept with the policies it holds.
+pub use super::policy::Settings;
 
 /// A GHL contact field: a standard field by name, or a custom field by id and/or key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]

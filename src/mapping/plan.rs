@@ -82,6 +82,10 @@ pub struct Plan {
     /// Hash of the other platform's mapped state after this plan's field writes; store it
     /// per entity and direction once the writes succeed.
     pub written_fingerprint: Option<String>,
+    /// The state `written_fingerprint` hashes, to hash again when a write leaves out
+    /// fields the other side lacks.
+    #[serde(skip)]
+    pub written_state: Option<Canonical>,
 }
 
 /// Plans the actions for one event.
@@ -116,6 +120,7 @@ impl<'m> Planner<'m> {
             notes: Vec::new(),
             source_fingerprint: None,
             written_fingerprint: None,
+            written_state: None,
         };
         Self { m, plan }
     }
@@ -147,6 +152,7 @@ impl<'m> Planner<'m> {
     pub fn fingerprints(&mut self, source: &Canonical, written: Option<&Canonical>) {
         self.plan.source_fingerprint = Some(fingerprint(source));
         self.plan.written_fingerprint = written.map(fingerprint);
+        self.plan.written_state = written.cloned();
     }
 
     /// The record's email normalized as the join key; an invalid one is a problem and

@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn the_example_mapping_checks_against_the_location_fields() {
-        let m = crate::mapping::test_support::example();
+        let m = crate::mapping::test_support::example_for_ghl_examples();
         let defs = [
             def("BcdmQEsNgz6AVpgLVUJ0", "contact.job_title"),
             def("s1", "contact.lms_status"),

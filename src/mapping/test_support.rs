@@ -15,6 +15,20 @@ pub fn example() -> Mapping {
     load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The example with its job-title field pinned, both ways, to the id GHL's documented
+/// webhook examples carry (a real location's id is found with `mapping validate --online`).
+pub fn example_for_ghl_examples() -> Mapping {
+    let text = crate::mapping::EXAMPLE.replace(
+        "ghl = { key = \"contact.job_title\" }",
+        "ghl = { id = \"BcdmQEsNgz6AVpgLVUJ0\", key = \"contact.job_title\" }",
+    );
+    let text = text.replace(
+        "transforms = [\"trim\"]\ndirection = \"to_ghl\"\n",
+        "transforms = [\"trim\"]\n",
+    );
+    load("mapping.example.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn now() -> jiff::Timestamp {
     "2026-11-29T00:00:00Z".parse().unwrap()
 }
@@ -43,7 +57,7 @@ pub fn plan_tovuti(name: &str, known: &Known<'_>) -> Plan {
 
 pub fn plan_ghl(name: &str, known: &Known<'_>) -> Plan {
     plan(
-        &example(),
+        &example_for_ghl_examples(),
         Incoming::Ghl {
             event_id: "ghl-evt-1",
             webhook: &ghl(name),

@@ -11,11 +11,15 @@ use serde_json::Value;
 
 use super::errors::SyncError;
 use super::field_ids::FieldIds;
+use super::skipped::{self, Skipped};
+use super::tovuti_known::TovutiKnown;
 use super::{ghl_actions, tovuti_actions};
 use crate::mapping::Action;
+use crate::mapping::policy::OnMissing;
 use crate::platforms::ghl::client::Connection as GhlConnection;
 use crate::platforms::tovuti::TovutiApi;
 use crate::store::{ActionBegin, Connection, EventId, Millis, Store};
+use crate::telemetry::Metrics;
 
 /// Who the event is about on its own side, so ids found on the other side are linked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,12 @@ pub struct Run<'a> {
     pub tovuti: Option<Arc<dyn TovutiApi>>,
     pub anchor: Anchor,
     pub field_ids: &'a FieldIds,
+    pub tovuti_known: &'a TovutiKnown,
+    pub metrics: &'a Metrics,
+    /// What to do about items the other side lacks.
+    pub on_missing: OnMissing,
+    /// Items left out of this run's writes.
+    pub skipped: Vec<Skipped>,
     /// Contacts found or made by email in this run (lowercase email → id).
     pub contacts: HashMap<String, String>,
     /// Tovuti users found or made by email in this run.
@@ -118,6 +128,13 @@ impl Run<'_> {
         self.store
             .link_identity(&self.connection.id, &user.to_string(), contact)
             .await?;
+        Ok(())
+    }
+
+    /// Records items a write leaves out, or fails when the mapping says so.
+    pub fn skip(&mut self, items: Vec<Skipped>) -> Result<(), SyncError> {
+        skipped::handle(self.metrics, self.on_missing, &items)?;
+        self.skipped.extend(items);
         Ok(())
     }
 

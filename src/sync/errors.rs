@@ -93,6 +93,7 @@ mod tests {
             status,
             detail: "x".into(),
             retry_after,
+            invalid: Vec::new(),
         })
     }
 

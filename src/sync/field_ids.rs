@@ -1,8 +1,9 @@
 //! GHL custom field ids by key, per location. Mappings may name a custom field by its
 //! `key` alone (`contact.job_title`); GHL's spec wants the `id` on writes, so keys are
 //! swapped for ids from the location's field list, read at most once per `REFRESH`
-//! (and again when a key is new). A key GHL does not know yet is still sent by key,
-//! which GHL accepts.
+//! (and again, at most once per `RETRY_UNKNOWN`, when a field is missing from it). A
+//! field the location lacks is left out of the write and reported as skipped: GHL
+//! would accept it and silently store nothing.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,12 +11,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::skipped::Skipped;
 use crate::mapping::fields::GhlFields;
+use crate::mapping::write::GhlCustomFieldWrite;
 use crate::platforms::ghl::client::Connection as GhlConnection;
 
 /// How long a location's field list is trusted.
 const REFRESH: Duration = Duration::from_secs(600);
-/// A key missing from a fresh list is not looked up again sooner than this.
+/// A field missing from a fresh list is not looked up again sooner than this.
 const RETRY_UNKNOWN: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
@@ -25,62 +28,78 @@ pub struct FieldIds {
 
 struct Known {
     read_at: Instant,
-    ids: HashMap<String, String>,
+    /// Key → id; `None` when the list could not be read (nothing is skipped then).
+    ids: Option<HashMap<String, String>>,
+}
+
+impl Known {
+    fn has(&self, field: &GhlCustomFieldWrite) -> bool {
+        let Some(ids) = &self.ids else {
+            return true;
+        };
+        field.key.as_ref().is_some_and(|k| ids.contains_key(k))
+            || field
+                .id
+                .as_ref()
+                .is_some_and(|id| ids.values().any(|v| v == id))
+    }
 }
 
 impl FieldIds {
-    /// Names every key-only custom field of `fields` by its id where the location has one.
-    pub async fn resolve(&self, ghl: &GhlConnection, fields: &mut GhlFields) {
-        let keys: Vec<String> = fields
-            .custom_fields
-            .iter()
-            .filter(|f| f.id.is_none())
-            .filter_map(|f| f.key.clone())
-            .collect();
-        if keys.is_empty() {
-            return;
+    /// Names every custom field of `fields` by its id where the location has one, and
+    /// takes out (returning them) the ones the location lacks.
+    pub async fn resolve(&self, ghl: &GhlConnection, fields: &mut GhlFields) -> Vec<Skipped> {
+        if fields.custom_fields.is_empty() {
+            return Vec::new();
         }
-        if self.needs_reading(ghl.location_id(), &keys) {
+        if self.needs_reading(ghl.location_id(), &fields.custom_fields) {
             self.read(ghl).await;
         }
         let locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
         let Some(known) = locations.get(ghl.location_id()) else {
-            return;
+            return Vec::new();
         };
-        for field in &mut fields.custom_fields {
-            if field.id.is_none()
-                && let Some(id) = field.key.as_ref().and_then(|k| known.ids.get(k))
-            {
+        let mut skipped = Vec::new();
+        fields.custom_fields.retain_mut(|field| {
+            if !known.has(field) {
+                let name = field.key.clone().or_else(|| field.id.clone());
+                skipped.push(Skipped::ghl_field(name.unwrap_or_default()));
+                return false;
+            }
+            let id = field.key.as_ref().and_then(|k| known.ids.as_ref()?.get(k));
+            if let Some(id) = id {
                 field.id = Some(id.clone());
                 field.key = None;
             }
-        }
+            true
+        });
+        skipped
     }
 
-    fn needs_reading(&self, location: &str, keys: &[String]) -> bool {
+    fn needs_reading(&self, location: &str, fields: &[GhlCustomFieldWrite]) -> bool {
         let locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
         match locations.get(location) {
             None => true,
             Some(known) => {
                 let age = known.read_at.elapsed();
-                age >= REFRESH
-                    || (age >= RETRY_UNKNOWN && keys.iter().any(|k| !known.ids.contains_key(k)))
+                age >= REFRESH || (age >= RETRY_UNKNOWN && fields.iter().any(|f| !known.has(f)))
             }
         }
     }
 
     /// Reads the field list; a failure (e.g. no `locations/customFields.readonly` scope)
-    /// is logged and remembered as an empty list, so fields go by key until the next try.
+    /// is logged and remembered, and fields go as planned until the next try.
     async fn read(&self, ghl: &GhlConnection) {
         let ids = match ghl.contact_custom_fields().await {
-            Ok(defs) => defs
-                .into_iter()
-                .filter(|d| !d.field_key.is_empty())
-                .map(|d| (d.field_key, d.id))
-                .collect(),
+            Ok(defs) => Some(
+                defs.into_iter()
+                    .filter(|d| !d.field_key.is_empty())
+                    .map(|d| (d.field_key, d.id))
+                    .collect(),
+            ),
             Err(error) => {
-                tracing::warn!(location = ghl.location_id(), %error, "could not read GHL custom fields; writing them by key");
-                HashMap::new()
+                tracing::warn!(location = ghl.location_id(), %error, "could not read GHL custom fields; writing them as mapped");
+                None
             }
         };
         let known = Known {
@@ -119,9 +138,7 @@ mod tests {
         fields
     }
 
-    #[tokio::test]
-    async fn keys_become_ids_from_one_read_of_the_field_list() {
-        let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    async fn connection(fake: &FakeGhl) -> GhlConnection {
         let mut config = Config::defaults().ghl;
         config.base_url = fake.base_url();
         let client = GhlClient::new(
@@ -130,41 +147,96 @@ mod tests {
         )
         .unwrap();
         let token = fake.issue_token("loc-1", ALL_SCOPES);
-        let ghl = client.connection("loc-1", Auth::private_token(token));
-        // Writing by key makes GHL define the field.
+        client.connection("loc-1", Auth::private_token(token))
+    }
+
+    /// Writing by key makes the fake GHL define the field, as creating it in GHL would.
+    async fn define(ghl: &GhlConnection, key: &str) {
         let input = ContactInput {
             email: Some("ada@example.com".into()),
             custom_fields: vec![CustomFieldInput {
                 id: None,
-                key: Some("contact.level".into()),
+                key: Some(key.into()),
                 field_value: json!("gold"),
             }],
             ..ContactInput::default()
         };
         ghl.upsert_contact(&input).await.unwrap();
+    }
+
+    fn list_reads(fake: &FakeGhl) -> usize {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/customFields"))
+            .count()
+    }
+
+    impl FieldIds {
+        /// Makes the location's list look `by` older than it is.
+        fn age(&self, location: &str, by: Duration) {
+            let mut locations = self.locations.lock().unwrap();
+            let known = locations.get_mut(location).unwrap();
+            known.read_at = known.read_at.checked_sub(by).unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_become_ids_from_one_read_and_unknown_fields_are_left_out() {
+        let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+        let ghl = connection(&fake).await;
+        define(&ghl, "contact.level").await;
         let ids = FieldIds::default();
 
         let mut known = by_key("contact.level");
-        ids.resolve(&ghl, &mut known).await;
+        assert!(ids.resolve(&ghl, &mut known).await.is_empty());
         let mut unknown = by_key("contact.not_yet");
-        ids.resolve(&ghl, &mut unknown).await;
+        let skipped = ids.resolve(&ghl, &mut unknown).await;
         ids.resolve(&ghl, &mut by_key("contact.level")).await;
 
         let field = &known.custom_fields[0];
         assert!(field.id.is_some() && field.key.is_none(), "{field:?}");
-        let kept = &unknown.custom_fields[0];
-        assert_eq!(
-            (kept.id.as_deref(), kept.key.as_deref()),
-            (None, Some("contact.not_yet"))
+        assert!(
+            unknown.custom_fields.is_empty(),
+            "an unknown key is never sent"
         );
-        let reads = fake
-            .requests()
-            .iter()
-            .filter(|r| r.path.ends_with("/customFields"))
-            .count();
+        assert_eq!(skipped, [Skipped::ghl_field("contact.not_yet")]);
+        let mut made_up = GhlFields::default();
+        made_up.custom_fields.push(GhlCustomFieldWrite {
+            id: Some("BcdmQEsNgz6AVpgLVUJ0".into()),
+            key: None,
+            field_value: json!("x"),
+        });
+        let skipped = ids.resolve(&ghl, &mut made_up).await;
+        assert_eq!(skipped, [Skipped::ghl_field("BcdmQEsNgz6AVpgLVUJ0")]);
         assert_eq!(
-            reads, 1,
+            list_reads(&fake),
+            1,
             "one read serves every lookup within the refresh period"
         );
+    }
+
+    #[tokio::test]
+    async fn a_field_defined_later_is_found_when_the_list_is_read_again() {
+        let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+        let ghl = connection(&fake).await;
+        let ids = FieldIds::default();
+        assert_eq!(
+            ids.resolve(&ghl, &mut by_key("contact.late")).await.len(),
+            1
+        );
+        define(&ghl, "contact.late").await;
+        let mut soon = by_key("contact.late");
+        assert_eq!(
+            ids.resolve(&ghl, &mut soon).await.len(),
+            1,
+            "not re-read yet"
+        );
+        assert_eq!(list_reads(&fake), 1);
+
+        ids.age("loc-1", RETRY_UNKNOWN);
+        let mut later = by_key("contact.late");
+        assert!(ids.resolve(&ghl, &mut later).await.is_empty());
+        assert_eq!(list_reads(&fake), 2);
+        assert!(later.custom_fields[0].id.is_some());
     }
 }

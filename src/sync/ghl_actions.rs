@@ -27,7 +27,7 @@ pub async fn perform(
 ) -> Result<Option<Value>, SyncError> {
     let outcome = match action {
         Action::UpsertContact { email, fields, .. } => {
-            let fields = with_field_ids(run, fields).await;
+            let fields = with_field_ids(run, fields).await?;
             let input = contact_input(Some(email), &fields);
             let upserted = run.ghl.upsert_contact(&input).await?;
             json!({"contact_id": upserted.contact.id, "new": upserted.new})
@@ -36,7 +36,7 @@ pub async fn perform(
             contact, fields, ..
         } => {
             let id = contact_id(run, contact).await?;
-            let fields = with_field_ids(run, fields).await;
+            let fields = with_field_ids(run, fields).await?;
             run.ghl
                 .update_contact(&id, &contact_update(&fields))
                 .await?;
@@ -111,11 +111,13 @@ pub async fn perform(
     Ok(Some(outcome))
 }
 
-/// The planned fields with custom fields named by id where GHL has one for the key.
-async fn with_field_ids(run: &Run<'_>, fields: &GhlFields) -> GhlFields {
+/// The planned fields with custom fields named by id where GHL has one for the key,
+/// without the ones the location lacks (recorded as skipped).
+async fn with_field_ids(run: &mut Run<'_>, fields: &GhlFields) -> Result<GhlFields, SyncError> {
     let mut fields = fields.clone();
-    run.field_ids.resolve(run.ghl, &mut fields).await;
-    fields
+    let skipped = run.field_ids.resolve(run.ghl, &mut fields).await;
+    run.skip(skipped)?;
+    Ok(fields)
 }
 
 /// The contact an action is about: the linked id, one found earlier in this run, or

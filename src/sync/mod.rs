@@ -10,7 +10,10 @@ mod field_ids;
 mod freshness;
 mod ghl_actions;
 mod platforms;
+mod skipped;
 mod tovuti_actions;
+mod tovuti_known;
+mod tovuti_writes;
 
 use std::sync::Arc;
 
@@ -40,6 +43,7 @@ pub struct SyncEngine {
     mapping: Arc<Mapping>,
     platforms: Platforms,
     field_ids: field_ids::FieldIds,
+    tovuti_known: tovuti_known::TovutiKnown,
     metrics: Arc<Metrics>,
     /// This process's lease owner name (coalescing touches only events it holds).
     owner: String,
@@ -69,6 +73,7 @@ impl SyncEngine {
             mapping,
             platforms,
             field_ids: field_ids::FieldIds::default(),
+            tovuti_known: tovuti_known::TovutiKnown::default(),
             metrics,
             owner: owner.into(),
         }
@@ -198,7 +203,8 @@ impl SyncEngine {
             .ghl_contact_id
             .clone()
             .or_else(|| run.contacts.values().next().cloned());
-        if let (Some(fingerprint), Some(contact)) = (&plan.written_fingerprint, contact) {
+        let written = skipped::written_fingerprint(&self.mapping, &plan, &run.skipped);
+        if let (Some(fingerprint), Some(contact)) = (&written, contact) {
             let entity = format!("ghl:contact:{contact}");
             self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
                 .await?;
@@ -262,7 +268,8 @@ impl SyncEngine {
             .links
             .tovuti_user_id
             .or_else(|| run.users.values().next().copied());
-        if let (Some(fingerprint), Some(user)) = (&plan.written_fingerprint, user) {
+        let written = skipped::written_fingerprint(&self.mapping, &plan, &run.skipped);
+        if let (Some(fingerprint), Some(user)) = (&written, user) {
             let entity = format!("tovuti:user:{user}");
             self.remember_written(connection, &entity, Direction::ToTovuti, fingerprint)
                 .await?;
@@ -290,6 +297,10 @@ impl SyncEngine {
             tovuti,
             anchor,
             field_ids: &self.field_ids,
+            tovuti_known: &self.tovuti_known,
+            metrics: &self.metrics,
+            on_missing: self.mapping.file.settings.on_missing,
+            skipped: Vec::new(),
             contacts: std::collections::HashMap::new(),
             users: std::collections::HashMap::new(),
         }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::effects::Run;
 use super::errors::SyncError;
+use super::tovuti_writes::{self, Target};
 use crate::mapping::fields::TovutiFields;
 use crate::mapping::{Action, UserRef};
 use crate::platforms::tovuti::UserWrite;
@@ -30,7 +31,7 @@ pub async fn perform(run: &mut Run<'_>, action: &Action) -> Result<Value, SyncEr
             let id = user_id(run, user).await?;
             let mut write = core_write(fields);
             write.custom_fields = Some(custom_fields(run, id, fields).await?);
-            run.tovuti()?.update_user(id, &write).await?;
+            tovuti_writes::send(run, Target::Update(id), write).await?;
             Ok(json!({"user_id": id}))
         }
         Action::Enroll {
@@ -86,7 +87,7 @@ async fn create_user(
             courses,
             Change::Add,
         ));
-        tovuti.update_user(existing.id.0, &write).await?;
+        tovuti_writes::send(run, Target::Update(existing.id.0), write).await?;
         return Ok(json!({"user_id": existing.id.0, "new": false}));
     }
     write.core.insert("email".into(), json!(email));
@@ -97,7 +98,7 @@ async fn create_user(
     write.user_group_ids = Some(groups.to_vec());
     write.enrolled_course_ids = Some(courses.to_vec());
     write.password = Some(random_password());
-    let made = tovuti.create_user(&write).await?;
+    let made = tovuti_writes::send(run, Target::Create, write).await?;
     Ok(json!({"user_id": made.id.0, "new": true}))
 }
 
@@ -196,7 +197,7 @@ async fn change_arrays(
         let now = ids(&current.user_group_ids);
         write.user_group_ids = Some(merged(&now, groups, change));
     }
-    tovuti.update_user(id, &write).await?;
+    tovuti_writes::send(run, Target::Update(id), write).await?;
     Ok(json!({"user_id": id}))
 }
 

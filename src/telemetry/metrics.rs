@@ -62,6 +62,14 @@ pub struct DeadLabels {
     pub reason: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SkippedLabels {
+    /// The platform that lacks the item: `ghl` or `tovuti`.
+    pub platform: String,
+    /// `custom_field`, `group` or `course`.
+    pub kind: String,
+}
+
 /// Every metric family, registered once.
 pub struct Metrics {
     registry: Registry,
@@ -98,6 +106,8 @@ pub struct Metrics {
     /// State updates not applied because a newer one replaced them (coalescing, late
     /// redeliveries).
     pub events_superseded: Counter,
+    /// Items left out of a write because the other side lacks them, by platform and kind.
+    pub sync_items_skipped: Family<SkippedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -158,6 +168,10 @@ impl Metrics {
         let events_pruned = Counter::default();
         let help = "Finished events removed after the retention period";
         registry.register("events_pruned", help, events_pruned.clone());
+        let sync_items_skipped = Family::<SkippedLabels, Counter>::default();
+        let help =
+            "Fields, groups and courses left out of writes because the other side lacks them";
+        registry.register("sync_items_skipped", help, sync_items_skipped.clone());
         Self {
             registry,
             http_requests,
@@ -176,6 +190,7 @@ impl Metrics {
             dead_events,
             events_pruned,
             events_superseded,
+            sync_items_skipped,
         }
     }
 

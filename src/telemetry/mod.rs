@@ -11,7 +11,8 @@ use std::io::IsTerminal;
 
 pub use failures::log_failure;
 pub use metrics::{
-    DeadLabels, GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels, WorkerLabels,
+    DeadLabels, GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels,
+    SkippedLabels, WorkerLabels,
 };
 use tracing_subscriber::EnvFilter;
 

@@ -10,6 +10,7 @@
 mod ambiguous;
 mod crm;
 mod lms;
+mod missing;
 mod reliability;
 mod support;
 mod tasks;
@@ -38,6 +39,11 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    missing::a_fresh_location_gets_the_contact_without_the_fields_it_lacks,
+    missing::a_fresh_tenant_gets_the_learner_without_what_it_lacks,
+    missing::on_missing_fail_makes_the_event_dead_naming_the_items,
+    missing::a_tenant_whose_catalog_lacks_the_items_is_never_sent_them,
+    missing::every_sample_flow_ends_done_against_fresh_platforms,
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
     lms::milestones_become_tasks_and_notes,
     lms::a_registration_books_one_appointment_and_moves_it,

@@ -186,3 +186,18 @@ fn the_broken_fixture_names_every_mistake_with_line_and_key() {
     assert!(text.contains("unknown field `trasnforms`"), "{text}");
     assert!(text.contains("template error"), "{text}");
 }
+
+#[test]
+fn on_missing_is_skip_by_default_fail_on_request_and_nothing_else() {
+    use crate::mapping::policy::OnMissing;
+    let m = load("m.toml", "version = 1\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.file.settings.on_missing, OnMissing::Skip);
+    let m = load("m.toml", "version = 1\n[settings]\non_missing = \"fail\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.file.settings.on_missing, OnMissing::Fail);
+    let ps = problems("version = 1\n[settings]\non_missing = \"drop\"\n");
+    assert!(
+        has(&ps, 3, "settings.on_missing", "unknown variant"),
+        "{ps:#?}"
+    );
+}

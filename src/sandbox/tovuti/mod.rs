@@ -2,6 +2,7 @@
 //! `GET /users` and the catalog lists `GET /customFields`, `/userGroups`, `/courses` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
 //! Tests drive it through [`FakeTovuti`]'s methods.
 
+mod known;
 mod routes;
 mod state;
 
@@ -12,6 +13,7 @@ use axum::http::Method;
 use tokio::task::JoinHandle;
 
 pub use crate::sandbox::faults::{Fault, RandomFaults, Target};
+pub use known::Known;
 pub use state::{FIRST_ID, bare_user};
 
 use crate::platforms::tovuti::payloads::User;
@@ -89,6 +91,12 @@ impl FakeTovuti {
     /// Stores `user` under its own id (replacing any); later ids are assigned above it.
     pub fn insert_user(&self, user: User) {
         self.shared.lock().insert(user);
+    }
+
+    /// From now on the fake is a tenant that defines only these custom fields, groups and
+    /// courses: a write naming any other answers 422, as a real tenant does.
+    pub fn define_only(&self, known: Known) {
+        self.shared.lock().known = Some(known);
     }
 
     /// Adds (or replaces) a custom profile-field definition served by `GET /customFields`.

@@ -108,12 +108,21 @@ fn not_found(id: &str) -> Response {
     (StatusCode::NOT_FOUND, Json(body)).into_response()
 }
 
-/// Laravel's validation answer: `{message, errors: {field: [text]}}` with a 422.
+/// Laravel's validation answer: `{message, errors: {field: [text]}}` with a 422; the
+/// message is the first error's, with how many more there are.
 fn unprocessable(invalid: &Invalid) -> Response {
-    let body = json!({
-        "message": invalid.message,
-        "errors": { invalid.field: [invalid.message] },
-    });
+    let first = invalid.errors.first().map_or("", |(_, m)| m.as_str());
+    let message = match invalid.errors.len() {
+        0 | 1 => first.to_owned(),
+        2 => format!("{first} (and 1 more error)"),
+        n => format!("{first} (and {} more errors)", n - 1),
+    };
+    let errors: Map<String, Value> = invalid
+        .errors
+        .iter()
+        .map(|(field, text)| (field.clone(), json!([text])))
+        .collect();
+    let body = json!({ "message": message, "errors": errors });
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
@@ -121,10 +130,7 @@ fn object(bytes: &Bytes) -> Result<Map<String, Value>, Box<Response>> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         _ => {
-            let invalid = Invalid {
-                field: "body",
-                message: "The body must be a JSON object.".into(),
-            };
+            let invalid = Invalid::new("body", "The body must be a JSON object.");
             Err(Box::new(unprocessable(&invalid)))
         }
     }

@@ -1,29 +1,29 @@
 //! The fake Tovuti's memory and its rules: users by id (assigned from 1001), username
-//! uniqueness, PATCH merging, faults in store and the request log. No HTTP in here.
+//! uniqueness, unknown custom fields/groups/courses refused, PATCH merging, faults in store and the request log. No HTTP in here.
 
 use std::collections::BTreeMap;
 
 use axum::http::Method;
 use serde_json::{Map, Value, json};
 
+use super::known::Known;
 use crate::platforms::tovuti::payloads::{TovutiId, User};
 use crate::sandbox::faults::FaultPlan;
 
 /// The first id the fake assigns.
 pub const FIRST_ID: u64 = 1001;
 
-/// Why a write was refused, in Laravel's validation terms.
+/// Why a write was refused, in Laravel's validation terms: request path → message, the
+/// first one leading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
-    pub field: &'static str,
-    pub message: String,
+    pub errors: Vec<(String, String)>,
 }
 
 impl Invalid {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
         Self {
-            field,
-            message: message.into(),
+            errors: vec![(field.to_owned(), message.into())],
         }
     }
 }
@@ -35,6 +35,8 @@ pub struct Inner {
     next_id: u64,
     pub faults: FaultPlan,
     pub log: Vec<(Method, String)>,
+    /// What the tenant has defined; `None` accepts any id.
+    pub known: Option<Known>,
 }
 
 impl Default for Inner {
@@ -45,6 +47,7 @@ impl Default for Inner {
             next_id: FIRST_ID,
             faults: FaultPlan::default(),
             log: Vec::new(),
+            known: None,
         }
     }
 }
@@ -62,6 +65,7 @@ impl Inner {
         if username.trim().is_empty() {
             return Err(Invalid::new("username", "The username field is required."));
         }
+        self.check_known(&body)?;
         self.check_username_free(username, None)?;
         let mut object = Map::new();
         object.insert("status".into(), json!("active"));
@@ -76,6 +80,9 @@ impl Inner {
     /// `PATCH /user/{id}`: the given keys replace the stored ones, arrays whole.
     pub fn update(&mut self, id: u64, body: Map<String, Value>) -> Option<Result<User, Invalid>> {
         let current = self.users.get(&id)?.clone();
+        if let Err(invalid) = self.check_known(&body) {
+            return Some(Err(invalid));
+        }
         if let Some(username) = body.get("username").and_then(Value::as_str)
             && let Err(invalid) = self.check_username_free(username, Some(id))
         {
@@ -106,6 +113,13 @@ impl Inner {
             })
             .cloned()
             .collect()
+    }
+
+    fn check_known(&self, body: &Map<String, Value>) -> Result<(), Invalid> {
+        match &self.known {
+            Some(known) => known.check(body),
+            None => Ok(()),
+        }
     }
 
     fn check_username_free(&self, username: &str, except: Option<u64>) -> Result<(), Invalid> {

@@ -90,3 +90,37 @@ async fn queued_failures_answer_their_status_the_given_number_of_times() {
     }
     assert_eq!(send(&fake, Method::GET, "/users", None).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_tenant_refuses_custom_fields_groups_and_courses_it_lacks() {
+    let fake = FakeTovuti::start(TOKEN).await.unwrap();
+    fake.insert_user(bare_user(5));
+    fake.define_only(Known {
+        custom_fields: [22].into(),
+        groups: [2].into(),
+        courses: [].into(),
+    });
+    let body = json!({
+        "customFields": [{"field_id": 22, "value": "x"}, {"field_id": 23, "value": "y"}],
+        "userGroupIds": [2, 7],
+    });
+    let response = send(&fake, Method::PATCH, "/user/5", Some(body)).await;
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer["message"],
+        "The selected customFields.1.field_id is invalid. (and 1 more error)"
+    );
+    assert_eq!(
+        answer["errors"]["userGroupIds.1"][0],
+        "The selected userGroupIds.1 is invalid."
+    );
+    assert!(
+        fake.user(5).unwrap().custom_fields.is_empty(),
+        "nothing stored"
+    );
+    let known_only =
+        json!({ "customFields": [{"field_id": 22, "value": "x"}], "userGroupIds": [2] });
+    let response = send(&fake, Method::PATCH, "/user/5", Some(known_only)).await;
+    assert_eq!(response.status(), 200);
+}

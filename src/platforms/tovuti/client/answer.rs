@@ -25,7 +25,46 @@ pub(super) fn status_error(
         status,
         detail: detail(json.as_ref(), status),
         retry_after,
+        invalid: json.as_ref().map(refused_paths).unwrap_or_default(),
     }
+}
+
+/// The request paths a Laravel validation answer names: every key of `errors`, and any
+/// `name.N…` path its texts mention (some answers carry only a `message`).
+fn refused_paths(json: &Value) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    if let Some(errors) = json.get("errors").and_then(Value::as_object) {
+        paths.extend(errors.keys().cloned());
+    }
+    let mut add = |path: &str| {
+        if is_indexed_path(path) && !paths.iter().any(|p| p == path) {
+            paths.push(path.to_owned());
+        }
+    };
+    let mut texts = Vec::new();
+    if let Some(text) = json.get("message").and_then(Value::as_str) {
+        texts.push(text.to_owned());
+    }
+    if let Some(errors) = json.get("errors") {
+        collect_texts(errors, &mut texts);
+    }
+    for text in &texts {
+        for word in text.split_whitespace() {
+            add(word.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_')));
+        }
+    }
+    paths
+}
+
+/// `customFields.2.field_id`, `userGroupIds.1`: a name, then an array position.
+fn is_indexed_path(path: &str) -> bool {
+    let mut parts = path.split('.');
+    let name = parts.next().unwrap_or("");
+    let index = parts.next().unwrap_or("");
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !index.is_empty()
+        && index.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Laravel's `message`, then `error`, then every `errors` text, capped. Raw bodies are
@@ -190,6 +229,25 @@ mod tests {
         assert_eq!(detail_of(502, "<html>a@b.co</html>"), "Bad Gateway");
         let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
         assert_eq!(detail_of(500, &long).chars().count(), DETAIL_CHARS + 1);
+    }
+
+    #[test]
+    fn validation_answers_name_the_refused_array_positions() {
+        let invalid = |body: &str| match status_error("user.update", 422, None, body.as_bytes()) {
+            TovutiError::Status { invalid, .. } => invalid,
+            other => panic!("not a status error: {other:?}"),
+        };
+        let laravel = r#"{"message":"The selected customFields.2.field_id is invalid. (and 1 more error)","errors":{"customFields.2.field_id":["The selected customFields.2.field_id is invalid."],"userGroupIds.1":["The selected userGroupIds.1 is invalid."]}}"#;
+        assert_eq!(
+            invalid(laravel),
+            ["customFields.2.field_id", "userGroupIds.1"]
+        );
+        let message_only = r#"{"message":"userGroupIds.1 is invalid"}"#;
+        assert_eq!(invalid(message_only), ["userGroupIds.1"]);
+        let unrelated =
+            r#"{"message":"The username has already been taken.","errors":{"username":["x"]}}"#;
+        assert_eq!(invalid(unrelated), ["username"]);
+        assert!(invalid("<html>customFields.1</html>").is_empty());
     }
 
     #[test]

@@ -11,7 +11,10 @@ use reqwest::Method;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 
-use super::{CatalogPaths, TovutiApi, TovutiError, UserWrite, answer, body};
+use super::{
+    CatalogItem, CatalogKind, CatalogPaths, TovutiApi, TovutiCatalog, TovutiError, UserWrite,
+    answer, body,
+};
 use crate::config::TovutiConfig;
 use crate::platforms::replay::Replay;
 use crate::platforms::tovuti::payloads::User;
@@ -206,6 +209,10 @@ impl TovutiClient {
 
 #[async_trait]
 impl TovutiApi for TovutiClient {
+    async fn catalog(&self, kind: CatalogKind) -> Option<Result<Vec<CatalogItem>, TovutiError>> {
+        Some(TovutiCatalog::list(self, kind).await)
+    }
+
     async fn get_user(&self, id: u64) -> Result<Option<User>, TovutiError> {
         const ENDPOINT: &str = "user.get";
         let id = id.to_string();

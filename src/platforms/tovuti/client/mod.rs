@@ -48,6 +48,9 @@ pub enum TovutiError {
         status: u16,
         detail: String,
         retry_after: Option<Duration>,
+        /// The request paths a validation answer refused, like `customFields.2.field_id`,
+        /// `userGroupIds.1` or `username` (names and positions in the body, never values).
+        invalid: Vec<String>,
     },
     /// The request went out and no answer came in time.
     #[error("Tovuti did not answer {endpoint} in time")]
@@ -136,4 +139,9 @@ pub trait TovutiApi: Send + Sync {
     async fn create_user(&self, user: &UserWrite) -> Result<User, TovutiError>;
     /// `PATCH /user/{id}` with the given parts; returns the user as Tovuti now has it.
     async fn update_user(&self, id: u64, write: &UserWrite) -> Result<User, TovutiError>;
+    /// One catalog list (custom fields, groups, courses); `None` when this client cannot
+    /// read catalogs, so writes go as planned.
+    async fn catalog(&self, _kind: CatalogKind) -> Option<Result<Vec<CatalogItem>, TovutiError>> {
+        None
+    }
 }
