@@ -280,6 +280,7 @@ fn rules_without_a_task_key_never_share_a_task() {
         shapes(&p)[1]["task_key"],
         json!("course-completed-follow-up:user-4211")
     );
+}
 
 mod properties {
     //! Any event either platform could parse plans without a panic, deterministically.
