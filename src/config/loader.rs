@@ -14,7 +14,7 @@ use super::{Config, DEFAULTS, validate};
 /// Prefix of every environment variable the service reads.
 pub const ENV_PREFIX: &str = "BRIDGE_";
 
-/// The essentials that also have flat names (see DESIGN.md), and the key each sets.
+/// The essentials that also have flat names (listed in `.env.example`), and the key each sets.
 pub const FLAT_ENV: &[(&str, &str)] = &[
     ("BRIDGE_DATABASE_URL", "store.url"),
     ("BRIDGE_LISTEN", "server.listen"),

@@ -15,7 +15,7 @@ use std::fmt;
 pub use verified::{KeyError, Verified, VerifyError};
 
 /// The key that serialises work per entity: events with the same key are applied in the order
-/// received, never concurrently (DESIGN "Order per entity"). Its text form is stable because the
+/// received, never concurrently. Its text form is stable because the
 /// store persists it, e.g. `ghl:contact:abc` or `tovuti:user:42`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EntityKey(String);

@@ -1,6 +1,7 @@
 //! The Tovuti half of a plan: create, patch, enroll, group and deactivate users, and
 //! forget links. Enrollments and groups are arrays on the user, so each change reads
-//! the user, merges, and writes the whole array back (tovuti-api.md §1.5).
+//! the user, merges, and writes the whole array back (Tovuti's user update replaces the
+//! arrays it is given).
 
 use std::collections::BTreeSet;
 

@@ -1,7 +1,8 @@
 //! GHL webhook events: the fields every delivery shares and one typed variant per event type.
 //!
 //! GHL's event pages show flat bodies while its integration guide reads a `data` envelope
-//! (ghl-api.md §5.1), so both are accepted: a `data` object is lifted to the top level. Parsing
+//! (https://marketplace.gohighlevel.com/docs/webhook/WebhookIntegrationGuide), so both are
+//! accepted: a `data` object is lifted to the top level. Parsing
 //! runs after the raw body is stored; before, only the shared fields are read ([`GhlMeta::of`]),
 //! for routing and replay protection.
 
@@ -82,7 +83,8 @@ pub struct GhlWebhook {
 }
 
 /// Every event type the service understands; anything else is [`GhlEvent::Unknown`] and is
-/// stored as `ignored` rather than rejected (DESIGN "Acknowledge only what is stored").
+/// stored as `ignored` rather than rejected: a refusal would make GHL drop it for good, and
+/// every delivery is acknowledged only once stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GhlEvent {
     ContactCreate(Contact),

@@ -45,8 +45,8 @@ fn every_official_example_parses_into_its_typed_event() {
             "{name} parsed as Unknown"
         );
         assert_eq!(parsed.event_type(), declared["type"], "{name}");
-        // The Appointment Update/Delete examples wrongly declare `AppointmentCreate` (ghl-api.md
-        // §5.1), so the file name is checked against the variant's family only.
+        // The Appointment Update/Delete examples wrongly declare `AppointmentCreate`,
+        // so the file name is checked against the variant's family only.
         let stem = name.split('.').next().unwrap();
         assert!(
             stem.starts_with(family(&parsed.event)),

@@ -1,6 +1,6 @@
 //! Serde types for the bodies of GHL webhook events, one struct per payload shape.
 //!
-//! Shapes follow the official examples in `specs/ghl/webhook-events/` (ghl-api.md §5.1). Every
+//! Shapes follow the official examples in `specs/ghl/webhook-events/`. Every
 //! field but the entity id is optional because GHL omits empty fields, and every struct keeps
 //! the fields it does not name in `extra`, so nothing GHL sends is lost on the way to mapping.
 
@@ -44,7 +44,7 @@ pub struct Contact {
 }
 
 /// A contact custom field as GHL reports it on read: `{id, value}`, where `value` may be a
-/// string, number, array or object (ghl-api.md §5.1), so it stays a JSON value here.
+/// string, number, array or object, so it stays a JSON value here.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct CustomFieldValue {
     pub id: String,

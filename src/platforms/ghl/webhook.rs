@@ -2,7 +2,7 @@
 //!
 //! `X-GHL-Signature` (Ed25519) decides whenever it is present; the legacy `X-WH-Signature`
 //! (RSA PKCS#1 v1.5, SHA-256) is consulted only when it is absent and the legacy check is on,
-//! as GHL's SDK does (ghl-api.md §5.2). Falling back to RSA after a failed Ed25519 check would
+//! as GHL's SDK does. Falling back to RSA after a failed Ed25519 check would
 //! let an attacker pick the weaker or older scheme.
 
 use std::time::Duration;
@@ -22,12 +22,12 @@ use crate::platforms::{KeyError, Verified, VerifyError};
 pub const ED25519_HEADER: &str = "x-ghl-signature";
 pub const RSA_HEADER: &str = "x-wh-signature";
 
-/// GHL's published Ed25519 key for `X-GHL-Signature` (ghl-api.md §5.2), the default.
+/// GHL's published Ed25519 key for `X-GHL-Signature`, the default.
 pub const GHL_ED25519_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=
 -----END PUBLIC KEY-----";
 
-/// GHL's published 4096-bit RSA key for the legacy `X-WH-Signature` (ghl-api.md §5.2).
+/// GHL's published 4096-bit RSA key for the legacy `X-WH-Signature`.
 pub const GHL_RSA_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
 MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEAokvo/r9tVgcfZ5DysOSC
 Frm602qYV0MaAiNnX9O8KxMbiyRKWeL9JpCpVpt4XHIcBOK4u3cLSqJGOLaPuXw6

@@ -1,8 +1,8 @@
 //! Serde types for the `data` of Tovuti webhook events.
 //!
-//! Tovuti publishes no webhook contract (tovuti-api.md §2), so these shapes are the service's
+//! Tovuti publishes no webhook contract, so these shapes are the service's
 //! own, documented in `docs/tovuti-webhooks.md`. Objects reuse the field names of Tovuti's REST
-//! API (tovuti-api.md §1.5: camelCase with snake_case `field_id`, integer ids) so a sender can
+//! API (camelCase with snake_case `field_id`, integer ids) so a sender can
 //! forward what the API returns. Every object keeps fields it does not name in `extra`.
 
 use std::fmt;

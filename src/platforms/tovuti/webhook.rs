@@ -1,6 +1,6 @@
 //! Verification of Tovuti webhooks under the service's own contract (`docs/tovuti-webhooks.md`).
 //!
-//! Tovuti publishes no webhook scheme (tovuti-api.md §2), so the service adopts Standard
+//! Tovuti publishes no webhook scheme, so the service adopts Standard
 //! Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature` carrying one or more
 //! `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. A connection may also opt in to a
 //! simpler `X-Signature: sha256=<hex HMAC-SHA256 of body>` for senders that cannot do more, or

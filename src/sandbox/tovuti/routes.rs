@@ -102,7 +102,7 @@ fn message(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "message": text }))).into_response()
 }
 
-/// Tovuti's read-miss wording (tovuti-api.md §1.8), with a 404.
+/// Tovuti's documented answer to a read of a missing user: this wording, with a 404.
 fn not_found(id: &str) -> Response {
     let body = json!({ "error": format!("User id = {id} not found") });
     (StatusCode::NOT_FOUND, Json(body)).into_response()

@@ -115,7 +115,7 @@ fn cap(text: &str) -> String {
 }
 
 /// Whether a body is Tovuti's "User id = N not found" (or a like-worded `error`/`message`),
-/// which one client saw without checking the status (tovuti-api.md §1.8).
+/// which one client saw without checking the status.
 pub(super) fn says_not_found(body: &[u8]) -> bool {
     let Ok(json) = serde_json::from_slice::<Value>(body) else {
         return false;

@@ -23,7 +23,7 @@ use crate::telemetry::requests::{self, RequestEntry};
 /// Whole-request timeout when the configuration names none (`tovuti.timeout_ms` = 0).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Users asked for per email lookup; Tovuti's filters are undocumented (tovuti-api.md §1.6),
+/// Users asked for per email lookup; Tovuti's filters are undocumented,
 /// so a match is also checked here and only this first page is searched.
 const FIND_PAGE_SIZE: &str = "100";
 

@@ -1,7 +1,7 @@
 //! What the sync engine needs from Tovuti's REST API, as a trait: an HTTP client
 //! implements it against a tenant (or the sandbox), tests may use any fake.
 //!
-//! Tovuti documents little (reference: tovuti-api.md §1): users are read and written
+//! Tovuti documents little: users are read and written
 //! as whole objects at `/user/{id}`, created with `POST /user`; enrollment and groups
 //! are arrays on the user, so the engine reads, merges and writes them back.
 
