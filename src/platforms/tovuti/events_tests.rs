@@ -7,17 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::platforms::tovuti::payloads::TovutiId;
 
-const TYPES: [&str; 9] = [
-    "user.created",
-    "user.updated",
-    "enrollment.created",
-    "course.completed",
-    "lesson.completed",
-    "award.earned",
-    "note.created",
-    "call.recorded",
-    "event.registered",
-];
+/// Every Tovuti event type the service documents; the samples and fixtures share it.
+const TYPES: [&str; 9] = crate::cli::samples::TOVUTI_TYPES;
 
 fn fixture(event_type: &str) -> Vec<u8> {
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
