@@ -208,3 +208,37 @@ fn the_redacted_rendering_hides_secrets_and_database_passwords() {
     }
     assert!(rendered.contains("postgres://bridge:***@db/bridge"));
 }
+
+#[test]
+fn tovuti_list_settings_are_keys_and_the_essential_ones_cannot_be_empty() {
+    let defaults = Config::defaults().tovuti.lists;
+    assert_eq!(
+        (defaults.users_path.as_str(), defaults.results_key.as_str()),
+        ("users", "data")
+    );
+    assert!(defaults.changed_since_param.is_empty());
+    let loaded = load_from(
+        None,
+        env(&[
+            ("BRIDGE_TOVUTI__CHANGED_SINCE_PARAM", "updatedSince"),
+            ("BRIDGE_TOVUTI__PROGRESS_PERCENT_FIELD", "stats.percent"),
+        ]),
+    )
+    .unwrap();
+    let lists = loaded.config.tovuti.lists;
+    assert_eq!(lists.changed_since_param, "updatedSince");
+    assert_eq!(lists.progress_percent_field, "stats.percent");
+
+    let errors = load_from(
+        None,
+        env(&[
+            ("BRIDGE_TOVUTI__AWARD_ID_FIELD", ""),
+            ("BRIDGE_TOVUTI__CHANGED_SINCE_PARAM", "page"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        ["tovuti.award_id_field", "tovuti.page_size_param"]
+    );
+}

@@ -11,7 +11,7 @@ pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret};
 pub use sections::{
     GhlConfig, LogFormat, MappingConfig, SecurityConfig, ServerConfig, StoreConfig,
-    TelemetryConfig, TovutiConfig, WorkerConfig,
+    TelemetryConfig, TovutiConfig, TovutiListsConfig, WorkerConfig,
 };
 
 pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_secrets};

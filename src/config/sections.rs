@@ -131,6 +131,77 @@ pub struct TovutiConfig {
     pub groups_path: String,
     /// List of courses, relative to `base_url`.
     pub courses_path: String,
+    /// How the paged lists (users, course progress, awards) are read.
+    #[serde(flatten)]
+    pub lists: TovutiListsConfig,
+}
+
+/// Paths, query parameters and item field names of Tovuti's paged lists; Tovuti
+/// documents little, so every assumption is a key. Field names may be dotted paths
+/// (`course.id`) into nested objects.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct TovutiListsConfig {
+    /// List of users, relative to `base_url`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub users_path: String,
+    /// List of course progress rows (one per learner and course).
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_path: String,
+    /// List of awards (certificates, badges) learners hold.
+    #[serde(deserialize_with = "lenient_string")]
+    pub awards_path: String,
+    /// Key of the items array in a page's JSON object; empty: the body is the array.
+    #[serde(deserialize_with = "lenient_string")]
+    pub results_key: String,
+    /// Query parameter carrying the 1-based page number.
+    #[serde(deserialize_with = "lenient_string")]
+    pub page_param: String,
+    /// Query parameter carrying the page size.
+    #[serde(deserialize_with = "lenient_string")]
+    pub page_size_param: String,
+    /// Query parameter asking only for what changed since an RFC 3339 instant; empty:
+    /// never sent (full scans).
+    #[serde(deserialize_with = "lenient_string")]
+    pub changed_since_param: String,
+    /// Progress item: the learner's id.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_user_field: String,
+    /// Progress item: the course id.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_course_field: String,
+    /// Progress item: the course title.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_course_title_field: String,
+    /// Progress item: percent done.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_percent_field: String,
+    /// Progress item: whether the course is completed.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_completed_field: String,
+    /// Progress item: when the course was completed.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_completed_at_field: String,
+    /// Progress item: when the learner was enrolled.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_enrolled_at_field: String,
+    /// Progress item: the final score.
+    #[serde(deserialize_with = "lenient_string")]
+    pub progress_score_field: String,
+    /// Award item: the learner's id.
+    #[serde(deserialize_with = "lenient_string")]
+    pub award_user_field: String,
+    /// Award item: the award's id.
+    #[serde(deserialize_with = "lenient_string")]
+    pub award_id_field: String,
+    /// Award item: the title.
+    #[serde(deserialize_with = "lenient_string")]
+    pub award_title_field: String,
+    /// Award item: when it was earned.
+    #[serde(deserialize_with = "lenient_string")]
+    pub award_earned_at_field: String,
+    /// Award item: the course it was earned for.
+    #[serde(deserialize_with = "lenient_string")]
+    pub award_course_field: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

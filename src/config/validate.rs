@@ -149,6 +149,39 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "must be at least 1".into(),
     );
     problems.extend(super::webhooks::problems(&config.webhooks));
+    problems.extend(problems_in_tovuti_lists(&config.tovuti.lists));
+    problems
+}
+
+/// What a list read cannot do without: its paths, paging parameters and the ids that
+/// name an item. The other field names may be empty (the tenant has no such field).
+fn problems_in_tovuti_lists(lists: &crate::config::TovutiListsConfig) -> Vec<Problem> {
+    let required = [
+        (&lists.users_path, "tovuti.users_path"),
+        (&lists.progress_path, "tovuti.progress_path"),
+        (&lists.awards_path, "tovuti.awards_path"),
+        (&lists.page_param, "tovuti.page_param"),
+        (&lists.page_size_param, "tovuti.page_size_param"),
+        (&lists.progress_user_field, "tovuti.progress_user_field"),
+        (&lists.progress_course_field, "tovuti.progress_course_field"),
+        (&lists.award_user_field, "tovuti.award_user_field"),
+        (&lists.award_id_field, "tovuti.award_id_field"),
+    ];
+    let mut problems: Vec<Problem> = required
+        .into_iter()
+        .filter(|(value, _)| value.trim().is_empty())
+        .map(|(_, key)| Problem {
+            key: key.to_owned(),
+            message: "must not be empty".into(),
+        })
+        .collect();
+    let params = [&lists.page_param, &lists.page_size_param];
+    if params.contains(&&lists.changed_since_param) || lists.page_param == lists.page_size_param {
+        problems.push(Problem {
+            key: "tovuti.page_size_param".to_owned(),
+            message: "page, page size and changed-since parameters must differ".into(),
+        });
+    }
     problems
 }
 

@@ -27,6 +27,8 @@ pub enum Fault {
     AppliedThenHang,
     /// Handle the request, then drop the connection in the middle of the answer.
     AppliedThenReset,
+    /// Answer 200 with a body that is not JSON; nothing is handled.
+    Garbage,
 }
 
 impl Fault {
@@ -43,10 +45,12 @@ pub enum Target {
     /// Creates, updates and deletes: every method but `GET` and `HEAD`.
     Writes,
     /// One route: a method and a path whose `*` segments match any one segment,
-    /// written `"POST /contacts/*/notes"`.
+    /// written `"POST /contacts/*/notes"`; with `?key=value&...` only requests whose query
+    /// has those pairs (`"GET /users?page=3"`, to fail one page of a scan).
     Route {
         method: String,
         segments: Vec<String>,
+        query: Vec<(String, String)>,
     },
 }
 
@@ -57,13 +61,16 @@ impl Target {
             Some((method, path)) => (method.to_ascii_uppercase(), path),
             None => ("*".to_owned(), spec.trim()),
         };
+        let (path, query) = path.trim().split_once('?').unwrap_or((path.trim(), ""));
         Self::Route {
             method,
-            segments: path.trim().split('/').map(str::to_owned).collect(),
+            segments: path.split('/').map(str::to_owned).collect(),
+            query: query_pairs(query),
         }
     }
 
-    /// Whether a request with `method` to `path` (relative to the API root) is meant.
+    /// Whether a request with `method` to `path` (relative to the API root, optionally
+    /// followed by `?` and its query) is meant.
     pub fn matches(&self, method: &str, path: &str) -> bool {
         match self {
             Self::Any => true,
@@ -71,14 +78,25 @@ impl Target {
             Self::Route {
                 method: m,
                 segments,
+                query,
             } => {
+                let (path, given_query) = path.split_once('?').unwrap_or((path, ""));
                 let given: Vec<&str> = path.split('/').collect();
+                let given_query = query_pairs(given_query);
                 (m == "*" || m.eq_ignore_ascii_case(method))
                     && given.len() == segments.len()
                     && segments.iter().zip(&given).all(|(s, g)| s == "*" || s == g)
+                    && query.iter().all(|pair| given_query.contains(pair))
             }
         }
     }
+}
+
+/// `a=1&b=2` as pairs, percent-decoded, so a target and a request compare as values.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// Faults drawn at random: each request the target matches gets one of `faults`
@@ -96,7 +114,7 @@ impl std::str::FromStr for RandomFaults {
 
     /// `SHARE[:KIND,...]` for the writes of a fake, e.g. `0.2` or
     /// `0.2:applied-hang,applied-reset,500,502,429`; KIND is `applied-hang`,
-    /// `applied-reset`, `hang`, `reset`, `429` or another status. Without kinds, lost
+    /// `applied-reset`, `hang`, `reset`, `garbage`, `429` or another status. Without kinds, lost
     /// answers and refusals in equal parts. The seed is random.
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let (share, kinds) = spec.trim().split_once(':').unwrap_or((spec.trim(), ""));
@@ -130,6 +148,7 @@ fn fault_kind(kind: &str) -> Result<Fault, String> {
         "applied-reset" => Ok(Fault::AppliedThenReset),
         "hang" => Ok(Fault::Hang),
         "reset" => Ok(Fault::Reset),
+        "garbage" => Ok(Fault::Garbage),
         "429" => Ok(Fault::RateLimited(Duration::from_secs(1))),
         other => match other.parse::<u16>() {
             Ok(status) if (400..=599).contains(&status) => Ok(Fault::Status(status)),
@@ -208,6 +227,17 @@ pub fn cut_short(response: Response) -> Response {
     response
 }
 
+/// A 200 whose body claims to be JSON and is not, as a proxy's error page or a truncated
+/// answer looks to a client.
+pub fn garbage() -> Response {
+    let mut response = Response::new(Body::from("<html>upstream error</html>{\"data\": ["));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// Waits longer than any client does; the fake's server task is aborted when it stops.
 pub async fn hang() {
     tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
@@ -225,6 +255,17 @@ mod tests {
         assert!(!notes.matches("POST", "/contacts/abc/notes/n1"));
         assert!(Target::Writes.matches("PATCH", "/user/7"));
         assert!(!Target::Writes.matches("GET", "/user/7"));
+    }
+
+    #[test]
+    fn a_route_with_a_query_matches_only_requests_carrying_those_pairs() {
+        let third = Target::route("GET /users?page=3");
+        assert!(third.matches("GET", "/users?pageSize=100&page=3"));
+        assert!(!third.matches("GET", "/users?page=2&pageSize=100"));
+        assert!(!third.matches("GET", "/users"));
+        assert!(Target::route("GET /users").matches("GET", "/users?page=3"));
+        let since = Target::route("GET /users?updatedSince=2026-01-01T00:00:00Z");
+        assert!(since.matches("GET", "/users?updatedSince=2026-01-01T00%3A00%3A00Z"));
     }
 
     #[test]

@@ -211,6 +211,7 @@ async fn apply_fault(shared: &Shared, fault: Fault) -> Result<(), Refusal> {
             Err(too_many(shared, &window, secs).into())
         }
         Fault::Reset => Err(faults::cut_short(StatusCode::OK.into_response()).into()),
+        Fault::Garbage => Err(faults::garbage().into()),
         Fault::Hang | Fault::AppliedThenHang | Fault::AppliedThenReset => {
             faults::hang().await;
             Err(refuse(StatusCode::GATEWAY_TIMEOUT, "Hung"))

@@ -1,10 +1,16 @@
-//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user`,
-//! `GET /users` and the catalog lists `GET /customFields`, `/userGroups`, `/courses` under `/api/v1`, users in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
+//! A fake Tovuti user API on a local port: `GET/PATCH /user/{id}`, `POST /user`, the
+//! paged lists `GET /users`, `/users/courseProgress`, `/users/awards` and the catalogs
+//! `GET /customFields`, `/userGroups`, `/courses` under `/api/v1`; users, progress and
+//! awards in memory, a bearer token and on-demand faults (see [`crate::sandbox::faults`]).
 //! Tests drive it through [`FakeTovuti`]'s methods.
 
 mod known;
+mod learning;
+mod listed;
+mod lists;
 mod routes;
 mod state;
+mod tenant;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -155,5 +161,7 @@ impl FakeTovuti {
     }
 }
 
+#[cfg(test)]
+mod lists_tests;
 #[cfg(test)]
 mod tests;

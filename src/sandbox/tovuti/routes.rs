@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::Shared;
+use super::lists;
 use super::state::Invalid;
 use crate::sandbox::faults::{self, Fault};
 
@@ -28,18 +29,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/user", post(create_user))
         .route("/user/{id}", get(get_user).patch(update_user))
-        .route("/users", get(list_users))
+        .route("/users", get(lists::users))
+        .route("/users/courseProgress", get(lists::progress))
+        .route("/users/awards", get(lists::awards))
         .route(
             "/customFields",
-            get(|s: S, q: ListQuery| list_catalog(s, q, "customFields")),
+            get(|s: S, q: ListQuery| lists::catalog(s, q, "customFields")),
         )
         .route(
             "/userGroups",
-            get(|s: S, q: ListQuery| list_catalog(s, q, "userGroups")),
+            get(|s: S, q: ListQuery| lists::catalog(s, q, "userGroups")),
         )
         .route(
             "/courses",
-            get(|s: S, q: ListQuery| list_catalog(s, q, "courses")),
+            get(|s: S, q: ListQuery| lists::catalog(s, q, "courses")),
         )
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared);
@@ -54,7 +57,12 @@ async fn gate(State(shared): S, request: Request, next: Next) -> Response {
     if !authorized(request.headers(), &shared.token) {
         return message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
     }
-    let fault = shared.lock().faults.take(method.as_str(), &path);
+    // Targets may name query pairs, to fail one page of a list.
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+    let fault = shared.lock().faults.take(method.as_str(), &target);
     match fault {
         None => next.run(request).await,
         Some(Fault::Latency(delay)) => {
@@ -64,6 +72,7 @@ async fn gate(State(shared): S, request: Request, next: Next) -> Response {
         Some(Fault::Status(code)) => injected(code, 1),
         Some(Fault::RateLimited(after)) => injected(429, after.as_secs().max(1)),
         Some(Fault::Reset) => faults::cut_short(StatusCode::OK.into_response()),
+        Some(Fault::Garbage) => faults::garbage(),
         Some(Fault::Hang) => {
             faults::hang().await;
             message(StatusCode::GATEWAY_TIMEOUT, "Hung")
@@ -145,38 +154,6 @@ async fn get_user(State(shared): S, Path(id): Path<String>) -> Response {
         Some(user) => Json(user).into_response(),
         None => not_found(&id),
     }
-}
-
-async fn list_users(State(shared): S, Query(query): Query<HashMap<String, String>>) -> Response {
-    let users = shared
-        .lock()
-        .with_email(query.get("email").map(String::as_str));
-    paged(&query, users)
-}
-
-/// `GET /customFields`, `/userGroups`, `/courses`: paged like `/users`.
-async fn list_catalog(State(shared): S, Query(query): ListQuery, name: &str) -> Response {
-    let items = shared.lock().catalog.list(name);
-    paged(&query, items)
-}
-
-/// One page (`page`, `pageSize`, default 1 and 50) of `items` in Tovuti's list shape.
-fn paged<T: serde::Serialize>(query: &HashMap<String, String>, items: Vec<T>) -> Response {
-    let number = |key: &str, default: usize| {
-        query
-            .get(key)
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(default)
-    };
-    let (page, size) = (number("page", 1), number("pageSize", 50));
-    let total = items.len();
-    let data: Vec<_> = items
-        .into_iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .collect();
-    Json(json!({ "data": data, "page": page, "pageSize": size, "total": total })).into_response()
 }
 
 async fn create_user(State(shared): S, bytes: Bytes) -> Response {

@@ -1,12 +1,17 @@
 //! The fake Tovuti's memory and its rules: users by id (assigned from 1001), username
-//! uniqueness, unknown custom fields/groups/courses refused, PATCH merging, faults in store and the request log. No HTTP in here.
+//! uniqueness, unknown custom fields/groups/courses refused, PATCH merging, enrolment
+//! creating progress rows, when each record last changed, faults in store and the
+//! request log. No HTTP in here.
 
 use std::collections::BTreeMap;
 
 use axum::http::Method;
+use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use super::known::Known;
+use super::learning::Learning;
+use super::listed::Listed;
 use crate::platforms::tovuti::payloads::{TovutiId, User};
 use crate::sandbox::faults::FaultPlan;
 
@@ -29,7 +34,13 @@ impl Invalid {
 }
 
 pub struct Inner {
-    pub users: BTreeMap<u64, User>,
+    pub users: Listed<u64, User>,
+    /// When each user last changed (kept apart so served users look as before).
+    pub users_updated: BTreeMap<u64, Timestamp>,
+    /// Course progress and awards.
+    pub learning: Learning,
+    /// The fake's time when a test set one; otherwise the wall clock.
+    pub clock: Option<Timestamp>,
     /// Custom field definitions, user groups and courses, by id: `{id, title}` objects.
     pub catalog: Catalog,
     next_id: u64,
@@ -42,7 +53,10 @@ pub struct Inner {
 impl Default for Inner {
     fn default() -> Self {
         Self {
-            users: BTreeMap::new(),
+            users: Listed::default(),
+            users_updated: BTreeMap::new(),
+            learning: Learning::default(),
+            clock: None,
             catalog: Catalog::default(),
             next_id: FIRST_ID,
             faults: FaultPlan::default(),
@@ -53,10 +67,36 @@ impl Default for Inner {
 }
 
 impl Inner {
+    /// Now, as the fake's records are stamped.
+    pub fn now(&self) -> Timestamp {
+        self.clock.unwrap_or_else(Timestamp::now)
+    }
+
     /// Stores `user` as given; later ids are assigned above it.
     pub fn insert(&mut self, user: User) {
         self.next_id = self.next_id.max(user.id.0 + 1);
-        self.users.insert(user.id.0, user);
+        self.store(user);
+    }
+
+    /// Keeps `user` as changed now, with a progress row for every course it is enrolled in.
+    fn store(&mut self, user: User) {
+        let (id, now) = (user.id.0, self.now());
+        for course in &user.enrolled_course_ids {
+            self.learning.enroll(id, course.0, now);
+        }
+        self.users_updated.insert(id, now);
+        self.users.insert(id, user);
+    }
+
+    /// Changes a stored user in place; `false` when there is none.
+    pub fn edit(&mut self, id: u64, change: impl FnOnce(&mut User)) -> bool {
+        let Some(mut user) = self.users.get(&id).cloned() else {
+            return false;
+        };
+        change(&mut user);
+        user.id = TovutiId(id);
+        self.store(user);
+        true
     }
 
     /// `POST /user`: a username is required and must be free; the password is not kept.
@@ -95,7 +135,7 @@ impl Inner {
         object.insert("id".into(), json!(id));
         let result = to_user(object);
         if let Ok(user) = &result {
-            self.users.insert(id, user.clone());
+            self.store(user.clone());
         }
         Some(result)
     }
@@ -163,14 +203,14 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// One list by the name its route uses.
-    pub fn list(&self, name: &str) -> Vec<Value> {
+    /// One list by the name its route uses, in id order.
+    pub fn entries(&self, name: &str) -> impl Iterator<Item = &Value> {
         let map = match name {
             "customFields" => &self.custom_fields,
             "userGroups" => &self.groups,
             _ => &self.courses,
         };
-        map.values().cloned().collect()
+        map.values()
     }
 }
 

@@ -4,6 +4,7 @@
 //! failure after which the user may exist says so ([`TovutiError::OutcomeUnknown`]).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ use super::{
     CatalogItem, CatalogKind, CatalogPaths, TovutiApi, TovutiCatalog, TovutiError, UserWrite,
     answer, body,
 };
-use crate::config::TovutiConfig;
+use crate::config::{Config, TovutiConfig, TovutiListsConfig};
 use crate::platforms::replay::Replay;
 use crate::platforms::tovuti::payloads::User;
 use crate::telemetry::requests::{self, RequestEntry};
@@ -35,6 +36,8 @@ pub struct TovutiClient {
     base: url::Url,
     token: SecretString,
     catalog: CatalogPaths,
+    /// Paths, parameters and field names of the paged lists.
+    lists: Arc<TovutiListsConfig>,
 }
 
 impl fmt::Debug for TovutiClient {
@@ -90,6 +93,7 @@ impl TovutiClient {
             base,
             token,
             catalog: CatalogPaths::default(),
+            lists: Arc::new(Config::defaults().tovuti.lists),
         })
     }
 
@@ -111,7 +115,23 @@ impl TovutiClient {
             groups: config.groups_path.clone(),
             courses: config.courses_path.clone(),
         };
-        Self::new(&config.base_url, token, timeout).map(|c| Some(c.with_catalog_paths(paths)))
+        let client = Self::new(&config.base_url, token, timeout)?;
+        Ok(Some(
+            client
+                .with_catalog_paths(paths)
+                .with_lists(config.lists.clone()),
+        ))
+    }
+
+    /// The same client reading the paged lists as `lists` says.
+    #[must_use]
+    pub fn with_lists(mut self, lists: TovutiListsConfig) -> Self {
+        self.lists = Arc::new(lists);
+        self
+    }
+
+    pub(super) fn lists(&self) -> &TovutiListsConfig {
+        &self.lists
     }
 
     /// The same client reading the catalog lists at `paths`.

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{Map, json};
 
 use super::*;
-use crate::config::{OptionalSecret, TovutiConfig};
+use crate::config::{Config, OptionalSecret, TovutiConfig};
 use crate::sandbox::tovuti::{FIRST_ID, FakeTovuti, Fault, Target};
 
 const TOKEN: &str = "12|abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
@@ -183,6 +183,7 @@ fn no_client_is_built_without_a_base_url_and_a_token() {
         custom_fields_path: "customFields".into(),
         groups_path: "userGroups".into(),
         courses_path: "courses".into(),
+        lists: Config::defaults().tovuti.lists,
     };
     let none = TovutiClient::from_config(&config("", TOKEN)).unwrap();
     let no_token = TovutiClient::from_config(&config("https://api.tovuti.io/api/v1", "")).unwrap();

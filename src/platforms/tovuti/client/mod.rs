@@ -21,9 +21,15 @@ mod catalog;
 mod http;
 #[cfg(test)]
 mod http_tests;
+mod lenient;
+mod list_items;
+mod lists;
+#[cfg(test)]
+mod lists_tests;
 
 pub use catalog::{CatalogItem, CatalogKind, CatalogPaths, TovutiCatalog};
 pub use http::{DEFAULT_TIMEOUT, TovutiClient};
+pub use lists::{Award, CourseProgress, Page, PageRequest, TovutiLists};
 
 /// A write to a Tovuti user: only the parts that are `Some` (or non-empty `core`) are sent.
 #[derive(Debug, Clone, Default)]
