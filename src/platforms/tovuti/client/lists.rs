@@ -35,7 +35,9 @@ pub struct CourseProgress {
     pub course_title: Option<String>,
     pub percent: Option<f64>,
     pub completed: bool,
+    #[serde(serialize_with = "rfc3339")]
     pub completed_at: Option<jiff::Timestamp>,
+    #[serde(serialize_with = "rfc3339")]
     pub enrolled_at: Option<jiff::Timestamp>,
     pub score: Option<f64>,
 }
@@ -46,8 +48,20 @@ pub struct Award {
     pub user_id: TovutiId,
     pub award_id: TovutiId,
     pub title: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
     pub earned_at: Option<jiff::Timestamp>,
     pub course_id: Option<TovutiId>,
+}
+
+/// An instant as RFC 3339 text (jiff is built without its serde feature).
+fn rfc3339<S: serde::Serializer>(
+    at: &Option<jiff::Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => serializer.collect_str(at),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Reading Tovuti's lists page by page, for the poller and backfill.
