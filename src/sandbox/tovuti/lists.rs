@@ -29,7 +29,7 @@ struct Window {
 }
 
 impl Window {
-    fn of(query: &HashMap<String, String>) -> Result<Self, Response> {
+    fn of(query: &HashMap<String, String>) -> Result<Self, Box<Response>> {
         let number = |key: &str, default: usize| {
             query
                 .get(key)
@@ -44,7 +44,7 @@ impl Window {
                     "message": "The updated since is not a valid date.",
                     "errors": { "updatedSince": ["The updated since is not a valid date."] },
                 });
-                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+                Box::new((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
             })?),
         };
         Ok(Self {
@@ -73,14 +73,19 @@ impl Window {
     }
 
     fn body(&self, data: Vec<Value>, total: usize) -> Value {
-        json!({ "data": data, "page": self.page, "pageSize": self.size, "total": total })
+        json!({
+            "data": Value::Array(data),
+            "page": self.page,
+            "pageSize": self.size,
+            "total": total,
+        })
     }
 }
 
-fn answer(body: Result<Value, Response>) -> Response {
+fn answer(body: Result<Value, Box<Response>>) -> Response {
     match body {
         Ok(body) => Json(body).into_response(),
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 
