@@ -8,7 +8,8 @@ use super::*;
 
 /// The official examples' folder; when absent, the test stops with the message telling how to get it.
 fn examples_dir() -> PathBuf {
-    super::spec_files::webhook_events().unwrap_or_else(|message| panic!("{message}"))
+    crate::platforms::ghl::spec_files::webhook_events()
+        .unwrap_or_else(|message| panic!("{message}"))
 }
 
 fn official_examples() -> Vec<(String, Vec<u8>)> {
