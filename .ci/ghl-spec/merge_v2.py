@@ -1,3 +1,10 @@
+"""Merges GHL's v2 OpenAPI families into one document, so one Prism mock serves them all.
+
+Paths and security schemes are merged as they are. A schema name two families define with
+different bodies keeps its name in the first family (in the order below) and is prefixed
+with the family elsewhere (`calendars_GetNoteSchema`), that family's references rewritten.
+Usage: merge_v2.py <apps dir>  (writes the merged JSON to stdout)
+"""
 import json, sys, os
 apps = sys.argv[1]
 families = ["contacts", "calendars", "locations", "workflows", "campaigns", "oauth"]
