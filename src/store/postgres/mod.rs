@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::shared::impl_shared;
 use super::writer::Writer;
-use super::{Cipher, EventId, Store, StoreResult, covers_all};
+use super::{Cipher, EventId, Store, StoreResult};
 use crate::config::StoreConfig;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -105,11 +105,7 @@ impl Store for PgStore {
         if !exists {
             return Ok(false);
         }
-        let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&self.pool)
-            .await?;
-        let applied: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        Ok(covers_all(&applied, &MIGRATOR))
+        self.migrations_cover(&MIGRATOR).await
     }
 
     async fn close(&self) {

@@ -39,6 +39,22 @@ macro_rules! impl_shared {
         $crate::store::shared::shared_records!($store);
         $crate::store::shared::shared_polls_and_leases!($store);
         $crate::store::shared::shared_oauth_states!($store);
+
+        impl $store {
+            /// Whether every migration `migrator` embeds is recorded as applied, once the
+            /// migrations table exists (how to ask that differs per backend).
+            async fn migrations_cover(
+                &self,
+                migrator: &sqlx::migrate::Migrator,
+            ) -> $crate::store::StoreResult<bool> {
+                use sqlx::Row;
+                let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(self.reads())
+                    .await?;
+                let applied: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+                Ok($crate::store::covers_all(&applied, migrator))
+            }
+        }
     };
 }
 

@@ -32,11 +32,11 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 use super::shared::impl_shared;
 use super::writer::Writer;
-use super::{Cipher, EventId, Store, StoreError, StoreResult, covers_all};
+use super::{Cipher, EventId, Store, StoreError, StoreResult};
 use crate::config::StoreConfig;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -152,11 +152,7 @@ impl Store for SqliteStore {
         if !exists {
             return Ok(false);
         }
-        let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&self.pool)
-            .await?;
-        let applied: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        Ok(covers_all(&applied, &MIGRATOR))
+        self.migrations_cover(&MIGRATOR).await
     }
 
     async fn close(&self) {
