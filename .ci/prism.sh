@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Contract test of the GHL client against GHL's official v2 spec: installs Prism
-# (npm @stoplight/prism-cli) if missing, mocks the official all-v2.json (../shared/specs, beside the clone) on a free port,
+# (npm @stoplight/prism-cli) if missing, mocks the official apps/all-v2.json (in GHL_SPEC_DIR, else
+# ../shared/specs/ghl, else target/ghl-spec where .ci/ghl-spec.sh fetches it) on a free port,
 # runs `cargo test --test ghl_contract` with PRISM_URL set, and stops Prism.
 # Prism answers 422 to any request that violates the spec, so a pass means every
 # operation the client sends is one GHL's spec accepts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-spec="../shared/specs/ghl/apps/all-v2.json"
-[ -f "$spec" ] || { echo "$spec not found: shared/ must sit beside the clone"; exit 1; }
+if [ -n "${GHL_SPEC_DIR:-}" ]; then spec_dir="$GHL_SPEC_DIR"
+elif [ -d ../shared/specs/ghl ]; then spec_dir=../shared/specs/ghl
+else spec_dir=target/ghl-spec; fi
+spec="$spec_dir/apps/all-v2.json"
+[ -f "$spec" ] || { echo "$spec not found: set GHL_SPEC_DIR to GHL's spec files, or run .ci/ghl-spec.sh to fetch them"; exit 1; }
 
 prism_home="${PRISM_HOME:-$HOME/.cache/tovuti-ghl-bridge/prism}"
 prism="$prism_home/node_modules/.bin/prism"

@@ -236,7 +236,8 @@ mod tests {
         let now = "2026-11-29T00:00:00Z".parse().unwrap();
         let plan = plan_event(
             &example(),
-            &fixture("../shared/specs/ghl/webhook-events/ContactDelete.example.json"),
+            &crate::platforms::ghl::spec_files::webhook_example("ContactDelete")
+                .unwrap_or_else(|message| panic!("{message}")),
             now,
         )
         .unwrap();

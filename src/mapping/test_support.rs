@@ -45,10 +45,9 @@ pub fn tovuti(name: &str) -> TovutiWebhook {
 }
 
 pub fn ghl(name: &str) -> GhlWebhook {
-    let path = root()
-        .join("../shared/specs/ghl/webhook-events")
-        .join(format!("{name}.example.json"));
-    GhlWebhook::parse(&std::fs::read(&path).unwrap()).unwrap()
+    let body = crate::platforms::ghl::spec_files::webhook_example(name)
+        .unwrap_or_else(|message| panic!("{message}"));
+    GhlWebhook::parse(&body).unwrap()
 }
 
 pub fn plan_tovuti(name: &str, known: &Known<'_>) -> Plan {

@@ -6,6 +6,7 @@ mod error;
 mod postgres;
 mod replay_sql;
 mod rows;
+mod shared;
 mod sqlite;
 mod types;
 pub mod worker_sql;

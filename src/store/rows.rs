@@ -22,6 +22,12 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} `{value}`"))
 }
 
+/// Columns of `inbox_events` that `event_from_row` reads, the id cast to text as it expects
+/// (a no-op on SQLite, which stores it as text).
+pub const EVENT_COLUMNS: &str = "seq, CAST(id AS TEXT) AS id, source, connection_id, external_id, \
+     event_type, entity_key, headers, body, status, attempts, received_at, next_attempt_at, \
+     lease_owner, lease_expires_at, last_error";
+
 /// The event and its receive-order sequence number.
 pub fn event_from_row<'r, R>(row: &'r R) -> StoreResult<(i64, StoredEvent)>
 where

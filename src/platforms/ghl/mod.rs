@@ -4,6 +4,8 @@ pub mod client;
 pub mod custom_fields;
 pub mod events;
 pub mod payloads;
+#[cfg(test)]
+pub mod spec_files;
 
 pub use events::{GhlEvent, GhlMeta, GhlWebhook, ParseError};
 pub mod webhook;

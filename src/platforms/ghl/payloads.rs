@@ -1,6 +1,8 @@
 //! Serde types for the bodies of GHL webhook events, one struct per payload shape.
 //!
-//! Shapes follow the official examples in `specs/ghl/webhook-events/`. Every
+//! Shapes follow GHL's official examples (the `docs/webhook events/` pages of
+//! https://github.com/GoHighLevel/highlevel-api-docs, read by the tests through
+//! `spec_files`). Every
 //! field but the entity id is optional because GHL omits empty fields, and every struct keeps
 //! the fields it does not name in `extra`, so nothing GHL sends is lost on the way to mapping.
 

@@ -1,23 +1,28 @@
 //! PostgreSQL backend, for several replicas: a pooled, lazily connected store whose
 //! claims use `FOR UPDATE SKIP LOCKED` so replicas never take the same event.
+//!
+//! Every store trait is implemented once for both backends (`store::shared`). What is
+//! PostgreSQL's own, by nature, is here: the lazily connected pool, used for reads and
+//! writes alike; event ids stored as UUID; the group commit as one multi-row insert
+//! (`batch`); the claim with `FOR UPDATE SKIP LOCKED` and the row lock of a coalescing
+//! (`inbox`); and the prune, which locks the rows it takes (`event_log`).
 
 mod batch;
 mod event_log;
 mod inbox;
-mod oauth_states;
-mod polls_and_leases;
-mod records;
 
 pub use inbox::WORKER_SQL;
 
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row, Transaction};
+use uuid::Uuid;
 
+use super::shared::impl_shared;
 use super::writer::Writer;
-use super::{Cipher, Store, StoreError, StoreResult, covers_all};
+use super::{Cipher, EventId, Store, StoreResult};
 use crate::config::StoreConfig;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -51,11 +56,29 @@ impl PgStore {
             cipher,
         })
     }
+}
 
-    fn cipher(&self) -> StoreResult<&Cipher> {
-        self.cipher.as_ref().ok_or(StoreError::EncryptionKeyMissing)
+/// What the shared store code needs of this backend (see `store::shared`).
+impl PgStore {
+    fn reads(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writes(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Event ids are stored as UUID.
+    fn id_param(id: EventId) -> Uuid {
+        id.0
     }
 }
+
+impl_shared!(PgStore, Postgres);
 
 #[async_trait]
 impl Store for PgStore {
@@ -82,11 +105,7 @@ impl Store for PgStore {
         if !exists {
             return Ok(false);
         }
-        let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&self.pool)
-            .await?;
-        let applied: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        Ok(covers_all(&applied, &MIGRATOR))
+        self.migrations_cover(&MIGRATOR).await
     }
 
     async fn close(&self) {

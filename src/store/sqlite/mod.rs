@@ -10,13 +10,17 @@
 //! Durability: `synchronous = FULL` in WAL mode, so a transaction is on disk (fsynced)
 //! before `record_event` returns and a 2xx is sent; it survives a process crash *and* a
 //! power loss or kernel panic. Group commit pays that fsync once per batch, not per event.
+//!
+//! Every store trait is implemented once for both backends (`store::shared`). What is
+//! SQLite's own, by nature, is here: opening the file and its pools; reads and writes going
+//! to different pools; write transactions that take the write lock up front (`BEGIN
+//! IMMEDIATE`); event ids stored as text; the group commit through rusqlite (`batch`); the
+//! claim, whose plan SQLite needs spelled out (`inbox`); and the prune, which relies on the
+//! write lock instead of row locks (`event_log`).
 
 mod batch;
 mod event_log;
 mod inbox;
-mod oauth_states;
-mod polls_and_leases;
-mod records;
 
 pub use inbox::WORKER_SQL;
 
@@ -25,13 +29,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Sqlite, Transaction};
 
+use super::shared::impl_shared;
 use super::writer::Writer;
-use super::{Cipher, Store, StoreError, StoreResult, covers_all};
+use super::{Cipher, EventId, Store, StoreError, StoreResult};
 use crate::config::StoreConfig;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -88,11 +93,30 @@ impl SqliteStore {
             cipher,
         })
     }
+}
 
-    fn cipher(&self) -> StoreResult<&Cipher> {
-        self.cipher.as_ref().ok_or(StoreError::EncryptionKeyMissing)
+/// What the shared store code needs of this backend (see `store::shared`).
+impl SqliteStore {
+    fn reads(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn writes(&self) -> &SqlitePool {
+        &self.writes
+    }
+
+    /// IMMEDIATE: the write lock first, so nothing changes between a look and an update.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.writes.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Event ids are stored as text (hyphenated, lower case).
+    fn id_param(id: EventId) -> String {
+        id.0.to_string()
     }
 }
+
+impl_shared!(SqliteStore, Sqlite);
 
 fn create_parent_dir(file: &Path) -> StoreResult<()> {
     match file.parent() {
@@ -128,11 +152,7 @@ impl Store for SqliteStore {
         if !exists {
             return Ok(false);
         }
-        let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&self.pool)
-            .await?;
-        let applied: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        Ok(covers_all(&applied, &MIGRATOR))
+        self.migrations_cover(&MIGRATOR).await
     }
 
     async fn close(&self) {

@@ -1,0 +1,364 @@
+//! Connections, credentials and sync state, on either backend.
+
+/// Implements `Connections` and `SyncState` for `$store`.
+macro_rules! shared_records {
+    ($store:ty) => {
+        const _: () = {
+            use async_trait::async_trait;
+            use secrecy::SecretString;
+            use sqlx::Row;
+            use uuid::Uuid;
+
+            use $crate::store::crypto::credential_aad;
+            use $crate::store::rows::{CONNECTION_COLUMNS, action_from_row, connection_from_row, json};
+            use $crate::store::{
+                ActionBegin, ActionRecord, Connection, ConnectionStatus, Connections, Credentials, Direction,
+                EventId, Millis, NewConnection, StoreError, StoreResult, SyncState,
+            };
+
+            impl $store {
+                fn cipher(&self) -> StoreResult<&$crate::store::Cipher> {
+                    self.cipher.as_ref().ok_or(StoreError::EncryptionKeyMissing)
+                }
+            }
+
+            #[async_trait]
+            impl Connections for $store {
+                async fn upsert_connection(&self, c: &NewConnection) -> StoreResult<Connection> {
+                    let sql = format!(
+                        "INSERT INTO connections (id, ghl_location_id, tovuti_base_url, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET ghl_location_id = excluded.ghl_location_id, \
+                         tovuti_base_url = excluded.tovuti_base_url, updated_at = excluded.updated_at \
+                         RETURNING {CONNECTION_COLUMNS}"
+                    );
+                    let q = sqlx::query(&sql)
+                        .bind(&c.id)
+                        .bind(&c.ghl_location_id)
+                        .bind(&c.tovuti_base_url);
+                    connection_from_row(&q.bind(Millis::now().0).fetch_one(self.writes()).await?)
+                }
+
+                async fn connection(&self, id: &str) -> StoreResult<Option<Connection>> {
+                    let sql = format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = $1");
+                    let row = sqlx::query(&sql)
+                        .bind(id)
+                        .fetch_optional(self.reads())
+                        .await?;
+                    row.as_ref().map(connection_from_row).transpose()
+                }
+
+                async fn connection_for_location(&self, location_id: &str) -> StoreResult<Option<Connection>> {
+                    let sql = format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE ghl_location_id = $1");
+                    let row = sqlx::query(&sql)
+                        .bind(location_id)
+                        .fetch_optional(self.reads())
+                        .await?;
+                    row.as_ref().map(connection_from_row).transpose()
+                }
+
+                async fn list_connections(&self) -> StoreResult<Vec<Connection>> {
+                    let sql = format!("SELECT {CONNECTION_COLUMNS} FROM connections ORDER BY id");
+                    sqlx::query(&sql)
+                        .fetch_all(self.reads())
+                        .await?
+                        .iter()
+                        .map(connection_from_row)
+                        .collect()
+                }
+
+                async fn set_connection_status(
+                    &self,
+                    id: &str,
+                    status: ConnectionStatus,
+                    reason: Option<&str>,
+                ) -> StoreResult<()> {
+                    let sql =
+                        "UPDATE connections SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4";
+                    let q = sqlx::query(sql)
+                        .bind(status.as_str())
+                        .bind(reason)
+                        .bind(Millis::now().0)
+                        .bind(id);
+                    if q.execute(self.writes()).await?.rows_affected() == 0 {
+                        return Err(StoreError::NotFound(format!("connection {id}")));
+                    }
+                    Ok(())
+                }
+
+                async fn save_credentials(
+                    &self,
+                    connection_id: &str,
+                    kind: &str,
+                    secret: &SecretString,
+                    metadata: &serde_json::Value,
+                ) -> StoreResult<()> {
+                    let sealed = self
+                        .cipher()?
+                        .seal(secret, &credential_aad(connection_id, kind))?;
+                    let sql = "INSERT INTO connection_credentials (connection_id, kind, ciphertext, metadata, updated_at) \
+                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, kind) DO UPDATE SET \
+                               ciphertext = excluded.ciphertext, metadata = excluded.metadata, updated_at = excluded.updated_at";
+                    let q = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(kind)
+                        .bind(sealed)
+                        .bind(metadata.to_string());
+                    q.bind(Millis::now().0).execute(self.writes()).await?;
+                    Ok(())
+                }
+
+                async fn load_credentials(
+                    &self,
+                    connection_id: &str,
+                    kind: &str,
+                ) -> StoreResult<Option<Credentials>> {
+                    let sql = "SELECT ciphertext, metadata, updated_at FROM connection_credentials \
+                               WHERE connection_id = $1 AND kind = $2";
+                    let Some(row) = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(kind)
+                        .fetch_optional(self.reads())
+                        .await?
+                    else {
+                        return Ok(None);
+                    };
+                    let ciphertext: Vec<u8> = row.try_get(0)?;
+                    let secret = self
+                        .cipher()?
+                        .open(&ciphertext, &credential_aad(connection_id, kind))?;
+                    let metadata = json(&row.try_get::<String, _>(1)?)?;
+                    Ok(Some(Credentials {
+                        secret,
+                        metadata,
+                        updated_at: Millis(row.try_get(2)?),
+                    }))
+                }
+
+                async fn erase_credentials(&self, connection_id: &str) -> StoreResult<u64> {
+                    let sql = "DELETE FROM connection_credentials WHERE connection_id = $1";
+                    Ok(sqlx::query(sql)
+                        .bind(connection_id)
+                        .execute(self.writes())
+                        .await?
+                        .rows_affected())
+                }
+            }
+
+            #[async_trait]
+            impl SyncState for $store {
+                async fn link_identity(
+                    &self,
+                    connection_id: &str,
+                    tovuti_user_id: &str,
+                    ghl_contact_id: &str,
+                ) -> StoreResult<()> {
+                    // A contact or user linked elsewhere before is relinked: the newest evidence wins.
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("DELETE FROM identity_links WHERE connection_id = $1 AND (tovuti_user_id = $2 OR ghl_contact_id = $3)")
+                        .bind(connection_id)
+                        .bind(tovuti_user_id)
+                        .bind(ghl_contact_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO identity_links (connection_id, tovuti_user_id, ghl_contact_id, linked_at) VALUES ($1, $2, $3, $4)")
+                        .bind(connection_id)
+                        .bind(tovuti_user_id)
+                        .bind(ghl_contact_id)
+                        .bind(Millis::now().0)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn ghl_contact_for_user(
+                    &self,
+                    connection_id: &str,
+                    tovuti_user_id: &str,
+                ) -> StoreResult<Option<String>> {
+                    let sql = "SELECT ghl_contact_id FROM identity_links WHERE connection_id = $1 AND tovuti_user_id = $2";
+                    let row = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(tovuti_user_id)
+                        .fetch_optional(self.reads())
+                        .await?;
+                    Ok(row.map(|r| r.get(0)))
+                }
+
+                async fn tovuti_user_for_contact(
+                    &self,
+                    connection_id: &str,
+                    ghl_contact_id: &str,
+                ) -> StoreResult<Option<String>> {
+                    let sql = "SELECT tovuti_user_id FROM identity_links WHERE connection_id = $1 AND ghl_contact_id = $2";
+                    let row = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(ghl_contact_id)
+                        .fetch_optional(self.reads())
+                        .await?;
+                    Ok(row.map(|r| r.get(0)))
+                }
+
+                async fn unlink_contact(&self, connection_id: &str, ghl_contact_id: &str) -> StoreResult<bool> {
+                    let sql = "DELETE FROM identity_links WHERE connection_id = $1 AND ghl_contact_id = $2";
+                    let done = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(ghl_contact_id)
+                        .execute(self.writes())
+                        .await?;
+                    Ok(done.rows_affected() > 0)
+                }
+
+                async fn remember_written_fingerprint(
+                    &self,
+                    connection_id: &str,
+                    entity_key: &str,
+                    direction: Direction,
+                    fingerprint: &str,
+                    at: Millis,
+                ) -> StoreResult<()> {
+                    let sql = "INSERT INTO written_fingerprints (connection_id, entity_key, direction, fingerprint, written_at) \
+                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, entity_key, direction) DO UPDATE SET \
+                               fingerprint = excluded.fingerprint, written_at = excluded.written_at";
+                    let q = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(entity_key)
+                        .bind(direction.as_str());
+                    q.bind(fingerprint).bind(at.0).execute(self.writes()).await?;
+                    Ok(())
+                }
+
+                async fn last_written_fingerprint(
+                    &self,
+                    connection_id: &str,
+                    entity_key: &str,
+                    direction: Direction,
+                ) -> StoreResult<Option<String>> {
+                    let sql = "SELECT fingerprint FROM written_fingerprints \
+                               WHERE connection_id = $1 AND entity_key = $2 AND direction = $3";
+                    let q = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(entity_key)
+                        .bind(direction.as_str());
+                    Ok(q.fetch_optional(self.reads()).await?.map(|r| r.get(0)))
+                }
+
+                async fn record_action(&self, r: &ActionRecord) -> StoreResult<bool> {
+                    // A started record is this action's own intent, so the outcome finishes it; a
+                    // finished one stands.
+                    let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
+                               VALUES ($1, $2, $3, $4, $5, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
+                               event_id = excluded.event_id, action = excluded.action, outcome = excluded.outcome, \
+                               recorded_at = excluded.recorded_at, state = 'done' WHERE action_log.state = 'started'";
+                    let q = sqlx::query(sql)
+                        .bind(&r.idempotency_key)
+                        .bind(Self::id_param(r.event_id))
+                        .bind(&r.action);
+                    let done = q
+                        .bind(r.outcome.to_string())
+                        .bind(r.recorded_at.0)
+                        .execute(self.writes())
+                        .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn recorded_action(&self, key: &str) -> StoreResult<Option<ActionRecord>> {
+                    match self.action_record(key).await? {
+                        Some(ActionBegin::Done(record)) => Ok(Some(record)),
+                        _ => Ok(None),
+                    }
+                }
+
+                async fn begin_action(
+                    &self,
+                    key: &str,
+                    event_id: EventId,
+                    action: &str,
+                    now: Millis,
+                ) -> StoreResult<ActionBegin> {
+                    let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
+                               VALUES ($1, $2, $3, 'null', $4, 'started') ON CONFLICT (idempotency_key) DO NOTHING";
+                    let q = sqlx::query(sql)
+                        .bind(key)
+                        .bind(Self::id_param(event_id))
+                        .bind(action);
+                    if q.bind(now.0).execute(self.writes()).await?.rows_affected() == 1 {
+                        return Ok(ActionBegin::Fresh);
+                    }
+                    // Records are only deleted with finished events, so the one in the way is there.
+                    self.action_record(key)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(format!("action {key}")))
+                }
+
+                async fn finish_action(
+                    &self,
+                    key: &str,
+                    outcome: &serde_json::Value,
+                    now: Millis,
+                ) -> StoreResult<()> {
+                    // Without a begin there is no event or action to name: the nil id and "" stand in.
+                    let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
+                               VALUES ($1, $2, '', $3, $4, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
+                               outcome = excluded.outcome, recorded_at = excluded.recorded_at, state = 'done'";
+                    let q = sqlx::query(sql).bind(key).bind(Self::id_param(EventId(Uuid::nil())));
+                    q.bind(outcome.to_string())
+                        .bind(now.0)
+                        .execute(self.writes())
+                        .await?;
+                    Ok(())
+                }
+
+                async fn remember_object(
+                    &self,
+                    connection_id: &str,
+                    kind: &str,
+                    object_key: &str,
+                    remote_id: &str,
+                    now: Millis,
+                ) -> StoreResult<()> {
+                    let sql = "INSERT INTO object_links (connection_id, kind, object_key, remote_id, updated_at) \
+                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, kind, object_key) DO UPDATE SET \
+                               remote_id = excluded.remote_id, updated_at = excluded.updated_at";
+                    let q = sqlx::query(sql)
+                        .bind(connection_id)
+                        .bind(kind)
+                        .bind(object_key);
+                    q.bind(remote_id).bind(now.0).execute(self.writes()).await?;
+                    Ok(())
+                }
+
+                async fn object_id(
+                    &self,
+                    connection_id: &str,
+                    kind: &str,
+                    object_key: &str,
+                ) -> StoreResult<Option<String>> {
+                    let sql = "SELECT remote_id FROM object_links \
+                               WHERE connection_id = $1 AND kind = $2 AND object_key = $3";
+                    let q = sqlx::query_scalar(sql)
+                        .bind(connection_id)
+                        .bind(kind)
+                        .bind(object_key);
+                    Ok(q.fetch_optional(self.reads()).await?)
+                }
+            }
+
+            impl $store {
+                /// The action record under `key`, started or done.
+                async fn action_record(&self, key: &str) -> StoreResult<Option<ActionBegin>> {
+                    let sql = "SELECT CAST(event_id AS TEXT) AS event_id, action, outcome, recorded_at, state \
+                           FROM action_log \
+                               WHERE idempotency_key = $1";
+                    let row = sqlx::query(sql)
+                        .bind(key)
+                        .fetch_optional(self.reads())
+                        .await?;
+                    row.map(|r| action_from_row(key, &r)).transpose()
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use shared_records;
