@@ -16,7 +16,8 @@ mod quota;
 mod sweep;
 mod synth;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -28,7 +29,7 @@ pub use sweep::{SweepOutcome, SweepReport};
 use crate::config::ReconcileConfig;
 use crate::platforms::ghl::client::GhlError;
 use crate::state::AppState;
-use crate::store::{ConnectionStatus, Store, StoreError};
+use crate::store::{Connection, ConnectionStatus, Millis, Store, StoreError};
 use crate::sync::SyncEngine;
 use crate::telemetry::Metrics;
 
@@ -61,6 +62,9 @@ pub struct Sweeper {
     owner: String,
     /// Cancelled when the process drains: the sweep loop stops.
     shutdown: CancellationToken,
+    /// When this process last tried each location, so a failing one (whose cursor does
+    /// not move) is retried once per interval, not at every tick.
+    tried: Mutex<HashMap<String, tokio::time::Instant>>,
 }
 
 impl Sweeper {
@@ -80,6 +84,7 @@ impl Sweeper {
             metrics: state.metrics.clone(),
             owner: state.instance_id.clone(),
             shutdown: state.shutdown.clone(),
+            tried: Mutex::new(HashMap::new()),
         }
     }
 
@@ -132,17 +137,33 @@ impl Sweeper {
         futures::future::join_all(sweeps).await;
     }
 
-    async fn sweep_logged(&self, connection: &crate::store::Connection) {
+    async fn sweep_logged(&self, connection: &Connection) {
         if let Err(error) = self.sweep(connection).await {
             tracing::warn!(connection = %connection.id, %error, "GHL sweep failed; retried at its next turn");
         }
     }
 
+    /// Due when neither this process tried it nor any replica swept it within an interval.
     async fn is_due(&self, connection: &str) -> Result<bool, StoreError> {
+        let interval = Duration::from_secs(self.config.interval_secs);
+        let now = tokio::time::Instant::now();
+        let recently_tried = self
+            .tried
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(connection)
+            .is_some_and(|t| now.duration_since(*t) < interval);
+        if recently_tried {
+            return Ok(false);
+        }
         let last = self.last_sweep_start(connection).await?;
-        let interval =
-            i64::try_from(self.config.interval_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        Ok(last.is_none_or(|ms| crate::store::Millis::now().0.saturating_sub(ms) >= interval))
+        let interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        let due = last.is_none_or(|ms| Millis::now().0.saturating_sub(ms) >= interval_ms);
+        if due {
+            let mut tried = self.tried.lock().unwrap_or_else(PoisonError::into_inner);
+            tried.insert(connection.to_owned(), now);
+        }
+        Ok(due)
     }
 
     async fn last_sweep_start(&self, connection: &str) -> Result<Option<i64>, StoreError> {

@@ -104,9 +104,6 @@ impl Sweeper {
                 None => break,
             }
         }
-        self.metrics
-            .reconcile
-            .repaired(&connection.id, report.repaired);
         let cursor = start.0.to_string();
         self.store
             .save_poll_cursor(&connection.id, CURSOR_STREAM, &cursor)
@@ -170,6 +167,7 @@ impl Sweeper {
         let event = synthesized.into_event(&connection.id, updated, &fingerprint);
         if self.record(event).await? {
             report.repaired += 1;
+            self.metrics.reconcile.repaired(&connection.id, 1);
         } else {
             report.already_queued += 1;
         }
