@@ -43,9 +43,10 @@ impl Synthesized {
         let body = Value::Object(body);
         let webhook = GhlWebhook::from_value(body.clone()).ok()?;
         let entity_key = String::from(webhook.entity_key());
-        let contact = match webhook.event {
-            GhlEvent::ContactUpdate(c) | GhlEvent::ContactTagUpdate(c) => c,
-            _ => return None,
+        let (GhlEvent::ContactUpdate(contact) | GhlEvent::ContactTagUpdate(contact)) =
+            webhook.event
+        else {
+            return None;
         };
         Some(Self {
             contact,

@@ -364,12 +364,12 @@ impl SyncEngine {
         connection: &Connection,
         event: &GhlEvent,
     ) -> Result<(), SyncError> {
-        let contact = match event {
-            GhlEvent::ContactCreate(c)
-            | GhlEvent::ContactUpdate(c)
-            | GhlEvent::ContactDndUpdate(c)
-            | GhlEvent::ContactTagUpdate(c) => c,
-            _ => return Ok(()),
+        let (GhlEvent::ContactCreate(contact)
+        | GhlEvent::ContactUpdate(contact)
+        | GhlEvent::ContactDndUpdate(contact)
+        | GhlEvent::ContactTagUpdate(contact)) = event
+        else {
+            return Ok(());
         };
         let fingerprint = seen::contact_fingerprint(&self.mapping, contact);
         seen::remember(

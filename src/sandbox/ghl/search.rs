@@ -48,7 +48,7 @@ pub async fn search(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Byte
         .filter(|c| matches_filters(c, body.get("filters")))
         .collect();
     // A stable sort: ties keep id order, as the cursor's id part expects.
-    matching.sort_by(|a, b| order.key(a).cmp(&order.key(b)));
+    matching.sort_by_key(|c| order.key(c));
     let total = matching.len();
     let page: Vec<Value> = matching
         .into_iter()
