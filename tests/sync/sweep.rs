@@ -307,3 +307,25 @@ fn first_rule_tag(env: &Env) -> String {
         .next()
         .expect("the example mapping has a tag rule")
 }
+
+pub async fn a_location_is_swept_once_per_interval(backend: Backend) {
+    let Some(env) = start(backend).await else {
+        return;
+    };
+    linked_ada(&env).await;
+    let searches = |env: &Env| {
+        env.ghl
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/contacts/search"))
+            .count()
+    };
+    let a = sweeper(&env, "replica-a");
+    a.sweep_due().await;
+    assert_eq!(searches(&env), 1, "a location never swept is due");
+    a.sweep_due().await;
+    // Another replica sees the stored cursor: the location was swept within the interval.
+    sweeper(&env, "replica-b").sweep_due().await;
+    assert_eq!(searches(&env), 1);
+    env.finish().await;
+}
