@@ -263,7 +263,13 @@ impl SyncEngine {
             gathered
                 .save_tags(self.store.as_ref(), &connection.id)
                 .await?;
-            self.remember_seen(connection, &webhook.event).await?;
+            seen::remember_event(
+                self.store.as_ref(),
+                &self.mapping,
+                &connection.id,
+                &webhook.event,
+            )
+            .await?;
             return Ok(Completion::Echo);
         }
         let anchor = contact.clone().map_or(Anchor::None, Anchor::GhlContact);
@@ -282,7 +288,13 @@ impl SyncEngine {
         gathered
             .save_tags(self.store.as_ref(), &connection.id)
             .await?;
-        self.remember_seen(connection, &webhook.event).await?;
+        seen::remember_event(
+            self.store.as_ref(),
+            &self.mapping,
+            &connection.id,
+            &webhook.event,
+        )
+        .await?;
         self.applied(event, connection, webhook.timestamp).await?;
         Ok(finished(&plan))
     }
@@ -354,31 +366,6 @@ impl SyncEngine {
                 Millis::now(),
             )
             .await?;
-        Ok(())
-    }
-
-    /// Remembers the state a contact event reported, so a reconciliation sweep that
-    /// finds the contact unchanged since synthesizes nothing for it.
-    async fn remember_seen(
-        &self,
-        connection: &Connection,
-        event: &GhlEvent,
-    ) -> Result<(), SyncError> {
-        let (GhlEvent::ContactCreate(contact)
-        | GhlEvent::ContactUpdate(contact)
-        | GhlEvent::ContactDndUpdate(contact)
-        | GhlEvent::ContactTagUpdate(contact)) = event
-        else {
-            return Ok(());
-        };
-        let fingerprint = seen::contact_fingerprint(&self.mapping, contact);
-        seen::remember(
-            self.store.as_ref(),
-            &connection.id,
-            &contact.id,
-            &fingerprint,
-        )
-        .await?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::mapping::{Mapping, fields, fingerprint};
+use crate::platforms::ghl::GhlEvent;
 use crate::platforms::ghl::payloads::Contact;
 use crate::store::{Millis, Snapshot, Store, StoreResult};
 
@@ -78,4 +79,23 @@ pub async fn remember(
     store
         .save_poll_snapshot(connection, &contact_key(contact_id), &snapshot)
         .await
+}
+
+/// Remembers the state a GHL contact event reported, once the engine handled it, so a
+/// sweep that finds the contact unchanged since synthesizes nothing for it.
+pub async fn remember_event(
+    store: &dyn Store,
+    mapping: &Mapping,
+    connection: &str,
+    event: &GhlEvent,
+) -> StoreResult<()> {
+    let (GhlEvent::ContactCreate(contact)
+    | GhlEvent::ContactUpdate(contact)
+    | GhlEvent::ContactDndUpdate(contact)
+    | GhlEvent::ContactTagUpdate(contact)) = event
+    else {
+        return Ok(());
+    };
+    let fingerprint = contact_fingerprint(mapping, contact);
+    remember(store, connection, &contact.id, &fingerprint).await
 }
