@@ -6,6 +6,8 @@
 //! - `config`: the typed configuration, loaded and validated once.
 //! - `http`: routes, middleware and the problem+json error envelope.
 //! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
+//! - `reconcile`: the GHL reconciliation sweep (missed contact changes → synthesized
+//!   events) and the GHL backfill.
 //! - `platforms`: GHL and Tovuti: payload types, webhook verification, the GHL client (auth,
 //!   throttling, retries, typed calls).
 //! - `sandbox`: in-process fakes of the platforms for tests and `--sandbox` runs.
@@ -21,6 +23,7 @@ pub mod config;
 pub mod http;
 pub mod mapping;
 pub mod platforms;
+pub mod reconcile;
 pub mod sandbox;
 pub mod shutdown;
 pub mod startup;

@@ -9,12 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::http::WebhookIntake;
-use crate::mapping;
 use crate::state::{AppState, Shared};
 use crate::store::{self, Cipher, NewConnection};
 use crate::sync::{Platforms, SyncEngine};
 use crate::telemetry::Metrics;
 use crate::worker::Worker;
+use crate::{mapping, reconcile};
 
 /// The id of the connection described by the flat `ghl.*` / `tovuti.*` settings.
 pub const DEFAULT_CONNECTION: &str = "default";
@@ -93,15 +93,25 @@ pub async fn prepare_store(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the sync worker unless `worker.enabled` is off (API-only replicas).
+/// Starts the sync worker, and beside it the GHL reconciliation sweep (sharing its GHL
+/// lanes), unless `worker.enabled` is off (API-only replicas). The handle ends when both
+/// have stopped after shutdown.
 pub fn start_worker(state: &AppState) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     if !state.config.worker.enabled {
         tracing::info!("worker disabled: this process only receives webhooks");
         return Ok(None);
     }
-    let engine = sync_engine(state)?;
-    let worker = Worker::new(state.clone(), Arc::new(engine));
-    Ok(Some(tokio::spawn(worker.run())))
+    let engine = Arc::new(sync_engine(state)?);
+    let sweep = reconcile::start(state, engine.clone());
+    let worker = Worker::new(state.clone(), engine);
+    Ok(Some(tokio::spawn(async move {
+        worker.run().await;
+        if let Some(sweep) = sweep
+            && let Err(error) = sweep.await
+        {
+            tracing::warn!(%error, "the GHL sweep task ended abnormally");
+        }
+    })))
 }
 
 /// The sync engine the worker runs, from the configured mapping and platforms.

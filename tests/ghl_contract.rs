@@ -88,6 +88,15 @@ async fn every_contact_operation_is_accepted_by_the_official_spec() {
         ..SearchQuery::default()
     };
     accepted("contacts.search", ghl.search_contacts(&query).await);
+    // The reconciliation sweep's search: a dateUpdated range, sorted, then paged.
+    let since = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    let mut sweep = SearchQuery::updated_since(since, 100);
+    accepted("contacts.search (sweep)", ghl.search_contacts(&sweep).await);
+    sweep.search_after = Some(vec![json!("2023-11-14T22:13:20.000Z"), json!(id)]);
+    accepted(
+        "contacts.search (sweep page)",
+        ghl.search_contacts(&sweep).await,
+    );
     accepted(
         "contacts.duplicate",
         ghl.find_duplicate(Some("ada@example.com"), Some("+14155550100"))

@@ -19,7 +19,7 @@ pub struct ReplayArgs {
     /// superseded, retrying, pending. Events being processed are never touched.
     #[arg(long = "status", value_parser = parse_status)]
     pub statuses: Vec<EventStatus>,
-    /// Only events from this source: ghl, tovuti or poller.
+    /// Only events from this source: ghl, tovuti, poller or sweep.
     #[arg(long, value_parser = parse_source)]
     pub source: Option<Source>,
     /// Only events of this type (e.g. ContactUpdate, user.created).
@@ -86,7 +86,8 @@ fn parse_status(text: &str) -> Result<EventStatus, String> {
 }
 
 fn parse_source(text: &str) -> Result<Source, String> {
-    Source::parse(text).ok_or_else(|| format!("unknown source {text:?}; ghl, tovuti or poller"))
+    Source::parse(text)
+        .ok_or_else(|| format!("unknown source {text:?}; ghl, tovuti, poller or sweep"))
 }
 
 #[cfg(test)]
@@ -140,6 +141,6 @@ mod tests {
         all.truncate(2);
         all.extend(["--source", "hubspot"]);
         let error = Cli::try_parse_from(&all).unwrap_err().to_string();
-        assert!(error.contains("ghl, tovuti or poller"), "{error}");
+        assert!(error.contains("ghl, tovuti, poller or sweep"), "{error}");
     }
 }

@@ -10,8 +10,8 @@ mod webhooks;
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret};
 pub use sections::{
-    GhlConfig, LogFormat, MappingConfig, SecurityConfig, ServerConfig, StoreConfig,
-    TelemetryConfig, TovutiConfig, TovutiListsConfig, WorkerConfig,
+    GhlConfig, LogFormat, MappingConfig, ReconcileConfig, SecurityConfig, ServerConfig,
+    StoreConfig, TelemetryConfig, TovutiConfig, TovutiListsConfig, WorkerConfig,
 };
 
 pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_secrets};
@@ -40,6 +40,8 @@ pub struct Config {
     pub mapping: MappingConfig,
     /// The sync worker.
     pub worker: WorkerConfig,
+    /// The GHL reconciliation sweep.
+    pub reconcile: ReconcileConfig,
     /// Webhook intake: verification keys and secrets, back-pressure.
     pub webhooks: WebhooksConfig,
 }

@@ -230,3 +230,17 @@ pub struct WorkerConfig {
     /// How often finished events past their retention are pruned.
     pub prune_interval_secs: u64,
 }
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ReconcileConfig {
+    /// Sweep GHL locations for changes whose webhook never arrived.
+    pub enabled: bool,
+    /// Time between the starts of two sweeps of one location.
+    pub interval_secs: u64,
+    /// How far before the previous sweep's start a sweep looks for changes.
+    pub overlap_secs: u64,
+    /// Largest share of a location's GHL quota a sweep may spend (0 < share <= 1).
+    pub quota_share: f64,
+    /// Contacts per search page (1..=500).
+    pub page_size: u32,
+}

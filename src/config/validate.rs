@@ -148,6 +148,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "worker.poll_interval_ms",
         "must be at least 1".into(),
     );
+    problems_in_reconcile(&config.reconcile, &mut check);
     problems.extend(super::webhooks::problems(&config.webhooks));
     problems.extend(problems_in_tovuti_lists(&config.tovuti.lists));
     problems
@@ -183,6 +184,28 @@ fn problems_in_tovuti_lists(lists: &crate::config::TovutiListsConfig) -> Vec<Pro
         });
     }
     problems
+}
+
+fn problems_in_reconcile(
+    reconcile: &crate::config::ReconcileConfig,
+    check: &mut impl FnMut(bool, &str, String),
+) {
+    check(
+        reconcile.interval_secs > 0,
+        "reconcile.interval_secs",
+        "must be at least 1".into(),
+    );
+    let share = reconcile.quota_share;
+    check(
+        share > 0.0 && share <= 1.0,
+        "reconcile.quota_share",
+        "must be above 0 and at most 1".into(),
+    );
+    check(
+        (1..=500).contains(&reconcile.page_size),
+        "reconcile.page_size",
+        "must be between 1 and 500 (GHL's page limit)".into(),
+    );
 }
 
 fn problems_in_ghl_client(

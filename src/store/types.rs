@@ -47,8 +47,10 @@ impl fmt::Display for EventId {
 pub enum Source {
     Ghl,
     Tovuti,
-    /// Synthesized by the Tovuti poller or the GHL reconciler.
+    /// Synthesized by the Tovuti poller.
     Poller,
+    /// Synthesized by the GHL reconciliation sweep (or a GHL backfill): GHL-shaped events.
+    Sweep,
 }
 
 /// Where an inbox event is in its life.
@@ -96,7 +98,12 @@ macro_rules! text_enum {
     };
 }
 
-text_enum!(Source { Ghl = "ghl", Tovuti = "tovuti", Poller = "poller" });
+text_enum!(Source {
+    Ghl = "ghl",
+    Tovuti = "tovuti",
+    Poller = "poller",
+    Sweep = "sweep",
+});
 text_enum!(EventStatus {
     Pending = "pending",
     Processing = "processing",

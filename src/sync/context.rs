@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::errors::SyncError;
+use super::seen::tags_key;
 use crate::mapping::{Known, Links, Mapping};
 use crate::platforms::ghl::client::Connection as GhlConnection;
 use crate::platforms::ghl::payloads::{Contact, Task};
@@ -52,10 +53,6 @@ impl Gathered {
         }
         Ok(())
     }
-}
-
-fn tags_key(contact: &str) -> String {
-    format!("ghl:contact-tags:{contact}")
 }
 
 /// A Tovuti event: only the link to the user's contact.

@@ -10,6 +10,7 @@ mod field_ids;
 mod freshness;
 mod ghl_actions;
 mod platforms;
+pub mod seen;
 mod skipped;
 mod tovuti_actions;
 mod tovuti_known;
@@ -88,7 +89,7 @@ impl SyncEngine {
         }
         match event.source {
             Source::Tovuti | Source::Poller => self.tovuti_event(event, &connection).await,
-            Source::Ghl => self.ghl_event(event, &connection).await,
+            Source::Ghl | Source::Sweep => self.ghl_event(event, &connection).await,
         }
     }
 
@@ -208,6 +209,9 @@ impl SyncEngine {
             let entity = format!("ghl:contact:{contact}");
             self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
                 .await?;
+            // What was written is what the contact now holds: a sweep must not take it
+            // for a change made in GHL.
+            seen::remember(self.store.as_ref(), &connection.id, &contact, fingerprint).await?;
         }
         self.applied(event, connection, webhook.occurred_at).await?;
         Ok(finished(&plan))
@@ -259,6 +263,13 @@ impl SyncEngine {
             gathered
                 .save_tags(self.store.as_ref(), &connection.id)
                 .await?;
+            seen::remember_event(
+                self.store.as_ref(),
+                &self.mapping,
+                &connection.id,
+                &webhook.event,
+            )
+            .await?;
             return Ok(Completion::Echo);
         }
         let anchor = contact.clone().map_or(Anchor::None, Anchor::GhlContact);
@@ -277,6 +288,13 @@ impl SyncEngine {
         gathered
             .save_tags(self.store.as_ref(), &connection.id)
             .await?;
+        seen::remember_event(
+            self.store.as_ref(),
+            &self.mapping,
+            &connection.id,
+            &webhook.event,
+        )
+        .await?;
         self.applied(event, connection, webhook.timestamp).await?;
         Ok(finished(&plan))
     }
@@ -349,6 +367,16 @@ impl SyncEngine {
             )
             .await?;
         Ok(())
+    }
+
+    /// The platforms this engine syncs through; a sweep shares their GHL lanes, so the
+    /// location's quota is counted in one place.
+    pub fn platforms(&self) -> &Platforms {
+        &self.platforms
+    }
+
+    pub fn mapping(&self) -> &Arc<Mapping> {
+        &self.mapping
     }
 
     /// The app was removed from the location: stop syncing it and erase its tokens.

@@ -48,7 +48,7 @@ pub struct OutcomeLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WorkerLabels {
-    /// `ghl`, `tovuti` or `poller`.
+    /// `ghl`, `tovuti`, `poller` or `sweep`.
     pub source: String,
     /// `done`, `echo`, `ignored`, `superseded`, `retry`, `wait` or `dead`.
     pub outcome: String,
@@ -56,7 +56,7 @@ pub struct WorkerLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeadLabels {
-    /// `ghl`, `tovuti` or `poller`.
+    /// `ghl`, `tovuti`, `poller` or `sweep`.
     pub source: String,
     /// `rejected` (the platform refused it as it is) or `retries_exhausted`.
     pub reason: String,
@@ -108,6 +108,8 @@ pub struct Metrics {
     pub events_superseded: Counter,
     /// Items left out of a write because the other side lacks them, by platform and kind.
     pub sync_items_skipped: Family<SkippedLabels, Counter>,
+    /// The GHL reconciliation sweep.
+    pub reconcile: super::reconcile::ReconcileFamilies,
 }
 
 impl Default for Metrics {
@@ -172,6 +174,7 @@ impl Metrics {
         let help =
             "Fields, groups and courses left out of writes because the other side lacks them";
         registry.register("sync_items_skipped", help, sync_items_skipped.clone());
+        let reconcile = super::reconcile::ReconcileFamilies::register(&mut registry);
         Self {
             registry,
             http_requests,
@@ -191,6 +194,7 @@ impl Metrics {
             events_pruned,
             events_superseded,
             sync_items_skipped,
+            reconcile,
         }
     }
 

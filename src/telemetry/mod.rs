@@ -4,6 +4,7 @@
 pub mod capture;
 mod failures;
 mod metrics;
+pub mod reconcile;
 pub mod requests;
 pub mod warnings;
 

@@ -13,6 +13,7 @@ mod lms;
 mod missing;
 mod reliability;
 mod support;
+mod sweep;
 mod tasks;
 
 /// Generates one test per scenario and backend; each scenario is an
@@ -64,4 +65,12 @@ on_both_backends!(
     ambiguous::a_task_made_whose_answer_was_reset_is_made_once,
     ambiguous::an_appointment_made_whose_answer_was_reset_is_made_once,
     ambiguous::a_tovuti_user_made_whose_answer_was_lost_is_made_once,
+    sweep::a_contact_changed_while_its_webhook_was_dropped_is_repaired_in_one_sweep,
+    sweep::a_sweep_over_unchanged_contacts_synthesizes_nothing,
+    sweep::a_sweep_after_the_real_webhook_was_processed_synthesizes_nothing,
+    sweep::the_same_change_found_by_two_sweeps_is_recorded_once,
+    sweep::a_sweep_pages_through_every_changed_contact,
+    sweep::two_sweepers_of_one_location_make_one_sweep,
+    sweep::a_ghl_backfill_queues_each_tagged_contact_once,
+    sweep::a_location_is_swept_once_per_interval,
 );

@@ -258,6 +258,9 @@ pub async fn change_tags(
         current.retain(|t| !tags.contains(t));
     }
     contact["tags"] = json!(current);
+    if let Value::Object(fields) = &mut contact {
+        super::contacts::touch(fields);
+    }
     inner.contacts.insert(contact_id, contact);
     let status = if add {
         StatusCode::CREATED

@@ -89,7 +89,7 @@ fn validate(body: &Value) -> Result<(), Refusal> {
 }
 
 /// Applies an input body (write shape) to a stored contact (read shape).
-fn apply(inner: &mut Inner, contact: &mut Map<String, Value>, body: &Value) {
+pub(super) fn apply(inner: &mut Inner, contact: &mut Map<String, Value>, body: &Value) {
     for field in PLAIN_FIELDS {
         if let Some(value) = body.get(*field) {
             contact.insert((*field).to_owned(), value.clone());
@@ -109,6 +109,11 @@ fn apply(inner: &mut Inner, contact: &mut Map<String, Value>, body: &Value) {
     if let Some(fields) = body.get("customFields").and_then(Value::as_array) {
         merge_custom_fields(inner, contact, fields);
     }
+    touch(contact);
+}
+
+/// Every write moves `dateUpdated`, as GHL's does (what a sweep for changes filters on).
+pub(super) fn touch(contact: &mut Map<String, Value>) {
     contact.insert("dateUpdated".into(), json!(iso_millis(now_ms())));
 }
 
@@ -143,7 +148,7 @@ fn now_ms() -> i64 {
     crate::store::Millis::now().0
 }
 
-fn new_contact(inner: &mut Inner, location: &str, body: &Value) -> Value {
+pub(super) fn new_contact(inner: &mut Inner, location: &str, body: &Value) -> Value {
     let id = inner.next_id("ct");
     let now = iso_millis(now_ms());
     let mut contact = Map::new();

@@ -259,6 +259,27 @@ impl FakeGhl {
         self.shared.lock().contacts.values().cloned().collect()
     }
 
+    /// Creates a contact in `location` as someone in GHL's app would: no webhook is sent.
+    /// `fields` is in the API's write shape; returns the stored contact.
+    pub fn add_contact(&self, location: &str, fields: &serde_json::Value) -> serde_json::Value {
+        let mut inner = self.shared.lock();
+        contacts::new_contact(&mut inner, location, fields)
+    }
+
+    /// Changes a contact "behind the service's back", as an edit in GHL's app whose
+    /// webhook never arrives: `fields` in the write shape (`tags` replaces the tags),
+    /// `dateUpdated` moves. Returns the contact as stored now, `None` when unknown.
+    pub fn edit_contact(&self, id: &str, fields: &serde_json::Value) -> Option<serde_json::Value> {
+        let mut inner = self.shared.lock();
+        let Some(serde_json::Value::Object(mut contact)) = inner.contacts.get(id).cloned() else {
+            return None;
+        };
+        contacts::apply(&mut inner, &mut contact, fields);
+        let contact = serde_json::Value::Object(contact);
+        inner.contacts.insert(id.to_owned(), contact.clone());
+        Some(contact)
+    }
+
     /// The tasks, notes or appointments (`"tasks"`, `"notes"`, `"events"`) whose
     /// `contactId` is `contact`, in creation order.
     pub fn activities(&self, kind: &str, contact: &str) -> Vec<serde_json::Value> {

@@ -1,6 +1,7 @@
-//! The fake's contact lookups: search with `searchAfter` paging, duplicate lookup by
-//! email or phone, and the location's custom fields (listed and created).
+//! The fake's contact lookups: search with filters, a sort and `searchAfter` paging,
+//! duplicate lookup by email or phone, and the location's custom fields (listed and created).
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use axum::Json;
@@ -16,8 +17,9 @@ use super::contacts::{check_location, find_duplicate, text};
 use super::gate::{CallerExt, envelope, json_body};
 use super::state::Inner;
 
-/// `POST /contacts/search`: `locationId` and `pageLimit` required; paging by
-/// `searchAfter` = `[dateAdded ms, id]` as GHL returns on each contact.
+/// `POST /contacts/search`: `locationId` and `pageLimit` required; `filters` with `eq`
+/// and `range`, an optional one-key `sort`; paging by `searchAfter`, which each contact
+/// carries: `[sort value, id]` when sorted, else `[dateAdded, id]` (ids ascending).
 pub async fn search(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
@@ -34,31 +36,25 @@ pub async fn search(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Byte
         let message = "pageLimit must be a number between 1 and 500";
         return envelope(StatusCode::UNPROCESSABLE_ENTITY, message);
     };
-    let after = body
-        .get("searchAfter")
-        .and_then(Value::as_array)
-        .and_then(|a| a.get(1))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let order = Order::of(&body);
+    let after = body.get("searchAfter").and_then(Value::as_array).cloned();
     let query = text(&body, "query").map(str::to_lowercase);
     let inner = s.lock();
-    let matching: Vec<&Value> = inner
+    let mut matching: Vec<&Value> = inner
         .contacts
         .values()
         .filter(|c| text(c, "locationId") == Some(caller.location_id.as_str()))
         .filter(|c| query.as_deref().is_none_or(|q| matches_query(c, q)))
         .filter(|c| matches_filters(c, body.get("filters")))
         .collect();
+    // A stable sort: ties keep id order, as the cursor's id part expects.
+    matching.sort_by_key(|c| order.key(c));
     let total = matching.len();
     let page: Vec<Value> = matching
         .into_iter()
-        .filter(|c| {
-            after
-                .as_deref()
-                .is_none_or(|a| text(c, "id").is_some_and(|id| id > a))
-        })
+        .filter(|c| after.as_deref().is_none_or(|a| order.is_after(c, a)))
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(with_search_after)
+        .map(|c| order.with_search_after(c))
         .collect();
     Json(json!({ "contacts": page, "total": total })).into_response()
 }
@@ -70,7 +66,8 @@ fn matches_query(contact: &Value, query: &str) -> bool {
         .any(|v| v.to_lowercase().contains(query))
 }
 
-/// Supports the `eq` operator, which is what lookups by a field need.
+/// Supports `eq` (lookups by a field) and `range` (`gt`/`gte`/`lt`/`lte`, dates compared
+/// as instants); other operators match everything.
 fn matches_filters(contact: &Value, filters: Option<&Value>) -> bool {
     let Some(filters) = filters.and_then(Value::as_array) else {
         return true;
@@ -79,17 +76,130 @@ fn matches_filters(contact: &Value, filters: Option<&Value>) -> bool {
         .iter()
         .all(|f| match (text(f, "field"), text(f, "operator")) {
             (Some(field), Some("eq")) => contact.get(field) == f.get("value"),
+            (Some(field), Some("range")) => in_range(contact.get(field), f.get("value")),
             _ => true,
         })
 }
 
-fn with_search_after(contact: &Value) -> Value {
-    let mut contact = contact.clone();
-    let id = text(&contact, "id").unwrap_or_default().to_owned();
-    let added = text(&contact, "dateAdded").unwrap_or_default().to_owned();
-    contact["searchAfter"] = json!([added, id]);
-    contact
+fn in_range(value: Option<&Value>, bounds: Option<&Value>) -> bool {
+    let (Some(value), Some(bounds)) = (value, bounds.and_then(Value::as_object)) else {
+        return false;
+    };
+    bounds.iter().all(|(op, bound)| {
+        let ordering = compare(value, bound);
+        match op.as_str() {
+            "gt" => ordering.is_gt(),
+            "gte" => ordering.is_ge(),
+            "lt" => ordering.is_lt(),
+            "lte" => ordering.is_le(),
+            _ => true,
+        }
+    })
 }
+
+/// Dates compare as instants whatever their notation, numbers as numbers, the rest as text.
+fn compare(a: &Value, b: &Value) -> Ordering {
+    let instant = |v: &Value| v.as_str()?.parse::<jiff::Timestamp>().ok();
+    if let (Some(a), Some(b)) = (instant(a), instant(b)) {
+        return a.cmp(&b);
+    }
+    if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
+        return a.partial_cmp(&b).unwrap_or(Ordering::Equal);
+    }
+    a.to_string().cmp(&b.to_string())
+}
+
+/// The requested order: by one field (then id), or by id alone.
+struct Order {
+    field: Option<String>,
+    descending: bool,
+}
+
+impl Order {
+    fn of(body: &Value) -> Self {
+        let first = body
+            .get("sort")
+            .and_then(Value::as_array)
+            .and_then(|s| s.first());
+        Self {
+            field: first.and_then(|s| text(s, "field")).map(str::to_owned),
+            descending: first.and_then(|s| text(s, "direction")) == Some("desc"),
+        }
+    }
+
+    fn key(&self, contact: &Value) -> SortKey {
+        let value = self
+            .field
+            .as_deref()
+            .and_then(|f| contact.get(f))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let id = text(contact, "id").unwrap_or_default().to_owned();
+        SortKey {
+            value,
+            descending: self.descending,
+            id,
+        }
+    }
+
+    fn is_after(&self, contact: &Value, cursor: &[Value]) -> bool {
+        let id = cursor.get(1).and_then(Value::as_str).unwrap_or_default();
+        let here = self.key(contact);
+        if self.field.is_none() {
+            return here.id.as_str() > id;
+        }
+        let there = SortKey {
+            value: cursor.first().cloned().unwrap_or(Value::Null),
+            descending: self.descending,
+            id: id.to_owned(),
+        };
+        here > there
+    }
+
+    fn with_search_after(&self, contact: &Value) -> Value {
+        let mut contact = contact.clone();
+        let id = text(&contact, "id").unwrap_or_default().to_owned();
+        let first = match &self.field {
+            Some(field) => contact.get(field).cloned().unwrap_or(Value::Null),
+            None => json!(text(&contact, "dateAdded").unwrap_or_default()),
+        };
+        contact["searchAfter"] = json!([first, id]);
+        contact
+    }
+}
+
+/// A contact's place in the order: its sort value (reversed when descending), then its id.
+struct SortKey {
+    value: Value,
+    descending: bool,
+    id: String,
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let by_value = compare(&self.value, &other.value);
+        let by_value = if self.descending {
+            by_value.reverse()
+        } else {
+            by_value
+        };
+        by_value.then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for SortKey {}
 
 #[derive(Deserialize)]
 pub struct DuplicateQuery {

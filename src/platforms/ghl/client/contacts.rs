@@ -126,6 +126,44 @@ pub struct SearchQuery {
     pub query: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<Value>,
+    /// Result order; the paging cursor then carries the sort values (`searchAfter`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sort: Vec<SearchSort>,
+}
+
+impl SearchQuery {
+    /// Contacts changed at or after `since`, oldest change first: what a sweep for missed
+    /// changes pages through. Ties on `dateUpdated` are broken by GHL's own order, which
+    /// the `searchAfter` cursor carries.
+    pub fn updated_since(since: jiff::Timestamp, page_limit: u32) -> Self {
+        Self {
+            page_limit,
+            filters: vec![serde_json::json!({
+                "field": "dateUpdated",
+                "operator": "range",
+                "value": { "gte": since.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string() },
+            })],
+            sort: vec![SearchSort {
+                field: "dateUpdated".into(),
+                direction: SortDirection::Asc,
+            }],
+            ..Self::default()
+        }
+    }
+}
+
+/// One sort key of a search (`{field, direction}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchSort {
+    pub field: String,
+    pub direction: SortDirection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortDirection {
+    Asc,
+    Desc,
 }
 
 #[derive(Debug, Clone, Deserialize)]

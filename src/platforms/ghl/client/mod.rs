@@ -29,7 +29,7 @@ pub use appointments::{Appointment, AppointmentUpdate, NewAppointment};
 pub use auth::Auth;
 pub use contacts::{
     Contact, ContactInput, ContactUpdate, CustomFieldInput, CustomFieldValue, SearchPage,
-    SearchQuery, Upserted,
+    SearchQuery, SearchSort, SortDirection, Upserted,
 };
 pub use errors::{ErrorClass, Failure, GhlError};
 pub use location_token::LocationTokenSession;

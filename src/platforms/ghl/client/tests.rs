@@ -101,6 +101,63 @@ async fn search_pages_through_every_contact_with_search_after() {
 }
 
 #[tokio::test]
+async fn a_search_for_changes_filters_on_date_updated_sorts_and_pages() {
+    let (fake, ghl) = setup().await;
+    let before = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1);
+    let mut created = Vec::new();
+    for n in 0..5 {
+        let input = ContactInput {
+            email: Some(format!("u{n}@example.com")),
+            ..ContactInput::default()
+        };
+        created.push(ghl.create_contact(&input).await.unwrap().id);
+    }
+    // Edit the first contact again: it becomes the most recent change.
+    let edit = ContactUpdate {
+        first_name: Some("Late".into()),
+        ..ContactUpdate::default()
+    };
+    ghl.update_contact(&created[0], &edit).await.unwrap();
+    let mut query = SearchQuery::updated_since(before, 2);
+    let mut seen = Vec::new();
+    loop {
+        let page = ghl.search_contacts(&query).await.unwrap();
+        seen.extend(page.contacts.iter().map(|c| c.id.clone()));
+        match page.next_cursor(query.page_limit) {
+            Some(cursor) => query.search_after = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "each contact once: {seen:?}");
+    assert_eq!(seen.last(), Some(&created[0]), "oldest change first");
+    let body = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/contacts/search"))
+        .and_then(|r| r.body)
+        .unwrap();
+    let gte = body["filters"][0]["value"]["gte"].as_str().unwrap();
+    let parsed = gte.parse::<jiff::Timestamp>().unwrap();
+    assert_eq!(parsed.as_millisecond(), before.as_millisecond());
+    assert!(
+        gte.ends_with('Z') && gte.len() == "2030-01-01T00:00:00.000Z".len(),
+        "{gte}"
+    );
+
+    let later = SearchQuery::updated_since(
+        jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60),
+        2,
+    );
+    assert!(
+        ghl.search_contacts(&later)
+            .await
+            .unwrap()
+            .contacts
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn a_task_is_created_updated_completed_listed_and_deleted() {
     let (_fake, ghl) = setup().await;
     let contact = ghl.create_contact(&ada()).await.unwrap().id;
