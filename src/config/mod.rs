@@ -10,7 +10,7 @@ mod webhooks;
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret};
 pub use sections::{
-    GhlConfig, LogFormat, MappingConfig, SecurityConfig, ServerConfig, StoreConfig,
+    GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, SecurityConfig, ServerConfig, StoreConfig,
     TelemetryConfig, TovutiConfig, WorkerConfig,
 };
 
@@ -40,6 +40,8 @@ pub struct Config {
     pub mapping: MappingConfig,
     /// The sync worker.
     pub worker: WorkerConfig,
+    /// The Tovuti change poller.
+    pub poller: PollerConfig,
     /// Webhook intake: verification keys and secrets, back-pressure.
     pub webhooks: WebhooksConfig,
 }

@@ -10,6 +10,7 @@ mod field_ids;
 mod freshness;
 mod ghl_actions;
 mod platforms;
+mod polled;
 mod skipped;
 mod tovuti_actions;
 mod tovuti_known;
@@ -210,6 +211,9 @@ impl SyncEngine {
                 .await?;
         }
         self.applied(event, connection, webhook.occurred_at).await?;
+        if event.source == Source::Tovuti {
+            polled::remember_pushed(self.store.as_ref(), &connection.id, &webhook.event).await?;
+        }
         Ok(finished(&plan))
     }
 

@@ -108,6 +108,8 @@ pub struct Metrics {
     pub events_superseded: Counter,
     /// Items left out of a write because the other side lacks them, by platform and kind.
     pub sync_items_skipped: Family<SkippedLabels, Counter>,
+    /// The Tovuti poller's families.
+    pub poll: super::PollMetrics,
 }
 
 impl Default for Metrics {
@@ -172,6 +174,7 @@ impl Metrics {
         let help =
             "Fields, groups and courses left out of writes because the other side lacks them";
         registry.register("sync_items_skipped", help, sync_items_skipped.clone());
+        let poll = super::PollMetrics::register(&mut registry);
         Self {
             registry,
             http_requests,
@@ -191,6 +194,7 @@ impl Metrics {
             events_pruned,
             events_superseded,
             sync_items_skipped,
+            poll,
         }
     }
 

@@ -1,11 +1,13 @@
 //! Poll cursors and snapshots, and named leases, on SQLite.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqliteStore;
+use crate::store::poll_sql;
 use crate::store::rows::json;
 use crate::store::{Leases, Millis, PollState, Snapshot, StoreResult};
 
@@ -77,6 +79,40 @@ impl PollState for SqliteStore {
             .bind(s.updated_at.0)
             .execute(&self.writes)
             .await?;
+        Ok(())
+    }
+
+    async fn poll_snapshots(
+        &self,
+        connection_id: &str,
+        entity_keys: &[String],
+    ) -> StoreResult<HashMap<String, Snapshot>> {
+        if entity_keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut select = poll_sql::select_snapshots(connection_id, entity_keys);
+        let rows = select.build().fetch_all(&self.pool).await?;
+        rows.iter().map(poll_sql::snapshot_row).collect()
+    }
+
+    async fn save_poll_snapshots(
+        &self,
+        connection_id: &str,
+        snapshots: &[(String, Snapshot)],
+    ) -> StoreResult<()> {
+        if snapshots.is_empty() {
+            return Ok(());
+        }
+        let states: Vec<String> = snapshots.iter().map(|(_, s)| s.state.to_string()).collect();
+        let mut tx = self.writes.begin().await?;
+        for (rows, states) in snapshots
+            .chunks(poll_sql::UPSERT_CHUNK)
+            .zip(states.chunks(poll_sql::UPSERT_CHUNK))
+        {
+            let mut upsert = poll_sql::upsert_snapshots(connection_id, rows, states);
+            upsert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -21,9 +21,11 @@ mod catalog;
 mod http;
 #[cfg(test)]
 mod http_tests;
+mod lists;
 
 pub use catalog::{CatalogItem, CatalogKind, CatalogPaths, TovutiCatalog};
 pub use http::{DEFAULT_TIMEOUT, TovutiClient};
+pub use lists::*;
 
 /// A write to a Tovuti user: only the parts that are `Some` (or non-empty `core`) are sent.
 #[derive(Debug, Clone, Default)]
