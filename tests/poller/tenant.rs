@@ -107,10 +107,6 @@ impl Tenant {
         self.state().awards.insert(key, award);
     }
 
-    pub fn user(&self, id: u64) -> User {
-        self.state().users[&id].clone()
-    }
-
     pub fn rename(&self, id: u64, name: &str) {
         self.state().users.get_mut(&id).unwrap().name = Some(name.to_owned());
     }
