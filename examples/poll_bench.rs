@@ -22,8 +22,7 @@ use tovuti_ghl_bridge::platforms::tovuti::client::{
 };
 use tovuti_ghl_bridge::platforms::tovuti::payloads::User;
 use tovuti_ghl_bridge::poller::{
-    Clock, PollContext, PollSettings, Resource, ScanMode, ScanSummary, Throttle, Unobserved,
-    scan,
+    Clock, PollContext, PollSettings, Resource, ScanMode, ScanSummary, Throttle, Unobserved, scan,
 };
 use tovuti_ghl_bridge::store::{self, NewConnection};
 use tovuti_ghl_bridge::telemetry::Metrics;
@@ -36,7 +35,11 @@ struct Generated {
 
 impl Generated {
     fn user(&self, id: u64, changed: bool) -> anyhow::Result<User> {
-        let name = if changed { "Changed Learner" } else { "Learner" };
+        let name = if changed {
+            "Changed Learner"
+        } else {
+            "Learner"
+        };
         Ok(serde_json::from_value(json!({
             "id": id,
             "name": format!("{name} {id}"),
@@ -55,7 +58,10 @@ impl TovutiLists for Generated {
         let size = u64::from(request.page_size);
         let first = u64::from(request.page - 1) * size + 1;
         let last = (first + size - 1).min(self.count);
-        let changed = self.changed.lock().map_err(|_| TovutiError::NotConfigured)?;
+        let changed = self
+            .changed
+            .lock()
+            .map_err(|_| TovutiError::NotConfigured)?;
         let items: Vec<User> = (first..=last)
             .filter_map(|id| self.user(id, changed.contains(&id)).ok())
             .collect();
@@ -66,10 +72,18 @@ impl TovutiLists for Generated {
         })
     }
     async fn progress_page(&self, _: PageRequest) -> Result<Page<CourseProgress>, TovutiError> {
-        Ok(Page { items: Vec::new(), unreadable: 0, last: true })
+        Ok(Page {
+            items: Vec::new(),
+            unreadable: 0,
+            last: true,
+        })
     }
     async fn awards_page(&self, _: PageRequest) -> Result<Page<Award>, TovutiError> {
-        Ok(Page { items: Vec::new(), unreadable: 0, last: true })
+        Ok(Page {
+            items: Vec::new(),
+            unreadable: 0,
+            last: true,
+        })
     }
 }
 
@@ -111,12 +125,21 @@ async fn main() -> anyhow::Result<()> {
         clock: Clock::System,
         shutdown: CancellationToken::new(),
     };
-    println!("# {users} users, store {}, page size {}", store.backend(), ctx.settings.page_size);
-    println!("| scan | wall s | process CPU s | peak RSS growth MiB | pages (cursor saves) | snapshots saved | events queued |");
+    println!(
+        "# {users} users, store {}, page size {}",
+        store.backend(),
+        ctx.settings.page_size
+    );
+    println!(
+        "| scan | wall s | process CPU s | peak RSS growth MiB | pages (cursor saves) | snapshots saved | events queued |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     measure("baseline (first scan, setup)", &ctx).await?;
     measure("unchanged", &ctx).await?;
-    *tenant.changed.lock().map_err(|_| anyhow::anyhow!("poisoned"))? =
+    *tenant
+        .changed
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))? =
         (1..=users).filter(|id| id % 100 == 0).collect();
     measure("1 % changed", &ctx).await?;
     measure("unchanged again", &ctx).await?;
@@ -166,7 +189,10 @@ fn process_cpu() -> anyhow::Result<Duration> {
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     let tick = |i: usize| -> anyhow::Result<u64> {
-        Ok(fields.get(i).ok_or_else(|| anyhow::anyhow!("short /proc/self/stat"))?.parse()?)
+        Ok(fields
+            .get(i)
+            .ok_or_else(|| anyhow::anyhow!("short /proc/self/stat"))?
+            .parse()?)
     };
     let ticks = tick(11)? + tick(12)?;
     Ok(Duration::from_millis(ticks * 10))

@@ -119,7 +119,10 @@ pub fn start_poller(
         return None;
     }
     let lists = lists?;
-    tracing::info!(connection = DEFAULT_CONNECTION, "polling Tovuti for changes");
+    tracing::info!(
+        connection = DEFAULT_CONNECTION,
+        "polling Tovuti for changes"
+    );
     // No tenant is known to take a "changed since" parameter yet: full scans.
     Some(poller::spawn_for(state, DEFAULT_CONNECTION, lists, false))
 }

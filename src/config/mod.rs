@@ -10,8 +10,8 @@ mod webhooks;
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret};
 pub use sections::{
-    GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, SecurityConfig, ServerConfig, StoreConfig,
-    TelemetryConfig, TovutiConfig, WorkerConfig,
+    GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, SecurityConfig, ServerConfig,
+    StoreConfig, TelemetryConfig, TovutiConfig, WorkerConfig,
 };
 
 pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_secrets};

@@ -159,7 +159,10 @@ fn problems_in_poller(
 ) {
     for (value, key) in [
         (poller.users_interval_secs, "poller.users_interval_secs"),
-        (poller.progress_interval_secs, "poller.progress_interval_secs"),
+        (
+            poller.progress_interval_secs,
+            "poller.progress_interval_secs",
+        ),
         (poller.awards_interval_secs, "poller.awards_interval_secs"),
         (poller.lease_secs, "poller.lease_secs"),
     ] {

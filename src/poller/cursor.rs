@@ -100,10 +100,7 @@ mod tests {
         assert_eq!((cursor.scan_started_at, cursor.next_page), (Some(1_000), 2));
         cursor.complete();
         assert!(!cursor.is_first_scan());
-        assert_eq!(
-            cursor.due_at(Duration::from_secs(60)),
-            Some(Millis(61_000))
-        );
+        assert_eq!(cursor.due_at(Duration::from_secs(60)), Some(Millis(61_000)));
         assert_eq!(
             cursor.changed_since(Duration::from_secs(1)),
             jiff::Timestamp::from_millisecond(0).ok()

@@ -195,13 +195,25 @@ pub enum Decision {
     },
 }
 
-pub fn decide<T: Polled>(item: &T, before: Option<(&str, SnapshotState)>, policy: Policy) -> Decision {
+pub fn decide<T: Polled>(
+    item: &T,
+    before: Option<(&str, SnapshotState)>,
+    policy: Policy,
+) -> Decision {
     let digest = item.digest();
     let Some((old_digest, old)) = before else {
         let silent = policy == Policy::Poll { baseline: true };
-        let changes = if silent { Vec::new() } else { item.first_seen() };
+        let changes = if silent {
+            Vec::new()
+        } else {
+            item.first_seen()
+        };
         let state = item.remembered(1, !silent);
-        return Decision::Record { digest, state, changes };
+        return Decision::Record {
+            digest,
+            state,
+            changes,
+        };
     };
     if old_digest == digest {
         return match policy {

@@ -9,9 +9,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::detect::Polled;
 use super::{PollContext, PollError};
-use crate::telemetry::PollErrorLabels;
 use crate::platforms::tovuti::TovutiError;
 use crate::platforms::tovuti::client::{Page, PageRequest};
+use crate::telemetry::PollErrorLabels;
 
 /// Longest wait between two tries of a page.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use cursor::Cursor;
 pub use fetch::Throttle;
 pub use run::{default_lists, spawn, spawn_for};
-pub use cursor::Cursor;
 pub use scan::scan;
 
 use crate::config::{InitialScan, PollerConfig};

@@ -10,9 +10,11 @@ use tokio::task::JoinHandle;
 
 use super::cursor;
 use super::scan::set_lag;
-use super::{Clock, PollContext, PollError, PollSettings, Resource, ScanMode, Throttle, Unobserved, scan};
-use crate::platforms::tovuti::client::TovutiLists;
+use super::{
+    Clock, PollContext, PollError, PollSettings, Resource, ScanMode, Throttle, Unobserved, scan,
+};
 use crate::config::Config;
+use crate::platforms::tovuti::client::TovutiLists;
 use crate::state::AppState;
 use crate::store::Millis;
 
@@ -86,7 +88,9 @@ async fn until_due(ctx: &PollContext, resource: Resource) -> Result<Duration, Po
     let cursor = cursor::load(ctx, &cursor::stream(resource, ScanMode::Poll)).await?;
     set_lag(ctx, resource, &cursor);
     let now = ctx.clock.now();
-    let due = cursor.due_at(ctx.settings.interval(resource)).unwrap_or(now);
+    let due = cursor
+        .due_at(ctx.settings.interval(resource))
+        .unwrap_or(now);
     Ok(wait_between(now, due))
 }
 

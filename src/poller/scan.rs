@@ -6,9 +6,7 @@ use std::time::Instant;
 use super::cursor::{self, Cursor};
 use super::detect::{Policy, Polled};
 use super::page::{self, Applied};
-use super::{
-    PollContext, PollError, Resource, ScanMode, ScanObserver, ScanSummary, fetch,
-};
+use super::{PollContext, PollError, Resource, ScanMode, ScanObserver, ScanSummary, fetch};
 use crate::config::InitialScan;
 use crate::platforms::tovuti::client::{Award, CourseProgress, PageRequest};
 use crate::platforms::tovuti::payloads::User;
@@ -179,7 +177,12 @@ impl<'a, T: Polled> Scan<'a, T> {
             resource: T::RESOURCE.as_str().to_owned(),
         };
         let read = counts.scanned + counts.unreadable;
-        self.ctx.metrics.poll.items_scanned.get_or_create(&labels).inc_by(read);
+        self.ctx
+            .metrics
+            .poll
+            .items_scanned
+            .get_or_create(&labels)
+            .inc_by(read);
         counts
     }
 
@@ -201,7 +204,11 @@ pub fn set_lag(ctx: &PollContext, resource: Resource, cursor: &Cursor) {
         resource: resource.as_str().to_owned(),
     };
     let age_ms = ctx.clock.now().0.saturating_sub(start).max(0);
-    ctx.metrics.poll.lag.get_or_create(&labels).set(age_ms as f64 / 1000.0);
+    ctx.metrics
+        .poll
+        .lag
+        .get_or_create(&labels)
+        .set(age_ms as f64 / 1000.0);
 }
 
 /// One info line per scan (counts and duration only), and the scan counter.
@@ -213,7 +220,11 @@ fn report(
     started: Instant,
 ) {
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let kind = if mode == ScanMode::Poll { "poll" } else { "backfill" };
+    let kind = if mode == ScanMode::Poll {
+        "poll"
+    } else {
+        "backfill"
+    };
     let outcome = match result {
         Ok(s) => {
             tracing::info!(connection = %ctx.connection, resource = resource.as_str(), kind, pages = s.pages, scanned = s.scanned, queued = s.queued, already_queued = s.already_queued, unreadable = s.unreadable, events = s.events, snapshots_saved = s.snapshots_saved, finished = s.finished, duration_ms, "scan ended");

@@ -3,8 +3,8 @@
 
 mod crypto;
 mod error;
-mod postgres;
 mod poll_sql;
+mod postgres;
 mod replay_sql;
 mod rows;
 mod sqlite;

@@ -47,13 +47,16 @@ where
     let mut upsert = QueryBuilder::new(
         "INSERT INTO poll_snapshots (connection_id, entity_key, digest, state, updated_at) ",
     );
-    upsert.push_values(rows.iter().zip(states), |mut row, ((key, snapshot), state)| {
-        row.push_bind(connection)
-            .push_bind(key.as_str())
-            .push_bind(snapshot.digest.as_str())
-            .push_bind(state.as_str())
-            .push_bind(snapshot.updated_at.0);
-    });
+    upsert.push_values(
+        rows.iter().zip(states),
+        |mut row, ((key, snapshot), state)| {
+            row.push_bind(connection)
+                .push_bind(key.as_str())
+                .push_bind(snapshot.digest.as_str())
+                .push_bind(state.as_str())
+                .push_bind(snapshot.updated_at.0);
+        },
+    );
     upsert.push(
         " ON CONFLICT (connection_id, entity_key) DO UPDATE SET digest = excluded.digest, \
          state = excluded.state, updated_at = excluded.updated_at",

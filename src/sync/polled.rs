@@ -59,6 +59,8 @@ pub async fn remember_pushed(
         state: state.to_json(),
         updated_at: Millis::now(),
     };
-    store.save_poll_snapshot(connection, &key, &snapshot).await?;
+    store
+        .save_poll_snapshot(connection, &key, &snapshot)
+        .await?;
     Ok(())
 }

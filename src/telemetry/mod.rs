@@ -10,7 +10,9 @@ pub mod warnings;
 
 use std::io::IsTerminal;
 
-pub use poll_metrics::{PollChangeLabels, PollErrorLabels, PollLabels, PollMetrics, PollScanLabels};
+pub use poll_metrics::{
+    PollChangeLabels, PollErrorLabels, PollLabels, PollMetrics, PollScanLabels,
+};
 
 pub use failures::log_failure;
 pub use metrics::{

@@ -7,8 +7,7 @@ use std::time::Duration;
 use tovuti_ghl_bridge::config::InitialScan;
 use tovuti_ghl_bridge::platforms::tovuti::TovutiWebhook;
 use tovuti_ghl_bridge::poller::{
-    Clock, PageCounts, PollError, Resource, ScanMode, ScanObserver, ScanSummary, Unobserved,
-    scan,
+    Clock, PageCounts, PollError, Resource, ScanMode, ScanObserver, ScanSummary, Unobserved, scan,
 };
 use tovuti_ghl_bridge::store::Millis;
 
@@ -18,7 +17,11 @@ use crate::tenant::{Fault, List, Tenant, award, user};
 async fn scan_all(ctx: &tovuti_ghl_bridge::poller::PollContext) -> Vec<ScanSummary> {
     let mut summaries = Vec::new();
     for resource in Resource::ALL {
-        summaries.push(scan(ctx, resource, ScanMode::Poll, &mut Unobserved).await.unwrap());
+        summaries.push(
+            scan(ctx, resource, ScanMode::Poll, &mut Unobserved)
+                .await
+                .unwrap(),
+        );
     }
     summaries
 }
@@ -56,9 +59,17 @@ pub async fn a_tenant_syncs_once_then_an_unchanged_rescan_writes_nothing_and_13_
 
     let marks = db.snapshot_marks().await;
     let again = scan_all(&ctx).await;
-    assert!(again.iter().all(|s| s.events == 0 && s.snapshots_saved == 0 && s.finished));
+    assert!(
+        again
+            .iter()
+            .all(|s| s.events == 0 && s.snapshots_saved == 0 && s.finished)
+    );
     assert_eq!(again[0].scanned, 1_000);
-    assert_eq!(db.snapshot_marks().await, marks, "an unchanged tenant writes no snapshot");
+    assert_eq!(
+        db.snapshot_marks().await,
+        marks,
+        "an unchanged tenant writes no snapshot"
+    );
     assert_eq!(db.polled_events().await.len(), events.len());
 
     for id in 101..=110 {
@@ -94,14 +105,16 @@ fn created_users(events: &[(String, String, serde_json::Value)]) -> HashSet<u64>
     unique
 }
 
-pub async fn a_page_failing_with_500_timeout_and_garbage_is_retried_and_loses_nothing(
-    db: &TestDb,
-) {
+pub async fn a_page_failing_with_500_timeout_and_garbage_is_retried_and_loses_nothing(db: &TestDb) {
     let tenant = Tenant::with_learners(250);
     tenant.fail(List::Users, 2, Fault::Status(500, None));
     tenant.fail(List::Users, 2, Fault::Timeout);
     tenant.fail(List::Users, 2, Fault::Garbage);
-    tenant.fail(List::Users, 3, Fault::Status(429, Some(Duration::from_millis(5))));
+    tenant.fail(
+        List::Users,
+        3,
+        Fault::Status(429, Some(Duration::from_millis(5))),
+    );
     let ctx = context(db.store.clone(), &tenant, "a", InitialScan::Sync);
 
     let summary = scan(&ctx, Resource::Users, ScanMode::Poll, &mut Unobserved)
@@ -123,7 +136,10 @@ pub async fn a_page_failing_past_its_retries_fails_the_scan_and_the_next_resumes
     }
 
     let failed = scan(&ctx, Resource::Users, ScanMode::Poll, &mut Unobserved).await;
-    assert!(matches!(failed, Err(PollError::Tovuti { page: 2, .. })), "{failed:?}");
+    assert!(
+        matches!(failed, Err(PollError::Tovuti { page: 2, .. })),
+        "{failed:?}"
+    );
     assert_eq!(created_users(&db.polled_events().await).len(), 100);
 
     let asked_before = tenant.pages_asked(List::Users).len();
@@ -143,9 +159,7 @@ async fn until(mut check: impl FnMut() -> bool) {
     }
 }
 
-pub async fn a_scan_killed_between_pages_resumes_from_its_cursor_without_duplicates(
-    db: &TestDb,
-) {
+pub async fn a_scan_killed_between_pages_resumes_from_its_cursor_without_duplicates(db: &TestDb) {
     let tenant = Tenant::with_learners(250);
     tenant.fail(List::Users, 3, Fault::Hang);
     let ctx = context(db.store.clone(), &tenant, "a", InitialScan::Sync);
@@ -272,14 +286,27 @@ pub async fn backfill_queues_each_baselined_learner_once_and_the_poller_then_see
     assert_eq!((limited.queued, limited.finished), (10, false));
     assert_eq!(pages.0.iter().map(|p| p.queued).sum::<u64>(), 10);
 
-    let rest = scan(&ctx, Resource::Users, backfill(None, false), &mut Unobserved)
-        .await
-        .unwrap();
+    let rest = scan(
+        &ctx,
+        Resource::Users,
+        backfill(None, false),
+        &mut Unobserved,
+    )
+    .await
+    .unwrap();
     assert_eq!((rest.queued, rest.already_queued), (20, 10));
-    let again = scan(&ctx, Resource::Users, backfill(None, false), &mut Unobserved)
-        .await
-        .unwrap();
-    assert_eq!((again.queued, again.already_queued, again.events), (0, 30, 0));
+    let again = scan(
+        &ctx,
+        Resource::Users,
+        backfill(None, false),
+        &mut Unobserved,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (again.queued, again.already_queued, again.events),
+        (0, 30, 0)
+    );
     let poll = scan(&ctx, Resource::Users, ScanMode::Poll, &mut Unobserved)
         .await
         .unwrap();

@@ -36,9 +36,11 @@ pub async fn scans_keep_their_interval_across_a_restart(db: &TestDb) {
     ctx.shutdown.cancel();
     running.await.unwrap();
     let users_before = tenant.scan_starts(List::Users).len();
-    assert!(gaps(&tenant.scan_starts(List::Progress))
-        .iter()
-        .all(|gap| *gap >= Duration::from_millis(195)));
+    assert!(
+        gaps(&tenant.scan_starts(List::Progress))
+            .iter()
+            .all(|gap| *gap >= Duration::from_millis(195))
+    );
 
     // A restart (same store, a fresh token) scans users when the cursor says, not at once.
     ctx.shutdown = tokio_util::sync::CancellationToken::new();
@@ -48,6 +50,13 @@ pub async fn scans_keep_their_interval_across_a_restart(db: &TestDb) {
     restarted.await.unwrap();
     // A few milliseconds of slack: a scan starts its clock just before its first request.
     let users = gaps(&tenant.scan_starts(List::Users));
-    assert!(users.iter().all(|gap| *gap >= Duration::from_millis(2_995)), "{users:?}");
-    assert_eq!(tenant.scan_starts(List::Awards).len(), 1, "awards are not due again");
+    assert!(
+        users.iter().all(|gap| *gap >= Duration::from_millis(2_995)),
+        "{users:?}"
+    );
+    assert_eq!(
+        tenant.scan_starts(List::Awards).len(),
+        1,
+        "awards are not due again"
+    );
 }

@@ -140,7 +140,12 @@ pub fn settings(initial_scan: InitialScan) -> PollSettings {
     settings
 }
 
-pub fn context(store: Arc<dyn Store>, tenant: &Tenant, owner: &str, initial: InitialScan) -> PollContext {
+pub fn context(
+    store: Arc<dyn Store>,
+    tenant: &Tenant,
+    owner: &str,
+    initial: InitialScan,
+) -> PollContext {
     PollContext {
         store,
         lists: Arc::new(tenant.clone()),

@@ -127,7 +127,12 @@ impl Tenant {
     /// The pages asked for of one list, in order.
     pub fn pages_asked(&self, list: List) -> Vec<u32> {
         let state = self.state();
-        state.requests.iter().filter(|r| r.0 == list).map(|r| r.1).collect()
+        state
+            .requests
+            .iter()
+            .filter(|r| r.0 == list)
+            .map(|r| r.1)
+            .collect()
     }
 
     /// When each scan of `list` began (its requests of page 1).
@@ -140,8 +145,13 @@ impl Tenant {
     /// Logs the request and takes its fault, if one is set for it.
     fn ask(&self, list: List, page: u32) -> Option<Fault> {
         let mut state = self.state();
-        state.requests.push((list, page, tokio::time::Instant::now()));
-        let at = state.faults.iter().position(|f| f.0 == list && f.1 == page)?;
+        state
+            .requests
+            .push((list, page, tokio::time::Instant::now()));
+        let at = state
+            .faults
+            .iter()
+            .position(|f| f.0 == list && f.1 == page)?;
         state.faults.remove(at).map(|f| f.2)
     }
 
@@ -187,20 +197,26 @@ impl Tenant {
 #[async_trait]
 impl TovutiLists for Tenant {
     async fn users_page(&self, request: PageRequest) -> Result<Page<User>, TovutiError> {
-        self.page(List::Users, request, |s| s.users.values().cloned().collect())
-            .await
+        self.page(List::Users, request, |s| {
+            s.users.values().cloned().collect()
+        })
+        .await
     }
 
     async fn progress_page(
         &self,
         request: PageRequest,
     ) -> Result<Page<CourseProgress>, TovutiError> {
-        self.page(List::Progress, request, |s| s.progress.values().cloned().collect())
-            .await
+        self.page(List::Progress, request, |s| {
+            s.progress.values().cloned().collect()
+        })
+        .await
     }
 
     async fn awards_page(&self, request: PageRequest) -> Result<Page<Award>, TovutiError> {
-        self.page(List::Awards, request, |s| s.awards.values().cloned().collect())
-            .await
+        self.page(List::Awards, request, |s| {
+            s.awards.values().cloned().collect()
+        })
+        .await
     }
 }

@@ -74,9 +74,14 @@ pub async fn a_pushed_user_update_the_poller_sees_later_is_not_synced_twice(back
     assert!(!after_push.is_empty(), "the pushed update reached GHL");
     let user: User = serde_json::from_value(body["data"]["user"].clone()).unwrap();
 
-    let seen = scan(&poller(&env, user.clone()), Resource::Users, ScanMode::Poll, &mut Unobserved)
-        .await
-        .unwrap();
+    let seen = scan(
+        &poller(&env, user.clone()),
+        Resource::Users,
+        ScanMode::Poll,
+        &mut Unobserved,
+    )
+    .await
+    .unwrap();
 
     assert_eq!((seen.scanned, seen.events), (1, 0));
     assert_eq!(env.drain().await, 0);
@@ -85,9 +90,14 @@ pub async fn a_pushed_user_update_the_poller_sees_later_is_not_synced_twice(back
     // A real change after the push is still found and synced.
     let mut renamed = user;
     renamed.name = Some("Renamed Learner".to_owned());
-    let changed = scan(&poller(&env, renamed), Resource::Users, ScanMode::Poll, &mut Unobserved)
-        .await
-        .unwrap();
+    let changed = scan(
+        &poller(&env, renamed),
+        Resource::Users,
+        ScanMode::Poll,
+        &mut Unobserved,
+    )
+    .await
+    .unwrap();
     assert_eq!(changed.events, 1);
     assert_eq!(env.drain().await, 1);
     assert!(env.ghl_requests().len() > after_push.len());
