@@ -33,23 +33,22 @@ struct Generated {
     changed: Mutex<HashSet<u64>>,
 }
 
-impl Generated {
-    fn user(&self, id: u64, changed: bool) -> anyhow::Result<User> {
-        let name = if changed {
-            "Changed Learner"
-        } else {
-            "Learner"
-        };
-        Ok(serde_json::from_value(json!({
-            "id": id,
-            "name": format!("{name} {id}"),
-            "email": format!("learner{id}@example.com"),
-            "username": format!("learner{id}"),
-            "status": "active",
-            "customFields": [{"field_id": 3, "value": "Acme"}],
-            "userGroupIds": [4, 5],
-        }))?)
-    }
+/// The user `id` as the tenant lists it.
+fn generated_user(id: u64, changed: bool) -> anyhow::Result<User> {
+    let name = if changed {
+        "Changed Learner"
+    } else {
+        "Learner"
+    };
+    Ok(serde_json::from_value(json!({
+        "id": id,
+        "name": format!("{name} {id}"),
+        "email": format!("learner{id}@example.com"),
+        "username": format!("learner{id}"),
+        "status": "active",
+        "customFields": [{"field_id": 3, "value": "Acme"}],
+        "userGroupIds": [4, 5],
+    }))?)
 }
 
 #[async_trait]
@@ -63,7 +62,7 @@ impl TovutiLists for Generated {
             .lock()
             .map_err(|_| TovutiError::NotConfigured)?;
         let items: Vec<User> = (first..=last)
-            .filter_map(|id| self.user(id, changed.contains(&id)).ok())
+            .filter_map(|id| generated_user(id, changed.contains(&id)).ok())
             .collect();
         Ok(Page {
             last: (items.len() as u64) < size,
