@@ -10,6 +10,7 @@
 //!   events) and the GHL backfill.
 //! - `platforms`: GHL and Tovuti: payload types, webhook verification, the GHL client (auth,
 //!   throttling, retries, typed calls).
+//! - `poller`: scans Tovuti for changes and queues them as inbox events.
 //! - `sandbox`: in-process fakes of the platforms for tests and `--sandbox` runs.
 //! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
 //! - `telemetry`: logs and metrics.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod http;
 pub mod mapping;
 pub mod platforms;
+pub mod poller;
 pub mod reconcile;
 pub mod sandbox;
 pub mod shutdown;
@@ -66,6 +68,7 @@ pub async fn run(
         }
     };
     let worker = startup::start_worker(&state)?;
+    let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
     let served = serve(&state, listener).await;
     if let Some(task) = prepare {
         task.abort();
@@ -76,6 +79,13 @@ pub async fn run(
         let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
         if tokio::time::timeout(grace, task).await.is_err() {
             tracing::warn!("the worker did not finish its step within the grace period");
+        }
+    }
+    if let Some(task) = poller {
+        // A scan stops between pages; its cursor keeps its place for the next start.
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+        if tokio::time::timeout(grace, task).await.is_err() {
+            tracing::warn!("the poller did not stop within the grace period");
         }
     }
     startup::release(&state).await;

@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::http::WebhookIntake;
+use crate::platforms::tovuti::client::TovutiLists;
+use crate::poller;
 use crate::state::{AppState, Shared};
 use crate::store::{self, Cipher, NewConnection};
 use crate::sync::{Platforms, SyncEngine};
@@ -112,6 +114,28 @@ pub fn start_worker(state: &AppState) -> anyhow::Result<Option<tokio::task::Join
             tracing::warn!(%error, "the GHL sweep task ended abnormally");
         }
     })))
+}
+
+/// Starts the Tovuti poller of the default connection when `poller.enabled`, a Tovuti
+/// API is configured and the default connection exists (a GHL location is configured).
+/// Replicas with the worker off poll too: a store lease lets one replica at a time scan
+/// each resource, and the events it queues wait in the shared inbox for any worker.
+pub fn start_poller(
+    state: &AppState,
+    lists: Option<Arc<dyn TovutiLists>>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let config = &state.config;
+    if !config.poller.enabled || config.ghl.location_id.is_empty() {
+        return None;
+    }
+    let lists = lists?;
+    tracing::info!(
+        connection = DEFAULT_CONNECTION,
+        "polling Tovuti for changes"
+    );
+    // Without a "changed since" parameter every scan reads the whole list.
+    let changed_since = !config.tovuti.lists.changed_since_param.trim().is_empty();
+    Some(poller::spawn_for(state, DEFAULT_CONNECTION, lists, changed_since))
 }
 
 /// The sync engine the worker runs, from the configured mapping and platforms.

@@ -10,8 +10,9 @@ mod webhooks;
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret};
 pub use sections::{
-    GhlConfig, LogFormat, MappingConfig, ReconcileConfig, SecurityConfig, ServerConfig,
-    StoreConfig, TelemetryConfig, TovutiConfig, TovutiListsConfig, WorkerConfig,
+    GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, ReconcileConfig,
+    SecurityConfig, ServerConfig, StoreConfig, TelemetryConfig, TovutiConfig, TovutiListsConfig,
+    WorkerConfig,
 };
 
 pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_secrets};
@@ -42,6 +43,8 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// The GHL reconciliation sweep.
     pub reconcile: ReconcileConfig,
+    /// The Tovuti change poller.
+    pub poller: PollerConfig,
     /// Webhook intake: verification keys and secrets, back-pressure.
     pub webhooks: WebhooksConfig,
 }

@@ -244,3 +244,37 @@ pub struct ReconcileConfig {
     /// Contacts per search page (1..=500).
     pub page_size: u32,
 }
+
+/// How the first scan of a resource treats what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitialScan {
+    /// Remember every entity, emit nothing (existing data arrives through backfill).
+    Baseline,
+    /// Emit an event for every entity, as if each were new.
+    Sync,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PollerConfig {
+    /// Poll Tovuti in this process when a Tovuti API is configured.
+    pub enabled: bool,
+    /// Seconds between scans of users.
+    pub users_interval_secs: u64,
+    /// Seconds between scans of course progress.
+    pub progress_interval_secs: u64,
+    /// Seconds between scans of awards.
+    pub awards_interval_secs: u64,
+    /// Tovuti requests per second per connection; 0 means unthrottled.
+    pub requests_per_second: f64,
+    /// Items asked for per page.
+    pub page_size: u32,
+    /// What the first scan of a resource does.
+    pub initial_scan: InitialScan,
+    /// How far before the last completed scan's start a "changed since" read begins.
+    pub overlap_secs: u64,
+    /// Retries of one failing page before the scan ends as failed.
+    pub page_retries: u32,
+    /// Lease on a (connection, resource) scan, renewed per page.
+    pub lease_secs: u64,
+}

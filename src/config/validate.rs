@@ -149,6 +149,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "must be at least 1".into(),
     );
     problems_in_reconcile(&config.reconcile, &mut check);
+    problems_in_poller(&config.poller, &mut check);
     problems.extend(super::webhooks::problems(&config.webhooks));
     problems.extend(problems_in_tovuti_lists(&config.tovuti.lists));
     problems
@@ -205,6 +206,33 @@ fn problems_in_reconcile(
         (1..=500).contains(&reconcile.page_size),
         "reconcile.page_size",
         "must be between 1 and 500 (GHL's page limit)".into(),
+    );
+}
+
+fn problems_in_poller(
+    poller: &crate::config::PollerConfig,
+    check: &mut impl FnMut(bool, &str, String),
+) {
+    for (value, key) in [
+        (poller.users_interval_secs, "poller.users_interval_secs"),
+        (
+            poller.progress_interval_secs,
+            "poller.progress_interval_secs",
+        ),
+        (poller.awards_interval_secs, "poller.awards_interval_secs"),
+        (poller.lease_secs, "poller.lease_secs"),
+    ] {
+        check(value > 0, key, "must be at least 1".into());
+    }
+    check(
+        (1..=1000).contains(&poller.page_size),
+        "poller.page_size",
+        "must be between 1 and 1000".into(),
+    );
+    check(
+        poller.requests_per_second.is_finite() && poller.requests_per_second >= 0.0,
+        "poller.requests_per_second",
+        "must be 0 (unthrottled) or more".into(),
     );
 }
 

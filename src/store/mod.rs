@@ -3,6 +3,7 @@
 
 mod crypto;
 mod error;
+mod poll_sql;
 mod postgres;
 mod replay_sql;
 mod rows;
@@ -12,6 +13,7 @@ mod types;
 pub mod worker_sql;
 mod writer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -228,6 +230,19 @@ pub trait PollState: Send + Sync {
         connection_id: &str,
         entity_key: &str,
         snapshot: &Snapshot,
+    ) -> StoreResult<()>;
+    /// The stored snapshots among `entity_keys` (one page of a scan), in one query.
+    async fn poll_snapshots(
+        &self,
+        connection_id: &str,
+        entity_keys: &[String],
+    ) -> StoreResult<HashMap<String, Snapshot>>;
+    /// Saves every snapshot in one transaction: a page's changes land together or not
+    /// at all.
+    async fn save_poll_snapshots(
+        &self,
+        connection_id: &str,
+        snapshots: &[(String, Snapshot)],
     ) -> StoreResult<()>;
 }
 

@@ -11,6 +11,7 @@ mod freshness;
 mod ghl_actions;
 mod platforms;
 pub mod seen;
+mod polled;
 mod skipped;
 mod tovuti_actions;
 mod tovuti_known;
@@ -214,6 +215,9 @@ impl SyncEngine {
             seen::remember(self.store.as_ref(), &connection.id, &contact, fingerprint).await?;
         }
         self.applied(event, connection, webhook.occurred_at).await?;
+        if event.source == Source::Tovuti {
+            polled::remember_pushed(self.store.as_ref(), &connection.id, &webhook.event).await?;
+        }
         Ok(finished(&plan))
     }
 

@@ -110,6 +110,8 @@ pub struct Metrics {
     pub sync_items_skipped: Family<SkippedLabels, Counter>,
     /// The GHL reconciliation sweep.
     pub reconcile: super::reconcile::ReconcileFamilies,
+    /// The Tovuti poller's families.
+    pub poll: super::PollMetrics,
 }
 
 impl Default for Metrics {
@@ -175,6 +177,7 @@ impl Metrics {
             "Fields, groups and courses left out of writes because the other side lacks them";
         registry.register("sync_items_skipped", help, sync_items_skipped.clone());
         let reconcile = super::reconcile::ReconcileFamilies::register(&mut registry);
+        let poll = super::PollMetrics::register(&mut registry);
         Self {
             registry,
             http_requests,
@@ -195,6 +198,7 @@ impl Metrics {
             events_superseded,
             sync_items_skipped,
             reconcile,
+            poll,
         }
     }
 

@@ -5,10 +5,15 @@ pub mod capture;
 mod failures;
 mod metrics;
 pub mod reconcile;
+mod poll_metrics;
 pub mod requests;
 pub mod warnings;
 
 use std::io::IsTerminal;
+
+pub use poll_metrics::{
+    PollChangeLabels, PollErrorLabels, PollLabels, PollMetrics, PollScanLabels,
+};
 
 pub use failures::log_failure;
 pub use metrics::{

@@ -11,6 +11,7 @@ mod ambiguous;
 mod crm;
 mod lms;
 mod missing;
+mod polled;
 mod reliability;
 mod support;
 mod sweep;
@@ -40,6 +41,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    polled::a_pushed_user_update_the_poller_sees_later_is_not_synced_twice,
     missing::a_fresh_location_gets_the_contact_without_the_fields_it_lacks,
     missing::a_fresh_tenant_gets_the_learner_without_what_it_lacks,
     missing::on_missing_fail_makes_the_event_dead_naming_the_items,

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod events;
 pub mod payloads;
+pub mod snapshots;
 
 pub use events::{ParseError, TovutiEvent, TovutiMeta, TovutiWebhook};
 pub mod webhook;

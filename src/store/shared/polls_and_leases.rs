@@ -82,6 +82,38 @@ macro_rules! shared_polls_and_leases {
                         .await?;
                     Ok(())
                 }
+                async fn poll_snapshots(
+                    &self,
+                    connection_id: &str,
+                    entity_keys: &[String],
+                ) -> StoreResult<std::collections::HashMap<String, Snapshot>> {
+                    if entity_keys.is_empty() {
+                        return Ok(std::collections::HashMap::new());
+                    }
+                    let mut select = $crate::store::poll_sql::select_snapshots(connection_id, entity_keys);
+                    let rows = select.build().fetch_all(self.reads()).await?;
+                    rows.iter().map($crate::store::poll_sql::snapshot_row).collect()
+                }
+
+                async fn save_poll_snapshots(
+                    &self,
+                    connection_id: &str,
+                    snapshots: &[(String, Snapshot)],
+                ) -> StoreResult<()> {
+                    use $crate::store::poll_sql::{UPSERT_CHUNK, upsert_snapshots};
+                    if snapshots.is_empty() {
+                        return Ok(());
+                    }
+                    let states: Vec<String> = snapshots.iter().map(|(_, s)| s.state.to_string()).collect();
+                    // One transaction: a page's changes land together or not at all.
+                    let mut tx = self.begin_write().await?;
+                    for (rows, states) in snapshots.chunks(UPSERT_CHUNK).zip(states.chunks(UPSERT_CHUNK)) {
+                        let mut upsert = upsert_snapshots(connection_id, rows, states);
+                        upsert.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
             }
 
             #[async_trait]

@@ -1,0 +1,50 @@
+//! The Tovuti poller against an in-memory tenant, on SQLite always and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+mod scans;
+mod schedule;
+mod support;
+mod tenant;
+
+/// Generates one test per scenario and backend.
+macro_rules! on_both_backends {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let db = crate::support::TestDb::sqlite().await;
+                    crate::$module::$scenario(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(db) = crate::support::TestDb::postgres().await else { return };
+                    crate::$module::$scenario(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    scans::a_tenant_syncs_once_then_an_unchanged_rescan_writes_nothing_and_13_changes_make_13_events,
+    scans::a_page_failing_with_500_timeout_and_garbage_is_retried_and_loses_nothing,
+    scans::a_page_failing_past_its_retries_fails_the_scan_and_the_next_resumes_there,
+    scans::a_scan_killed_between_pages_resumes_from_its_cursor_without_duplicates,
+    scans::two_replicas_never_scan_one_resource_at_once,
+    scans::a_to_b_to_a_makes_three_distinct_events,
+    scans::a_baseline_queues_nothing_then_a_new_learner_is_created_and_enrolled,
+    scans::backfill_queues_each_baselined_learner_once_and_the_poller_then_sees_nothing,
+    schedule::scans_keep_their_interval_across_a_restart,
+);
