@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::samples;
 use crate::mapping::fields::GhlFields;
-use crate::mapping::model::TovutiRef;
+use crate::mapping::model::{TovutiCustomRef, TovutiRef};
 use crate::mapping::value::FieldType;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
 use crate::platforms::ghl::client::{Connection, Contact, ContactInput, CustomFieldInput};
@@ -109,7 +109,11 @@ fn planned_fields(m: &Mapping, now: Timestamp) -> Option<GhlFields> {
 fn sample_custom_fields(m: &Mapping) -> Vec<Value> {
     let mut out = Vec::new();
     for pair in &m.file.fields {
-        let TovutiRef::Custom(custom) = &pair.tovuti else {
+        let TovutiRef::Custom(TovutiCustomRef {
+            field_id: Some(field_id),
+            ..
+        }) = &pair.tovuti
+        else {
             continue;
         };
         let value = match pair.ty {
@@ -122,7 +126,7 @@ fn sample_custom_fields(m: &Mapping) -> Vec<Value> {
             FieldType::List => json!("alpha,beta"),
             FieldType::String => json!("Bridge check sample"),
         };
-        out.push(json!({ "field_id": custom.field_id, "value": value }));
+        out.push(json!({ "field_id": field_id, "value": value }));
     }
     out
 }

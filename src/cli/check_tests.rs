@@ -20,11 +20,13 @@ async fn with_tovuti(config: &mut Config) -> FakeTovuti {
     let fake = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
     let src = Source::new(mapping::EXAMPLE_NAME, mapping::EXAMPLE);
     let m = mapping::load(src.file, src.text).unwrap();
-    for need in tovuti_needs(&m, src) {
+    for (n, need) in tovuti_needs(&m, src).into_iter().enumerate() {
+        let id = need.id.unwrap_or(1000 + n as u64);
+        let title = need.name.as_deref().unwrap_or("record");
         match need.kind {
-            CatalogKind::CustomFields => fake.insert_custom_field(need.id, "field"),
-            CatalogKind::Groups => fake.insert_group(need.id, "group"),
-            CatalogKind::Courses => fake.insert_course(need.id, "course"),
+            CatalogKind::CustomFields => fake.insert_custom_field(id, title),
+            CatalogKind::Groups => fake.insert_group(id, title),
+            CatalogKind::Courses => fake.insert_course(id, title),
         }
     }
     config.tovuti.base_url = fake.base_url();

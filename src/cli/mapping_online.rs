@@ -49,14 +49,51 @@ pub async fn run(m: &Mapping, text: &str, config: &Config) -> ExitCode {
 
 /// Both platforms; an error only when GHL cannot be asked at all.
 pub async fn check(m: &Mapping, text: &str, config: &Config) -> Result<Online, (String, ExitCode)> {
-    let src = Source::new(&m.source_name, text);
     let defs = fetch_ghl_fields(config).await?;
-    let ghl = mapping::remote::check_ghl(m, &defs);
-    let mut online = Online {
-        ok: ghl.found,
-        problems: ghl.problems.iter().map(|p| with_line(src, p)).collect(),
-        ..Online::default()
+    check_with(m, text, config, Some(defs)).await
+}
+
+/// What `serve` checks at startup: as [`check`], but a platform that is not configured
+/// for it (GHL without a Private Integration Token) is noted rather than an error, and
+/// a platform that cannot be reached is a problem.
+pub async fn preflight(m: &Mapping, text: &str, config: &Config) -> Online {
+    let ghl = config.ghl.token.is_set() && !config.ghl.location_id.is_empty();
+    let defs = match ghl {
+        true => match fetch_ghl_fields(config).await {
+            Ok(defs) => Ok(Some(defs)),
+            Err((message, _)) => Err(format!("GHL custom fields: cannot list them: {message}")),
+        },
+        false => Ok(None),
     };
+    let failed = defs.as_ref().err().cloned();
+    let result = check_with(m, text, config, defs.unwrap_or(None)).await;
+    let mut online = result.unwrap_or_else(|(message, _)| Online {
+        problems: vec![message],
+        ..Online::default()
+    });
+    online.problems.extend(failed);
+    if !ghl {
+        online.notes.push(
+            "GHL was not checked: it needs a Private Integration Token and a location              (BRIDGE_GHL_TOKEN, BRIDGE_GHL_LOCATION_ID)"
+                .to_owned(),
+        );
+    }
+    online
+}
+
+async fn check_with(
+    m: &Mapping,
+    text: &str,
+    config: &Config,
+    defs: Option<Vec<CustomFieldDef>>,
+) -> Result<Online, (String, ExitCode)> {
+    let src = Source::new(&m.source_name, text);
+    let mut online = Online::default();
+    if let Some(defs) = defs {
+        let ghl = mapping::remote::check_ghl(m, &defs);
+        online.ok = ghl.found;
+        online.problems = ghl.problems.iter().map(|p| with_line(src, p)).collect();
+    }
     let client = TovutiClient::from_config(&config.tovuti).map_err(|e| {
         (
             format!("the Tovuti API configuration is unusable: {e}"),

@@ -45,6 +45,7 @@ on_both_backends!(
     missing::a_tenant_whose_catalog_lacks_the_items_is_never_sent_them,
     missing::every_sample_flow_ends_done_against_fresh_platforms,
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
+    lms::an_enrollment_skips_a_workflow_the_location_lacks,
     lms::milestones_become_tasks_and_notes,
     lms::a_registration_books_one_appointment_and_moves_it,
     tasks::a_completion_rule_closes_the_task_another_rule_created,

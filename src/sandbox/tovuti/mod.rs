@@ -19,6 +19,18 @@ pub use state::{FIRST_ID, bare_user};
 use crate::platforms::tovuti::payloads::User;
 use state::Inner;
 
+/// The custom fields the shipped mapping names, as [`FakeTovuti::insert_example_catalog`]
+/// defines them.
+pub const EXAMPLE_CUSTOM_FIELDS: &[(u64, &str)] = &[
+    (22, "Company"),
+    (23, "Phone"),
+    (25, "Job title"),
+    (26, "Date of birth"),
+    (50, "Open tasks"),
+    (51, "Last note"),
+    (52, "Next appointment"),
+];
+
 /// State shared by the fake's handlers.
 pub struct Shared {
     inner: Mutex<Inner>,
@@ -115,6 +127,22 @@ impl FakeTovuti {
     pub fn insert_course(&self, id: u64, title: &str) {
         let entry = state::catalog_entry(id, title);
         self.shared.lock().catalog.courses.insert(id, entry);
+    }
+
+    /// Defines the custom fields, groups and course the shipped mapping names, under the
+    /// ids the sandbox's sample events use.
+    pub fn insert_example_catalog(&self) {
+        for (id, title) in EXAMPLE_CUSTOM_FIELDS {
+            self.insert_custom_field(*id, title);
+        }
+        self.insert_group(2, "Registered");
+        self.insert_group(7, "Students");
+        self.insert_course(101, "Intro to Sales");
+    }
+
+    /// Forgets every custom field, group and course: a tenant that defines none yet.
+    pub fn clear_catalog(&self) {
+        self.shared.lock().catalog = state::Catalog::default();
     }
 
     /// Method and path (relative to the API root, without query) of every request so far,
