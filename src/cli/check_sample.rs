@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::samples;
 use crate::mapping::fields::GhlFields;
 use crate::mapping::model::{TovutiCustomRef, TovutiRef};
+use crate::mapping::tovuti_names::{self, TenantLists};
 use crate::mapping::value::FieldType;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
 use crate::platforms::ghl::client::{Connection, Contact, ContactInput, CustomFieldInput};
@@ -50,6 +51,7 @@ impl RoundTrip {
 
 /// Creates the test contact from the sample user, reads it back, deletes it.
 pub async fn round_trip(ghl: &Connection, m: &Mapping, now: Timestamp) -> RoundTrip {
+    let m = &with_sample_ids(m);
     let mut trip = RoundTrip::default();
     let Some(mut fields) = planned_fields(m, now) else {
         trip.problems
@@ -103,6 +105,18 @@ fn planned_fields(m: &Mapping, now: Timestamp) -> Option<GhlFields> {
         Action::UpsertContact { fields, .. } => Some(fields),
         _ => None,
     })
+}
+
+/// The mapping with each Tovuti name given an id of its own: the sample user is made up,
+/// so its fields need ids only to be told apart.
+fn with_sample_ids(m: &Mapping) -> Mapping {
+    let (_, names) = tovuti_names::resolve(m, &TenantLists::new());
+    let mut lists = TenantLists::new();
+    for (n, name) in names.into_iter().enumerate() {
+        let id = 900_000 + n as u64;
+        lists.entry(name.kind).or_default().push((id, name.name));
+    }
+    tovuti_names::resolve(m, &lists).0
 }
 
 /// A plausible value for every Tovuti custom field a pair reads, by the pair's type.

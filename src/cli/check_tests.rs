@@ -77,7 +77,10 @@ async fn check_passes_when_both_platforms_have_everything_the_mapping_needs() {
     let report = check(&config, None).await.unwrap();
     let text = render(&report, false);
     assert!(report.passed(false), "{text}");
-    assert!(text.contains("tovuti course 101 (course): ok"), "{text}");
+    assert!(
+        text.contains("(Intro to Sales): ok, `lms.courses[0].course_id`"),
+        "{text}"
+    );
     assert!(
         text.ends_with("everything the mapping needs works\n"),
         "{text}"
@@ -159,10 +162,10 @@ async fn tovuti_problems_name_tovuti_and_the_mapping_line() {
     let line = Source::new(mapping::EXAMPLE_NAME, mapping::EXAMPLE).locate(
         "lms.courses",
         Some(0),
-        Some("course_id"),
+        Some("course"),
     );
     let expected = format!(
-        "{}:{line}: `lms.courses[0].course_id`: Tovuti has no course with id 101",
+        "{}:{line}: `lms.courses[0].course_id`: Tovuti has no course named \"Intro to Sales\"",
         mapping::EXAMPLE_NAME
     );
     assert!(text.contains(&expected), "{text}");

@@ -185,12 +185,11 @@ mod tests {
     }
 
     #[test]
-    fn the_example_needs_all_but_campaigns_and_workflows() {
+    fn the_example_needs_all_but_campaigns() {
         let m = load(crate::mapping::EXAMPLE);
         let needs = ghl_needs(&m);
         let expected = Needs {
             campaigns: false,
-            workflows: false,
             ..Needs::everything()
         };
         assert_eq!(needs, expected);

@@ -49,7 +49,8 @@ fn a_linked_contact_gets_only_the_fields_that_changed() {
 #[test]
 fn enrollment_adds_default_and_course_tags() {
     let p = plan_tovuti("enrollment.created", &Known::at(now()));
-    assert_eq!(names(&p), ["upsert_contact", "add_tags"]);
+    assert_eq!(names(&p), ["upsert_contact", "add_tags", "add_to_workflow"]);
+    assert_eq!(shapes(&p)[2]["workflow"], json!({"name": "New enrollment"}));
     assert_eq!(
         shapes(&p)[1]["tags"],
         json!([

@@ -16,6 +16,8 @@ pub use crate::sandbox::faults::{Fault, RandomFaults, Target};
 pub use known::Known;
 pub use state::{FIRST_ID, bare_user};
 
+use crate::mapping::tovuti_names::TenantLists;
+use crate::platforms::tovuti::client::CatalogKind;
 use crate::platforms::tovuti::payloads::User;
 use state::Inner;
 
@@ -30,6 +32,20 @@ pub const EXAMPLE_CUSTOM_FIELDS: &[(u64, &str)] = &[
     (51, "Last note"),
     (52, "Next appointment"),
 ];
+
+/// The groups and course the shipped mapping names, likewise.
+pub const EXAMPLE_GROUPS: &[(u64, &str)] = &[(2, "Registered"), (7, "Students")];
+pub const EXAMPLE_COURSES: &[(u64, &str)] = &[(101, "Intro to Sales")];
+
+/// The example catalog as the lists a mapping's names are resolved through.
+pub fn example_lists() -> TenantLists {
+    let owned = |list: &[(u64, &str)]| list.iter().map(|(id, t)| (*id, (*t).to_owned())).collect();
+    TenantLists::from([
+        (CatalogKind::CustomFields, owned(EXAMPLE_CUSTOM_FIELDS)),
+        (CatalogKind::Groups, owned(EXAMPLE_GROUPS)),
+        (CatalogKind::Courses, owned(EXAMPLE_COURSES)),
+    ])
+}
 
 /// State shared by the fake's handlers.
 pub struct Shared {
@@ -135,9 +151,12 @@ impl FakeTovuti {
         for (id, title) in EXAMPLE_CUSTOM_FIELDS {
             self.insert_custom_field(*id, title);
         }
-        self.insert_group(2, "Registered");
-        self.insert_group(7, "Students");
-        self.insert_course(101, "Intro to Sales");
+        for (id, title) in EXAMPLE_GROUPS {
+            self.insert_group(*id, title);
+        }
+        for (id, title) in EXAMPLE_COURSES {
+            self.insert_course(*id, title);
+        }
     }
 
     /// Forgets every custom field, group and course: a tenant that defines none yet.
