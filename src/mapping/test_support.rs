@@ -14,11 +14,11 @@ use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
 /// sample events use).
 pub fn example() -> Mapping {
     let text = include_str!("../../config/mapping.example.toml");
-    resolved(load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}")))
+    resolved(&load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}")))
 }
 
-fn resolved(m: Mapping) -> Mapping {
-    let (m, missing) = tovuti_names::resolve(&m, &crate::sandbox::tovuti::example_lists());
+fn resolved(m: &Mapping) -> Mapping {
+    let (m, missing) = tovuti_names::resolve(m, &crate::sandbox::tovuti::example_lists());
     assert!(missing.is_empty(), "{missing:?}");
     m
 }
@@ -34,7 +34,7 @@ pub fn example_for_ghl_examples() -> Mapping {
         "transforms = [\"trim\"]\ndirection = \"to_ghl\"\n",
         "transforms = [\"trim\"]\n",
     );
-    resolved(load("mapping.example.toml", &text).unwrap_or_else(|e| panic!("{e}")))
+    resolved(&load("mapping.example.toml", &text).unwrap_or_else(|e| panic!("{e}")))
 }
 
 pub fn now() -> jiff::Timestamp {
