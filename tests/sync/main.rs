@@ -52,6 +52,7 @@ on_both_backends!(
     crm::a_contact_edit_updates_the_linked_tovuti_user,
     crm::a_purchase_tag_creates_enrolls_and_groups_the_learner,
     crm::crm_activity_reaches_the_tovuti_summaries,
+    crm::tasks_and_appointments_reach_the_tovuti_summaries,
     crm::contact_delete_unlinks_and_uninstall_disconnects,
     reliability::the_same_webhook_three_times_has_one_effect,
     reliability::a_burst_of_edits_costs_one_request_and_ends_newest,
