@@ -14,6 +14,9 @@ use crate::mapping::{self, Mapping};
 use crate::platforms::ghl::custom_fields::{self, CustomFieldDef};
 use crate::platforms::tovuti::client::TovutiClient;
 
+/// The shipped mapping's calendar id, which every install must replace.
+const CALENDAR_PLACEHOLDER: &str = "replace-with-your-calendar-id";
+
 /// What the online checks found, one line each.
 #[derive(Debug, Default)]
 pub struct Online {
@@ -89,10 +92,21 @@ async fn check_with(
 ) -> Result<Online, (String, ExitCode)> {
     let src = Source::new(&m.source_name, text);
     let mut online = Online::default();
+    if let Some(rule) = &m.file.lms.event_registered
+        && rule.calendar_id == CALENDAR_PLACEHOLDER
+    {
+        let line = src.locate("lms.event_registered", None, Some("calendar_id"));
+        online.problems.push(format!(
+            "{}:{line}: `lms.event_registered.calendar_id`: still the shipped placeholder; \
+             put the id of the GHL calendar that registrations should book",
+            src.file
+        ));
+    }
     if let Some(defs) = defs {
         let ghl = mapping::remote::check_ghl(m, &defs);
         online.ok = ghl.found;
-        online.problems = ghl.problems.iter().map(|p| with_line(src, p)).collect();
+        let problems = ghl.problems.iter().map(|p| with_line(src, p));
+        online.problems.extend(problems);
     }
     let client = TovutiClient::from_config(&config.tovuti).map_err(|e| {
         (

@@ -156,7 +156,7 @@ pub async fn a_registration_books_one_appointment_and_moves_it(backend: Backend)
         .activities("events", contact["id"].as_str().unwrap());
     assert_eq!(appointments.len(), 1, "{appointments:?}");
     let booked = &appointments[0];
-    assert_eq!(booked["calendarId"], "BqTwX8QFwXzpegMve9EQ");
+    assert_eq!(booked["calendarId"], "replace-with-your-calendar-id");
     assert!(
         booked["startTime"]
             .as_str()
