@@ -13,9 +13,9 @@ use std::sync::Arc;
 use serde_json::json;
 use tovuti_ghl_bridge::config::Config;
 use tovuti_ghl_bridge::platforms::ghl::client::{
-    AppointmentUpdate, Auth, ClientSettings, Connection, ContactInput, ContactUpdate,
-    CustomFieldInput, GhlClient, GhlError, Needs, NewAppointment, NewNote, NewTask, NoteUpdate,
-    SearchQuery, TaskUpdate,
+    AppointmentUpdate, Auth, AutomationKind, ClientSettings, Connection, ContactInput,
+    ContactUpdate, CustomFieldInput, GhlClient, GhlError, Needs, NewAppointment, NewNote, NewTask,
+    NoteUpdate, SearchQuery, TaskUpdate,
 };
 use tovuti_ghl_bridge::telemetry::Metrics;
 
@@ -171,6 +171,15 @@ async fn every_membership_and_appointment_operation_is_accepted_by_the_official_
     accepted(
         "workflows.remove",
         ghl.remove_from_workflow(contact, "wf-1").await,
+    );
+    // Rules may name campaigns and workflows by name, looked up in these lists.
+    accepted(
+        "campaigns.list",
+        ghl.automations(AutomationKind::Campaign).await,
+    );
+    accepted(
+        "workflows.list",
+        ghl.automations(AutomationKind::Workflow).await,
     );
     let new = NewAppointment {
         calendar_id: "CVokAlI8fgw4WYWoCtQz".into(),

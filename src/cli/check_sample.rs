@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::samples;
 use crate::mapping::fields::GhlFields;
-use crate::mapping::model::TovutiRef;
+use crate::mapping::model::{TovutiCustomRef, TovutiRef};
+use crate::mapping::tovuti_names::{self, TenantLists};
 use crate::mapping::value::FieldType;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
 use crate::platforms::ghl::client::{Connection, Contact, ContactInput, CustomFieldInput};
@@ -50,6 +51,7 @@ impl RoundTrip {
 
 /// Creates the test contact from the sample user, reads it back, deletes it.
 pub async fn round_trip(ghl: &Connection, m: &Mapping, now: Timestamp) -> RoundTrip {
+    let m = &with_sample_ids(m);
     let mut trip = RoundTrip::default();
     let Some(mut fields) = planned_fields(m, now) else {
         trip.problems
@@ -105,11 +107,27 @@ fn planned_fields(m: &Mapping, now: Timestamp) -> Option<GhlFields> {
     })
 }
 
+/// The mapping with each Tovuti name given an id of its own: the sample user is made up,
+/// so its fields need ids only to be told apart.
+fn with_sample_ids(m: &Mapping) -> Mapping {
+    let (_, names) = tovuti_names::resolve(m, &TenantLists::new());
+    let mut lists = TenantLists::new();
+    for (n, name) in names.into_iter().enumerate() {
+        let id = 900_000 + n as u64;
+        lists.entry(name.kind).or_default().push((id, name.name));
+    }
+    tovuti_names::resolve(m, &lists).0
+}
+
 /// A plausible value for every Tovuti custom field a pair reads, by the pair's type.
 fn sample_custom_fields(m: &Mapping) -> Vec<Value> {
     let mut out = Vec::new();
     for pair in &m.file.fields {
-        let TovutiRef::Custom(custom) = &pair.tovuti else {
+        let TovutiRef::Custom(TovutiCustomRef {
+            field_id: Some(field_id),
+            ..
+        }) = &pair.tovuti
+        else {
             continue;
         };
         let value = match pair.ty {
@@ -122,7 +140,7 @@ fn sample_custom_fields(m: &Mapping) -> Vec<Value> {
             FieldType::List => json!("alpha,beta"),
             FieldType::String => json!("Bridge check sample"),
         };
-        out.push(json!({ "field_id": custom.field_id, "value": value }));
+        out.push(json!({ "field_id": field_id, "value": value }));
     }
     out
 }

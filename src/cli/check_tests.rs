@@ -20,11 +20,13 @@ async fn with_tovuti(config: &mut Config) -> FakeTovuti {
     let fake = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
     let src = Source::new(mapping::EXAMPLE_NAME, mapping::EXAMPLE);
     let m = mapping::load(src.file, src.text).unwrap();
-    for need in tovuti_needs(&m, src) {
+    for (n, need) in tovuti_needs(&m, src).into_iter().enumerate() {
+        let id = need.id.unwrap_or(1000 + n as u64);
+        let title = need.name.as_deref().unwrap_or("record");
         match need.kind {
-            CatalogKind::CustomFields => fake.insert_custom_field(need.id, "field"),
-            CatalogKind::Groups => fake.insert_group(need.id, "group"),
-            CatalogKind::Courses => fake.insert_course(need.id, "course"),
+            CatalogKind::CustomFields => fake.insert_custom_field(id, title),
+            CatalogKind::Groups => fake.insert_group(id, title),
+            CatalogKind::Courses => fake.insert_course(id, title),
         }
     }
     config.tovuti.base_url = fake.base_url();
@@ -75,7 +77,10 @@ async fn check_passes_when_both_platforms_have_everything_the_mapping_needs() {
     let report = check(&config, None).await.unwrap();
     let text = render(&report, false);
     assert!(report.passed(false), "{text}");
-    assert!(text.contains("tovuti course 101 (course): ok"), "{text}");
+    assert!(
+        text.contains("(Intro to Sales): ok, `lms.courses[0].course_id`"),
+        "{text}"
+    );
     assert!(
         text.ends_with("everything the mapping needs works\n"),
         "{text}"
@@ -157,10 +162,10 @@ async fn tovuti_problems_name_tovuti_and_the_mapping_line() {
     let line = Source::new(mapping::EXAMPLE_NAME, mapping::EXAMPLE).locate(
         "lms.courses",
         Some(0),
-        Some("course_id"),
+        Some("course"),
     );
     let expected = format!(
-        "{}:{line}: `lms.courses[0].course_id`: Tovuti has no course with id 101",
+        "{}:{line}: `lms.courses[0].course_id`: Tovuti has no course named \"Intro to Sales\"",
         mapping::EXAMPLE_NAME
     );
     assert!(text.contains(&expected), "{text}");

@@ -11,6 +11,7 @@ pub mod mapping;
 mod mapping_online;
 mod migrate;
 mod needs;
+mod preflight;
 mod provision;
 pub mod replay;
 pub mod samples;

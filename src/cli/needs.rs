@@ -3,7 +3,7 @@
 //! group and course it names, each with the file line that names it.
 
 use crate::mapping::Mapping;
-use crate::mapping::model::TovutiRef;
+use crate::mapping::model::{TovutiItem, TovutiRef};
 use crate::mapping::source::Source;
 use crate::platforms::ghl::client::Needs;
 use crate::platforms::tovuti::client::CatalogKind;
@@ -20,10 +20,16 @@ pub fn ghl_needs(m: &Mapping) -> Needs {
     Needs {
         custom_fields: !crate::mapping::remote::ghl_custom_refs(m).is_empty(),
         tags: rule_tags || !f.tag_values.is_empty() || !f.ghl.tags.is_empty(),
-        campaigns: contact_rules.clone().any(|r| r.campaign_id.is_some())
-            || lms.courses.iter().any(|c| c.campaign_id.is_some()),
-        workflows: contact_rules.clone().any(|r| r.workflow_id.is_some())
-            || lms.courses.iter().any(|c| c.workflow_id.is_some()),
+        campaigns: contact_rules.clone().any(|r| r.campaign_ref().is_some())
+            || lms
+                .courses
+                .iter()
+                .any(|c| c.as_contact_rule().campaign_ref().is_some()),
+        workflows: contact_rules.clone().any(|r| r.workflow_ref().is_some())
+            || lms
+                .courses
+                .iter()
+                .any(|c| c.as_contact_rule().workflow_ref().is_some()),
         tasks: !lms.milestones.is_empty() || summaries.open_tasks.is_some(),
         notes: !lms.notes.is_empty() || summaries.last_note.is_some(),
         appointments: lms.event_registered.is_some() || summaries.next_appointment.is_some(),
@@ -34,66 +40,106 @@ pub fn ghl_needs(m: &Mapping) -> Needs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TovutiNeed {
     pub kind: CatalogKind,
-    pub id: u64,
+    /// As the mapping names it: an id, a name, or (custom fields) both.
+    pub id: Option<u64>,
+    pub name: Option<String>,
     /// The dotted key naming it, e.g. `fields[1].tovuti`.
     pub key: String,
     /// 1-based line in the mapping file.
     pub line: usize,
 }
 
+impl TovutiNeed {
+    /// `id 23`, `"Job title"`, or `"Job title" (id 23)`.
+    pub fn describe(&self) -> String {
+        match (&self.name, self.id) {
+            (Some(name), Some(id)) => format!("\"{name}\" (id {id})"),
+            (Some(name), None) => format!("\"{name}\""),
+            (None, Some(id)) => format!("id {id}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 /// Where a reference is written: section, array index, key.
 type Place = (String, Option<usize>, &'static str);
 
+/// How one reference names its record: id and/or name.
+type Named = (Option<u64>, Option<String>);
+
+fn item(i: &TovutiItem) -> Named {
+    match i {
+        TovutiItem::Id(id) => (Some(*id), None),
+        TovutiItem::Name(name) => (None, Some(name.clone())),
+    }
+}
+
 /// Every Tovuti custom field, group and course the mapping names, in file order.
 pub fn tovuti_needs(m: &Mapping, src: Source<'_>) -> Vec<TovutiNeed> {
-    let mut found: Vec<(CatalogKind, u64, Place)> = Vec::new();
+    let mut found: Vec<(CatalogKind, Named, Place)> = Vec::new();
     for (place, r) in tovuti_field_refs(m) {
         if let TovutiRef::Custom(c) = r {
-            found.push((CatalogKind::CustomFields, c.field_id, place));
+            let named = (c.field_id, c.name.clone());
+            found.push((CatalogKind::CustomFields, named, place));
         }
     }
     let f = &m.file;
-    for id in &f.ghl.new_user_group_ids {
+    for g in &f.ghl.new_user_group_ids {
         let place = ("ghl".to_owned(), None, "new_user_group_ids");
-        found.push((CatalogKind::Groups, *id, place));
+        found.push((CatalogKind::Groups, item(g), place));
     }
     for (i, rule) in f.ghl.tags.iter().enumerate() {
-        for id in &rule.group_ids {
-            found.push((
-                CatalogKind::Groups,
-                *id,
-                ("ghl.tags".into(), Some(i), "group_ids"),
-            ));
+        for g in &rule.group_ids {
+            let place = ("ghl.tags".into(), Some(i), "group_ids");
+            found.push((CatalogKind::Groups, item(g), place));
         }
-        for id in &rule.enroll_course_ids {
+        for c in &rule.enroll_course_ids {
             let place = ("ghl.tags".into(), Some(i), "enroll_course_ids");
-            found.push((CatalogKind::Courses, *id, place));
+            found.push((CatalogKind::Courses, item(c), place));
         }
     }
     for (i, c) in f.lms.courses.iter().enumerate() {
         let place = ("lms.courses".into(), Some(i), "course_id");
-        found.push((CatalogKind::Courses, c.course_id, place));
+        found.push((CatalogKind::Courses, item(&c.course_id), place));
     }
     for (i, rule) in f.lms.milestones.iter().enumerate() {
-        if let Some(id) = rule.course_id {
+        if let Some(c) = &rule.course_id {
             let place = ("lms.milestones".into(), Some(i), "course_id");
-            found.push((CatalogKind::Courses, id, place));
+            found.push((CatalogKind::Courses, item(c), place));
         }
     }
     let mut needs: Vec<TovutiNeed> = found
         .into_iter()
-        .map(|(kind, id, (section, index, key))| TovutiNeed {
+        .map(|(kind, (id, name), (section, index, key))| TovutiNeed {
             kind,
             id,
+            name,
             key: match index {
                 Some(i) => format!("{section}[{i}].{key}"),
                 None => format!("{section}.{key}"),
             },
-            line: src.locate(&section, index, Some(key)),
+            line: locate(src, &section, index, key),
         })
         .collect();
     needs.sort_by_key(|n| n.line);
     needs
+}
+
+/// The line of `key`, or of the shorter key it may be written as (`groups` for
+/// `group_ids`, `course` for `course_id`).
+fn locate(src: Source<'_>, section: &str, index: Option<usize>, key: &str) -> usize {
+    let alias = match key {
+        "group_ids" => "groups",
+        "new_user_group_ids" => "new_user_groups",
+        "enroll_course_ids" => "enroll_courses",
+        "course_id" => "course",
+        other => other,
+    };
+    let section_line = src.locate(section, index, None);
+    match src.locate(section, index, Some(key)) {
+        line if line == section_line => src.locate(section, index, Some(alias)),
+        line => line,
+    }
 }
 
 /// Every Tovuti user field the mapping names, with where.
@@ -139,12 +185,11 @@ mod tests {
     }
 
     #[test]
-    fn the_example_needs_all_but_campaigns_and_workflows() {
+    fn the_example_needs_all_but_campaigns() {
         let m = load(crate::mapping::EXAMPLE);
         let needs = ghl_needs(&m);
         let expected = Needs {
             campaigns: false,
-            workflows: false,
             ..Needs::everything()
         };
         assert_eq!(needs, expected);
@@ -166,14 +211,29 @@ mod tests {
         let needs = tovuti_needs(&load(text), Source::new("m.toml", text));
         let seen: Vec<_> = needs
             .iter()
-            .map(|n| (n.kind, n.id, n.key.as_str(), n.line))
+            .map(|n| (n.kind, n.describe(), n.key.as_str(), n.line))
             .collect();
         assert_eq!(
             seen,
             [
-                (CatalogKind::CustomFields, 23, "fields[0].tovuti", 5),
-                (CatalogKind::Groups, 2, "ghl.new_user_group_ids", 8),
-                (CatalogKind::Courses, 101, "lms.courses[0].course_id", 11),
+                (
+                    CatalogKind::CustomFields,
+                    "id 23".into(),
+                    "fields[0].tovuti",
+                    5
+                ),
+                (
+                    CatalogKind::Groups,
+                    "id 2".into(),
+                    "ghl.new_user_group_ids",
+                    8
+                ),
+                (
+                    CatalogKind::Courses,
+                    "id 101".into(),
+                    "lms.courses[0].course_id",
+                    11
+                ),
             ]
         );
     }

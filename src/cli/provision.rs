@@ -249,7 +249,7 @@ async fn tovuti_todo(
     for problem in report.problems {
         done.todo.push(format!(
             "{problem}; Tovuti has no API to create it: an admin creates it in Tovuti, \
-             then puts the id Tovuti gives it in the mapping"
+             with exactly this name (or names it in the mapping as it is titled in Tovuti)"
         ));
     }
 }

@@ -1,4 +1,5 @@
-//! `serve`: bind, run until SIGTERM/Ctrl-C, drain, exit 0; `--sandbox` first starts fake
+//! `serve`: check both platforms against the mapping (`--strict`: refuse to start on a
+//! problem), bind, run until SIGTERM/Ctrl-C, drain, exit 0; `--sandbox` first starts fake
 //! platforms in-process and points the service at them.
 
 use std::net::SocketAddr;
@@ -24,6 +25,11 @@ pub struct ServeArgs {
     /// test events. Never use it with real data.
     #[arg(long)]
     pub sandbox: bool,
+    /// Refuse to start (exit 78) when the startup preflight finds that the GHL location
+    /// or the Tovuti tenant lacks something the mapping names; without it the service
+    /// logs one warning and starts.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
@@ -54,6 +60,9 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
     telemetry::init(&loaded.config.telemetry);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
+    }
+    if let Err(code) = super::preflight::run(&loaded.config, args.strict).await {
+        return code;
     }
     let listen = loaded.config.server.listen.clone();
     let listener = match TcpListener::bind(&listen).await {

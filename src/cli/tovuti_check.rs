@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::needs::TovutiNeed;
+use crate::mapping::model::same_name;
 use crate::platforms::tovuti::client::{CatalogKind, TovutiApi, TovutiCatalog, TovutiError};
 
 /// An address no user has: looking it up reads `/users` without touching anyone.
@@ -82,13 +83,31 @@ pub async fn check_catalog(
             continue;
         };
         let noun = need.kind.noun();
-        match items.iter().find(|(id, _)| *id == need.id) {
+        let by_name =
+            |(_, title): &&(u64, String)| need.name.as_deref().is_some_and(|n| same_name(title, n));
+        let found = match need.id {
+            Some(want) => items.iter().find(|(id, _)| *id == want),
+            None => items.iter().find(by_name),
+        };
+        let at = format!("{file}:{}: `{}`", need.line, need.key);
+        match found {
+            Some(item) if need.id.is_some() && need.name.is_some() && !by_name(&item) => {
+                report.problems.push(format!(
+                    "{at}: Tovuti's {noun} with id {} is titled \"{}\", not {}",
+                    item.0,
+                    item.1,
+                    need.describe()
+                ));
+            }
             Some((id, title)) => report
                 .ok
                 .push(format!("tovuti {noun} {id} ({title}): ok, `{}`", need.key)),
             None => report.problems.push(format!(
-                "{file}:{}: `{}`: Tovuti has no {noun} with id {}",
-                need.line, need.key, need.id
+                "{at}: Tovuti has no {noun} {}",
+                match need.id {
+                    Some(id) => format!("with id {id}"),
+                    None => format!("named {}", need.describe()),
+                }
             )),
         }
     }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::fields::{GhlFields, TovutiFields};
+pub use super::model::AutomationRef;
 
 /// Which GHL contact an action is about: the linked id, or the one the plan's upsert finds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,12 +86,12 @@ pub enum Action {
     AddToCampaign {
         key: String,
         contact: ContactRef,
-        campaign_id: String,
+        campaign: AutomationRef,
     },
     AddToWorkflow {
         key: String,
         contact: ContactRef,
-        workflow_id: String,
+        workflow: AutomationRef,
     },
     /// `task_key` names the task across events; the engine maps it to the GHL task id.
     CreateTask {

@@ -9,10 +9,12 @@ use super::action::{Action, UserRef};
 use super::crm_summaries::{last_note, next_appointment, open_tasks};
 use super::extra;
 use super::fields::{self, Canonical, TovutiFields};
-use super::model::{ContactDeleted, ExtraMode, TagRemoved, TagRule};
+use super::model::{ContactDeleted, ExtraMode, TagRemoved, TagRule, TovutiItem};
 use super::plan::{Known, Planner, user_ref};
+use super::tovuti_names::Unresolved;
 use crate::platforms::ghl::payloads::Contact;
 use crate::platforms::ghl::{GhlEvent, GhlWebhook};
+use crate::platforms::tovuti::client::CatalogKind;
 
 pub(super) fn plan(p: &mut Planner<'_>, wh: &GhlWebhook, known: &Known<'_>) {
     match &wh.event {
@@ -108,7 +110,8 @@ fn create_user(
         p.note("cannot create a Tovuti user: the contact has no usable email");
         return None;
     };
-    let mut group_ids: BTreeSet<u64> = p.m.file.ghl.new_user_group_ids.iter().copied().collect();
+    let new_user_groups = p.m.file.ghl.new_user_group_ids.clone();
+    let mut group_ids: BTreeSet<u64> = p.ids(CatalogKind::Groups, &new_user_groups).collect();
     group_ids.extend(groups);
     let key = p.key("create_user", "create_tovuti_user", "");
     p.push(Action::CreateTovutiUser {
@@ -142,21 +145,37 @@ struct TagEffect {
     create: bool,
     courses: Vec<u64>,
     groups: Vec<u64>,
+    /// Names the tenant's lists lack (so without an id).
+    unresolved: Vec<Unresolved>,
 }
 
 impl TagEffect {
     fn of<'r>(rules: impl Iterator<Item = &'r TagRule>) -> Self {
         let (mut create, mut courses, mut groups) = (false, BTreeSet::new(), BTreeSet::new());
+        let mut unresolved = Vec::new();
         for r in rules {
             create |= r.create_user;
-            courses.extend(r.enroll_course_ids.iter().copied());
-            groups.extend(r.group_ids.iter().copied());
+            for (kind, items, ids) in [
+                (CatalogKind::Courses, &r.enroll_course_ids, &mut courses),
+                (CatalogKind::Groups, &r.group_ids, &mut groups),
+            ] {
+                for item in items {
+                    match item {
+                        TovutiItem::Id(id) => _ = ids.insert(*id),
+                        TovutiItem::Name(name) => unresolved.push(Unresolved {
+                            kind,
+                            name: name.clone(),
+                        }),
+                    }
+                }
+            }
         }
         let (courses, groups) = (courses.into_iter().collect(), groups.into_iter().collect());
         Self {
             create,
             courses,
             groups,
+            unresolved,
         }
     }
 
@@ -173,6 +192,7 @@ fn tag_rules(p: &mut Planner<'_>, c: &Contact, known: &Known<'_>) {
     let reversed = rules.iter().filter(|r| r.on_remove == TagRemoved::Reverse);
     let lost = TagEffect::of(reversed.filter(|r| hit(&removed, r)));
     if !gained.is_empty() {
+        p.unresolved(gained.unresolved);
         match user_ref(known) {
             Some(user) => grant(p, &user, &gained.courses, &gained.groups, known),
             None if gained.create => {

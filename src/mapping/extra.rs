@@ -19,7 +19,7 @@ pub fn tovuti_extra(m: &Mapping, user: &User) -> Option<String> {
         ];
         pairs
             .chain(others.into_iter().flatten())
-            .any(|r| matches!(r, TovutiRef::Custom(c) if c.field_id == id))
+            .any(|r| matches!(r, TovutiRef::Custom(c) if c.field_id == Some(id)))
     };
     let mut out = Map::new();
     for f in user.custom_fields.iter().filter(|f| !mapped(f.field_id.0)) {

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{Direction, FieldPair, GhlRef, MissingPolicy, TovutiRef};
+use super::model::{
+    Direction, FieldPair, GhlRef, MissingPolicy, TovutiCustomRef, TovutiRef, same_name,
+};
 use super::transform::{self, join_name};
 use super::validate::Mapping;
 use super::value::{self, TypeOptions};
 use crate::platforms::ghl::payloads::Contact;
-use crate::platforms::tovuti::payloads::User;
+use crate::platforms::tovuti::payloads::{CustomField, User};
 
 pub use super::write::{GhlCustomFieldWrite, GhlFields, TovutiFields, to_ghl, to_tovuti};
 
@@ -50,7 +52,7 @@ pub fn ghl_label(r: &GhlRef) -> String {
 pub fn tovuti_label(r: &TovutiRef) -> String {
     match r {
         TovutiRef::Core(n) => n.clone(),
-        TovutiRef::Custom(c) => format!("field:{}", c.field_id),
+        TovutiRef::Custom(c) => format!("field:{}", c.label()),
     }
 }
 
@@ -94,8 +96,21 @@ fn read_tovuti_in(user: &User, as_json: &Value, r: &TovutiRef) -> Value {
         TovutiRef::Custom(c) => user
             .custom_fields
             .iter()
-            .find(|f| f.field_id.0 == c.field_id)
+            .find(|f| names_custom_field(c, f))
             .map_or(Value::Null, |f| f.value.clone()),
+    }
+}
+
+/// A ref with an id matches that id; a name not resolved yet matches the field's title.
+fn names_custom_field(r: &TovutiCustomRef, field: &CustomField) -> bool {
+    match (r.field_id, &r.name) {
+        (Some(id), _) => field.field_id.0 == id,
+        (None, Some(name)) => field
+            .extra
+            .get("title")
+            .and_then(Value::as_str)
+            .is_some_and(|title| same_name(title, name)),
+        (None, None) => false,
     }
 }
 

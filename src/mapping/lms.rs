@@ -10,7 +10,7 @@ use super::model::{ContactRule, ExtraMode, Milestone, NoteOn};
 use super::plan::{Known, Planner, contact_ref};
 use super::template;
 use super::{extra, lms_context};
-use crate::platforms::tovuti::payloads::User;
+use crate::platforms::tovuti::payloads::{Course, User};
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
 
 pub(super) fn plan(p: &mut Planner<'_>, wh: &TovutiWebhook, known: &Known<'_>) {
@@ -76,7 +76,7 @@ fn rules(
                 contact_rule(p, "lms.user_created", None, &rule, contact, ctx, known);
             }
         }
-        TovutiEvent::EnrollmentCreated(d) => enrollment(p, d.course.id.0, contact, ctx, known),
+        TovutiEvent::EnrollmentCreated(d) => enrollment(p, &d.course, contact, ctx, known),
         TovutiEvent::NoteCreated(_) => notes(p, NoteOn::NoteCreated, contact, ctx),
         TovutiEvent::CallRecorded(_) => notes(p, NoteOn::CallRecorded, contact, ctx),
         TovutiEvent::EventRegistered(_) => appointment(p, wh, contact, ctx),
@@ -86,16 +86,14 @@ fn rules(
 
 /// The milestone kinds an event can trigger, with its course. A completed lesson may also
 /// carry the course progress that `progress` rules test.
-fn milestone_hits(event: &TovutiEvent) -> Vec<(Milestone, Option<u64>)> {
+fn milestone_hits(event: &TovutiEvent) -> Vec<(Milestone, Option<&Course>)> {
     match event {
-        TovutiEvent::CourseCompleted(d) => vec![(Milestone::CourseCompleted, Some(d.course.id.0))],
+        TovutiEvent::CourseCompleted(d) => vec![(Milestone::CourseCompleted, Some(&d.course))],
         TovutiEvent::LessonCompleted(d) => vec![
-            (Milestone::LessonCompleted, Some(d.course.id.0)),
-            (Milestone::Progress, Some(d.course.id.0)),
+            (Milestone::LessonCompleted, Some(&d.course)),
+            (Milestone::Progress, Some(&d.course)),
         ],
-        TovutiEvent::AwardEarned(d) => {
-            vec![(Milestone::AwardEarned, d.course.as_ref().map(|c| c.id.0))]
-        }
+        TovutiEvent::AwardEarned(d) => vec![(Milestone::AwardEarned, d.course.as_ref())],
         _ => Vec::new(),
     }
 }
@@ -220,7 +218,7 @@ fn push_contact_write(
 
 fn enrollment(
     p: &mut Planner<'_>,
-    course_id: u64,
+    course: &Course,
     contact: &ContactRef,
     ctx: &Value,
     known: &Known<'_>,
@@ -230,11 +228,16 @@ fn enrollment(
     let course = courses
         .iter()
         .enumerate()
-        .find(|(_, c)| c.course_id == course_id);
+        .find(|(_, c)| c.course_id.matches(course.id.0, course.title.as_deref()));
     let mut rule = base.clone();
     if let Some((_, c)) = course {
-        rule.campaign_id = c.campaign_id.clone().or(base.campaign_id);
-        rule.workflow_id = c.workflow_id.clone().or(base.workflow_id);
+        let own = c.as_contact_rule();
+        if own.campaign_ref().is_some() {
+            (rule.campaign_id, rule.campaign) = (own.campaign_id.clone(), own.campaign.clone());
+        }
+        if own.workflow_ref().is_some() {
+            (rule.workflow_id, rule.workflow) = (own.workflow_id, own.workflow);
+        }
         rule.tags.clear();
     }
     let mut tags = render_tags(p, "lms.enrollment_created", None, &base.tags, ctx);
@@ -302,20 +305,20 @@ fn add_tags(
 }
 
 fn campaign_and_workflow(p: &mut Planner<'_>, rule: &str, r: &ContactRule, contact: &ContactRef) {
-    if let Some(id) = &r.campaign_id {
-        let key = p.key(rule, "add_to_campaign", id);
+    if let Some(campaign) = r.campaign_ref() {
+        let key = p.key(rule, "add_to_campaign", campaign.text());
         p.push(Action::AddToCampaign {
             key,
             contact: contact.clone(),
-            campaign_id: id.clone(),
+            campaign,
         });
     }
-    if let Some(id) = &r.workflow_id {
-        let key = p.key(rule, "add_to_workflow", id);
+    if let Some(workflow) = r.workflow_ref() {
+        let key = p.key(rule, "add_to_workflow", workflow.text());
         p.push(Action::AddToWorkflow {
             key,
             contact: contact.clone(),
-            workflow_id: id.clone(),
+            workflow,
         });
     }
 }

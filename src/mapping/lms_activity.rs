@@ -7,21 +7,24 @@ use super::model::{AppointmentRule, Milestone, MilestoneRule, NoteOn, TaskAction
 use super::plan::{Known, Planner};
 use super::template;
 use super::value::{self, FieldType, format_ts};
-use crate::platforms::tovuti::payloads::EventRegistered;
+use crate::platforms::tovuti::payloads::{Course, EventRegistered};
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
 
 pub(super) fn milestones(
     p: &mut Planner<'_>,
     on: Milestone,
-    course: Option<u64>,
+    course: Option<&Course>,
     contact: &ContactRef,
     ctx: &Value,
     known: &Known<'_>,
 ) {
     let rules = p.m.file.lms.milestones.clone();
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.on == on) {
-        if rule.course_id.is_some() && rule.course_id != course {
-            continue;
+        if let Some(wanted) = &rule.course_id {
+            let hit = course.is_some_and(|c| wanted.matches(c.id.0, c.title.as_deref()));
+            if !hit {
+                continue;
+            }
         }
         if let (Milestone::Progress, Some(threshold)) = (on, rule.threshold) {
             let reached = ctx

@@ -2,6 +2,7 @@
 //! Pure: no I/O, no async, no clock reads (callers pass `now`).
 
 pub mod action;
+mod automations;
 mod crm;
 mod crm_summaries;
 mod extra;
@@ -19,6 +20,7 @@ pub mod source;
 pub mod template;
 #[cfg(test)]
 mod test_support;
+pub mod tovuti_names;
 pub mod transform;
 pub mod validate;
 pub mod value;

@@ -56,11 +56,12 @@ pub struct GhlCustomRef {
     pub key: Option<String>,
 }
 
-/// A Tovuti user field: a core field by name, or a custom profile field by `field_id`.
+/// A Tovuti user field: a core field by name, or a custom profile field by `name` (its
+/// label in the tenant) and/or `field_id`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(
     untagged,
-    expecting = "expected a Tovuti user field name, or { field_id = 19 }"
+    expecting = "expected a Tovuti user field name, or { name = \"Job title\" } / { field_id = 19 }"
 )]
 pub enum TovutiRef {
     Core(String),
@@ -70,8 +71,14 @@ pub enum TovutiRef {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TovutiCustomRef {
-    pub field_id: u64,
+    /// Ids differ per tenant; a `name` alone is resolved to it through the tenant's list.
+    pub field_id: Option<u64>,
+    /// The field's label in the tenant, compared ignoring case.
+    pub name: Option<String>,
 }
+
+pub use super::automations::AutomationRef;
+pub use super::tovuti_names::{TovutiItem, same_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -207,17 +214,24 @@ pub struct ContactRule {
     pub tags: Vec<String>,
     pub campaign_id: Option<String>,
     pub workflow_id: Option<String>,
+    /// By name, looked up in the location's campaign list (ids differ per location).
+    pub campaign: Option<String>,
+    /// By name, looked up in the location's workflow list.
+    pub workflow: Option<String>,
 }
 
 /// Per-course additions to `enrollment_created`; its campaign/workflow replace the default.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CourseRule {
-    pub course_id: u64,
+    #[serde(alias = "course")]
+    pub course_id: TovutiItem,
     #[serde(default)]
     pub tags: Vec<String>,
     pub campaign_id: Option<String>,
     pub workflow_id: Option<String>,
+    pub campaign: Option<String>,
+    pub workflow: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
@@ -260,7 +274,8 @@ pub struct MilestoneRule {
     /// Stable rule name for idempotency keys; defaults to `lms.milestones[N]`.
     pub id: Option<String>,
     pub on: Milestone,
-    pub course_id: Option<u64>,
+    #[serde(alias = "course")]
+    pub course_id: Option<TovutiItem>,
     pub threshold: Option<f64>,
     #[serde(default)]
     pub action: TaskAction,
@@ -339,8 +354,8 @@ pub struct GhlRules {
     #[serde(default)]
     pub create_users: bool,
     /// Groups every user created from GHL joins (Tovuti needs "Registered" to log in).
-    #[serde(default)]
-    pub new_user_group_ids: Vec<u64>,
+    #[serde(default, alias = "new_user_groups")]
+    pub new_user_group_ids: Vec<TovutiItem>,
     #[serde(default)]
     pub contact_deleted: ContactDeleted,
     #[serde(default)]
@@ -364,10 +379,10 @@ pub struct TagRule {
     pub tag: String,
     #[serde(default = "yes")]
     pub create_user: bool,
-    #[serde(default)]
-    pub enroll_course_ids: Vec<u64>,
-    #[serde(default)]
-    pub group_ids: Vec<u64>,
+    #[serde(default, alias = "enroll_courses")]
+    pub enroll_course_ids: Vec<TovutiItem>,
+    #[serde(default, alias = "groups")]
+    pub group_ids: Vec<TovutiItem>,
     #[serde(default)]
     pub on_remove: TagRemoved,
 }

@@ -9,12 +9,15 @@ use serde_json::Value;
 use super::action::{Action, ContactRef, UserRef, idempotency_key};
 use super::fields::{Canonical, FieldProblem};
 use super::fingerprint::fingerprint;
+use super::model::TovutiItem;
+use super::tovuti_names::Unresolved;
 use super::validate::Mapping;
 use super::value::{self, FieldType};
 use super::{crm, lms};
 use crate::platforms::ghl::GhlWebhook;
 use crate::platforms::ghl::payloads::{Contact, Task};
 use crate::platforms::tovuti::TovutiWebhook;
+use crate::platforms::tovuti::client::CatalogKind;
 use crate::platforms::tovuti::payloads::User;
 
 /// The event to plan for, parsed by the platform module.
@@ -86,6 +89,10 @@ pub struct Plan {
     /// fields the other side lacks.
     #[serde(skip)]
     pub written_state: Option<Canonical>,
+    /// Tovuti groups and courses the plan would grant but the mapping names by a name the
+    /// tenant's lists lack: left out of the actions, to be recorded as skipped.
+    #[serde(skip)]
+    pub unresolved: Vec<Unresolved>,
 }
 
 /// Plans the actions for one event.
@@ -121,6 +128,7 @@ impl<'m> Planner<'m> {
             source_fingerprint: None,
             written_fingerprint: None,
             written_state: None,
+            unresolved: Vec::new(),
         };
         Self { m, plan }
     }
@@ -136,6 +144,36 @@ impl<'m> Planner<'m> {
 
     pub fn note(&mut self, text: impl Into<String>) {
         self.plan.notes.push(text.into());
+    }
+
+    /// The ids of `items`; names without one (the tenant lacks them) are kept aside.
+    pub fn ids(&mut self, kind: CatalogKind, items: &[TovutiItem]) -> impl Iterator<Item = u64> {
+        let mut ids = Vec::new();
+        let mut names = Vec::new();
+        for item in items {
+            match item {
+                TovutiItem::Id(id) => ids.push(*id),
+                TovutiItem::Name(name) => names.push(Unresolved {
+                    kind,
+                    name: name.clone(),
+                }),
+            }
+        }
+        self.unresolved(names);
+        ids.into_iter()
+    }
+
+    /// Keeps names the tenant lacks aside, each once, with a note for previews.
+    pub fn unresolved(&mut self, names: Vec<Unresolved>) {
+        for name in names {
+            if !self.plan.unresolved.contains(&name) {
+                self.note(format!(
+                    "{} is not in the Tovuti tenant; left out",
+                    name.describe()
+                ));
+                self.plan.unresolved.push(name);
+            }
+        }
     }
 
     pub fn problem(&mut self, field: impl Into<String>, message: impl Into<String>) {

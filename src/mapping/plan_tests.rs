@@ -49,7 +49,8 @@ fn a_linked_contact_gets_only_the_fields_that_changed() {
 #[test]
 fn enrollment_adds_default_and_course_tags() {
     let p = plan_tovuti("enrollment.created", &Known::at(now()));
-    assert_eq!(names(&p), ["upsert_contact", "add_tags"]);
+    assert_eq!(names(&p), ["upsert_contact", "add_tags", "add_to_workflow"]);
+    assert_eq!(shapes(&p)[2]["workflow"], json!({"name": "New enrollment"}));
     assert_eq!(
         shapes(&p)[1]["tags"],
         json!([
@@ -151,7 +152,7 @@ fn event_registration_upserts_an_appointment_in_the_configured_calendar() {
         shapes(&p)[1],
         json!({"action": "upsert_appointment", "contact": {"email": "ada@example.com"},
                "appointment_key": "registration:12001",
-               "appointment": {"calendarId": "BqTwX8QFwXzpegMve9EQ", "title": "Live Q&A",
+               "appointment": {"calendarId": "replace-with-your-calendar-id", "title": "Live Q&A",
                                "startTime": "2026-12-03T17:00:00Z", "endTime": "2026-12-03T18:00:00Z",
                                "appointmentStatus": "confirmed", "address": "https://meet.example.com/qa",
                                "description": "Registered through the LMS (https://meet.example.com/qa)"}})

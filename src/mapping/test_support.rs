@@ -5,14 +5,22 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::mapping::plan::{Incoming, Known, Plan, plan};
-use crate::mapping::{Action, Mapping, load};
+use crate::mapping::{Action, Mapping, load, tovuti_names};
 use crate::platforms::ghl::GhlWebhook;
 use crate::platforms::tovuti::payloads::User;
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
 
+/// The example with its Tovuti names resolved as in the sandbox tenant (the ids the
+/// sample events use).
 pub fn example() -> Mapping {
     let text = include_str!("../../config/mapping.example.toml");
-    load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}"))
+    resolved(&load("mapping.example.toml", text).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn resolved(m: &Mapping) -> Mapping {
+    let (m, missing) = tovuti_names::resolve(m, &crate::sandbox::tovuti::example_lists());
+    assert!(missing.is_empty(), "{missing:?}");
+    m
 }
 
 /// The example with its job-title field pinned, both ways, to the id GHL's documented
@@ -26,7 +34,7 @@ pub fn example_for_ghl_examples() -> Mapping {
         "transforms = [\"trim\"]\ndirection = \"to_ghl\"\n",
         "transforms = [\"trim\"]\n",
     );
-    load("mapping.example.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+    resolved(&load("mapping.example.toml", &text).unwrap_or_else(|e| panic!("{e}")))
 }
 
 pub fn now() -> jiff::Timestamp {

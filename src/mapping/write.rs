@@ -128,18 +128,24 @@ impl TovutiFields {
                 self.core.insert(n.clone(), v);
             }
             TovutiRef::Custom(c) => {
-                let id = Value::from(c.field_id);
+                // A name the tenant's list did not resolve goes without an id; the
+                // write leaves it out and records it as skipped.
+                let id = c.field_id.map_or(Value::Null, Value::from);
+                let name = c.name.as_ref().filter(|_| c.field_id.is_none());
                 match self
                     .custom_fields
                     .iter_mut()
-                    .find(|f| f.get("field_id") == Some(&id))
+                    .find(|f| !id.is_null() && f.get("field_id") == Some(&id))
                 {
                     Some(f) => {
                         f.insert("value".to_owned(), v);
                     }
                     None => {
                         let mut obj = Map::new();
-                        obj.insert("field_id".to_owned(), id);
+                        match name {
+                            Some(name) => obj.insert("name".to_owned(), Value::from(name.clone())),
+                            None => obj.insert("field_id".to_owned(), id),
+                        };
                         obj.insert("value".to_owned(), v);
                         self.custom_fields.push(obj);
                     }

@@ -17,6 +17,9 @@ use super::tovuti::FakeTovuti;
 use crate::config::{Config, OptionalSecret};
 use crate::store::Cipher;
 
+/// The id of the workflow the shipped mapping names, as the sandbox location defines it.
+pub const EXAMPLE_WORKFLOW_ID: &str = "wf-new-enrollment";
+
 /// The GHL location the sandbox connection syncs.
 pub const LOCATION: &str = "sandbox-location";
 
@@ -47,6 +50,8 @@ impl Sandbox {
         let tovuti = FakeTovuti::start(TOVUTI_TOKEN)
             .await
             .context("starting the sandbox Tovuti")?;
+        tovuti.insert_example_catalog();
+        ghl.define_automation(true, EXAMPLE_WORKFLOW_ID, "New enrollment");
         if let Ok(spec) = std::env::var(FAULTS_VAR) {
             let faults: RandomFaults = spec
                 .parse()

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::automation_ids::AutomationIds;
 use super::errors::SyncError;
 use super::field_ids::FieldIds;
 use super::skipped::{self, Skipped};
@@ -38,6 +39,7 @@ pub struct Run<'a> {
     pub tovuti: Option<Arc<dyn TovutiApi>>,
     pub anchor: Anchor,
     pub field_ids: &'a FieldIds,
+    pub automation_ids: &'a AutomationIds,
     pub tovuti_known: &'a TovutiKnown,
     pub metrics: &'a Metrics,
     /// What to do about items the other side lacks.

@@ -3,7 +3,10 @@
 //! swapped for ids from the location's field list, read at most once per `REFRESH`
 //! (and again, at most once per `RETRY_UNKNOWN`, when a field is missing from it). A
 //! field the location lacks is left out of the write and reported as skipped: GHL
-//! would accept it and silently store nothing.
+//! would accept it and silently store nothing. A field the written contact comes back
+//! without (its id is gone: the field was deleted and recreated under the same key) has
+//! the list read again at once, at most once per `RETRY_UNKNOWN`, and is written again
+//! under its new id.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,8 +16,10 @@ use tokio::time::Instant;
 
 use super::skipped::Skipped;
 use crate::mapping::fields::GhlFields;
+use crate::mapping::value;
 use crate::mapping::write::GhlCustomFieldWrite;
 use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::ghl::client::Contact;
 
 /// How long a location's field list is trusted.
 const REFRESH: Duration = Duration::from_secs(600);
@@ -28,6 +33,8 @@ pub struct FieldIds {
 
 struct Known {
     read_at: Instant,
+    /// When a write last made the list be read again ahead of time.
+    forced_at: Option<Instant>,
     /// Key → id; `None` when the list could not be read (nothing is skipped then).
     ids: Option<HashMap<String, String>>,
 }
@@ -76,6 +83,82 @@ impl FieldIds {
         skipped
     }
 
+    /// The custom fields of `sent` that the written contact came back without. When there
+    /// are any, reads the list again (at most once per `RETRY_UNKNOWN`) and returns the
+    /// ones whose key now has another id, to write again, and the ones the location no
+    /// longer has, as skipped.
+    pub async fn ignored(
+        &self,
+        ghl: &GhlConnection,
+        sent: &GhlFields,
+        stored: &Contact,
+    ) -> (GhlFields, Vec<Skipped>) {
+        let mut again = GhlFields::default();
+        let lost: Vec<&GhlCustomFieldWrite> = sent
+            .custom_fields
+            .iter()
+            .filter(|f| !value::is_missing(&f.field_value))
+            .filter(|f| {
+                f.id.as_ref()
+                    .is_some_and(|id| !stored.custom_fields.iter().any(|c| &c.id == id))
+            })
+            .collect();
+        if lost.is_empty() || !self.may_force(ghl.location_id()) {
+            return (again, Vec::new());
+        }
+        let keys_before = self.keys_by_id(ghl.location_id());
+        self.read(ghl).await;
+        let locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(ids) = locations
+            .get(ghl.location_id())
+            .and_then(|k| k.ids.as_ref())
+        else {
+            return (again, Vec::new());
+        };
+        let mut skipped = Vec::new();
+        for field in lost {
+            let old = field.id.clone().unwrap_or_default();
+            let key = keys_before.get(&old);
+            match key.and_then(|k| ids.get(k)) {
+                Some(new) if *new != old => again.custom_fields.push(GhlCustomFieldWrite {
+                    id: Some(new.clone()),
+                    key: None,
+                    field_value: field.field_value.clone(),
+                }),
+                // Same id: GHL kept nothing for another reason (a value it drops).
+                Some(_) => {}
+                None => skipped.push(Skipped::ghl_field(key.cloned().unwrap_or(old))),
+            }
+        }
+        (again, skipped)
+    }
+
+    /// Whether a write may make the list be read ahead of time now; marks it done.
+    fn may_force(&self, location: &str) -> bool {
+        let mut locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(known) = locations.get_mut(location) else {
+            return false;
+        };
+        if known
+            .forced_at
+            .is_some_and(|at| at.elapsed() < RETRY_UNKNOWN)
+        {
+            return false;
+        }
+        known.forced_at = Some(Instant::now());
+        true
+    }
+
+    /// Id → key, from the list as last read.
+    fn keys_by_id(&self, location: &str) -> HashMap<String, String> {
+        let locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
+        let ids = locations.get(location).and_then(|k| k.ids.clone());
+        ids.unwrap_or_default()
+            .into_iter()
+            .map(|(key, id)| (id, key))
+            .collect()
+    }
+
     fn needs_reading(&self, location: &str, fields: &[GhlCustomFieldWrite]) -> bool {
         let locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
         match locations.get(location) {
@@ -102,8 +185,15 @@ impl FieldIds {
                 None
             }
         };
+        let forced_at = self
+            .locations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(ghl.location_id())
+            .and_then(|k| k.forced_at);
         let known = Known {
             read_at: Instant::now(),
+            forced_at,
             ids,
         };
         self.locations
@@ -238,5 +328,43 @@ mod tests {
         assert!(ids.resolve(&ghl, &mut later).await.is_empty());
         assert_eq!(list_reads(&fake), 2);
         assert!(later.custom_fields[0].id.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_recreated_field_is_written_again_under_its_new_id() {
+        let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+        let ghl = connection(&fake).await;
+        define(&ghl, "contact.level").await;
+        let ids = FieldIds::default();
+        let mut fields = by_key("contact.level");
+        assert!(ids.resolve(&ghl, &mut fields).await.is_empty());
+        let new_id = fake.recreate_custom_field("contact.level").unwrap();
+
+        // Still named by the old id: GHL takes the write and keeps nothing of it.
+        let input = ContactInput {
+            email: Some("bob@example.com".into()),
+            custom_fields: vec![CustomFieldInput {
+                id: fields.custom_fields[0].id.clone(),
+                key: None,
+                field_value: json!("x"),
+            }],
+            ..ContactInput::default()
+        };
+        let stored = ghl.upsert_contact(&input).await.unwrap().contact;
+        assert!(stored.custom_fields.is_empty(), "{stored:?}");
+        let (again, skipped) = ids.ignored(&ghl, &fields, &stored).await;
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert_eq!(again.custom_fields.len(), 1);
+        assert_eq!(again.custom_fields[0].id.as_deref(), Some(new_id.as_str()));
+        assert_eq!(list_reads(&fake), 2, "read again at once");
+
+        // Another contact coming back without it soon after does not read the list again.
+        let (soon, _) = ids.ignored(&ghl, &fields, &stored).await;
+        assert!(soon.custom_fields.is_empty());
+        assert_eq!(list_reads(&fake), 2);
+        // The next write resolves the key to the new id from the list read.
+        let mut next = by_key("contact.level");
+        assert!(ids.resolve(&ghl, &mut next).await.is_empty());
+        assert_eq!(next.custom_fields[0].id.as_deref(), Some(new_id.as_str()));
     }
 }

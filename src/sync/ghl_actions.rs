@@ -8,12 +8,13 @@ use serde_json::{Map, Value, json};
 
 use super::effects::{Mode, Run};
 use super::errors::SyncError;
-use crate::mapping::action::{AppointmentBody, TaskBody};
+use crate::mapping::action::{AppointmentBody, AutomationRef, TaskBody};
 use crate::mapping::fields::GhlFields;
 use crate::mapping::{Action, ContactRef};
+use crate::platforms::ghl::client::Contact;
 use crate::platforms::ghl::client::{
-    AppointmentUpdate, ContactInput, ContactUpdate, CustomFieldInput, ErrorClass, NewAppointment,
-    NewNote, NewTask, TaskUpdate,
+    AppointmentUpdate, AutomationKind, ContactInput, ContactUpdate, CustomFieldInput, ErrorClass,
+    NewAppointment, NewNote, NewTask, TaskUpdate,
 };
 
 const TASK: &str = "ghl_task";
@@ -30,16 +31,20 @@ pub async fn perform(
             let fields = with_field_ids(run, fields).await?;
             let input = contact_input(Some(email), &fields);
             let upserted = run.ghl.upsert_contact(&input).await?;
-            json!({"contact_id": upserted.contact.id, "new": upserted.new})
+            let id = &upserted.contact.id;
+            rewrite_ignored(run, id, &fields, &upserted.contact).await?;
+            json!({"contact_id": id, "new": upserted.new})
         }
         Action::UpdateContact {
             contact, fields, ..
         } => {
             let id = contact_id(run, contact).await?;
             let fields = with_field_ids(run, fields).await?;
-            run.ghl
+            let stored = run
+                .ghl
                 .update_contact(&id, &contact_update(&fields))
                 .await?;
+            rewrite_ignored(run, &id, &fields, &stored).await?;
             json!({"contact_id": id})
         }
         Action::AddTags { contact, tags, .. } => {
@@ -53,21 +58,23 @@ pub async fn perform(
             json!({"contact_id": id})
         }
         Action::AddToCampaign {
-            contact,
-            campaign_id,
-            ..
+            contact, campaign, ..
         } => {
+            let Some(campaign) = automation(run, AutomationKind::Campaign, campaign).await? else {
+                return Ok(Some(json!({"skipped": "campaign"})));
+            };
             let id = contact_id(run, contact).await?;
-            run.ghl.add_to_campaign(&id, campaign_id).await?;
+            run.ghl.add_to_campaign(&id, &campaign).await?;
             json!({"contact_id": id})
         }
         Action::AddToWorkflow {
-            contact,
-            workflow_id,
-            ..
+            contact, workflow, ..
         } => {
+            let Some(workflow) = automation(run, AutomationKind::Workflow, workflow).await? else {
+                return Ok(Some(json!({"skipped": "workflow"})));
+            };
             let id = contact_id(run, contact).await?;
-            run.ghl.add_to_workflow(&id, workflow_id, None).await?;
+            run.ghl.add_to_workflow(&id, &workflow, None).await?;
             json!({"contact_id": id})
         }
         Action::CreateTask {
@@ -118,6 +125,38 @@ async fn with_field_ids(run: &mut Run<'_>, fields: &GhlFields) -> Result<GhlFiel
     let skipped = run.field_ids.resolve(run.ghl, &mut fields).await;
     run.skip(skipped)?;
     Ok(fields)
+}
+
+/// The id of a campaign or workflow; `None` (recorded as skipped) when the location has
+/// none by the rule's name.
+async fn automation(
+    run: &mut Run<'_>,
+    kind: AutomationKind,
+    r: &AutomationRef,
+) -> Result<Option<String>, SyncError> {
+    match run.automation_ids.id(run.ghl, kind, r).await {
+        Ok(id) => Ok(Some(id)),
+        Err(skipped) => {
+            run.skip(vec![skipped])?;
+            Ok(None)
+        }
+    }
+}
+
+/// Writes again, under their new ids, the custom fields the written contact came back
+/// without (GHL ignores an id the location no longer has).
+async fn rewrite_ignored(
+    run: &mut Run<'_>,
+    id: &str,
+    sent: &GhlFields,
+    stored: &Contact,
+) -> Result<(), SyncError> {
+    let (again, skipped) = run.field_ids.ignored(run.ghl, sent, stored).await;
+    run.skip(skipped)?;
+    if !again.custom_fields.is_empty() {
+        run.ghl.update_contact(id, &contact_update(&again)).await?;
+    }
+    Ok(())
 }
 
 /// The contact an action is about: the linked id, one found earlier in this run, or

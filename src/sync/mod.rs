@@ -3,6 +3,7 @@
 //! for a plan, drop it when it only reflects our own last write (echo), run the plan's
 //! actions under their idempotency keys, then remember links and what was written.
 
+mod automation_ids;
 mod context;
 mod effects;
 mod errors;
@@ -15,6 +16,7 @@ mod polled;
 mod skipped;
 mod tovuti_actions;
 mod tovuti_known;
+mod tovuti_names;
 mod tovuti_writes;
 
 use std::sync::Arc;
@@ -26,6 +28,7 @@ pub use errors::SyncError;
 pub use platforms::Platforms;
 
 use self::effects::Run;
+use self::skipped::Skipped;
 use crate::mapping::{Incoming, Mapping, Plan, plan};
 use crate::platforms::ghl::client::{Connection as GhlConnection, GhlError};
 use crate::platforms::ghl::{GhlEvent, GhlWebhook};
@@ -45,6 +48,7 @@ pub struct SyncEngine {
     mapping: Arc<Mapping>,
     platforms: Platforms,
     field_ids: field_ids::FieldIds,
+    automation_ids: automation_ids::AutomationIds,
     tovuti_known: tovuti_known::TovutiKnown,
     metrics: Arc<Metrics>,
     /// This process's lease owner name (coalescing touches only events it holds).
@@ -75,6 +79,7 @@ impl SyncEngine {
             mapping,
             platforms,
             field_ids: field_ids::FieldIds::default(),
+            automation_ids: automation_ids::AutomationIds::default(),
             tovuti_known: tovuti_known::TovutiKnown::default(),
             metrics,
             owner: owner.into(),
@@ -181,8 +186,13 @@ impl SyncEngine {
             return Ok(Completion::Superseded);
         }
         let ghl = self.ghl(connection)?;
+        let tovuti = self.platforms.tovuti(connection);
+        let mapping = self
+            .tovuti_known
+            .mapping(tovuti.as_deref(), &self.mapping)
+            .await;
         let gathered = context::for_tovuti(self.store.as_ref(), &connection.id, &webhook).await?;
-        let plan = plan(&self.mapping, Incoming::Tovuti(&webhook), &gathered.known());
+        let plan = plan(&mapping, Incoming::Tovuti(&webhook), &gathered.known());
         let user = gathered.links.tovuti_user_id;
         if let Some(user) = user
             && self
@@ -197,7 +207,6 @@ impl SyncEngine {
             return Ok(Completion::Echo);
         }
         let anchor = user.map_or(Anchor::None, Anchor::TovutiUser);
-        let tovuti = self.platforms.tovuti(connection);
         let mut run = self.run(event, connection, &ghl, tovuti, anchor);
         run.all(&plan.actions).await?;
         let contact = gathered
@@ -205,7 +214,7 @@ impl SyncEngine {
             .ghl_contact_id
             .clone()
             .or_else(|| run.contacts.values().next().cloned());
-        let written = skipped::written_fingerprint(&self.mapping, &plan, &run.skipped);
+        let written = skipped::written_fingerprint(&mapping, &plan, &run.skipped);
         if let (Some(fingerprint), Some(contact)) = (&written, contact) {
             let entity = format!("ghl:contact:{contact}");
             self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
@@ -238,10 +247,14 @@ impl SyncEngine {
         }
         let ghl = self.ghl(connection)?;
         let tovuti = self.platforms.tovuti(connection);
+        let mapping = self
+            .tovuti_known
+            .mapping(tovuti.as_deref(), &self.mapping)
+            .await;
         let gathered = context::for_ghl(
             self.store.as_ref(),
             connection,
-            &self.mapping,
+            &mapping,
             &webhook,
             &ghl,
             tovuti.as_deref(),
@@ -252,7 +265,7 @@ impl SyncEngine {
             event_id: &event_id,
             webhook: &webhook,
         };
-        let plan = plan(&self.mapping, incoming, &gathered.known());
+        let plan = plan(&mapping, incoming, &gathered.known());
         let contact = gathered.links.ghl_contact_id.clone();
         if let Some(contact) = &contact
             && self
@@ -278,12 +291,13 @@ impl SyncEngine {
         }
         let anchor = contact.clone().map_or(Anchor::None, Anchor::GhlContact);
         let mut run = self.run(event, connection, &ghl, tovuti, anchor);
+        run.skip(plan.unresolved.iter().map(Skipped::unresolved).collect())?;
         run.all(&plan.actions).await?;
         let user = gathered
             .links
             .tovuti_user_id
             .or_else(|| run.users.values().next().copied());
-        let written = skipped::written_fingerprint(&self.mapping, &plan, &run.skipped);
+        let written = skipped::written_fingerprint(&mapping, &plan, &run.skipped);
         if let (Some(fingerprint), Some(user)) = (&written, user) {
             let entity = format!("tovuti:user:{user}");
             self.remember_written(connection, &entity, Direction::ToTovuti, fingerprint)
@@ -319,6 +333,7 @@ impl SyncEngine {
             tovuti,
             anchor,
             field_ids: &self.field_ids,
+            automation_ids: &self.automation_ids,
             tovuti_known: &self.tovuti_known,
             metrics: &self.metrics,
             on_missing: self.mapping.file.settings.on_missing,

@@ -11,7 +11,10 @@ use super::errors::SyncError;
 use crate::mapping::fields::{self, Side};
 use crate::mapping::model::{FieldPair, GhlRef, TovutiRef};
 use crate::mapping::policy::OnMissing;
+use crate::mapping::tovuti_names::Unresolved;
 use crate::mapping::{Mapping, Plan, fingerprint};
+use crate::platforms::ghl::client::AutomationKind;
+use crate::platforms::tovuti::client::CatalogKind;
 use crate::telemetry::requests::{self, RequestEntry};
 use crate::telemetry::warnings::{RateLimitedWarn, WARN_INTERVAL};
 use crate::telemetry::{Metrics, SkippedLabels};
@@ -26,6 +29,8 @@ pub enum Kind {
     CustomField,
     Group,
     Course,
+    Campaign,
+    Workflow,
 }
 
 impl Kind {
@@ -34,6 +39,8 @@ impl Kind {
             Self::CustomField => "custom_field",
             Self::Group => "group",
             Self::Course => "course",
+            Self::Campaign => "campaign",
+            Self::Workflow => "workflow",
         }
     }
 }
@@ -69,6 +76,7 @@ impl Skipped {
             Kind::CustomField => format!("custom field {id}"),
             Kind::Group => format!("group {id}"),
             Kind::Course => format!("course {id}"),
+            Kind::Campaign | Kind::Workflow => format!("{} {id}", kind.as_str()),
         };
         Self {
             platform: "tovuti",
@@ -77,6 +85,31 @@ impl Skipped {
             id: id.to_string(),
             reason: "not in this tenant",
         }
+    }
+
+    /// A campaign or workflow named by a name the location's list lacks.
+    pub fn ghl_automation(kind: AutomationKind, name: &str) -> Self {
+        let kind = match kind {
+            AutomationKind::Campaign => Kind::Campaign,
+            AutomationKind::Workflow => Kind::Workflow,
+        };
+        Self {
+            platform: "ghl",
+            kind,
+            item: format!("{} \"{name}\"", kind.as_str()),
+            id: name.to_owned(),
+            reason: "not in this location",
+        }
+    }
+
+    /// A group or course the mapping names by a name the tenant's lists lack.
+    pub fn unresolved(name: &Unresolved) -> Self {
+        let kind = match name.kind {
+            CatalogKind::CustomFields => Kind::CustomField,
+            CatalogKind::Groups => Kind::Group,
+            CatalogKind::Courses => Kind::Course,
+        };
+        Self::tovuti(kind, &name.name)
     }
 
     /// `contact.lms_status — not in this location`.
@@ -100,9 +133,10 @@ pub fn written_fingerprint(mapping: &Mapping, plan: &Plan, skipped: &[Skipped]) 
         (Side::Ghl, GhlRef::Custom(c), _) => fields.iter().any(|s| {
             s.platform == "ghl" && (c.key.as_ref() == Some(&s.id) || c.id.as_ref() == Some(&s.id))
         }),
-        (Side::Tovuti, _, TovutiRef::Custom(c)) => fields
-            .iter()
-            .any(|s| s.platform == "tovuti" && s.id == c.field_id.to_string()),
+        (Side::Tovuti, _, TovutiRef::Custom(c)) => fields.iter().any(|s| {
+            s.platform == "tovuti"
+                && (s.id == c.label() || c.field_id.is_some_and(|id| s.id == id.to_string()))
+        }),
         _ => false,
     };
     let mut state = state.clone();

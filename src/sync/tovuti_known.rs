@@ -7,28 +7,37 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::time::Instant;
 
 use super::skipped::{Kind, Skipped};
-use crate::platforms::tovuti::client::CatalogKind;
+use super::tovuti_names::Resolved;
+use crate::platforms::tovuti::client::{CatalogItem, CatalogKind};
 use crate::platforms::tovuti::{TovutiApi, UserWrite};
 
 /// How long a list is trusted.
-const REFRESH: Duration = Duration::from_secs(600);
+pub(super) const REFRESH: Duration = Duration::from_secs(600);
 /// An id missing from a list is not looked up again sooner than this.
-const RETRY_UNKNOWN: Duration = Duration::from_secs(60);
+pub(super) const RETRY_UNKNOWN: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 pub struct TovutiKnown {
-    lists: Mutex<HashMap<CatalogKind, List>>,
+    pub(super) lists: Mutex<HashMap<CatalogKind, List>>,
+    /// Counts list reads, so a mapping resolved from older lists is resolved again.
+    pub(super) reads: AtomicU64,
+    /// The mapping with its names resolved.
+    pub(super) resolved: Mutex<Option<Resolved>>,
 }
 
-struct List {
-    read_at: Instant,
+pub(super) struct List {
+    pub(super) read_at: Instant,
     /// `None`: unreadable or empty, so not trusted.
-    ids: Option<BTreeSet<u64>>,
+    pub(super) ids: Option<BTreeSet<u64>>,
+    /// Each entry's id and label, for names.
+    pub(super) labels: Vec<(u64, String)>,
 }
 
 impl TovutiKnown {
@@ -36,6 +45,16 @@ impl TovutiKnown {
     pub async fn filter(&self, tovuti: &dyn TovutiApi, write: &mut UserWrite) -> Vec<Skipped> {
         let mut skipped = Vec::new();
         if let Some(fields) = &mut write.custom_fields {
+            // A field named by a name the tenant's list lacks has no id to send.
+            fields.retain(
+                |f| match (field_id(f), f.get("name").and_then(Value::as_str)) {
+                    (None, Some(name)) => {
+                        skipped.push(Skipped::tovuti(Kind::CustomField, name));
+                        false
+                    }
+                    _ => true,
+                },
+            );
             let ids: Vec<u64> = fields.iter().filter_map(field_id).collect();
             if let Some(known) = self.known(tovuti, CatalogKind::CustomFields, &ids).await {
                 fields.retain(|f| match field_id(f) {
@@ -74,7 +93,7 @@ impl TovutiKnown {
         self.lists.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    async fn known(
+    pub(super) async fn known(
         &self,
         tovuti: &dyn TovutiApi,
         kind: CatalogKind,
@@ -90,7 +109,7 @@ impl TovutiKnown {
         lists.get(&kind)?.ids.clone()
     }
 
-    fn needs_reading(&self, kind: CatalogKind, ids: &[u64]) -> bool {
+    pub(super) fn needs_reading(&self, kind: CatalogKind, ids: &[u64]) -> bool {
         let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
         let Some(list) = lists.get(&kind) else {
             return true;
@@ -103,9 +122,14 @@ impl TovutiKnown {
         age >= REFRESH || (age >= RETRY_UNKNOWN && missing)
     }
 
-    async fn read(&self, tovuti: &dyn TovutiApi, kind: CatalogKind) {
+    pub(super) async fn read(&self, tovuti: &dyn TovutiApi, kind: CatalogKind) {
+        let mut labels = Vec::new();
         let ids = match tovuti.catalog(kind).await {
-            Some(Ok(items)) if !items.is_empty() => Some(items.iter().map(|i| i.id.0).collect()),
+            Some(Ok(items)) if !items.is_empty() => {
+                let label = |i: &CatalogItem| i.label().unwrap_or_default().to_owned();
+                labels = items.iter().map(|i| (i.id.0, label(i))).collect();
+                Some(items.iter().map(|i| i.id.0).collect())
+            }
             Some(Ok(_)) | None => None,
             Some(Err(error)) => {
                 tracing::warn!(list = kind.noun(), %error, "could not read the Tovuti catalog; writing as mapped");
@@ -115,7 +139,9 @@ impl TovutiKnown {
         let list = List {
             read_at: Instant::now(),
             ids,
+            labels,
         };
+        self.reads.fetch_add(1, Ordering::SeqCst);
         self.lists
             .lock()
             .unwrap_or_else(|e| e.into_inner())

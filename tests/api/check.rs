@@ -48,13 +48,7 @@ async fn check(
 /// A Tovuti tenant with the custom fields, groups and courses the shipped mapping names.
 async fn tovuti_with_the_example_records() -> FakeTovuti {
     let fake = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
-    for id in [22, 23, 25, 26, 50, 51, 52] {
-        fake.insert_custom_field(id, "field");
-    }
-    for id in [2, 7] {
-        fake.insert_group(id, "group");
-    }
-    fake.insert_course(101, "course");
+    fake.insert_example_catalog();
     fake
 }
 

@@ -14,4 +14,5 @@ mod helpers;
 mod middleware;
 mod oauth;
 mod openapi;
+mod preflight;
 mod shutdown;

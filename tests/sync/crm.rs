@@ -144,6 +144,41 @@ pub async fn crm_activity_reaches_the_tovuti_summaries(backend: Backend) {
     env.finish().await;
 }
 
+/// "Centralize tasks and notes within Tovuti": with the shipped mapping (summaries named by
+/// field name), a GHL task and a future appointment reach their Tovuti profile fields.
+pub async fn tasks_and_appointments_reach_the_tovuti_summaries(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    let contact = linked_ada(&env).await;
+    let mut task = ghl_event("TaskCreate", "wh-task-summary");
+    task["contactId"] = json!(contact);
+    task["title"] = json!("Send the syllabus");
+    assert_eq!(env.send_ghl(&task).await.status, 200);
+    env.drain().await;
+    let user = env.tovuti.user(4211).unwrap();
+    assert_eq!(custom(&user, 50), json!("1 open: Send the syllabus"));
+
+    let mut call = ghl_event("AppointmentCreate", "wh-appointment-summary");
+    call["appointment"]["contactId"] = json!(contact);
+    call["appointment"]["title"] = json!("Onboarding call");
+    call["appointment"]["startTime"] = json!("2099-01-02T15:00:00Z");
+    call["appointment"]["endTime"] = json!("2099-01-02T16:00:00Z");
+    assert_eq!(env.send_ghl(&call).await.status, 200);
+    env.drain().await;
+    let user = env.tovuti.user(4211).unwrap();
+    assert_eq!(
+        custom(&user, 52),
+        json!("Onboarding call at 2099-01-02T15:00:00Z")
+    );
+    assert_eq!(
+        custom(&user, 50),
+        json!("1 open: Send the syllabus"),
+        "kept"
+    );
+    env.finish().await;
+}
+
 pub async fn contact_delete_unlinks_and_uninstall_disconnects(backend: Backend) {
     let Some(env) = Env::start(backend).await else {
         return;

@@ -4,6 +4,8 @@ use serde_json::{Value, json};
 use tovuti_ghl_bridge::startup::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::store::EventStatus;
 
+use tovuti_ghl_bridge::sandbox::wiring::EXAMPLE_WORKFLOW_ID;
+
 use crate::support::{Backend, Env, tovuti_event};
 
 /// The one contact the fake holds for ada@example.com.
@@ -46,6 +48,51 @@ pub async fn an_enrollment_upserts_the_contact_with_fields_and_tags(backend: Bac
         .await
         .unwrap();
     assert_eq!(linked.as_deref(), contact["id"].as_str());
+    let id = contact["id"].as_str().unwrap();
+    assert!(
+        env.ghl.is_member(true, id, EXAMPLE_WORKFLOW_ID),
+        "the shipped mapping's enrollment rule names its workflow by name"
+    );
+    env.finish().await;
+}
+
+/// A rule naming a workflow the location lacks skips it, recorded, and the rest is done.
+pub async fn an_enrollment_skips_a_workflow_the_location_lacks(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    env.ghl.clear_automations();
+    let delivery = env
+        .send_tovuti(&tovuti_event("enrollment.created", "evt-enroll-nowf"))
+        .await;
+    env.drain().await;
+
+    let event = env.event(&delivery).await;
+    assert_eq!(event.status, EventStatus::Done, "{event:?}");
+    let log = env.state.store.event_attempts(event.id).await.unwrap();
+    let skips: Vec<String> = log
+        .iter()
+        .flat_map(|a| a.requests.as_array().cloned().unwrap_or_default())
+        .filter(|r| r["method"] == "SKIP")
+        .filter(|r| r["path"].as_str().unwrap().starts_with("workflow"))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["path"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        skips,
+        ["workflow \"New enrollment\" skipped: not in this location"]
+    );
+    let contact = ada(&env);
+    let id = contact["id"].as_str().unwrap();
+    assert!(!env.ghl.is_member(true, id, EXAMPLE_WORKFLOW_ID));
+    let metrics = env.state.metrics.encode();
+    let family = r#"bridge_sync_items_skipped_total{platform="ghl",kind="workflow"} 1"#;
+    assert!(metrics.contains(family), "{metrics}");
     env.finish().await;
 }
 
@@ -109,7 +156,7 @@ pub async fn a_registration_books_one_appointment_and_moves_it(backend: Backend)
         .activities("events", contact["id"].as_str().unwrap());
     assert_eq!(appointments.len(), 1, "{appointments:?}");
     let booked = &appointments[0];
-    assert_eq!(booked["calendarId"], "BqTwX8QFwXzpegMve9EQ");
+    assert_eq!(booked["calendarId"], "replace-with-your-calendar-id");
     assert!(
         booked["startTime"]
             .as_str()

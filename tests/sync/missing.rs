@@ -181,6 +181,7 @@ pub async fn a_tenant_whose_catalog_lacks_the_items_is_never_sent_them(backend: 
         return;
     };
     // A tenant with its own field, group and course, none of them the mapping's.
+    env.tovuti.clear_catalog();
     env.tovuti.insert_custom_field(99, "Shoe size");
     env.tovuti.insert_group(1, "Public");
     env.tovuti.insert_course(1, "Welcome");
@@ -211,10 +212,10 @@ pub async fn a_tenant_whose_catalog_lacks_the_items_is_never_sent_them(backend: 
     assert_eq!(
         skipped,
         [
-            "tovuti course 101 skipped: not in this tenant",
-            "tovuti custom field 22 skipped: not in this tenant",
-            "tovuti group 2 skipped: not in this tenant",
-            "tovuti group 7 skipped: not in this tenant",
+            "tovuti course Intro to Sales skipped: not in this tenant",
+            "tovuti custom field Company skipped: not in this tenant",
+            "tovuti group Registered skipped: not in this tenant",
+            "tovuti group Students skipped: not in this tenant",
         ]
     );
     assert_eq!(env.tovuti.users().len(), 1);
@@ -225,6 +226,7 @@ pub async fn every_sample_flow_ends_done_against_fresh_platforms(backend: Backen
     let Some(env) = Env::start(backend).await else {
         return;
     };
+    env.tovuti.clear_catalog();
     env.tovuti.insert_custom_field(99, "Shoe size");
     env.tovuti.insert_group(1, "Public");
     env.tovuti.insert_course(1, "Welcome");

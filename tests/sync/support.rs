@@ -15,6 +15,7 @@ use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
+use tovuti_ghl_bridge::sandbox::wiring::EXAMPLE_WORKFLOW_ID;
 use tovuti_ghl_bridge::state::AppState;
 use tovuti_ghl_bridge::store::{Cipher, EventId, Millis, StoredEvent};
 use tovuti_ghl_bridge::worker::{Outcome, RetrySchedule, Worker};
@@ -79,6 +80,9 @@ impl Env {
         };
         let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
         let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
+        // The tenant defines what the shipped mapping names; fresh-tenant tests clear it.
+        tovuti.insert_example_catalog();
+        ghl.define_automation(true, EXAMPLE_WORKFLOW_ID, "New enrollment");
         let signing = ed25519_dalek::SigningKey::from_bytes(&rand::random());
         let mut config = Config::defaults();
         config.store.url = DatabaseUrl::new(url);

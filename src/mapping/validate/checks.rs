@@ -246,13 +246,18 @@ impl<'a> Checker<'a> {
         match r {
             TovutiRef::Core(name) if !TOVUTI_CORE.contains(&name.as_str()) => self.err(
                 loc,
-                format!("unknown Tovuti user field `{name}` (known: {}; custom fields are {{ field_id = N }})", TOVUTI_CORE.join(", ")),
+                format!("unknown Tovuti user field `{name}` (known: {}; custom fields are {{ name = \"…\" }} or {{ field_id = N }})", TOVUTI_CORE.join(", ")),
             ),
             TovutiRef::Core(name) if writes && TOVUTI_READ_ONLY.contains(&name.as_str()) => {
                 self.err(loc, format!("Tovuti field `{name}` is read-only; use `direction = \"to_ghl\"`"));
             }
             TovutiRef::Core(_) => {}
-            TovutiRef::Custom(c) if c.field_id == 0 => self.err(loc, "`field_id` starts at 1"),
+            TovutiRef::Custom(c) if c.field_id == Some(0) => {
+                self.err(loc, "`field_id` starts at 1");
+            }
+            TovutiRef::Custom(c) if c.field_id.is_none() && c.name.is_none() => {
+                self.err(loc, "name the Tovuti custom field: { name = \"…\" } or { field_id = N }");
+            }
             TovutiRef::Custom(_) => {}
         }
     }
@@ -273,7 +278,7 @@ impl<'a> Checker<'a> {
     fn add_tovuti_target(&mut self, r: &TovutiRef, loc: &Loc) {
         let key = match r {
             TovutiRef::Core(n) => n.clone(),
-            TovutiRef::Custom(c) => format!("custom field {}", c.field_id),
+            TovutiRef::Custom(c) => format!("custom field {}", c.label().to_lowercase()),
         };
         self.tovuti_targets.push((key, loc.clone()));
     }
@@ -350,7 +355,10 @@ impl<'a> Checker<'a> {
 
     fn custom_tovuti(&mut self, r: &TovutiRef, loc: &Loc) {
         if matches!(r, TovutiRef::Core(_)) {
-            self.err(loc, "must be a Tovuti custom field: { field_id = N }");
+            self.err(
+                loc,
+                "must be a Tovuti custom field: { name = \"…\" } or { field_id = N }",
+            );
             return;
         }
         self.tovuti_ref(r, loc, true);

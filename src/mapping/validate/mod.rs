@@ -51,7 +51,7 @@ impl fmt::Display for ValidationErrors {
 }
 
 /// A validated mapping: the file plus what validation derived from it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Mapping {
     pub file: MappingFile,
     pub source_name: String,

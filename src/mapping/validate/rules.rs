@@ -17,11 +17,24 @@ impl Checker<'_> {
         for (key, v) in [
             ("campaign_id", &rule.campaign_id),
             ("workflow_id", &rule.workflow_id),
+            ("campaign", &rule.campaign),
+            ("workflow", &rule.workflow),
         ] {
             if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
                 self.err(
                     &Loc::new(section, index, key),
                     "must not be empty (remove the key instead)",
+                );
+            }
+        }
+        for (key, id, name) in [
+            ("campaign", &rule.campaign_id, &rule.campaign),
+            ("workflow", &rule.workflow_id, &rule.workflow),
+        ] {
+            if id.is_some() && name.is_some() {
+                self.err(
+                    &Loc::new(section, index, key),
+                    format!("name the {key} by `{key}` (its name) or `{key}_id`, not both"),
                 );
             }
         }
@@ -36,18 +49,13 @@ impl Checker<'_> {
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, c) in f.lms.courses.iter().enumerate() {
-            if !seen.insert(c.course_id) {
+            if !seen.insert(c.course_id.clone()) {
                 self.err(
                     &Loc::new("lms.courses", Some(i), "course_id"),
                     format!("course {} has two rules", c.course_id),
                 );
             }
-            let rule = ContactRule {
-                tags: c.tags.clone(),
-                campaign_id: c.campaign_id.clone(),
-                workflow_id: c.workflow_id.clone(),
-            };
-            self.contact_rule("lms.courses", Some(i), &rule);
+            self.contact_rule("lms.courses", Some(i), &c.as_contact_rule());
         }
         self.milestones(f);
         self.notes_and_appointments(f);

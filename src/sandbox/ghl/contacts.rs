@@ -137,6 +137,9 @@ fn merge_custom_fields(inner: &mut Inner, contact: &mut Map<String, Value>, fiel
             }
             (None, None) => continue,
         };
+        if inner.deleted_field_ids.contains(&id) {
+            continue;
+        }
         let value = field.get("field_value").cloned().unwrap_or(Value::Null);
         current.retain(|c| text(c, "id") != Some(id.as_str()));
         current.push(json!({ "id": id, "value": value }));

@@ -67,6 +67,15 @@ fn required_scope(method: &Method, path: &str) -> &'static str {
             _ => "locations/customFields.write",
         };
     }
+    for list in ["campaigns", "workflows"] {
+        if path.trim_end_matches('/') == format!("/{list}") {
+            return if list == "campaigns" {
+                "campaigns.readonly"
+            } else {
+                "workflows.readonly"
+            };
+        }
+    }
     let reads = *method == Method::GET || path == "/contacts/search";
     match (path.starts_with("/calendars"), reads) {
         (true, true) => "calendars/events.readonly",

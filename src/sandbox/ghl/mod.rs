@@ -3,6 +3,7 @@
 //! and on-demand faults. Tests drive it through [`FakeGhl`]'s methods.
 
 mod activities;
+mod automations;
 mod calendars;
 mod contacts;
 mod gate;
@@ -32,6 +33,8 @@ pub const ALL_SCOPES: &[&str] = &[
     "calendars/events.write",
     "locations/customFields.readonly",
     "locations/customFields.write",
+    "campaigns.readonly",
+    "workflows.readonly",
 ];
 
 /// What the fake is started with.
@@ -132,6 +135,35 @@ impl FakeGhl {
     /// scope.", as GHL answers most routes, instead of 403.
     pub fn refuse_scopes_with_401(&self) {
         self.shared.lock().scope_refusal_401 = true;
+    }
+
+    /// Defines a campaign (`workflow == false`) or workflow listed by `GET /campaigns/` or
+    /// `GET /workflows/`.
+    pub fn define_automation(&self, workflow: bool, id: &str, name: &str) {
+        let mut inner = self.shared.lock();
+        let defs = if workflow {
+            &mut inner.workflow_defs
+        } else {
+            &mut inner.campaign_defs
+        };
+        defs.insert(id.to_owned(), name.to_owned());
+    }
+
+    /// Forgets every campaign and workflow the location defines.
+    pub fn clear_automations(&self) {
+        let mut inner = self.shared.lock();
+        inner.campaign_defs.clear();
+        inner.workflow_defs.clear();
+    }
+
+    /// Deletes the field `key` and creates it again under a new id, as an admin who
+    /// recreates a field does; writes naming the old id are then ignored.
+    pub fn recreate_custom_field(&self, key: &str) -> Option<String> {
+        let mut inner = self.shared.lock();
+        let id = inner.next_id("cf");
+        let old = inner.custom_field_ids.insert(key.to_owned(), id.clone())?;
+        inner.deleted_field_ids.insert(old);
+        Some(id)
     }
 
     /// The location's contact custom fields as `(fieldKey, name, dataType)`.

@@ -10,7 +10,7 @@ use axum::routing::{get, post, put};
 
 use super::activities::{self, Kind};
 use super::gate::{self, CallerExt};
-use super::{Shared, calendars, contacts, oauth, search};
+use super::{Shared, automations, calendars, contacts, oauth, search};
 
 type S = State<Arc<Shared>>;
 type One = Path<String>;
@@ -37,6 +37,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/locations/{id}/customFields",
             get(search::custom_fields).post(search::create_custom_field),
         )
+        .route("/campaigns/", get(automations::campaigns))
+        .route("/workflows/", get(automations::workflows))
         .route("/calendars/events/appointments", post(calendars::create))
         .route(
             "/calendars/events/appointments/{id}",

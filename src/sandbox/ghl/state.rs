@@ -84,8 +84,14 @@ pub struct Inner {
     pub events: BTreeMap<String, Value>,
     pub campaigns: BTreeSet<(String, String)>,
     pub workflows: BTreeSet<(String, String)>,
+    /// Campaigns and workflows the location defines: id → name.
+    pub campaign_defs: BTreeMap<String, String>,
+    pub workflow_defs: BTreeMap<String, String>,
     /// Custom field key → id, so writes by key read back by id.
     pub custom_field_ids: BTreeMap<String, String>,
+    /// Ids of fields deleted since (see `FakeGhl::recreate_custom_field`): a write naming
+    /// one is accepted and ignored, as GHL does with an id the location does not have.
+    pub deleted_field_ids: BTreeSet<String>,
     /// Custom field key → `(name, dataType)` of fields created through the API.
     pub custom_field_defs: BTreeMap<String, (String, String)>,
     /// Refuse a missing scope with 401, as GHL does on most routes (else 403).

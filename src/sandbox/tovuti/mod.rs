@@ -22,8 +22,36 @@ pub use crate::sandbox::faults::{Fault, RandomFaults, Target};
 pub use known::Known;
 pub use state::{FIRST_ID, bare_user};
 
+use crate::mapping::tovuti_names::TenantLists;
+use crate::platforms::tovuti::client::CatalogKind;
 use crate::platforms::tovuti::payloads::User;
 use state::Inner;
+
+/// The custom fields the shipped mapping names, as [`FakeTovuti::insert_example_catalog`]
+/// defines them.
+pub const EXAMPLE_CUSTOM_FIELDS: &[(u64, &str)] = &[
+    (22, "Company"),
+    (23, "Phone"),
+    (25, "Job title"),
+    (26, "Date of birth"),
+    (50, "Open tasks"),
+    (51, "Last note"),
+    (52, "Next appointment"),
+];
+
+/// The groups and course the shipped mapping names, likewise.
+pub const EXAMPLE_GROUPS: &[(u64, &str)] = &[(2, "Registered"), (7, "Students")];
+pub const EXAMPLE_COURSES: &[(u64, &str)] = &[(101, "Intro to Sales")];
+
+/// The example catalog as the lists a mapping's names are resolved through.
+pub fn example_lists() -> TenantLists {
+    let owned = |list: &[(u64, &str)]| list.iter().map(|(id, t)| (*id, (*t).to_owned())).collect();
+    TenantLists::from([
+        (CatalogKind::CustomFields, owned(EXAMPLE_CUSTOM_FIELDS)),
+        (CatalogKind::Groups, owned(EXAMPLE_GROUPS)),
+        (CatalogKind::Courses, owned(EXAMPLE_COURSES)),
+    ])
+}
 
 /// State shared by the fake's handlers.
 pub struct Shared {
@@ -121,6 +149,25 @@ impl FakeTovuti {
     pub fn insert_course(&self, id: u64, title: &str) {
         let entry = state::catalog_entry(id, title);
         self.shared.lock().catalog.courses.insert(id, entry);
+    }
+
+    /// Defines the custom fields, groups and course the shipped mapping names, under the
+    /// ids the sandbox's sample events use.
+    pub fn insert_example_catalog(&self) {
+        for (id, title) in EXAMPLE_CUSTOM_FIELDS {
+            self.insert_custom_field(*id, title);
+        }
+        for (id, title) in EXAMPLE_GROUPS {
+            self.insert_group(*id, title);
+        }
+        for (id, title) in EXAMPLE_COURSES {
+            self.insert_course(*id, title);
+        }
+    }
+
+    /// Forgets every custom field, group and course: a tenant that defines none yet.
+    pub fn clear_catalog(&self) {
+        self.shared.lock().catalog = state::Catalog::default();
     }
 
     /// Method and path (relative to the API root, without query) of every request so far,

@@ -6,6 +6,7 @@
 mod appointments;
 mod associations;
 mod auth;
+mod automations;
 mod contacts;
 mod errors;
 pub mod install;
@@ -27,6 +28,7 @@ use serde::de::DeserializeOwned;
 
 pub use appointments::{Appointment, AppointmentUpdate, NewAppointment};
 pub use auth::Auth;
+pub use automations::{Automation, AutomationKind};
 pub use contacts::{
     Contact, ContactInput, ContactUpdate, CustomFieldInput, CustomFieldValue, SearchPage,
     SearchQuery, SearchSort, SortDirection, Upserted,
