@@ -135,7 +135,12 @@ pub fn start_poller(
     );
     // Without a "changed since" parameter every scan reads the whole list.
     let changed_since = !config.tovuti.lists.changed_since_param.trim().is_empty();
-    Some(poller::spawn_for(state, DEFAULT_CONNECTION, lists, changed_since))
+    Some(poller::spawn_for(
+        state,
+        DEFAULT_CONNECTION,
+        lists,
+        changed_since,
+    ))
 }
 
 /// The sync engine the worker runs, from the configured mapping and platforms.

@@ -1,6 +1,9 @@
 //! The command line: `serve` (the default), `demo`, `migrate`, `check`, `config check`,
-//! `keys generate`, `mapping validate|preview|provision`, `send-test-event`, `replay`.
+//! `keys generate`, `mapping validate|preview|provision`, `send-test-event`, `replay`,
+//! `backfill`.
 
+mod backfill;
+mod backfill_progress;
 mod check;
 mod check_report;
 mod check_sample;
@@ -69,6 +72,9 @@ pub enum Command {
     Mapping(mapping::MappingCommand),
     /// Queue stored events again (dead ones by default), by id or by filter.
     Replay(replay::ReplayArgs),
+    /// Queue the data that existed before the service (Tovuti users and learning, or GHL
+    /// contacts the mapping selects) as events; a second run queues nothing.
+    Backfill(backfill::BackfillArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +106,7 @@ pub async fn main() -> ExitCode {
         Command::SendTestEvent(args) => send_test_event::main(args).await,
         Command::Mapping(command) => mapping::run(config, command).await,
         Command::Replay(args) => replay::run(config, &args).await,
+        Command::Backfill(args) => backfill::run(config, &args).await,
     }
 }
 

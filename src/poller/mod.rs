@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use cursor::Cursor;
 pub use fetch::Throttle;
-pub use run::{default_lists, spawn, spawn_for};
+pub use run::{context, default_lists, spawn, spawn_for};
 pub use scan::scan;
 
 use crate::config::{InitialScan, PollerConfig};

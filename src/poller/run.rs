@@ -33,8 +33,18 @@ pub fn spawn_for(
     lists: Arc<dyn TovutiLists>,
     changed_since: bool,
 ) -> JoinHandle<()> {
+    spawn(context(state, connection, lists, changed_since))
+}
+
+/// What a scan of `connection` needs, from the state (the poller's schedule and backfill).
+pub fn context(
+    state: &AppState,
+    connection: &str,
+    lists: Arc<dyn TovutiLists>,
+    changed_since: bool,
+) -> PollContext {
     let config = &state.config.poller;
-    let ctx = PollContext {
+    PollContext {
         store: state.store.clone(),
         lists,
         connection: connection.to_owned(),
@@ -44,8 +54,7 @@ pub fn spawn_for(
         throttle: Throttle::per_second(config.requests_per_second),
         clock: Clock::System,
         shutdown: state.shutdown.clone(),
-    };
-    spawn(ctx)
+    }
 }
 
 /// Runs the three resources' loops of one connection until its shutdown token fires.

@@ -4,8 +4,8 @@
 pub mod capture;
 mod failures;
 mod metrics;
-pub mod reconcile;
 mod poll_metrics;
+pub mod reconcile;
 pub mod requests;
 pub mod warnings;
 

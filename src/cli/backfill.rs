@@ -1,0 +1,216 @@
+//! `backfill --from tovuti|ghl`: turns the data that existed before the service into inbox
+//! events, page by page, so identity links, idempotency and echo suppression hold as for
+//! live events. A second run queues nothing; an interrupted run resumes from its stored
+//! cursor. Safe beside a live service: the scan takes the same lease the poller or the
+//! sweep would, and the worker syncs the events in GHL's background lane.
+
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::backfill_progress::{Counts, Progress, QuotaEstimate};
+use super::load_or_report;
+use crate::config::Config;
+use crate::platforms::tovuti::client::{TovutiClient, TovutiLists};
+use crate::poller::{self, PageCounts, PollError, Resource, ScanMode, ScanObserver};
+use crate::reconcile::{BackfillOptions, BackfillPage, Sweeper};
+use crate::startup::{self, DEFAULT_CONNECTION};
+use crate::state::AppState;
+
+/// GHL requests a backfilled event usually costs: the contact upsert and one tag or
+/// field write; the estimate only shapes the time shown, never the pace.
+const REQUESTS_PER_EVENT: f64 = 2.0;
+
+/// Where a backfill reads the existing data from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum From {
+    /// Every Tovuti user, enrollment, progress row and award becomes an event for GHL.
+    Tovuti,
+    /// Every GHL contact the mapping's GHL → Tovuti rules select (by tag) becomes an event.
+    Ghl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackfillArgs {
+    /// The platform whose existing data is queued.
+    #[arg(long, value_enum)]
+    pub from: From,
+    /// The connection to backfill.
+    #[arg(long, default_value = DEFAULT_CONNECTION)]
+    pub connection: String,
+    /// Count what would be queued and the GHL time it implies; queue nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop after this many entities were selected (queued or already queued).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+pub async fn run(file: Option<&Path>, args: &BackfillArgs) -> ExitCode {
+    let loaded = match load_or_report(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let quota = quota(&loaded.config);
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = Progress::new(terminal, Box::new(std::io::stdout()), quota);
+    match backfill(loaded.config, args, &mut progress).await {
+        Ok(Ending::Finished) => {
+            progress.finish(args.dry_run, false);
+            ExitCode::SUCCESS
+        }
+        Ok(Ending::Interrupted) => {
+            progress.finish(args.dry_run, true);
+            ExitCode::from(130)
+        }
+        Err(error) => {
+            progress.finish(args.dry_run, true);
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How a run ended when nothing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Finished,
+    /// Ctrl-C or SIGTERM: the cursors keep the place for the next run.
+    Interrupted,
+}
+
+fn quota(config: &Config) -> QuotaEstimate {
+    let ghl = &config.ghl;
+    QuotaEstimate::from_quota(
+        ghl.rate_limit_max,
+        Duration::from_millis(ghl.rate_limit_interval_ms),
+        ghl.rate_limit_safety_margin,
+        REQUESTS_PER_EVENT,
+    )
+}
+
+async fn backfill(
+    config: Config,
+    args: &BackfillArgs,
+    progress: &mut Progress,
+) -> anyhow::Result<Ending> {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    crate::shutdown::cancel_on_signal(shutdown.clone());
+    let state = startup::build_state(config, shutdown).await?;
+    startup::prepare_store(&state).await?;
+    let ending = match args.from {
+        From::Tovuti => from_tovuti(&state, args, progress).await,
+        From::Ghl => from_ghl(&state, args, progress).await,
+    };
+    state.store.close().await;
+    ending
+}
+
+async fn from_tovuti(
+    state: &AppState,
+    args: &BackfillArgs,
+    progress: &mut Progress,
+) -> anyhow::Result<Ending> {
+    let lists = tovuti_lists(state, &args.connection)?;
+    let changed_since = !state
+        .config
+        .tovuti
+        .lists
+        .changed_since_param
+        .trim()
+        .is_empty();
+    let ctx = poller::context(state, &args.connection, lists, changed_since);
+    let mut observer = Observer(progress);
+    let mut left = args.limit;
+    for resource in Resource::ALL {
+        let mode = ScanMode::Backfill {
+            limit: left,
+            dry_run: args.dry_run,
+        };
+        match poller::scan(&ctx, resource, mode, &mut observer).await {
+            Ok(summary) => {
+                let selected = summary.queued + summary.already_queued;
+                left = left.map(|l| l.saturating_sub(selected));
+                if left == Some(0) {
+                    break;
+                }
+            }
+            Err(PollError::Stopped) => return Ok(Ending::Interrupted),
+            Err(PollError::Busy) => anyhow::bail!(
+                "another process is scanning Tovuti {} for this connection; try again when it ends",
+                resource.as_str()
+            ),
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("scanning Tovuti {}", resource.as_str()));
+            }
+        }
+    }
+    Ok(Ending::Finished)
+}
+
+/// The list API of a connection's tenant; only the default connection has one so far.
+fn tovuti_lists(state: &AppState, connection: &str) -> anyhow::Result<Arc<dyn TovutiLists>> {
+    anyhow::ensure!(
+        connection == DEFAULT_CONNECTION,
+        "only the `{DEFAULT_CONNECTION}` connection has a Tovuti API so far"
+    );
+    let client = TovutiClient::from_config(&state.config.tovuti)
+        .context("the Tovuti settings")?
+        .context("no Tovuti API is configured: set tovuti.base_url and tovuti.token")?;
+    Ok(Arc::new(client))
+}
+
+async fn from_ghl(
+    state: &AppState,
+    args: &BackfillArgs,
+    progress: &mut Progress,
+) -> anyhow::Result<Ending> {
+    let connection = state
+        .store
+        .connection(&args.connection)
+        .await?
+        .with_context(|| format!("no connection named {}", args.connection))?;
+    let engine = Arc::new(startup::sync_engine(state)?);
+    let sweeper = Sweeper::new(state, engine);
+    let options = BackfillOptions {
+        dry_run: args.dry_run,
+        limit: args.limit,
+    };
+    let mut observer = |page: &BackfillPage| {
+        progress.page(Counts {
+            scanned: page.scanned,
+            queued: page.queued,
+            already: page.already_queued,
+            unreadable: 0,
+        });
+    };
+    let run = sweeper.backfill_from_ghl(&connection, options, &mut observer);
+    tokio::select! {
+        result = run => match result? {
+            Some(_) => Ok(Ending::Finished),
+            None => anyhow::bail!(
+                "another process is sweeping this connection's GHL location; try again when it ends"
+            ),
+        },
+        () = state.shutdown.cancelled() => Ok(Ending::Interrupted),
+    }
+}
+
+/// Hands a scan's page counts to the progress display.
+struct Observer<'a>(&'a mut Progress);
+
+impl ScanObserver for Observer<'_> {
+    fn page(&mut self, counts: &PageCounts) {
+        self.0.page(Counts {
+            scanned: counts.scanned,
+            queued: counts.queued,
+            already: counts.already_queued,
+            unreadable: counts.unreadable,
+        });
+    }
+}
