@@ -43,6 +43,9 @@ pub async fn scan(
     result
 }
 
+/// How often a scan saves its cursor while its pages change nothing.
+const CURSOR_SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn lease_name(ctx: &PollContext, resource: Resource) -> String {
     format!("poll:{}:{}", ctx.connection, resource.as_str())
 }
@@ -53,6 +56,8 @@ struct Scan<'a, T> {
     stream: String,
     /// When the lease was last renewed.
     renewed_at: Millis,
+    /// When the cursor was last saved.
+    saved_at: Millis,
     summary: ScanSummary,
     _items: std::marker::PhantomData<T>,
 }
@@ -64,6 +69,7 @@ impl<'a, T: Polled> Scan<'a, T> {
             mode,
             stream: cursor::stream(T::RESOURCE, mode),
             renewed_at: ctx.clock.now(),
+            saved_at: ctx.clock.now(),
             summary: ScanSummary::default(),
             _items: std::marker::PhantomData,
         }
@@ -82,6 +88,9 @@ impl<'a, T: Polled> Scan<'a, T> {
         let changed_since = self.changed_since(&cursor);
         loop {
             if self.ctx.shutdown.is_cancelled() {
+                if !dry_run {
+                    cursor::save(self.ctx, &self.stream, &cursor).await?;
+                }
                 return Err(PollError::Stopped);
             }
             self.renew_lease().await?;
@@ -103,8 +112,9 @@ impl<'a, T: Polled> Scan<'a, T> {
             } else {
                 cursor.advance();
             }
-            if !dry_run {
+            if !dry_run && (page.last || applied.snapshots_saved > 0 || self.save_due()) {
                 cursor::save(self.ctx, &self.stream, &cursor).await?;
+                self.saved_at = self.ctx.clock.now();
             }
             if page.last {
                 self.summary.finished = true;
@@ -142,6 +152,14 @@ impl<'a, T: Polled> Scan<'a, T> {
             } => Some(limit.saturating_sub(self.summary.queued)),
             _ => None,
         }
+    }
+
+    /// Whether an unchanged page's cursor is due to be saved. A page that saved snapshots
+    /// always saves its cursor; unchanged pages only every [`CURSOR_SAVE_EVERY`], since a
+    /// resume that re-reads them finds nothing new, and a commit per page is most of an
+    /// unchanged scan's time on PostgreSQL (about 90 s of fsyncs for 100,000 users).
+    fn save_due(&self) -> bool {
+        self.ctx.clock.now() >= self.saved_at.plus(CURSOR_SAVE_EVERY)
     }
 
     /// Renews the lease once a third of it has passed (not per page, so an unchanged
