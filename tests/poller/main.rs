@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod cursor_saves;
 mod scans;
 mod schedule;
 mod support;
@@ -47,4 +48,5 @@ on_both_backends!(
     scans::a_baseline_queues_nothing_then_a_new_learner_is_created_and_enrolled,
     scans::backfill_queues_each_baselined_learner_once_and_the_poller_then_sees_nothing,
     schedule::scans_keep_their_interval_across_a_restart,
+    cursor_saves::an_unchanged_rescan_saves_its_place_only_at_its_end_or_on_shutdown,
 );
