@@ -1,11 +1,15 @@
 //! The Tovuti poller against an in-memory tenant, on SQLite always and on PostgreSQL when
-//! `TEST_DATABASE_URL` is set.
+//! `TEST_DATABASE_URL` is set; and end to end, the real binary's polling and backfill
+//! against the in-process fakes.
 
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod backfill_runs;
+mod binary;
+mod live;
 mod scans;
 mod schedule;
 mod support;

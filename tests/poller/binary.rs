@@ -1,0 +1,304 @@
+//! The real binary against the in-process fakes: `serve` and `backfill` started on one
+//! SQLite file in a temporary directory, configured only through `BRIDGE_*` variables,
+//! and read back through `/metrics`, the fakes and the store file it writes.
+
+use std::collections::HashMap;
+use std::process::{Output, Stdio};
+use std::str::FromStr as _;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::SqliteConnectOptions;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
+use tovuti_ghl_bridge::store::Cipher;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
+pub const LOCATION: &str = "loc_e2e";
+const TOVUTI_TOKEN: &str = "tovuti-e2e-token";
+/// Bounds the wait for `serve` to answer `/readyz`.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// The fakes the binary talks to: a GHL whose quota never limits a test, and a Tovuti
+/// tenant holding the example catalog the shipped mapping names.
+pub struct Fakes {
+    pub ghl: FakeGhl,
+    pub tovuti: FakeTovuti,
+}
+
+impl Fakes {
+    pub async fn start() -> Self {
+        let settings = FakeSettings {
+            limits: Limits {
+                burst_max: 1_000_000,
+                interval: Duration::from_secs(10),
+                daily_max: 100_000_000,
+            },
+            ..FakeSettings::default()
+        };
+        let ghl = FakeGhl::start(settings).await.unwrap();
+        let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
+        tovuti.insert_example_catalog();
+        Self { ghl, tovuti }
+    }
+
+    /// The contacts whose email is `email`.
+    pub fn contacts_with(&self, email: &str) -> Vec<serde_json::Value> {
+        self.ghl
+            .contacts()
+            .into_iter()
+            .filter(|c| c["email"] == email)
+            .collect()
+    }
+
+    /// How many contacts each email has.
+    pub fn contacts_by_email(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for contact in self.ghl.contacts() {
+            let email = contact["email"].as_str().unwrap_or_default().to_owned();
+            *counts.entry(email).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// How to start the binary: every run uses the same store file and settings.
+pub struct Binary {
+    dir: TempDir,
+    port: u16,
+    env: Vec<(String, String)>,
+    http: reqwest::Client,
+}
+
+impl Binary {
+    pub fn new(fakes: &Fakes) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let ghl = &fakes.ghl;
+        let env = [
+            (
+                "BRIDGE_DATABASE_URL",
+                format!("sqlite://{}/bridge.db", dir.path().display()),
+            ),
+            ("BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
+            ("BRIDGE_TELEMETRY__LOG_FORMAT", "json".to_owned()),
+            ("BRIDGE_ENCRYPTION_KEY", Cipher::generate_key()),
+            ("BRIDGE_GHL_BASE_URL", ghl.base_url()),
+            ("BRIDGE_GHL_LOCATION_ID", LOCATION.to_owned()),
+            ("BRIDGE_GHL_TOKEN", ghl.issue_token(LOCATION, ALL_SCOPES)),
+            ("BRIDGE_GHL__RATE_LIMIT_MAX", "100000".to_owned()),
+            ("BRIDGE_TOVUTI_BASE_URL", fakes.tovuti.base_url()),
+            ("BRIDGE_TOVUTI_TOKEN", TOVUTI_TOKEN.to_owned()),
+            ("BRIDGE_WORKER__POLL_INTERVAL_MS", "20".to_owned()),
+            ("BRIDGE_POLLER__REQUESTS_PER_SECOND", "0".to_owned()),
+        ];
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        Self {
+            dir,
+            port,
+            env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            http,
+        }
+    }
+
+    /// Sets (or overrides) one setting for the runs that follow.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.into()));
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .args(args)
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts `serve` (logs to `serve.log` next to the store) and waits for `/readyz`.
+    pub async fn serve(&self) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("serve.log"))
+            .unwrap();
+        let mut child = self
+            .command(&["serve"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + START_LIMIT;
+        let ready = format!("{}/readyz", self.base());
+        loop {
+            assert!(child.try_wait().unwrap().is_none(), "serve exited at start");
+            if let Ok(answer) = self.http.get(&ready).send().await
+                && answer.status().is_success()
+            {
+                return child;
+            }
+            assert!(Instant::now() < deadline, "serve never became ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops a `serve` the way an orchestrator does, and checks it ends cleanly.
+    pub async fn stop(&self, mut child: Child) {
+        signal(&child, "-TERM").await;
+        let status = child.wait().await.unwrap();
+        assert_eq!(status.code(), Some(0), "serve ended badly:\n{}", self.log());
+    }
+
+    /// Runs `backfill` with `args` to its end (stdout and stderr piped, so not a TTY).
+    pub async fn backfill(&self, args: &[&str]) -> Output {
+        let mut all = vec!["backfill"];
+        all.extend_from_slice(args);
+        self.command(&all).output().await.unwrap()
+    }
+
+    /// Starts `backfill` with `args`, its stdout piped for the caller to read.
+    pub fn spawn_backfill(&self, args: &[&str]) -> Child {
+        let mut all = vec!["backfill"];
+        all.extend_from_slice(args);
+        self.command(&all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What `serve` logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// The sum of the samples of metric `name` whose labels contain every one of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[&str]) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter(|l| labels.iter().all(|label| l.contains(label)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// The store file the binary writes, opened read-only.
+    pub async fn store(&self) -> sqlx::SqlitePool {
+        let url = format!("sqlite://{}/bridge.db", self.dir.path().display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .read_only(true);
+        sqlx::SqlitePool::connect_with(options).await.unwrap()
+    }
+
+    /// The poller's (and backfill's) events by type.
+    pub async fn polled_events(&self) -> HashMap<String, i64> {
+        let pool = self.store().await;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT event_type, COUNT(*) FROM inbox_events WHERE source = 'poller' \
+             GROUP BY event_type",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows.into_iter().collect()
+    }
+
+    /// How many (type, entity) pairs have more than one poller event.
+    pub async fn duplicated_events(&self) -> i64 {
+        let pool = self.store().await;
+        let count = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_events WHERE source = 'poller' \
+             GROUP BY event_type, entity_key HAVING COUNT(*) > 1)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        count
+    }
+
+    /// Events not yet finished (pending, retrying, processing).
+    pub async fn open_events(&self) -> i64 {
+        let pool = self.store().await;
+        let count = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbox_events \
+             WHERE status IN ('pending', 'retrying', 'processing')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        count
+    }
+
+    /// Poller events that did not end `done`, by status (empty when all did).
+    pub async fn unfinished_or_failed(&self) -> HashMap<String, i64> {
+        let pool = self.store().await;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM inbox_events \
+             WHERE source = 'poller' AND status <> 'done' GROUP BY status",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows.into_iter().collect()
+    }
+}
+
+/// Sends `signal` (like `-INT`) to a child process.
+pub async fn signal(child: &Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    let sent = Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Polls `condition` every 100 ms until it holds; panics with `what` (and the `detail`
+/// it gives then) once `limit` passed. Returns how long it took.
+pub async fn within<F, Fut>(limit: Duration, what: &str, mut condition: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let began = Instant::now();
+    loop {
+        let outcome = condition().await;
+        match outcome {
+            Ok(()) => return began.elapsed(),
+            Err(detail) if began.elapsed() >= limit => {
+                panic!("{what} did not happen within {limit:?}: {detail}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
