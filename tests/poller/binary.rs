@@ -302,3 +302,17 @@ where
         }
     }
 }
+
+impl Drop for Binary {
+    /// A failing test shows what `serve` logged last, and the poller's events.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!(
+                "serve's last log lines (newest first):\n{}",
+                tail.join("\n")
+            );
+        }
+    }
+}
