@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-use crate::binary::{Binary, Fakes, LOCATION, signal, within};
+use crate::binary::{Backend, Binary, Fakes, LOCATION, signal, within};
 
 const COURSE: u64 = 101;
 /// Learners of the big tenant. The issue asks for 10,000, which passes but takes about
@@ -63,15 +63,18 @@ fn one_contact_each(fakes: &Fakes, ids: std::ops::Range<u64>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backfill_queues_every_learner_once_and_serve_makes_exactly_one_contact_each() {
+pub async fn backfill_queues_every_learner_once_and_serve_makes_exactly_one_contact_each(
+    backend: Backend,
+) {
     let fakes = Fakes::start().await;
+    let Some(bridge) = Binary::new(&fakes, backend).await else {
+        return;
+    };
     let learners = std::env::var("E2E_BACKFILL_LEARNERS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(LEARNERS);
     let ids = fakes.tovuti.seed_enrolled_users(learners, &[COURSE]);
-    let bridge = Binary::new(&fakes);
     let items = 2 * learners;
 
     let began = Instant::now();
@@ -119,6 +122,7 @@ async fn backfill_queues_every_learner_once_and_serve_makes_exactly_one_contact_
     one_contact_each(&fakes, ids);
     assert_eq!(bridge.duplicated_events().await, 0);
     assert!(bridge.unfinished_or_failed().await.is_empty());
+    bridge.finish().await;
 }
 
 /// Learners of the interrupted run's tenant: at the default 2 Tovuti requests/s its 20
@@ -131,11 +135,14 @@ fn queued(text: &str) -> u64 {
     after.split(',').next().unwrap().parse().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backfill_cut_by_ctrl_c_exits_130_and_a_rerun_completes_without_duplicates() {
+pub async fn a_backfill_cut_by_ctrl_c_exits_130_and_a_rerun_completes_without_duplicates(
+    backend: Backend,
+) {
     let fakes = Fakes::start().await;
+    let Some(mut bridge) = Binary::new(&fakes, backend).await else {
+        return;
+    };
     let ids = fakes.tovuti.seed_enrolled_users(CUT_LEARNERS, &[COURSE]);
-    let mut bridge = Binary::new(&fakes);
     bridge.set("BRIDGE_POLLER__REQUESTS_PER_SECOND", "2");
 
     let mut child = bridge.spawn_backfill(&["--from", "tovuti"]);
@@ -177,15 +184,18 @@ async fn a_backfill_cut_by_ctrl_c_exits_130_and_a_rerun_completes_without_duplic
     drain(&bridge).await;
     one_contact_each(&fakes, ids);
     assert!(bridge.unfinished_or_failed().await.is_empty());
+    bridge.finish().await;
 }
 
 /// The tag the shipped mapping's GHL → Tovuti rule reacts to (creates the user and
 /// enrolls them in `Intro to Sales`).
 const PURCHASED: &str = "purchased:course-101";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backfill_from_ghl_creates_each_tagged_contacts_tovuti_user_once() {
+pub async fn backfill_from_ghl_creates_each_tagged_contacts_tovuti_user_once(backend: Backend) {
     let fakes = Fakes::start().await;
+    let Some(bridge) = Binary::new(&fakes, backend).await else {
+        return;
+    };
     let buyers: Vec<String> = (1..=3).map(|n| format!("buyer{n}@example.com")).collect();
     for (n, email) in buyers.iter().enumerate() {
         let fields = serde_json::json!({
@@ -196,7 +206,6 @@ async fn backfill_from_ghl_creates_each_tagged_contacts_tovuti_user_once() {
     }
     let bystander = serde_json::json!({"email": "bystander@example.com", "tags": ["newsletter"]});
     fakes.ghl.add_contact(LOCATION, &bystander);
-    let bridge = Binary::new(&fakes);
 
     let first = stdout(&bridge.backfill(&["--from", "ghl"]).await);
     let done = first.lines().last().unwrap_or_default();
@@ -227,4 +236,42 @@ async fn backfill_from_ghl_creates_each_tagged_contacts_tovuti_user_once() {
         3,
         "the untagged contact made no user: {users:?}"
     );
+    bridge.finish().await;
+}
+
+pub async fn a_ghl_backfill_cut_by_ctrl_c_releases_its_lease_and_a_rerun_completes(
+    backend: Backend,
+) {
+    let fakes = Fakes::start().await;
+    let Some(mut bridge) = Binary::new(&fakes, backend).await else {
+        return;
+    };
+    for n in 0..300 {
+        let email = format!("buyer{n}@example.com");
+        fakes.ghl.add_contact(
+            LOCATION,
+            &serde_json::json!({"email": email, "tags": [PURCHASED]}),
+        );
+    }
+    // The run may spend a tenth of 20 requests per 10 s: after the first search page the
+    // next waits seconds, so a Ctrl-C after the first progress line lands mid-run.
+    bridge.set("BRIDGE_GHL__RATE_LIMIT_MAX", "20");
+    let mut child = bridge.spawn_backfill(&["--from", "ghl"]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap();
+    assert!(first.starts_with("backfill: scanned "), "{first}");
+    signal(&child, "-INT").await;
+    assert_eq!(child.wait().await.unwrap().code(), Some(130));
+    let mut summary = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        summary = line;
+    }
+    assert!(summary.starts_with("backfill interrupted"), "{summary}");
+
+    bridge.set("BRIDGE_GHL__RATE_LIMIT_MAX", "100000");
+    let rerun = stdout(&bridge.backfill(&["--from", "ghl"]).await);
+    let done = rerun.lines().last().unwrap_or_default();
+    assert!(done.starts_with("backfill done: "), "{rerun}");
+    assert_eq!(queued(&summary) + queued(done), 300, "{summary}\n{done}");
+    bridge.finish().await;
 }

@@ -1,13 +1,13 @@
 //! The real binary against the in-process fakes: `serve` and `backfill` started on one
-//! SQLite file in a temporary directory, configured only through `BRIDGE_*` variables,
-//! and read back through `/metrics`, the fakes and the store file it writes.
+//! store (a SQLite file in a temporary directory, or a new PostgreSQL database from
+//! `TEST_DATABASE_URL`), configured only through `BRIDGE_*` variables, and read back
+//! through `/metrics`, the fakes and the store it writes.
 
 use std::collections::HashMap;
 use std::process::{Output, Stdio};
-use std::str::FromStr as _;
 use std::time::{Duration, Instant};
 
-use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::Connection as _;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
@@ -63,17 +63,54 @@ impl Fakes {
     }
 }
 
-/// How to start the binary: every run uses the same store file and settings.
+/// Which store the binary is given.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to start the binary: every run uses the same store and settings.
 pub struct Binary {
     dir: TempDir,
     port: u16,
     env: Vec<(String, String)>,
     http: reqwest::Client,
+    database_url: String,
+    /// The server's admin URL and the database made for this test (PostgreSQL).
+    postgres: Option<(String, String)>,
+}
+
+/// A new PostgreSQL database: its URL, the admin URL and its name; `None` (and a note)
+/// when `TEST_DATABASE_URL` is unset.
+async fn fresh_postgres() -> Option<(String, String, String)> {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
+        return None;
+    };
+    let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&name);
+    Some((url.to_string(), admin_url, name))
 }
 
 impl Binary {
-    pub fn new(fakes: &Fakes) -> Self {
+    /// The binary on `backend`; `None` for PostgreSQL without `TEST_DATABASE_URL`.
+    pub async fn new(fakes: &Fakes, backend: Backend) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
+        let (database_url, postgres) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/bridge.db", dir.path().display()), None),
+            Backend::Postgres => {
+                let (url, admin, name) = fresh_postgres().await?;
+                (url, Some((admin, name)))
+            }
+        };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -81,10 +118,7 @@ impl Binary {
             .port();
         let ghl = &fakes.ghl;
         let env = [
-            (
-                "BRIDGE_DATABASE_URL",
-                format!("sqlite://{}/bridge.db", dir.path().display()),
-            ),
+            ("BRIDGE_DATABASE_URL", database_url.clone()),
             ("BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
             ("BRIDGE_TELEMETRY__LOG_FORMAT", "json".to_owned()),
             ("BRIDGE_ENCRYPTION_KEY", Cipher::generate_key()),
@@ -101,11 +135,24 @@ impl Binary {
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap();
-        Self {
+        Some(Self {
             dir,
             port,
             env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             http,
+            database_url,
+            postgres,
+        })
+    }
+
+    /// Drops a PostgreSQL test database.
+    pub async fn finish(self) {
+        if let Some((admin_url, name)) = &self.postgres {
+            let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
         }
     }
 
@@ -206,69 +253,66 @@ impl Binary {
             .sum()
     }
 
-    /// The store file the binary writes, opened read-only.
-    pub async fn store(&self) -> sqlx::SqlitePool {
-        let url = format!("sqlite://{}/bridge.db", self.dir.path().display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .read_only(true);
-        sqlx::SqlitePool::connect_with(options).await.unwrap()
+    /// Rows of (text, count) that `sql` selects from the binary's store.
+    async fn rows(&self, sql: &str) -> Vec<(String, i64)> {
+        if self.postgres.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        }
+    }
+
+    /// The one count `sql` selects from the binary's store.
+    async fn count(&self, sql: &str) -> i64 {
+        if self.postgres.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+        }
     }
 
     /// The poller's (and backfill's) events by type.
     pub async fn polled_events(&self) -> HashMap<String, i64> {
-        let pool = self.store().await;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT event_type, COUNT(*) FROM inbox_events WHERE source = 'poller' \
-             GROUP BY event_type",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        rows.into_iter().collect()
+        let sql = "SELECT event_type, COUNT(*) FROM inbox_events WHERE source = 'poller' \
+                   GROUP BY event_type";
+        self.rows(sql).await.into_iter().collect()
     }
 
     /// How many (type, entity) pairs have more than one poller event.
     pub async fn duplicated_events(&self) -> i64 {
-        let pool = self.store().await;
-        let count = sqlx::query_scalar(
+        self.count(
             "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_events WHERE source = 'poller' \
-             GROUP BY event_type, entity_key HAVING COUNT(*) > 1)",
+             GROUP BY event_type, entity_key HAVING COUNT(*) > 1) AS duplicated",
         )
-        .fetch_one(&pool)
         .await
-        .unwrap();
-        pool.close().await;
-        count
     }
 
     /// Events not yet finished (pending, retrying, processing).
     pub async fn open_events(&self) -> i64 {
-        let pool = self.store().await;
-        let count = sqlx::query_scalar(
+        self.count(
             "SELECT COUNT(*) FROM inbox_events \
              WHERE status IN ('pending', 'retrying', 'processing')",
         )
-        .fetch_one(&pool)
         .await
-        .unwrap();
-        pool.close().await;
-        count
     }
 
     /// Poller events that did not end `done`, by status (empty when all did).
     pub async fn unfinished_or_failed(&self) -> HashMap<String, i64> {
-        let pool = self.store().await;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM inbox_events \
-             WHERE source = 'poller' AND status <> 'done' GROUP BY status",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        rows.into_iter().collect()
+        let sql = "SELECT status, COUNT(*) FROM inbox_events \
+                   WHERE source = 'poller' AND status <> 'done' GROUP BY status";
+        self.rows(sql).await.into_iter().collect()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::binary::{Binary, Fakes, within};
+use crate::binary::{Backend, Binary, Fakes, within};
 
 /// The shipped example course (`Intro to Sales`), which the mapping tags by title.
 const COURSE: u64 = 101;
@@ -38,12 +38,15 @@ fn tags(contact: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_learner_created_and_enrolled_without_webhooks_becomes_a_tagged_contact_then_a_task() {
+pub async fn a_learner_created_and_enrolled_without_webhooks_becomes_a_tagged_contact_then_a_task(
+    backend: Backend,
+) {
     let fakes = Fakes::start().await;
+    let Some(mut bridge) = Binary::new(&fakes, backend).await else {
+        return;
+    };
     // Learners that exist before the service: the first scans only remember them.
     fakes.tovuti.seed_enrolled_users(20, &[COURSE]);
-    let mut bridge = Binary::new(&fakes);
     for key in ["USERS", "PROGRESS", "AWARDS"] {
         bridge.set(
             &format!("BRIDGE_POLLER__{key}_INTERVAL_SECS"),
@@ -149,6 +152,7 @@ async fn a_learner_created_and_enrolled_without_webhooks_becomes_a_tagged_contac
         "exactly one event per change"
     );
     assert!(bridge.unfinished_or_failed().await.is_empty());
+    bridge.finish().await;
 }
 
 /// Completed scans of every resource so far.

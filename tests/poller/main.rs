@@ -52,3 +52,33 @@ on_both_backends!(
     scans::backfill_queues_each_baselined_learner_once_and_the_poller_then_sees_nothing,
     schedule::scans_keep_their_interval_across_a_restart,
 );
+
+/// Generates one test per end-to-end scenario and backend the binary is given.
+macro_rules! binary_on_both_backends {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
+        mod binary_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    crate::$module::$scenario(crate::binary::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod binary_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    crate::$module::$scenario(crate::binary::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+binary_on_both_backends!(
+    live::a_learner_created_and_enrolled_without_webhooks_becomes_a_tagged_contact_then_a_task,
+    backfill_runs::backfill_queues_every_learner_once_and_serve_makes_exactly_one_contact_each,
+    backfill_runs::a_backfill_cut_by_ctrl_c_exits_130_and_a_rerun_completes_without_duplicates,
+    backfill_runs::backfill_from_ghl_creates_each_tagged_contacts_tovuti_user_once,
+    backfill_runs::a_ghl_backfill_cut_by_ctrl_c_releases_its_lease_and_a_rerun_completes,
+);
