@@ -17,7 +17,7 @@ use super::load_or_report;
 use crate::config::Config;
 use crate::platforms::tovuti::client::{TovutiClient, TovutiLists};
 use crate::poller::{self, PageCounts, PollError, Resource, ScanMode, ScanObserver};
-use crate::reconcile::{BackfillOptions, BackfillPage, Sweeper};
+use crate::reconcile::{BackfillOptions, BackfillPage, SweepError, Sweeper};
 use crate::startup::{self, DEFAULT_CONNECTION};
 use crate::state::AppState;
 
@@ -189,15 +189,18 @@ async fn from_ghl(
             unreadable: 0,
         });
     };
-    let run = sweeper.backfill_from_ghl(&connection, options, &mut observer);
-    tokio::select! {
-        result = run => match result? {
-            Some(_) => Ok(Ending::Finished),
-            None => anyhow::bail!(
-                "another process is sweeping this connection's GHL location; try again when it ends"
-            ),
-        },
-        () = state.shutdown.cancelled() => Ok(Ending::Interrupted),
+    // Ctrl-C stops the run from inside, so it releases the location's lease and a rerun
+    // can start at once.
+    match sweeper
+        .backfill_from_ghl(&connection, options, &mut observer)
+        .await
+    {
+        Ok(Some(_)) => Ok(Ending::Finished),
+        Ok(None) => anyhow::bail!(
+            "another process is sweeping this connection's GHL location; try again when it ends"
+        ),
+        Err(SweepError::Stopped) => Ok(Ending::Interrupted),
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -84,7 +84,7 @@ impl Sweeper {
             return Ok(None);
         }
         let result = self
-            .backfill_held(connection, options, observer, &lease)
+            .until_shutdown(self.backfill_held(connection, options, observer, &lease))
             .await;
         if let Err(error) = self.store.release_lease(&lease, &self.owner).await {
             tracing::warn!(connection = %connection.id, %error, "backfill lease not released; it expires on its own");

@@ -49,6 +49,9 @@ pub enum SweepError {
     /// Another replica took the location's sweep over (this one was too slow to renew).
     #[error("the sweep lease was lost")]
     LeaseLost,
+    /// The process is draining; the next sweep (or backfill run) resumes from the cursor.
+    #[error("stopped by shutdown")]
+    Stopped,
 }
 
 /// Sweeps the locations this process can reach through the sync engine's platforms.
@@ -101,10 +104,9 @@ impl Sweeper {
         let shutdown = self.shutdown.clone();
         let tick = Duration::from_secs(self.config.interval_secs).min(MAX_TICK);
         loop {
-            tokio::select! {
-                () = self.sweep_due() => {}
-                () = shutdown.cancelled() => return,
-            }
+            // Not raced against shutdown: a sweep stops itself then and releases its
+            // lease, which a dropped sweep would hold for minutes after a clean stop.
+            self.sweep_due().await;
             tokio::select! {
                 () = tokio::time::sleep(tick) => {}
                 () = shutdown.cancelled() => return,
@@ -138,7 +140,9 @@ impl Sweeper {
     }
 
     async fn sweep_logged(&self, connection: &Connection) {
-        if let Err(error) = self.sweep(connection).await {
+        if let Err(error) = self.sweep(connection).await
+            && !matches!(error, SweepError::Stopped)
+        {
             tracing::warn!(connection = %connection.id, %error, "GHL sweep failed; retried at its next turn");
         }
     }

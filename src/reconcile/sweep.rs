@@ -55,12 +55,18 @@ impl Sweeper {
             return Ok(SweepOutcome::Busy);
         }
         let started = Instant::now();
-        let result = self.sweep_held(connection, &lease).await;
+        let result = self
+            .until_shutdown(self.sweep_held(connection, &lease))
+            .await;
         if let Err(error) = self.store.release_lease(&lease, &self.owner).await {
             tracing::warn!(connection = %connection.id, %error, "sweep lease not released; it expires on its own");
         }
         let report = match result {
             Ok(report) => report,
+            Err(SweepError::Stopped) => {
+                families.sweep(&connection.id, "stopped");
+                return Err(SweepError::Stopped);
+            }
             Err(error) => {
                 families.sweep(&connection.id, "failed");
                 return Err(error);
@@ -124,6 +130,19 @@ impl Sweeper {
             return Err(SweepError::LeaseLost);
         }
         Ok(ghl.search_contacts(query).await?)
+    }
+
+    /// Runs the part of a sweep (or GHL backfill) that holds the lease, unless the process
+    /// drains first. Cut at any await it is as safe as a crash there (the cursor moves
+    /// only past what was recorded), and returning lets the caller release the lease.
+    pub(super) async fn until_shutdown<T>(
+        &self,
+        held: impl Future<Output = Result<T, SweepError>>,
+    ) -> Result<T, SweepError> {
+        tokio::select! {
+            result = held => result,
+            () = self.shutdown.cancelled() => Err(SweepError::Stopped),
+        }
     }
 
     pub(super) async fn renew(&self, lease: &str) -> Result<bool, SweepError> {

@@ -71,6 +71,27 @@ pub async fn for_tovuti(
     Ok(gathered)
 }
 
+/// A polled enrollment, completion or award names the learner by id only (Tovuti's
+/// progress and award lists carry no more). The plan needs their email, the join key
+/// while no link exists yet (the users scan may record the learner's `user.created`
+/// after the enrollment), and their name for templates: so the user is read from
+/// Tovuti as it is now. A user Tovuti no longer has leaves the event as it was.
+pub async fn complete_polled_user(
+    webhook: &mut TovutiWebhook,
+    tovuti: Option<&dyn TovutiApi>,
+) -> Result<(), SyncError> {
+    let (Some(api), Some(user)) = (tovuti, webhook.event.user_mut()) else {
+        return Ok(());
+    };
+    if user.email.is_some() {
+        return Ok(());
+    }
+    if let Some(found) = api.get_user(user.id.0).await? {
+        *user = found;
+    }
+    Ok(())
+}
+
 /// A GHL event: the linked (or, by email, matched) Tovuti user as it is now, the
 /// contact's previous tags, and its open tasks when the open-tasks summary is on.
 pub async fn for_ghl(

@@ -180,13 +180,16 @@ impl SyncEngine {
         event: &StoredEvent,
         connection: &Connection,
     ) -> Result<Completion, SyncError> {
-        let webhook = TovutiWebhook::parse(&event.body)
+        let mut webhook = TovutiWebhook::parse(&event.body)
             .map_err(|e| SyncError::Permanent(format!("the stored event does not parse: {e}")))?;
         if self.stale(event, connection, webhook.occurred_at).await? {
             return Ok(Completion::Superseded);
         }
         let ghl = self.ghl(connection)?;
         let tovuti = self.platforms.tovuti(connection);
+        if event.source == Source::Poller {
+            context::complete_polled_user(&mut webhook, tovuti.as_deref()).await?;
+        }
         let mapping = self
             .tovuti_known
             .mapping(tovuti.as_deref(), &self.mapping)

@@ -1,12 +1,16 @@
 //! The Tovuti poller against an in-memory tenant, on SQLite always and on PostgreSQL when
-//! `TEST_DATABASE_URL` is set.
+//! `TEST_DATABASE_URL` is set; and end to end, the real binary's polling and backfill
+//! against the in-process fakes.
 
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod backfill_runs;
+mod binary;
 mod cursor_saves;
+mod live;
 mod scans;
 mod schedule;
 mod support;
@@ -49,4 +53,34 @@ on_both_backends!(
     scans::backfill_queues_each_baselined_learner_once_and_the_poller_then_sees_nothing,
     schedule::scans_keep_their_interval_across_a_restart,
     cursor_saves::an_unchanged_rescan_saves_its_place_only_at_its_end_or_on_shutdown,
+);
+
+/// Generates one test per end-to-end scenario and backend the binary is given.
+macro_rules! binary_on_both_backends {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
+        mod binary_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    crate::$module::$scenario(crate::binary::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod binary_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    crate::$module::$scenario(crate::binary::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+binary_on_both_backends!(
+    live::a_learner_created_and_enrolled_without_webhooks_becomes_a_tagged_contact_then_a_task,
+    backfill_runs::backfill_queues_every_learner_once_and_serve_makes_exactly_one_contact_each,
+    backfill_runs::a_backfill_cut_by_ctrl_c_exits_130_and_a_rerun_completes_without_duplicates,
+    backfill_runs::backfill_from_ghl_creates_each_tagged_contacts_tovuti_user_once,
+    backfill_runs::a_ghl_backfill_cut_by_ctrl_c_releases_its_lease_and_a_rerun_completes,
 );

@@ -42,6 +42,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     polled::a_pushed_user_update_the_poller_sees_later_is_not_synced_twice,
+    polled::a_polled_completion_reaches_the_learners_contact_with_their_name,
     missing::a_fresh_location_gets_the_contact_without_the_fields_it_lacks,
     missing::a_fresh_tenant_gets_the_learner_without_what_it_lacks,
     missing::on_missing_fail_makes_the_event_dead_naming_the_items,

@@ -1,5 +1,7 @@
 //! A pushed Tovuti change and the poller: once the worker has applied a pushed event,
-//! the poller listing the same state queues nothing more, so GHL sees one write.
+//! the poller listing the same state queues nothing more, so GHL sees one write. And a
+//! polled enrollment or completion, which names its learner by id only, reaches the
+//! learner's contact with their name.
 
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::InitialScan;
 use tovuti_ghl_bridge::platforms::tovuti::TovutiError;
 use tovuti_ghl_bridge::platforms::tovuti::client::{
-    Award, CourseProgress, Page, PageRequest, TovutiLists,
+    Award, CourseProgress, Page, PageRequest, TovutiClient, TovutiLists,
 };
 use tovuti_ghl_bridge::platforms::tovuti::payloads::User;
 use tovuti_ghl_bridge::poller::{
@@ -47,12 +49,16 @@ impl TovutiLists for OneUser {
 }
 
 fn poller(env: &Env, user: User) -> PollContext {
+    poller_of(env, Arc::new(OneUser(user)))
+}
+
+fn poller_of(env: &Env, lists: Arc<dyn TovutiLists>) -> PollContext {
     let mut config = env.state.config.poller.clone();
     // "sync" would queue a user.created for a user it had never seen: the strictest case.
     config.initial_scan = InitialScan::Sync;
     PollContext {
         store: env.state.store.clone(),
-        lists: Arc::new(OneUser(user)),
+        lists,
         connection: DEFAULT_CONNECTION.to_owned(),
         owner: "poller".to_owned(),
         settings: PollSettings::from_config(&config, false),
@@ -101,5 +107,50 @@ pub async fn a_pushed_user_update_the_poller_sees_later_is_not_synced_twice(back
     assert_eq!(changed.events, 1);
     assert_eq!(env.drain().await, 1);
     assert!(env.ghl_requests().len() > after_push.len());
+    env.finish().await;
+}
+
+pub async fn a_polled_completion_reaches_the_learners_contact_with_their_name(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    let id = env.tovuti.seed_enrolled_users(1, &[101]).start;
+    env.tovuti.complete_course(id, 101);
+    let client = TovutiClient::from_config(&env.state.config.tovuti)
+        .unwrap()
+        .unwrap();
+    // Only the progress list is scanned: the learner's user.created is not synced yet,
+    // so no link names their contact, and the progress row names them by id only.
+    let seen = scan(
+        &poller_of(&env, Arc::new(client)),
+        Resource::Progress,
+        ScanMode::Poll,
+        &mut Unobserved,
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen.events, 2, "enrollment.created and course.completed");
+    assert_eq!(env.drain().await, 2);
+
+    let email = format!("learner{id}@example.com");
+    let contacts: Vec<_> = env
+        .ghl
+        .contacts()
+        .into_iter()
+        .filter(|c| c["email"] == email.as_str())
+        .collect();
+    assert_eq!(contacts.len(), 1, "{:?}", env.ghl.contacts());
+    let tags = contacts[0]["tags"].as_array().cloned().unwrap_or_default();
+    assert!(tags.contains(&"course-101:enrolled".into()), "{tags:?}");
+    let tasks = env
+        .ghl
+        .activities("tasks", contacts[0]["id"].as_str().unwrap());
+    let titles: Vec<_> = tasks.iter().filter_map(|t| t["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [format!(
+            "[high] Follow up: Learner {id} finished Intro to Sales"
+        )]
+    );
     env.finish().await;
 }

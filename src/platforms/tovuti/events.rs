@@ -178,6 +178,21 @@ impl TovutiEvent {
         })
     }
 
+    /// The learner, to be completed where an event names them by id only.
+    pub fn user_mut(&mut self) -> Option<&mut User> {
+        Some(match self {
+            Self::UserCreated(d) | Self::UserUpdated(d) => &mut d.user,
+            Self::EnrollmentCreated(d) => &mut d.user,
+            Self::CourseCompleted(d) => &mut d.user,
+            Self::LessonCompleted(d) => &mut d.user,
+            Self::AwardEarned(d) => &mut d.user,
+            Self::NoteCreated(d) => &mut d.user,
+            Self::CallRecorded(d) => &mut d.user,
+            Self::EventRegistered(d) => &mut d.user,
+            Self::Unknown { .. } => return None,
+        })
+    }
+
     /// The learner's id as text; for unknown types, `data.user.id` when it is there.
     fn user_id(&self) -> Option<String> {
         match self {

@@ -1,0 +1,362 @@
+//! The real binary against the in-process fakes: `serve` and `backfill` started on one
+//! store (a SQLite file in a temporary directory, or a new PostgreSQL database from
+//! `TEST_DATABASE_URL`), configured only through `BRIDGE_*` variables, and read back
+//! through `/metrics`, the fakes and the store it writes.
+
+use std::collections::HashMap;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection as _;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
+use tovuti_ghl_bridge::store::Cipher;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
+pub const LOCATION: &str = "loc_e2e";
+const TOVUTI_TOKEN: &str = "tovuti-e2e-token";
+/// Bounds the wait for `serve` to answer `/readyz`.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// The fakes the binary talks to: a GHL whose quota never limits a test, and a Tovuti
+/// tenant holding the example catalog the shipped mapping names.
+pub struct Fakes {
+    pub ghl: FakeGhl,
+    pub tovuti: FakeTovuti,
+}
+
+impl Fakes {
+    pub async fn start() -> Self {
+        let settings = FakeSettings {
+            limits: Limits {
+                burst_max: 1_000_000,
+                interval: Duration::from_secs(10),
+                daily_max: 100_000_000,
+            },
+            ..FakeSettings::default()
+        };
+        let ghl = FakeGhl::start(settings).await.unwrap();
+        let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
+        tovuti.insert_example_catalog();
+        Self { ghl, tovuti }
+    }
+
+    /// The contacts whose email is `email`.
+    pub fn contacts_with(&self, email: &str) -> Vec<serde_json::Value> {
+        self.ghl
+            .contacts()
+            .into_iter()
+            .filter(|c| c["email"] == email)
+            .collect()
+    }
+
+    /// How many contacts each email has.
+    pub fn contacts_by_email(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for contact in self.ghl.contacts() {
+            let email = contact["email"].as_str().unwrap_or_default().to_owned();
+            *counts.entry(email).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// Which store the binary is given.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to start the binary: every run uses the same store and settings.
+pub struct Binary {
+    dir: TempDir,
+    port: u16,
+    env: Vec<(String, String)>,
+    http: reqwest::Client,
+    database_url: String,
+    /// The server's admin URL and the database made for this test (PostgreSQL).
+    postgres: Option<(String, String)>,
+}
+
+/// A new PostgreSQL database: its URL, the admin URL and its name; `None` (and a note)
+/// when `TEST_DATABASE_URL` is unset.
+async fn fresh_postgres() -> Option<(String, String, String)> {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
+        return None;
+    };
+    let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&name);
+    Some((url.to_string(), admin_url, name))
+}
+
+impl Binary {
+    /// The binary on `backend`; `None` for PostgreSQL without `TEST_DATABASE_URL`.
+    pub async fn new(fakes: &Fakes, backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, postgres) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/bridge.db", dir.path().display()), None),
+            Backend::Postgres => {
+                let (url, admin, name) = fresh_postgres().await?;
+                (url, Some((admin, name)))
+            }
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let ghl = &fakes.ghl;
+        let env = [
+            ("BRIDGE_DATABASE_URL", database_url.clone()),
+            ("BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
+            ("BRIDGE_TELEMETRY__LOG_FORMAT", "json".to_owned()),
+            ("BRIDGE_ENCRYPTION_KEY", Cipher::generate_key()),
+            ("BRIDGE_GHL_BASE_URL", ghl.base_url()),
+            ("BRIDGE_GHL_LOCATION_ID", LOCATION.to_owned()),
+            ("BRIDGE_GHL_TOKEN", ghl.issue_token(LOCATION, ALL_SCOPES)),
+            ("BRIDGE_GHL__RATE_LIMIT_MAX", "100000".to_owned()),
+            ("BRIDGE_TOVUTI_BASE_URL", fakes.tovuti.base_url()),
+            ("BRIDGE_TOVUTI_TOKEN", TOVUTI_TOKEN.to_owned()),
+            ("BRIDGE_WORKER__POLL_INTERVAL_MS", "20".to_owned()),
+            ("BRIDGE_POLLER__REQUESTS_PER_SECOND", "0".to_owned()),
+        ];
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        Some(Self {
+            dir,
+            port,
+            env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            http,
+            database_url,
+            postgres,
+        })
+    }
+
+    /// Drops a PostgreSQL test database.
+    pub async fn finish(self) {
+        if let Some((admin_url, name)) = &self.postgres {
+            let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Sets (or overrides) one setting for the runs that follow.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.into()));
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .args(args)
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts `serve` (logs to `serve.log` next to the store) and waits for `/readyz`.
+    pub async fn serve(&self) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("serve.log"))
+            .unwrap();
+        let mut child = self
+            .command(&["serve"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + START_LIMIT;
+        let ready = format!("{}/readyz", self.base());
+        loop {
+            assert!(child.try_wait().unwrap().is_none(), "serve exited at start");
+            if let Ok(answer) = self.http.get(&ready).send().await
+                && answer.status().is_success()
+            {
+                return child;
+            }
+            assert!(Instant::now() < deadline, "serve never became ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops a `serve` the way an orchestrator does, and checks it ends cleanly.
+    pub async fn stop(&self, mut child: Child) {
+        signal(&child, "-TERM").await;
+        let status = child.wait().await.unwrap();
+        assert_eq!(status.code(), Some(0), "serve ended badly:\n{}", self.log());
+    }
+
+    /// Runs `backfill` with `args` to its end (stdout and stderr piped, so not a TTY).
+    pub async fn backfill(&self, args: &[&str]) -> Output {
+        let mut all = vec!["backfill"];
+        all.extend_from_slice(args);
+        self.command(&all).output().await.unwrap()
+    }
+
+    /// Starts `backfill` with `args`, its stdout piped for the caller to read.
+    pub fn spawn_backfill(&self, args: &[&str]) -> Child {
+        let mut all = vec!["backfill"];
+        all.extend_from_slice(args);
+        self.command(&all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What `serve` logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// The sum of the samples of metric `name` whose labels contain every one of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[&str]) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter(|l| labels.iter().all(|label| l.contains(label)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Rows of (text, count) that `sql` selects from the binary's store.
+    async fn rows(&self, sql: &str) -> Vec<(String, i64)> {
+        if self.postgres.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        }
+    }
+
+    /// The one count `sql` selects from the binary's store.
+    async fn count(&self, sql: &str) -> i64 {
+        if self.postgres.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+        }
+    }
+
+    /// The poller's (and backfill's) events by type.
+    pub async fn polled_events(&self) -> HashMap<String, i64> {
+        let sql = "SELECT event_type, COUNT(*) FROM inbox_events WHERE source = 'poller' \
+                   GROUP BY event_type";
+        self.rows(sql).await.into_iter().collect()
+    }
+
+    /// How many (type, entity) pairs have more than one poller event.
+    pub async fn duplicated_events(&self) -> i64 {
+        self.count(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_events WHERE source = 'poller' \
+             GROUP BY event_type, entity_key HAVING COUNT(*) > 1) AS duplicated",
+        )
+        .await
+    }
+
+    /// Events not yet finished (pending, retrying, processing).
+    pub async fn open_events(&self) -> i64 {
+        self.count(
+            "SELECT COUNT(*) FROM inbox_events \
+             WHERE status IN ('pending', 'retrying', 'processing')",
+        )
+        .await
+    }
+
+    /// Poller events that did not end `done`, by status (empty when all did).
+    pub async fn unfinished_or_failed(&self) -> HashMap<String, i64> {
+        let sql = "SELECT status, COUNT(*) FROM inbox_events \
+                   WHERE source = 'poller' AND status <> 'done' GROUP BY status";
+        self.rows(sql).await.into_iter().collect()
+    }
+}
+
+/// Sends `signal` (like `-INT`) to a child process.
+pub async fn signal(child: &Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    let sent = Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Polls `condition` every 100 ms until it holds; panics with `what` (and the `detail`
+/// it gives then) once `limit` passed. Returns how long it took.
+pub async fn within<F, Fut>(limit: Duration, what: &str, mut condition: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let began = Instant::now();
+    loop {
+        let outcome = condition().await;
+        match outcome {
+            Ok(()) => return began.elapsed(),
+            Err(detail) if began.elapsed() >= limit => {
+                panic!("{what} did not happen within {limit:?}: {detail}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+impl Drop for Binary {
+    /// A failing test shows what `serve` logged last, and the poller's events.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!(
+                "serve's last log lines (newest first):\n{}",
+                tail.join("\n")
+            );
+        }
+    }
+}
