@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use jiff::Timestamp;
 
 use super::backfill_progress::{Counts, Progress, QuotaEstimate};
 use super::load_or_report;
@@ -48,6 +49,23 @@ pub struct BackfillArgs {
     /// Stop after this many entities were selected (queued or already queued).
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+    /// Only what changed at or after this date (`2026-01-31`, UTC midnight) or instant
+    /// (RFC 3339). From Tovuti it needs `tovuti.changed_since_param`: Tovuti documents no
+    /// such filter, so without it there is nothing to ask with.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+}
+
+/// A date (UTC midnight) or an RFC 3339 instant.
+fn parse_since(text: &str) -> Result<Timestamp, String> {
+    if let Ok(instant) = text.parse::<Timestamp>() {
+        return Ok(instant);
+    }
+    text.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|date| date.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|zoned| zoned.timestamp())
+        .ok_or_else(|| format!("`{text}` is neither a date (2026-01-31) nor an RFC 3339 instant"))
 }
 
 pub async fn run(file: Option<&Path>, args: &BackfillArgs) -> ExitCode {
@@ -123,6 +141,11 @@ async fn from_tovuti(
         .changed_since_param
         .trim()
         .is_empty();
+    anyhow::ensure!(
+        args.since.is_none() || changed_since,
+        "--since needs tovuti.changed_since_param: Tovuti documents no \"changed since\" filter, \
+         so name your tenant's parameter (docs/tovuti-lists.md) or backfill everything"
+    );
     let ctx = poller::context(state, &args.connection, lists, changed_since);
     let mut observer = Observer(progress);
     let mut left = args.limit;
@@ -130,6 +153,7 @@ async fn from_tovuti(
         let mode = ScanMode::Backfill {
             limit: left,
             dry_run: args.dry_run,
+            since: args.since,
         };
         match poller::scan(&ctx, resource, mode, &mut observer).await {
             Ok(summary) => {
@@ -180,6 +204,7 @@ async fn from_ghl(
     let options = BackfillOptions {
         dry_run: args.dry_run,
         limit: args.limit,
+        since: args.since,
     };
     let mut observer = |page: &BackfillPage| {
         progress.page(Counts {
@@ -215,5 +240,23 @@ impl ScanObserver for Observer<'_> {
             already: counts.already_queued,
             unreadable: counts.unreadable,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_reads_a_date_as_utc_midnight_or_an_instant() {
+        assert_eq!(
+            parse_since("2026-01-31").map(|t| t.to_string()),
+            Ok("2026-01-31T00:00:00Z".to_owned())
+        );
+        assert_eq!(
+            parse_since("2026-01-31T10:00:00+02:00").map(|t| t.to_string()),
+            Ok("2026-01-31T08:00:00Z".to_owned())
+        );
+        assert!(parse_since("last week").is_err());
     }
 }

@@ -54,8 +54,14 @@ pub enum ScanMode {
     Poll,
     /// An event for every entity whose current state was never queued (baselines
     /// included), under the poller's external ids, so a second run queues nothing.
-    /// `limit` caps the entities queued; `dry_run` only counts.
-    Backfill { limit: Option<u64>, dry_run: bool },
+    /// `limit` caps the entities queued; `dry_run` only counts; `since` asks the tenant
+    /// for what changed from that instant (sent only when `tovuti.changed_since_param`
+    /// names the tenant's parameter).
+    Backfill {
+        limit: Option<u64>,
+        dry_run: bool,
+        since: Option<jiff::Timestamp>,
+    },
 }
 
 /// One page's counts, handed to the observer as the scan goes.

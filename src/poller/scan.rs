@@ -136,12 +136,17 @@ impl<'a, T: Polled> Scan<'a, T> {
     }
 
     /// A poll asks for changes since its last completed scan (minus the overlap) when the
-    /// tenant supports it; backfill always reads everything.
+    /// tenant supports it; a backfill reads everything, or what changed from its `since`.
     fn changed_since(&self, cursor: &Cursor) -> Option<jiff::Timestamp> {
-        let incremental = self.ctx.settings.changed_since && self.mode == ScanMode::Poll;
-        incremental
-            .then(|| cursor.changed_since(self.ctx.settings.overlap))
-            .flatten()
+        match self.mode {
+            ScanMode::Poll => self
+                .ctx
+                .settings
+                .changed_since
+                .then(|| cursor.changed_since(self.ctx.settings.overlap))
+                .flatten(),
+            ScanMode::Backfill { since, .. } => since,
+        }
     }
 
     /// How many more entities a backfill may queue.

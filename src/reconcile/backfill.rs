@@ -12,7 +12,9 @@ use serde_json::Value;
 use super::synth::Synthesized;
 use super::{SweepError, Sweeper};
 use crate::mapping::Mapping;
-use crate::platforms::ghl::client::{Contact, SearchQuery, SearchSort, SortDirection};
+use crate::platforms::ghl::client::{
+    Contact, SearchQuery, SearchSort, SortDirection, updated_since_filter,
+};
 use crate::store::Connection;
 use crate::sync::seen;
 
@@ -25,6 +27,8 @@ pub struct BackfillOptions {
     pub dry_run: bool,
     /// Stop once this many contacts were selected (queued or already queued).
     pub limit: Option<u64>,
+    /// Only contacts GHL says were updated at or after this instant.
+    pub since: Option<jiff::Timestamp>,
 }
 
 /// The counts of one page, handed to the observer as each page is done.
@@ -107,6 +111,11 @@ impl Sweeper {
                 field: "dateAdded".into(),
                 direction: SortDirection::Asc,
             }],
+            filters: options
+                .since
+                .map(updated_since_filter)
+                .into_iter()
+                .collect(),
             ..SearchQuery::default()
         };
         if !options.dry_run {

@@ -13,6 +13,7 @@ mod cursor_saves;
 mod live;
 mod scans;
 mod schedule;
+mod since;
 mod support;
 mod tenant;
 
@@ -53,6 +54,7 @@ on_both_backends!(
     scans::backfill_queues_each_baselined_learner_once_and_the_poller_then_sees_nothing,
     schedule::scans_keep_their_interval_across_a_restart,
     cursor_saves::an_unchanged_rescan_saves_its_place_only_at_its_end_or_on_shutdown,
+    since::a_backfill_since_a_date_asks_for_changes_from_it_and_a_plain_poll_does_not,
 );
 
 /// Generates one test per end-to-end scenario and backend the binary is given.

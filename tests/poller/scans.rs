@@ -261,7 +261,11 @@ impl ScanObserver for Pages {
 }
 
 fn backfill(limit: Option<u64>, dry_run: bool) -> ScanMode {
-    ScanMode::Backfill { limit, dry_run }
+    ScanMode::Backfill {
+        limit,
+        dry_run,
+        since: None,
+    }
 }
 
 pub async fn backfill_queues_each_baselined_learner_once_and_the_poller_then_sees_nothing(

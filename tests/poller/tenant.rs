@@ -39,6 +39,8 @@ struct State {
     faults: VecDeque<(List, u32, Fault)>,
     /// Every page asked for, in order, with tokio's time of the request.
     requests: Vec<(List, u32, tokio::time::Instant)>,
+    /// The "changed since" instant of every request, in order.
+    since_asked: Vec<Option<jiff::Timestamp>>,
 }
 
 #[derive(Clone, Default)]
@@ -135,6 +137,11 @@ impl Tenant {
             .collect()
     }
 
+    /// The "changed since" instant each request carried, in order.
+    pub fn since_asked(&self) -> Vec<Option<jiff::Timestamp>> {
+        self.state().since_asked.clone()
+    }
+
     /// When each scan of `list` began (its requests of page 1).
     pub fn scan_starts(&self, list: List) -> Vec<tokio::time::Instant> {
         let state = self.state();
@@ -162,6 +169,7 @@ impl Tenant {
         items: impl FnOnce(&State) -> Vec<T>,
     ) -> Result<Page<T>, TovutiError> {
         let endpoint = "list";
+        self.state().since_asked.push(request.changed_since);
         match self.ask(list, request.page) {
             None => {}
             Some(Fault::Status(status, retry_after)) => {

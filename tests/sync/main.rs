@@ -77,5 +77,6 @@ on_both_backends!(
     sweep::a_sweep_pages_through_every_changed_contact,
     sweep::two_sweepers_of_one_location_make_one_sweep,
     sweep::a_ghl_backfill_queues_each_tagged_contact_once,
+    sweep::a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it,
     sweep::a_location_is_swept_once_per_interval,
 );

@@ -272,7 +272,7 @@ pub async fn a_ghl_backfill_queues_each_tagged_contact_once(backend: Backend) {
     let mut pages: Vec<BackfillPage> = Vec::new();
     let dry = BackfillOptions {
         dry_run: true,
-        limit: None,
+        ..BackfillOptions::default()
     };
     let totals = sweeper
         .backfill_from_ghl(&conn, dry, &mut |p| pages.push(*p))
@@ -327,5 +327,41 @@ pub async fn a_location_is_swept_once_per_interval(backend: Backend) {
     // Another replica sees the stored cursor: the location was swept within the interval.
     sweeper(&env, "replica-b").sweep_due().await;
     assert_eq!(searches(&env), 1);
+    env.finish().await;
+}
+
+pub async fn a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it(backend: Backend) {
+    let Some(env) = start(backend).await else {
+        return;
+    };
+    let rule_tag = first_rule_tag(&env);
+    for n in 0..3 {
+        let fields = json!({"email": format!("s{n}@example.com"), "tags": [rule_tag]});
+        env.ghl.add_contact(LOCATION, &fields);
+    }
+    let sweeper = sweeper(&env, "replica-a");
+    let conn = connection(&env).await;
+    let at = |text: &str| Some(text.parse::<jiff::Timestamp>().unwrap());
+    let later = BackfillOptions {
+        dry_run: true,
+        since: at("2999-01-01T00:00:00Z"),
+        ..BackfillOptions::default()
+    };
+    let none = sweeper
+        .backfill_from_ghl(&conn, later, &mut |_| {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((none.scanned, none.queued), (0, 0));
+    let earlier = BackfillOptions {
+        since: at("2000-01-01T00:00:00Z"),
+        ..later
+    };
+    let all = sweeper
+        .backfill_from_ghl(&conn, earlier, &mut |_| {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((all.scanned, all.queued), (3, 3));
     env.finish().await;
 }

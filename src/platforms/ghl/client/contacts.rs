@@ -138,11 +138,7 @@ impl SearchQuery {
     pub fn updated_since(since: jiff::Timestamp, page_limit: u32) -> Self {
         Self {
             page_limit,
-            filters: vec![serde_json::json!({
-                "field": "dateUpdated",
-                "operator": "range",
-                "value": { "gte": since.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string() },
-            })],
+            filters: vec![updated_since_filter(since)],
             sort: vec![SearchSort {
                 field: "dateUpdated".into(),
                 direction: SortDirection::Asc,
@@ -150,6 +146,15 @@ impl SearchQuery {
             ..Self::default()
         }
     }
+}
+
+/// The search filter for contacts whose `dateUpdated` is at or after `since`.
+pub fn updated_since_filter(since: jiff::Timestamp) -> serde_json::Value {
+    serde_json::json!({
+        "field": "dateUpdated",
+        "operator": "range",
+        "value": { "gte": since.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string() },
+    })
 }
 
 /// One sort key of a search (`{field, direction}`).

@@ -31,7 +31,7 @@ pub use auth::Auth;
 pub use automations::{Automation, AutomationKind};
 pub use contacts::{
     Contact, ContactInput, ContactUpdate, CustomFieldInput, CustomFieldValue, SearchPage,
-    SearchQuery, SearchSort, SortDirection, Upserted,
+    SearchQuery, SearchSort, SortDirection, Upserted, updated_since_filter,
 };
 pub use errors::{ErrorClass, Failure, GhlError};
 pub use location_token::LocationTokenSession;
