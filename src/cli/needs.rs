@@ -3,6 +3,7 @@
 //! group and course it names, each with the file line that names it.
 
 use crate::mapping::Mapping;
+use crate::mapping::model::AutomationRef;
 use crate::mapping::model::{TovutiItem, TovutiRef};
 use crate::mapping::source::Source;
 use crate::platforms::ghl::client::Needs;
@@ -17,6 +18,12 @@ pub fn ghl_needs(m: &Mapping) -> Needs {
     let rule_tags = contact_rules.clone().any(|r| !r.tags.is_empty())
         || lms.courses.iter().any(|c| !c.tags.is_empty());
     let summaries = &f.ghl.summaries;
+    let course_rules = lms.courses.iter().map(|c| c.as_contact_rule());
+    let by_name = |r: Option<AutomationRef>| matches!(r, Some(AutomationRef::Name(_)));
+    let campaign_names = contact_rules.clone().any(|r| by_name(r.campaign_ref()))
+        || course_rules.clone().any(|r| by_name(r.campaign_ref()));
+    let workflow_names = contact_rules.clone().any(|r| by_name(r.workflow_ref()))
+        || course_rules.clone().any(|r| by_name(r.workflow_ref()));
     Needs {
         custom_fields: !crate::mapping::remote::ghl_custom_refs(m).is_empty(),
         tags: rule_tags || !f.tag_values.is_empty() || !f.ghl.tags.is_empty(),
@@ -30,6 +37,8 @@ pub fn ghl_needs(m: &Mapping) -> Needs {
                 .courses
                 .iter()
                 .any(|c| c.as_contact_rule().workflow_ref().is_some()),
+        campaign_names,
+        workflow_names,
         tasks: !lms.milestones.is_empty() || summaries.open_tasks.is_some(),
         notes: !lms.notes.is_empty() || summaries.last_note.is_some(),
         appointments: lms.event_registered.is_some() || summaries.next_appointment.is_some(),
@@ -190,6 +199,7 @@ mod tests {
         let needs = ghl_needs(&m);
         let expected = Needs {
             campaigns: false,
+            campaign_names: false,
             ..Needs::everything()
         };
         assert_eq!(needs, expected);
@@ -202,6 +212,11 @@ mod tests {
         let needs = ghl_needs(&load(text));
         assert!(needs.appointments && needs.workflows);
         assert!(!needs.campaigns && !needs.notes && !needs.custom_fields);
+        // Named by id, the workflow needs no list read; by name it does.
+        assert!(!needs.workflow_names);
+        let text = "version = 1\n[lms.enrollment_created]\nworkflow = \"New enrollment\"\n";
+        let needs = ghl_needs(&load(text));
+        assert!(needs.workflows && needs.workflow_names && !needs.campaign_names);
     }
 
     #[test]

@@ -106,6 +106,20 @@ async fn check_exits_1_and_names_the_missing_scope_or_the_revoked_token() {
         "{text}"
     );
 
+    // The shipped mapping names its workflow by name, so the workflow list must be readable.
+    let scopes: Vec<&str> = ALL_SCOPES
+        .iter()
+        .copied()
+        .filter(|scope| *scope != "workflows.readonly")
+        .collect();
+    let no_workflows = fake.issue_token("loc-1", &scopes);
+    let (code, text) = check(&fake, &no_workflows, configured, &[]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("forbidden (missing scope workflows.readonly)"),
+        "{text}"
+    );
+
     let revoked = fake.issue_token("loc-1", ALL_SCOPES);
     fake.revoke(&revoked);
     let (code, text) = check(&fake, &revoked, configured, &[]).await;

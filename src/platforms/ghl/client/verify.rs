@@ -9,7 +9,9 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::throttle::RateLimitSnapshot;
-use super::{AppointmentUpdate, Call, Connection, Contact, ErrorClass, GhlError, SearchQuery};
+use super::{
+    AppointmentUpdate, AutomationKind, Call, Connection, Contact, ErrorClass, GhlError, SearchQuery,
+};
 
 /// An id no contact has: deleting it proves the write scope without changing anything.
 const PROBE_CONTACT_ID: &str = "tovuti-ghl-bridge-scope-probe";
@@ -21,6 +23,8 @@ const CONTACTS_WRITE: &str = "contacts.write";
 const FIELDS_READ: &str = "locations/customFields.readonly";
 const EVENTS_READ: &str = "calendars/events.readonly";
 const EVENTS_WRITE: &str = "calendars/events.write";
+const CAMPAIGNS_READ: &str = "campaigns.readonly";
+const WORKFLOWS_READ: &str = "workflows.readonly";
 
 /// Why a capability that needs a contact was not checked.
 pub const NO_SAMPLE: &str = "no contact to sample";
@@ -33,6 +37,10 @@ pub struct Needs {
     pub tags: bool,
     pub campaigns: bool,
     pub workflows: bool,
+    /// Campaigns named by name: the location's campaign list is read to find their ids.
+    pub campaign_names: bool,
+    /// Workflows named by name: the location's workflow list is read to find their ids.
+    pub workflow_names: bool,
     pub tasks: bool,
     pub notes: bool,
     pub appointments: bool,
@@ -46,6 +54,8 @@ impl Needs {
             tags: true,
             campaigns: true,
             workflows: true,
+            campaign_names: true,
+            workflow_names: true,
             tasks: true,
             notes: true,
             appointments: true,
@@ -219,6 +229,25 @@ impl Connection {
         ];
         for (_, name) in under_write.iter().filter(|(needed, _)| *needed) {
             checks.push(name, CONTACTS_WRITE, write.clone());
+        }
+        let lists = [
+            (
+                needs.campaign_names,
+                AutomationKind::Campaign,
+                CAMPAIGNS_READ,
+            ),
+            (
+                needs.workflow_names,
+                AutomationKind::Workflow,
+                WORKFLOWS_READ,
+            ),
+        ];
+        for (_, kind, scope) in lists.into_iter().filter(|(needed, ..)| *needed) {
+            let name = match kind {
+                AutomationKind::Campaign => "campaigns.list",
+                AutomationKind::Workflow => "workflows.list",
+            };
+            checks.push(name, scope, judge(self.automations(kind).await, scope));
         }
         if needs.custom_fields {
             checks.push(

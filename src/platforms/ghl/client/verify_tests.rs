@@ -49,6 +49,8 @@ async fn a_full_token_passes_every_check_and_shows_a_sample_and_the_limits() {
             "workflows.add",
             "tasks.write",
             "notes.write",
+            "campaigns.list",
+            "workflows.list",
             "custom_fields.list",
             "appointments.read",
             "appointments.write",
