@@ -30,6 +30,9 @@ pub struct TovutiKnown {
     pub(super) reads: AtomicU64,
     /// The mapping with its names resolved.
     pub(super) resolved: Mutex<Option<Resolved>>,
+    /// The lists the engine's mapping names something in by name. The mapping never
+    /// changes while the engine runs, so this is worked out once, not per event.
+    pub(super) named: std::sync::OnceLock<Vec<CatalogKind>>,
 }
 
 pub(super) struct List {

@@ -30,11 +30,11 @@ impl TovutiKnown {
         tovuti: Option<&dyn TovutiApi>,
         base: &Arc<Mapping>,
     ) -> Arc<Mapping> {
-        let named = tovuti_names::named_kinds(base);
+        let named = self.named.get_or_init(|| tovuti_names::named_kinds(base));
         let Some(tovuti) = tovuti.filter(|_| !named.is_empty()) else {
             return Arc::clone(base);
         };
-        for kind in &named {
+        for kind in named {
             if self.stale_for_names(*kind) {
                 self.read(tovuti, *kind).await;
             }
@@ -44,7 +44,7 @@ impl TovutiKnown {
         if let Some(r) = resolved.as_ref().filter(|r| r.reads == reads) {
             return Arc::clone(&r.mapping);
         }
-        let (mapping, unresolved) = tovuti_names::resolve(base, &self.tenant_lists(&named));
+        let (mapping, unresolved) = tovuti_names::resolve(base, &self.tenant_lists(named));
         for name in &unresolved {
             tracing::warn!(
                 item = %name.describe(),
