@@ -5,6 +5,7 @@
 
 mod automation_ids;
 mod context;
+mod echo;
 mod effects;
 mod errors;
 mod field_ids;
@@ -351,44 +352,6 @@ impl SyncEngine {
             GhlError::Credentials(reason) => SyncError::NeedsReauth(reason),
             other => SyncError::Ghl(other),
         })
-    }
-
-    /// An incoming record whose mapped state is exactly what the service last wrote to
-    /// that side is the service's own write coming back: not forwarded.
-    async fn is_echo(
-        &self,
-        connection: &Connection,
-        entity: &str,
-        direction: Direction,
-        plan: &Plan,
-    ) -> Result<bool, SyncError> {
-        let Some(incoming) = &plan.source_fingerprint else {
-            return Ok(false);
-        };
-        let last = self
-            .store
-            .last_written_fingerprint(&connection.id, entity, direction)
-            .await?;
-        Ok(last.as_deref() == Some(incoming.as_str()))
-    }
-
-    async fn remember_written(
-        &self,
-        connection: &Connection,
-        entity: &str,
-        direction: Direction,
-        fingerprint: &str,
-    ) -> Result<(), SyncError> {
-        self.store
-            .remember_written_fingerprint(
-                &connection.id,
-                entity,
-                direction,
-                fingerprint,
-                Millis::now(),
-            )
-            .await?;
-        Ok(())
     }
 
     /// The platforms this engine syncs through; a sweep shares their GHL lanes, so the
