@@ -4,6 +4,7 @@
 //! actions under their idempotency keys, then remember links and what was written.
 
 mod automation_ids;
+mod contact_body;
 mod context;
 mod echo;
 mod effects;
