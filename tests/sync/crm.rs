@@ -6,29 +6,7 @@ use tovuti_ghl_bridge::platforms::tovuti::payloads::User;
 use tovuti_ghl_bridge::startup::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::store::{ConnectionStatus, EventStatus};
 
-use crate::support::{Backend, Env, ghl_event, tovuti_event};
-
-/// Ada as a Tovuti user (id 4211) linked to a GHL contact; returns the contact id.
-async fn linked_ada(env: &Env) -> String {
-    let user: User = serde_json::from_value(json!({
-        "id": 4211, "name": "Ada Lovelace", "email": "ada@example.com", "status": "active",
-        "customFields": [{"field_id": 22, "value": "Analytical Engines", "title": "Company"}],
-        "userGroupIds": [2], "enrolledCourseIds": []
-    }))
-    .unwrap();
-    env.tovuti.insert_user(user);
-    let created = env
-        .send_tovuti(&tovuti_event("user.created", "evt-ada"))
-        .await;
-    assert_eq!(created.status, 200);
-    env.drain().await;
-    env.state
-        .store
-        .ghl_contact_for_user(DEFAULT_CONNECTION, "4211")
-        .await
-        .unwrap()
-        .unwrap()
-}
+use crate::support::{Backend, Env, ghl_event, linked_ada, tovuti_event};
 
 /// A GHL contact event about `contact` with these fields.
 fn contact_event(event_type: &str, webhook_id: &str, contact: &str, fields: &Value) -> Value {

@@ -231,3 +231,26 @@ async fn fresh_postgres() -> Option<(String, String, String)> {
     url.set_path(&name);
     Some((url.to_string(), admin_url, name))
 }
+
+/// Ada as a Tovuti user (id 4211) linked to a GHL contact; returns the contact id.
+pub async fn linked_ada(env: &Env) -> String {
+    let user: tovuti_ghl_bridge::platforms::tovuti::payloads::User =
+        serde_json::from_value(serde_json::json!({
+            "id": 4211, "name": "Ada Lovelace", "email": "ada@example.com", "status": "active",
+            "customFields": [{"field_id": 22, "value": "Analytical Engines", "title": "Company"}],
+            "userGroupIds": [2], "enrolledCourseIds": []
+        }))
+        .unwrap();
+    env.tovuti.insert_user(user);
+    let created = env
+        .send_tovuti(&tovuti_event("user.created", "evt-ada"))
+        .await;
+    assert_eq!(created.status, 200);
+    env.drain().await;
+    env.state
+        .store
+        .ghl_contact_for_user(tovuti_ghl_bridge::startup::DEFAULT_CONNECTION, "4211")
+        .await
+        .unwrap()
+        .unwrap()
+}

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tovuti_ghl_bridge::platforms::tovuti::payloads::User;
 use tovuti_ghl_bridge::reconcile::{
     BackfillOptions, BackfillPage, SweepOutcome, SweepReport, Sweeper,
 };
@@ -14,7 +13,7 @@ use tovuti_ghl_bridge::sandbox::ghl::{Fault, Target};
 use tovuti_ghl_bridge::startup::{self, DEFAULT_CONNECTION};
 use tovuti_ghl_bridge::store::{Connection, EventStatus, Millis, ReplayFilter, Source};
 
-use crate::support::{Backend, Env, LOCATION, tovuti_event};
+use crate::support::{Backend, Env, LOCATION, linked_ada};
 
 /// The sweep at full quota share, so paging tests take no real time.
 async fn start(backend: Backend) -> Option<Env> {
@@ -44,28 +43,6 @@ async fn sweep(env: &Env, sweeper: &Sweeper) -> SweepReport {
         SweepOutcome::Done(report) => report,
         SweepOutcome::Busy => panic!("no other sweeper runs"),
     }
-}
-
-/// Ada as a Tovuti user (4211) whose user.created made her GHL contact; its id.
-async fn linked_ada(env: &Env) -> String {
-    let user: User = serde_json::from_value(json!({
-        "id": 4211, "name": "Ada Lovelace", "email": "ada@example.com", "status": "active",
-        "customFields": [{"field_id": 22, "value": "Analytical Engines", "title": "Company"}],
-        "userGroupIds": [2], "enrolledCourseIds": []
-    }))
-    .unwrap();
-    env.tovuti.insert_user(user);
-    let created = env
-        .send_tovuti(&tovuti_event("user.created", "evt-ada"))
-        .await;
-    assert_eq!(created.status, 200);
-    env.drain().await;
-    env.state
-        .store
-        .ghl_contact_for_user(DEFAULT_CONNECTION, "4211")
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 fn company(env: &Env) -> Value {
