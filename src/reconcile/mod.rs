@@ -114,8 +114,10 @@ impl Sweeper {
         }
     }
 
-    /// One look at every active connection with a GHL location: those whose last sweep
-    /// began an interval ago or more are swept, concurrently.
+    /// One look at every active connection with a GHL location and a Tovuti API: those
+    /// whose last sweep began an interval ago or more are swept, concurrently. A sweep
+    /// repairs the GHL → Tovuti direction, so without a Tovuti API there is nothing to
+    /// repair into, and its synthesized events could only fail.
     pub async fn sweep_due(&self) {
         let connections = match self.store.list_connections().await {
             Ok(connections) => connections,
@@ -126,7 +128,8 @@ impl Sweeper {
         };
         let due = connections
             .into_iter()
-            .filter(|c| c.status == ConnectionStatus::Active && c.ghl_location_id.is_some());
+            .filter(|c| c.status == ConnectionStatus::Active && c.ghl_location_id.is_some())
+            .filter(|c| self.engine.platforms().tovuti(c).is_some());
         let sweeps = due.map(|connection| async move {
             match self.is_due(&connection.id).await {
                 Ok(true) => self.sweep_logged(&connection).await,

@@ -79,4 +79,5 @@ on_both_backends!(
     sweep::a_ghl_backfill_queues_each_tagged_contact_once,
     sweep::a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it,
     sweep::a_location_is_swept_once_per_interval,
+    sweep::a_location_without_a_tovuti_api_is_not_swept,
 );

@@ -342,3 +342,29 @@ pub async fn a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it(b
     assert_eq!((all.scanned, all.queued), (3, 3));
     env.finish().await;
 }
+
+pub async fn a_location_without_a_tovuti_api_is_not_swept(backend: Backend) {
+    let Some(env) = start(backend).await else {
+        return;
+    };
+    let searches = |from: usize| {
+        env.ghl.requests()[from..]
+            .iter()
+            .filter(|r| r.path.ends_with("/contacts/search"))
+            .count()
+    };
+    let mut config = (*env.state.config).clone();
+    config.tovuti.base_url = String::new();
+    let no_tovuti = startup::build_state(config, tokio_util::sync::CancellationToken::new())
+        .await
+        .unwrap();
+    let engine = startup::sync_engine(&no_tovuti).unwrap();
+    let before = env.ghl.requests().len();
+    Sweeper::new(&no_tovuti, Arc::new(engine)).sweep_due().await;
+    assert_eq!(searches(before), 0);
+
+    // The same location with its Tovuti API is swept.
+    sweeper(&env, "replica-a").sweep_due().await;
+    assert_eq!(searches(before), 1);
+    env.finish().await;
+}
