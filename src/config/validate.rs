@@ -52,6 +52,21 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         "must be at least 1".into(),
     );
 
+    let admin = &config.admin;
+    check(
+        admin.listen.is_empty() || admin.listen.parse::<SocketAddr>().is_ok(),
+        "admin.listen",
+        format!(
+            "`{}` is not a host:port address such as 127.0.0.1:9090",
+            admin.listen
+        ),
+    );
+    check(
+        admin.auth_failures_per_minute > 0,
+        "admin.auth_failures_per_minute",
+        "must be at least 1".into(),
+    );
+
     let store = &config.store;
     let scheme = store.url.expose().split(':').next().unwrap_or_default();
     check(
