@@ -96,7 +96,12 @@ pub async fn run_with_admin(
     let served = match admin {
         Some(admin) => {
             let public = serve(&state, listener, http::router(state.clone()), "listening");
-            let admin = serve(&state, admin, http::admin_router(state.clone()), "admin API listening");
+            let admin = serve(
+                &state,
+                admin,
+                http::admin_router(state.clone()),
+                "admin API listening",
+            );
             tokio::try_join!(public, admin).map(|_| ())
         }
         None => serve(&state, listener, http::router(state.clone()), "listening").await,

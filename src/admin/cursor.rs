@@ -62,7 +62,10 @@ mod tests {
         let text = Cursor::new(Kind::Events, 42).encode();
         assert_eq!(Cursor::decode(Kind::Events, &text), Ok(42));
         assert_eq!(Cursor::decode(Kind::Audit, &text), Err(CursorError));
-        assert_eq!(Cursor::decode(Kind::Events, "not base64!"), Err(CursorError));
+        assert_eq!(
+            Cursor::decode(Kind::Events, "not base64!"),
+            Err(CursorError)
+        );
         let forged = URL_SAFE_NO_PAD.encode("e1.x");
         assert_eq!(Cursor::decode(Kind::Events, &forged), Err(CursorError));
     }

@@ -44,7 +44,9 @@ pub async fn detail(store: &dyn Store, id: EventId) -> StoreResult<Option<EventD
 pub enum ReplayOne {
     /// Back to pending with a fresh attempt budget; the event's connection, for the
     /// audit log.
-    Queued { connection_id: Option<String> },
+    Queued {
+        connection_id: Option<String>,
+    },
     /// A worker holds it; replaying now would run it twice at once.
     Processing,
     NotFound,

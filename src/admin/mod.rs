@@ -33,7 +33,12 @@ impl<T> Page<T> {
 
 /// Cuts `rows` (fetched with one more than `limit`) to a page; the next cursor comes
 /// from the last row kept, and only when a further row proves there is more.
-pub fn page_of<T>(mut rows: Vec<T>, limit: u32, kind: cursor::Kind, seq: impl Fn(&T) -> i64) -> Page<T> {
+pub fn page_of<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    kind: cursor::Kind,
+    seq: impl Fn(&T) -> i64,
+) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let more = rows.len() > limit;
     rows.truncate(limit);

@@ -46,7 +46,9 @@ fn group_dead(rows: Vec<DeadErrors>) -> Vec<DeadLetters> {
     let mut by_connection: BTreeMap<Option<String>, BTreeMap<String, u64>> = BTreeMap::new();
     for row in rows {
         let reasons = by_connection.entry(row.connection_id).or_default();
-        *reasons.entry(reason(row.last_error.as_deref())).or_default() += row.count;
+        *reasons
+            .entry(reason(row.last_error.as_deref()))
+            .or_default() += row.count;
     }
     by_connection
         .into_iter()

@@ -160,9 +160,8 @@ fn skipped_in(attempt: &AttemptRecord) -> Vec<SkippedView> {
     let Some(entries) = attempt.requests.as_array() else {
         return Vec::new();
     };
-    let text = |entry: &serde_json::Value, key: &str| {
-        entry[key].as_str().unwrap_or_default().to_owned()
-    };
+    let text =
+        |entry: &serde_json::Value, key: &str| entry[key].as_str().unwrap_or_default().to_owned();
     entries
         .iter()
         .filter(|entry| entry["method"] == "SKIP")

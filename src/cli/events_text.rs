@@ -12,12 +12,18 @@ pub fn detail(view: &EventDetailView) -> String {
         ("status", e.status.to_owned()),
         ("source", e.source.to_owned()),
         ("type", e.event_type.clone()),
-        ("connection", e.connection.clone().unwrap_or_else(|| "-".into())),
+        (
+            "connection",
+            e.connection.clone().unwrap_or_else(|| "-".into()),
+        ),
         ("entity", e.entity.clone().unwrap_or_else(|| "-".into())),
         ("attempts", e.attempts.to_string()),
         ("received", e.received_at.clone()),
         ("next attempt", e.next_attempt_at.clone()),
-        ("last error", e.last_error.clone().unwrap_or_else(|| "-".into())),
+        (
+            "last error",
+            e.last_error.clone().unwrap_or_else(|| "-".into()),
+        ),
     ];
     for (name, value) in fields {
         let _ = writeln!(out, "{name:<13} {value}");
@@ -33,12 +39,20 @@ pub fn detail(view: &EventDetailView) -> String {
     }
     let _ = writeln!(out, "\nactions ({}):", view.actions.len());
     for a in &view.actions {
-        let _ = writeln!(out, "  {}  {:<8} {}  {}", a.recorded_at, a.state, a.action, a.key);
+        let _ = writeln!(
+            out,
+            "  {}  {:<8} {}  {}",
+            a.recorded_at, a.state, a.action, a.key
+        );
     }
     if !view.skipped.is_empty() {
         let _ = writeln!(out, "\nskipped ({}):", view.skipped.len());
         for s in &view.skipped {
-            let _ = writeln!(out, "  #{:<3} {} {}: {}", s.attempt, s.platform, s.item, s.reason);
+            let _ = writeln!(
+                out,
+                "  #{:<3} {} {}: {}",
+                s.attempt, s.platform, s.item, s.reason
+            );
         }
     }
     out

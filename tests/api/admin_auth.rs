@@ -10,7 +10,10 @@ use crate::helpers::{assert_problem, spawn_app};
 const ROUTES: [(&str, &str); 7] = [
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/events/0190b6a2-6d1c-7a3e-9f00-000000000001"),
-    ("POST", "/api/v1/events/0190b6a2-6d1c-7a3e-9f00-000000000001/replay"),
+    (
+        "POST",
+        "/api/v1/events/0190b6a2-6d1c-7a3e-9f00-000000000001/replay",
+    ),
     ("POST", "/api/v1/events/replay"),
     ("GET", "/api/v1/dead-letters"),
     ("GET", "/api/v1/backlog"),
@@ -25,7 +28,9 @@ async fn without_a_configured_token_every_admin_route_is_404() {
     })
     .await;
     for (method, path) in ROUTES {
-        let answer = app.send(request(method, path, Some(FULL), Body::empty())).await;
+        let answer = app
+            .send(request(method, path, Some(FULL), Body::empty()))
+            .await;
         answer.assert_problem(404);
     }
     app.finish().await;
@@ -36,7 +41,9 @@ async fn a_missing_or_wrong_token_is_401_with_a_bearer_challenge() {
     let app = AdminApp::sqlite().await;
     let wrong = format!("{FULL}x");
     for token in [None, Some(wrong.as_str()), Some("")] {
-        let answer = app.send(request("GET", "/api/v1/events", token, Body::empty())).await;
+        let answer = app
+            .send(request("GET", "/api/v1/events", token, Body::empty()))
+            .await;
         answer.assert_problem(401);
         assert_eq!(answer.headers["www-authenticate"], "Bearer");
         assert!(!answer.text.contains(FULL), "{}", answer.text);
@@ -55,7 +62,9 @@ async fn a_read_only_token_reads_and_is_refused_every_change_with_403() {
     assert_eq!(app.get("/api/v1/events", READ).await.status, 200);
     assert_eq!(app.get("/api/v1/audit", READ).await.status, 200);
     for (method, path) in ROUTES.iter().filter(|(m, _)| *m == "POST") {
-        let answer = app.send(request(method, path, Some(READ), Body::from("{}"))).await;
+        let answer = app
+            .send(request(method, path, Some(READ), Body::from("{}")))
+            .await;
         answer.assert_problem(403);
     }
     app.finish().await;
@@ -89,7 +98,10 @@ async fn an_address_with_too_many_failures_gets_429_and_another_still_gets_in() 
     let app = AdminApp::sqlite_with(|c| c.admin.auth_failures_per_minute = 5).await;
     let attacker = [203, 0, 113, 7];
     let get = |token: &str, peer| {
-        from_peer(request("GET", "/api/v1/events", Some(token), Body::empty()), peer)
+        from_peer(
+            request("GET", "/api/v1/events", Some(token), Body::empty()),
+            peer,
+        )
     };
     for _ in 0..5 {
         app.send(get("guess", attacker)).await.assert_problem(401);
@@ -97,7 +109,11 @@ async fn an_address_with_too_many_failures_gets_429_and_another_still_gets_in() 
     // Blocked now: even the right token is not looked at.
     let blocked = app.send(get(FULL, attacker)).await;
     blocked.assert_problem(429);
-    let wait: u64 = blocked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = blocked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
 
     let other = app.send(get(FULL, [198, 51, 100, 9])).await;
@@ -110,7 +126,12 @@ async fn admin_bodies_are_bounded() {
     let app = AdminApp::sqlite().await;
     let big = format!("{{\"type\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let answer = app
-        .send(request("POST", "/api/v1/events/replay", Some(FULL), Body::from(big)))
+        .send(request(
+            "POST",
+            "/api/v1/events/replay",
+            Some(FULL),
+            Body::from(big),
+        ))
         .await;
     answer.assert_problem(413);
     app.finish().await;

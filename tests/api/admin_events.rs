@@ -57,18 +57,34 @@ async fn each_filter_narrows_the_listing(app: &AdminApp) {
     let s = seed(app).await;
     let all = set(&[s.dead_ghl, s.dead_tovuti, s.done, s.processing, s.pending]);
     assert_eq!(ids(app, "").await, all);
-    assert_eq!(ids(app, "?status=dead").await, set(&[s.dead_ghl, s.dead_tovuti]));
+    assert_eq!(
+        ids(app, "?status=dead").await,
+        set(&[s.dead_ghl, s.dead_tovuti])
+    );
     assert_eq!(
         ids(app, "?status=done&status=pending").await,
         ids(app, "?status=done,pending").await
     );
-    assert_eq!(ids(app, "?status=done,pending").await, set(&[s.done, s.pending]));
-    assert_eq!(ids(app, "?source=tovuti").await, set(&[s.dead_tovuti, s.processing]));
+    assert_eq!(
+        ids(app, "?status=done,pending").await,
+        set(&[s.done, s.pending])
+    );
+    assert_eq!(
+        ids(app, "?source=tovuti").await,
+        set(&[s.dead_tovuti, s.processing])
+    );
     assert_eq!(ids(app, "?type=ContactTagUpdate").await, set(&[s.pending]));
-    assert_eq!(ids(app, "?connection=c2").await, set(&[s.done, s.processing]));
+    assert_eq!(
+        ids(app, "?connection=c2").await,
+        set(&[s.done, s.processing])
+    );
     assert_eq!(ids(app, "?entity=contact:3").await, set(&[s.done]));
     assert_eq!(ids(app, "?q=EMAIL%20IS").await, set(&[s.dead_ghl]));
-    assert_eq!(ids(app, "?q=100%25").await, set(&[]), "% is matched literally");
+    assert_eq!(
+        ids(app, "?q=100%25").await,
+        set(&[]),
+        "% is matched literally"
+    );
     assert_eq!(
         ids(app, "?connection=c1&source=ghl&status=dead").await,
         set(&[s.dead_ghl])
@@ -80,7 +96,10 @@ async fn each_filter_narrows_the_listing(app: &AdminApp) {
     // The seed's events were received a minute ago, a millisecond apart.
     let event = app.state.store.event(s.done).await.unwrap().unwrap();
     let at = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms).unwrap().to_string().replace('+', "%2B")
+        jiff::Timestamp::from_millisecond(ms)
+            .unwrap()
+            .to_string()
+            .replace('+', "%2B")
     };
     let since = at(event.received_at.0);
     let until = at(event.received_at.0 + 2);
@@ -116,7 +135,10 @@ async fn pages_of_two_walk_every_event_exactly_once(app: &AdminApp) {
     let first = app.get("/api/v1/events?status=dead&limit=1", READ).await;
     let next = first.json["next"].as_str().unwrap().to_owned();
     let second = app
-        .get(&format!("/api/v1/events?status=dead&limit=1&cursor={next}"), READ)
+        .get(
+            &format!("/api/v1/events?status=dead&limit=1&cursor={next}"),
+            READ,
+        )
         .await;
     assert_eq!(second.ids(), [s.dead_ghl.to_string()]);
     assert!(second.json["next"].is_null());
@@ -150,24 +172,38 @@ async fn bad_filters_are_400_naming_the_parameter(app: &AdminApp) {
 
 async fn the_detail_shows_attempts_actions_and_skips_but_no_payload_unless_asked(app: &AdminApp) {
     let s = seed(app).await;
-    let detail = app.get(&format!("/api/v1/events/{}", s.dead_ghl), READ).await;
+    let detail = app
+        .get(&format!("/api/v1/events/{}", s.dead_ghl), READ)
+        .await;
     assert_eq!(detail.status, 200, "{}", detail.text);
     let d = &detail.json;
     assert_eq!(d["id"], s.dead_ghl.to_string());
     assert_eq!(d["status"], "dead");
     assert_eq!(d["attempt_log"][0]["duration_ms"], 120);
     assert_eq!(d["attempt_log"][0]["outcome"], "dead");
-    assert!(d["attempt_log"][0]["error"].as_str().unwrap().starts_with("ghl 422"));
+    assert!(
+        d["attempt_log"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("ghl 422")
+    );
     assert_eq!(d["actions"][0]["action"], "add_tags");
     assert_eq!(d["actions"][0]["state"], "started");
     assert_eq!(d["skipped"][0]["item"], "custom field shoe_size");
     assert!(d.get("payload").is_none());
     assert!(!detail.text.contains(EMAIL) && !detail.text.contains(PHONE));
     let audit = app.get("/api/v1/audit", READ).await;
-    assert_eq!(audit.json["items"].as_array().unwrap().len(), 0, "reads without a payload are not audited");
+    assert_eq!(
+        audit.json["items"].as_array().unwrap().len(),
+        0,
+        "reads without a payload are not audited"
+    );
 
     let with = app
-        .get(&format!("/api/v1/events/{}?include=payload", s.dead_ghl), READ)
+        .get(
+            &format!("/api/v1/events/{}?include=payload", s.dead_ghl),
+            READ,
+        )
         .await;
     assert_eq!(with.status, 200, "{}", with.text);
     assert_eq!(with.json["payload"]["body"]["email"], EMAIL);
@@ -192,16 +228,25 @@ async fn replaying_one_event_makes_it_pending_and_is_audited(app: &AdminApp) {
     assert_eq!((event.attempts, event.last_error), (0, None));
 
     let busy = format!("/api/v1/events/{}/replay", s.processing);
-    app.post(&busy, FULL, serde_json::json!(null)).await.assert_problem(409);
+    app.post(&busy, FULL, serde_json::json!(null))
+        .await
+        .assert_problem(409);
     let unknown = "/api/v1/events/0190b6a2-6d1c-7a3e-9f00-00000000abcd/replay";
-    app.post(unknown, FULL, serde_json::json!(null)).await.assert_problem(404);
+    app.post(unknown, FULL, serde_json::json!(null))
+        .await
+        .assert_problem(404);
     app.post("/api/v1/events/xyz/replay", FULL, serde_json::json!(null))
         .await
         .assert_problem(400);
 
     let audit = app.get("/api/v1/audit?action=event.replay", READ).await;
     let items = audit.json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1, "only the replay that changed something: {}", audit.text);
+    assert_eq!(
+        items.len(),
+        1,
+        "only the replay that changed something: {}",
+        audit.text
+    );
     assert_eq!(items[0]["target"], s.dead_ghl.to_string());
     assert_eq!(items[0]["connection"], "c1");
 }
@@ -209,17 +254,44 @@ async fn replaying_one_event_makes_it_pending_and_is_audited(app: &AdminApp) {
 async fn replay_by_filter_counts_on_a_dry_run_then_replays(app: &AdminApp) {
     let s = seed(app).await;
     let dry = app
-        .post("/api/v1/events/replay", FULL, serde_json::json!({ "source": "ghl", "dry_run": true }))
+        .post(
+            "/api/v1/events/replay",
+            FULL,
+            serde_json::json!({ "source": "ghl", "dry_run": true }),
+        )
         .await;
     assert_eq!(dry.status, 200, "{}", dry.text);
-    assert_eq!((dry.json["matched"].as_u64(), dry.json["replayed"].as_u64()), (Some(1), Some(0)));
-    assert_eq!(ids(app, "?status=dead").await, set(&[s.dead_ghl, s.dead_tovuti]));
-    assert_eq!(app.get("/api/v1/audit", READ).await.json["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        (dry.json["matched"].as_u64(), dry.json["replayed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        ids(app, "?status=dead").await,
+        set(&[s.dead_ghl, s.dead_tovuti])
+    );
+    assert_eq!(
+        app.get("/api/v1/audit", READ).await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 
-    let real = app.post("/api/v1/events/replay", FULL, serde_json::json!({})).await;
-    assert_eq!((real.json["matched"].as_u64(), real.json["replayed"].as_u64()), (Some(2), Some(2)));
+    let real = app
+        .post("/api/v1/events/replay", FULL, serde_json::json!({}))
+        .await;
+    assert_eq!(
+        (
+            real.json["matched"].as_u64(),
+            real.json["replayed"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
     assert_eq!(ids(app, "?status=dead").await, set(&[]));
-    assert_eq!(ids(app, "?status=pending").await, set(&[s.dead_ghl, s.dead_tovuti, s.pending]));
+    assert_eq!(
+        ids(app, "?status=pending").await,
+        set(&[s.dead_ghl, s.dead_tovuti, s.pending])
+    );
     let audit = app.get("/api/v1/audit", READ).await;
     let items = audit.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
@@ -235,9 +307,13 @@ async fn replay_by_filter_counts_on_a_dry_run_then_replays(app: &AdminApp) {
         answer.assert_problem(400);
         assert!(answer.json["detail"].as_str().unwrap().contains(name));
     }
-    app.post("/api/v1/events/replay", FULL, serde_json::json!({ "colour": 1 }))
-        .await
-        .assert_problem(400);
+    app.post(
+        "/api/v1/events/replay",
+        FULL,
+        serde_json::json!({ "colour": 1 }),
+    )
+    .await
+    .assert_problem(400);
 }
 
 async fn dead_letters_and_backlog_count_per_connection(app: &AdminApp) {
@@ -260,7 +336,13 @@ async fn dead_letters_and_backlog_count_per_connection(app: &AdminApp) {
     assert_eq!(backlog.status, 200, "{}", backlog.text);
     let items = backlog.json["items"].as_array().unwrap();
     let c1 = items.iter().find(|i| i["connection"] == "c1").unwrap();
-    assert_eq!((c1["counts"]["dead"].as_u64(), c1["counts"]["pending"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (
+            c1["counts"]["dead"].as_u64(),
+            c1["counts"]["pending"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
     assert!(c1["oldest_pending_age_secs"].as_i64().unwrap() >= 59);
     let c2 = items.iter().find(|i| i["connection"] == "c2").unwrap();
     assert_eq!(c2["counts"]["processing"], 1);
@@ -271,18 +353,29 @@ async fn the_audit_log_pages_and_filters(app: &AdminApp) {
     let s = seed(app).await;
     for id in [s.dead_ghl, s.dead_tovuti, s.done] {
         let path = format!("/api/v1/events/{id}/replay");
-        assert_eq!(app.post(&path, FULL, serde_json::json!(null)).await.status, 200);
+        assert_eq!(
+            app.post(&path, FULL, serde_json::json!(null)).await.status,
+            200
+        );
     }
     let first = app.get("/api/v1/audit?limit=2", READ).await;
     assert_eq!(first.json["items"].as_array().unwrap().len(), 2);
-    assert_eq!(first.json["items"][0]["target"], s.done.to_string(), "newest first");
+    assert_eq!(
+        first.json["items"][0]["target"],
+        s.done.to_string(),
+        "newest first"
+    );
     let next = first.json["next"].as_str().unwrap();
-    let second = app.get(&format!("/api/v1/audit?limit=2&cursor={next}"), READ).await;
+    let second = app
+        .get(&format!("/api/v1/audit?limit=2&cursor={next}"), READ)
+        .await;
     assert_eq!(second.json["items"].as_array().unwrap().len(), 1);
     assert!(second.json["next"].is_null());
     let c2 = app.get("/api/v1/audit?connection=c2", READ).await;
     assert_eq!(c2.json["items"].as_array().unwrap().len(), 1);
-    let later = app.get("/api/v1/audit?since=2999-01-01T00:00:00Z", READ).await;
+    let later = app
+        .get("/api/v1/audit?since=2999-01-01T00:00:00Z", READ)
+        .await;
     assert_eq!(later.json["items"].as_array().unwrap().len(), 0);
     let events_cursor = app.get("/api/v1/events?limit=1", READ).await;
     let foreign = events_cursor.json["next"].as_str().unwrap();
@@ -313,7 +406,10 @@ async fn no_token_or_planted_personal_data_leaves_except_in_an_asked_payload(app
         }
     }
     let asked = app
-        .get(&format!("/api/v1/events/{}?include=payload", s.pending), FULL)
+        .get(
+            &format!("/api/v1/events/{}?include=payload", s.pending),
+            FULL,
+        )
         .await;
     assert!(asked.text.contains(EMAIL) && !asked.text.contains(FULL));
 }

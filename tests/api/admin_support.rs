@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
 use tovuti_ghl_bridge::state::AppState;
 use tovuti_ghl_bridge::store::{
-    AttemptRecord, Claim, Completion, EventId, Millis, NewEvent, Source, EventStatus,
+    AttemptRecord, Claim, Completion, EventId, EventStatus, Millis, NewEvent, Source,
 };
 use tower::ServiceExt as _;
 
@@ -83,7 +83,9 @@ impl AdminApp {
         let state = tovuti_ghl_bridge::startup::build_state(config, CancellationToken::new())
             .await
             .unwrap();
-        tovuti_ghl_bridge::startup::prepare_store(&state).await.unwrap();
+        tovuti_ghl_bridge::startup::prepare_store(&state)
+            .await
+            .unwrap();
         let router = tovuti_ghl_bridge::http::router(state.clone());
         Self { state, router, db }
     }
@@ -119,7 +121,8 @@ impl AdminApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
-        self.send(request("GET", path, Some(token), Body::empty())).await
+        self.send(request("GET", path, Some(token), Body::empty()))
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> Answer {
@@ -139,7 +142,10 @@ impl Answer {
     /// Asserts a problem+json answer of `status`.
     pub fn assert_problem(&self, status: u16) {
         assert_eq!(self.status, status, "{}", self.text);
-        assert_eq!(self.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            self.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
         assert_eq!(self.json["status"], status);
     }
 
@@ -209,9 +215,30 @@ pub async fn seed(app: &AdminApp) -> Seeded {
     let base = Millis::now().0 - 60_000;
     let record = |e: NewEvent| async move { store.record_event(e).await.unwrap().id() };
     let dead_ghl = record(event(Source::Ghl, "c1", "ContactUpdate", "contact:1", base)).await;
-    let dead_tovuti = record(event(Source::Tovuti, "c1", "user.created", "user:2", base + 1)).await;
-    let done = record(event(Source::Ghl, "c2", "ContactUpdate", "contact:3", base + 2)).await;
-    let processing = record(event(Source::Tovuti, "c2", "user.created", "user:4", base + 3)).await;
+    let dead_tovuti = record(event(
+        Source::Tovuti,
+        "c1",
+        "user.created",
+        "user:2",
+        base + 1,
+    ))
+    .await;
+    let done = record(event(
+        Source::Ghl,
+        "c2",
+        "ContactUpdate",
+        "contact:3",
+        base + 2,
+    ))
+    .await;
+    let processing = record(event(
+        Source::Tovuti,
+        "c2",
+        "user.created",
+        "user:4",
+        base + 3,
+    ))
+    .await;
     let claim = Claim {
         owner: "w1".into(),
         now: Millis::now(),
@@ -227,7 +254,10 @@ pub async fn seed(app: &AdminApp) -> Seeded {
         .mark_dead(dead_tovuti, "w1", "tovuti 500: upstream failed")
         .await
         .unwrap();
-    store.complete_event(done, "w1", Completion::Done).await.unwrap();
+    store
+        .complete_event(done, "w1", Completion::Done)
+        .await
+        .unwrap();
     let attempt = AttemptRecord {
         event_id: dead_ghl,
         attempt: 1,
@@ -245,7 +275,14 @@ pub async fn seed(app: &AdminApp) -> Seeded {
         .begin_action("add_tags:0123", dead_ghl, "add_tags", Millis(base + 20))
         .await
         .unwrap();
-    let pending = record(event(Source::Ghl, "c1", "ContactTagUpdate", "contact:5", base + 4)).await;
+    let pending = record(event(
+        Source::Ghl,
+        "c1",
+        "ContactTagUpdate",
+        "contact:5",
+        base + 4,
+    ))
+    .await;
     Seeded {
         dead_ghl,
         dead_tovuti,

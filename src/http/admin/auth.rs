@@ -125,7 +125,10 @@ mod tests {
         assert_eq!((old.access, new.access), (Access::Full, Access::Full));
         assert_ne!(old.token_id, new.token_id);
         assert_eq!(old.token_id.len(), 8);
-        assert_eq!(tokens.caller("dash-token").unwrap().access, Access::ReadOnly);
+        assert_eq!(
+            tokens.caller("dash-token").unwrap().access,
+            Access::ReadOnly
+        );
         assert_eq!(tokens.caller("old-toke"), None);
         assert_eq!(tokens.caller(""), None);
     }

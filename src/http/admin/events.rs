@@ -49,7 +49,15 @@ pub async fn show(
         let connection = detail.event.connection_id.as_deref();
         let target = id.to_string();
         let detail = serde_json::json!({ "include": "payload" });
-        audit(&state, &caller, "event.payload.read", connection, Some(&target), detail).await?;
+        audit(
+            &state,
+            &caller,
+            "event.payload.read",
+            connection,
+            Some(&target),
+            detail,
+        )
+        .await?;
     }
     Ok(Json(EventDetailView::new(&detail, with_payload)))
 }

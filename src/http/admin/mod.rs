@@ -63,7 +63,11 @@ pub fn enabled(config: &Config) -> bool {
     let security = &config.security;
     [&security.admin_token, &security.admin_read_tokens]
         .iter()
-        .any(|secret| split_tokens(secret.expose().unwrap_or_default()).next().is_some())
+        .any(|secret| {
+            split_tokens(secret.expose().unwrap_or_default())
+                .next()
+                .is_some()
+        })
 }
 
 /// One startup line saying whether the admin API is served, and how to turn it on.

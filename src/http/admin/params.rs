@@ -19,8 +19,14 @@ impl Params {
     pub fn parse(raw: Option<&str>, known: &[&str]) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
             .map_err(|_| ApiError::BadRequest("the query string is not URL-encoded".into()))?;
-        if let Some((name, _)) = pairs.iter().find(|(name, _)| !known.contains(&name.as_str())) {
-            return Err(bad(&printable(name), &format!("unknown parameter; known: {}", known.join(", "))));
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, _)| !known.contains(&name.as_str()))
+        {
+            return Err(bad(
+                &printable(name),
+                &format!("unknown parameter; known: {}", known.join(", ")),
+            ));
         }
         Ok(Self(pairs))
     }
@@ -38,7 +44,11 @@ impl Params {
 
     /// The one value of `name`, if given; given twice is an error.
     pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let mut values = self
+            .0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str());
         let first = values.next();
         if values.next().is_some() {
             return Err(bad(name, "given more than once"));
@@ -62,7 +72,10 @@ impl Params {
         };
         match value.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(bad("limit", &format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+            _ => Err(bad(
+                "limit",
+                &format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            )),
         }
     }
 
@@ -100,7 +113,12 @@ pub fn instant(name: &str, value: &str) -> Result<Millis, ApiError> {
     value
         .parse::<Timestamp>()
         .map(|t| Millis(t.as_millisecond()))
-        .map_err(|_| bad(name, "must be an RFC 3339 instant such as 2026-11-28T00:00:00Z"))
+        .map_err(|_| {
+            bad(
+                name,
+                "must be an RFC 3339 instant such as 2026-11-28T00:00:00Z",
+            )
+        })
 }
 
 pub fn status(name: &str, value: &str) -> Result<EventStatus, ApiError> {
@@ -111,12 +129,22 @@ pub fn status(name: &str, value: &str) -> Result<EventStatus, ApiError> {
 }
 
 pub fn source(name: &str, value: &str) -> Result<Source, ApiError> {
-    Source::parse(value).ok_or_else(|| bad(name, "unknown source; one of ghl, tovuti, poller, sweep"))
+    Source::parse(value)
+        .ok_or_else(|| bad(name, "unknown source; one of ghl, tovuti, poller, sweep"))
 }
 
 /// The parameters `GET /api/v1/events` takes.
 pub const EVENT_PARAMS: &[&str] = &[
-    "status", "source", "type", "connection", "entity", "since", "until", "q", "limit", "cursor",
+    "status",
+    "source",
+    "type",
+    "connection",
+    "entity",
+    "since",
+    "until",
+    "q",
+    "limit",
+    "cursor",
 ];
 
 /// `GET /api/v1/events`'s filter and page.
@@ -128,7 +156,10 @@ pub fn event_query(params: &Params) -> Result<EventQuery, ApiError> {
         .collect::<Result<Vec<_>, _>>()?;
     let query = EventQuery {
         statuses,
-        source: params.one("source")?.map(|v| source("source", v)).transpose()?,
+        source: params
+            .one("source")?
+            .map(|v| source("source", v))
+            .transpose()?,
         event_type: params.text("type")?,
         connection_id: params.text("connection")?,
         entity_key: params.text("entity")?,
@@ -168,7 +199,11 @@ mod tests {
         let query = parsed("status=dead,retrying&status=pending&limit=2").unwrap();
         assert_eq!(
             query.statuses,
-            [EventStatus::Dead, EventStatus::Retrying, EventStatus::Pending]
+            [
+                EventStatus::Dead,
+                EventStatus::Retrying,
+                EventStatus::Pending
+            ]
         );
         assert_eq!(query.limit, 2);
         assert_eq!(parsed("").unwrap().limit, DEFAULT_LIMIT);

@@ -35,9 +35,18 @@ pub async fn one(
         ReplayOne::Queued { connection_id } => {
             let target = id.to_string();
             let detail = serde_json::json!({});
-            audit(&state, &caller, "event.replay", connection_id.as_deref(), Some(&target), detail)
-                .await?;
-            Ok(Json(serde_json::json!({ "id": target, "status": "pending" })))
+            audit(
+                &state,
+                &caller,
+                "event.replay",
+                connection_id.as_deref(),
+                Some(&target),
+                detail,
+            )
+            .await?;
+            Ok(Json(
+                serde_json::json!({ "id": target, "status": "pending" }),
+            ))
         }
     }
 }
@@ -70,13 +79,21 @@ pub async fn matching(
         ReplayBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::BadRequest(format!("the body is not a replay filter: {}", json_problem(&e)))
+            ApiError::BadRequest(format!(
+                "the body is not a replay filter: {}",
+                json_problem(&e)
+            ))
         })?
     };
     let filter = filter(&body)?;
-    let count = crate::admin::events::replay_matching(state.store.as_ref(), &filter, Millis::now(), body.dry_run)
-        .await
-        .map_err(store_failed)?;
+    let count = crate::admin::events::replay_matching(
+        state.store.as_ref(),
+        &filter,
+        Millis::now(),
+        body.dry_run,
+    )
+    .await
+    .map_err(store_failed)?;
     if !body.dry_run {
         let detail = serde_json::json!({
             "filter": {
@@ -102,10 +119,26 @@ fn filter(body: &ReplayBody) -> Result<ReplayFilter, ApiError> {
             .iter()
             .map(|s| status("status", s))
             .collect::<Result<_, _>>()?,
-        source: body.source.as_deref().map(|s| source("source", s)).transpose()?,
-        event_type: body.event_type.as_deref().map(|t| text("type", t)).transpose()?,
-        received_from: body.since.as_deref().map(|t| instant("since", t)).transpose()?,
-        received_until: body.until.as_deref().map(|t| instant("until", t)).transpose()?,
+        source: body
+            .source
+            .as_deref()
+            .map(|s| source("source", s))
+            .transpose()?,
+        event_type: body
+            .event_type
+            .as_deref()
+            .map(|t| text("type", t))
+            .transpose()?,
+        received_from: body
+            .since
+            .as_deref()
+            .map(|t| instant("since", t))
+            .transpose()?,
+        received_until: body
+            .until
+            .as_deref()
+            .map(|t| instant("until", t))
+            .transpose()?,
     })
 }
 

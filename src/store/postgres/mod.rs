@@ -20,12 +20,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
+use super::shared::impl_shared;
+use super::writer::Writer;
 use super::{
     AuditEntry, AuditQuery, ConnectionBacklog, DeadErrors, EventAction, EventQuery, EventSummary,
     NewAuditEntry,
 };
-use super::shared::impl_shared;
-use super::writer::Writer;
 use super::{Cipher, EventId, Store, StoreResult};
 use crate::config::StoreConfig;
 

@@ -213,4 +213,3 @@ macro_rules! shared_admin {
 }
 
 pub(crate) use shared_admin;
-

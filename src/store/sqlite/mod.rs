@@ -34,12 +34,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
+use super::shared::impl_shared;
+use super::writer::Writer;
 use super::{
     AuditEntry, AuditQuery, ConnectionBacklog, DeadErrors, EventAction, EventQuery, EventSummary,
     NewAuditEntry,
 };
-use super::shared::impl_shared;
-use super::writer::Writer;
 use super::{Cipher, EventId, Store, StoreError, StoreResult};
 use crate::config::StoreConfig;
 
