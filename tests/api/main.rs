@@ -8,6 +8,7 @@
 
 mod abuse;
 mod admin_auth;
+mod admin_cli;
 mod admin_events;
 mod admin_support;
 mod binary;
