@@ -8,7 +8,7 @@ mod validate;
 mod webhooks;
 
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
-pub use secret::{DatabaseUrl, OptionalSecret};
+pub use secret::{DatabaseUrl, OptionalSecret, split_tokens};
 pub use sections::{
     AdminConfig, GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, ReconcileConfig,
     SecurityConfig, ServerConfig, StoreConfig, TelemetryConfig, TovutiConfig, TovutiListsConfig,

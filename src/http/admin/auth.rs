@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::config::SecurityConfig;
+use crate::config::{SecurityConfig, split_tokens};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -71,12 +71,6 @@ impl Tokens {
         }
         found
     }
-}
-
-/// Tokens in a setting: separated by spaces or commas (several while rotating).
-pub fn split_tokens(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|t| !t.is_empty())
 }
 
 /// The first 8 hex digits of the token's SHA-256.

@@ -19,11 +19,11 @@ use axum::http::Method;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use audit::audit;
-pub use auth::{Access, Caller, split_tokens, token_id};
+pub use auth::{Access, Caller, token_id};
 
 use super::ApiError;
 use super::routes::Route;
-use crate::config::Config;
+use crate::config::{Config, split_tokens};
 use crate::state::AppState;
 use crate::store::StoreError;
 
