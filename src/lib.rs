@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - `admin`: the event and audit queries the admin API and the `events` command share.
 //! - `cli`: the binary's commands; `main.rs` only calls into it.
 //! - `config`: the typed configuration, loaded and validated once.
 //! - `http`: routes, middleware and the problem+json error envelope.
@@ -19,6 +20,7 @@
 //! Dependencies point inwards: `http` and the worker use `platforms`, `mapping` and
 //! `store`; `mapping` never does I/O; `store` and `platforms` never import `http`.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod http;
@@ -46,11 +48,33 @@ use crate::state::AppState;
 
 /// Runs the service on `listener` until `shutdown` is cancelled, then drains: readiness
 /// fails at once, in-flight requests get `server.shutdown_grace_secs`, leases are released.
+/// When `admin.listen` is set, the admin API is served on a listener bound to it.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let admin = if config.admin.listen.is_empty() {
+        None
+    } else {
+        let address = &config.admin.listen;
+        let bound = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding admin.listen {address}"))?;
+        Some(bound)
+    };
+    run_with_admin(config, listener, admin, shutdown).await
+}
+
+/// `run` with the admin API's own listener already bound (`admin.listen` must be set for
+/// it to be served there; tests bind port 0 and pass it).
+pub async fn run_with_admin(
+    config: Config,
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    http::admin::log_status(&config);
     let state = startup::build_state(config, shutdown).await?;
     // Prepared before listening when the database is up; otherwise serve anyway (readiness
     // says 503) and keep trying in the background, so a database outage never crash-loops.
@@ -69,7 +93,19 @@ pub async fn run(
     };
     let worker = startup::start_worker(&state)?;
     let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
-    let served = serve(&state, listener).await;
+    let served = match admin {
+        Some(admin) => {
+            let public = serve(&state, listener, http::router(state.clone()), "listening");
+            let admin = serve(
+                &state,
+                admin,
+                http::admin_router(state.clone()),
+                "admin API listening",
+            );
+            tokio::try_join!(public, admin).map(|_| ())
+        }
+        None => serve(&state, listener, http::router(state.clone()), "listening").await,
+    };
     if let Some(task) = prepare {
         task.abort();
     }
@@ -92,10 +128,16 @@ pub async fn run(
     served
 }
 
-async fn serve(state: &AppState, listener: TcpListener) -> anyhow::Result<()> {
+/// Serves `app` on `listener` until shutdown, then drains it; `what` is the log line
+/// naming the bound address.
+async fn serve(
+    state: &AppState,
+    listener: TcpListener,
+    app: axum::Router,
+    what: &'static str,
+) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the bound address")?;
-    tracing::info!(%address, store = state.store.backend(), "listening");
-    let app = http::router(state.clone());
+    tracing::info!(%address, store = state.store.backend(), "{what}");
     let shutdown = state.shutdown.clone();
     let server = http::Server::new(app, &state.config.server, state.metrics.clone());
     let mut server = tokio::spawn(server.serve(listener, shutdown.clone()));

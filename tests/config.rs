@@ -183,12 +183,52 @@ fn a_missing_config_file_is_a_problem() {
 }
 
 #[test]
+fn admin_tokens_split_on_spaces_and_commas_and_short_ones_are_refused() {
+    let loaded = load_from(
+        None,
+        env(&[
+            (
+                "BRIDGE_ADMIN_TOKEN",
+                "full-token-0123456789, full-token-abcdefghij",
+            ),
+            ("BRIDGE_ADMIN_READ_TOKENS", "read-token-0123456789"),
+            ("BRIDGE_ADMIN_LISTEN", "127.0.0.1:9090"),
+            ("BRIDGE_ADMIN__AUTH_FAILURES_PER_MINUTE", "3"),
+        ]),
+    )
+    .unwrap();
+    let c = loaded.config;
+    assert_eq!(c.admin.listen, "127.0.0.1:9090");
+    assert_eq!(c.admin.auth_failures_per_minute, 3);
+    assert!(c.security.admin_read_tokens.is_set());
+
+    let errors = load_from(
+        None,
+        env(&[
+            ("BRIDGE_ADMIN_TOKEN", "full-token-0123456789 CHANGE-ME"),
+            ("BRIDGE_ADMIN_LISTEN", "not an address"),
+            ("BRIDGE_ADMIN__AUTH_FAILURES_PER_MINUTE", "0"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        [
+            "admin.listen",
+            "security.admin_token",
+            "admin.auth_failures_per_minute"
+        ]
+    );
+    assert!(!errors.to_string().contains("full-token-0123456789"));
+}
+
+#[test]
 fn the_redacted_rendering_hides_secrets_and_database_passwords() {
     let loaded = load_from(
         None,
         env(&[
             ("BRIDGE_DATABASE_URL", "postgres://bridge:hunter2@db/bridge"),
-            ("BRIDGE_ADMIN_TOKEN", "admin-secret-1"),
+            ("BRIDGE_ADMIN_TOKEN", "admin-secret-0123456789"),
             (
                 "BRIDGE_ENCRYPTION_KEY",
                 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
@@ -201,7 +241,7 @@ fn the_redacted_rendering_hides_secrets_and_database_passwords() {
     for text in [&rendered, &debugged] {
         assert!(
             !text.contains("hunter2")
-                && !text.contains("admin-secret-1")
+                && !text.contains("admin-secret-0123456789")
                 && !text.contains("AAECAwQF"),
             "{text}"
         );

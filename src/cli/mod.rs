@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default), `demo`, `migrate`, `check`, `config check`,
 //! `keys generate`, `mapping validate|preview|provision`, `send-test-event`, `replay`,
-//! `backfill`.
+//! `backfill`, `events list|show`.
 
 mod backfill;
 mod backfill_progress;
@@ -9,6 +9,8 @@ mod check_report;
 mod check_sample;
 mod config_check;
 pub mod demo;
+pub mod events;
+mod events_text;
 mod keys;
 pub mod mapping;
 mod mapping_online;
@@ -75,6 +77,10 @@ pub enum Command {
     /// Queue the data that existed before the service (Tovuti users and learning, or GHL
     /// contacts the mapping selects) as events; a second run queues nothing.
     Backfill(backfill::BackfillArgs),
+    /// Inspect stored events: list them by filter, or show one with its history (what
+    /// the admin API's /api/v1/events answers).
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +113,7 @@ pub async fn main() -> ExitCode {
         Command::Mapping(command) => mapping::run(config, command).await,
         Command::Replay(args) => replay::run(config, &args).await,
         Command::Backfill(args) => backfill::run(config, &args).await,
+        Command::Events(command) => events::run(config, &command).await,
     }
 }
 

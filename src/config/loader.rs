@@ -19,6 +19,8 @@ pub const FLAT_ENV: &[(&str, &str)] = &[
     ("BRIDGE_DATABASE_URL", "store.url"),
     ("BRIDGE_LISTEN", "server.listen"),
     ("BRIDGE_ADMIN_TOKEN", "security.admin_token"),
+    ("BRIDGE_ADMIN_READ_TOKENS", "security.admin_read_tokens"),
+    ("BRIDGE_ADMIN_LISTEN", "admin.listen"),
     ("BRIDGE_ENCRYPTION_KEY", "security.encryption_key"),
     ("BRIDGE_GHL_BASE_URL", "ghl.base_url"),
     ("BRIDGE_GHL_LOCATION_ID", "ghl.location_id"),

@@ -8,9 +8,9 @@ mod validate;
 mod webhooks;
 
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
-pub use secret::{DatabaseUrl, OptionalSecret};
+pub use secret::{DatabaseUrl, OptionalSecret, split_tokens};
 pub use sections::{
-    GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, ReconcileConfig,
+    AdminConfig, GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, ReconcileConfig,
     SecurityConfig, ServerConfig, StoreConfig, TelemetryConfig, TovutiConfig, TovutiListsConfig,
     WorkerConfig,
 };
@@ -31,8 +31,10 @@ pub struct Config {
     pub store: StoreConfig,
     /// Logging.
     pub telemetry: TelemetryConfig,
-    /// Admin token and the key encrypting credentials at rest.
+    /// Admin tokens and the key encrypting credentials at rest.
     pub security: SecurityConfig,
+    /// The admin API's own listener and its failed-authentication limit.
+    pub admin: AdminConfig,
     /// GoHighLevel API and the default connection's credentials.
     pub ghl: GhlConfig,
     /// Tovuti API and the default connection's credentials.

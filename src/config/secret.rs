@@ -121,6 +121,13 @@ pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, 
     })
 }
 
+/// The tokens of a setting that holds several (admin tokens while rotating): separated by
+/// spaces or commas.
+pub fn split_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,8 +62,11 @@ pub struct TelemetryConfig {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct SecurityConfig {
-    /// Bearer token for `/api/v1/…`.
+    /// Bearer tokens for `/api/v1/…` with every right, separated by spaces or commas
+    /// (several while rotating).
     pub admin_token: OptionalSecret,
+    /// Bearer tokens for `/api/v1/…` that may only read (dashboards), separated likewise.
+    pub admin_read_tokens: OptionalSecret,
     /// Base64 of 32 bytes; encrypts stored credentials.
     pub encryption_key: OptionalSecret,
 }
@@ -209,6 +212,17 @@ pub struct MappingConfig {
     /// Mapping file; empty means the shipped example.
     #[serde(deserialize_with = "lenient_string")]
     pub file: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AdminConfig {
+    /// A separate `host:port` serving `/api/v1/…` alone; empty serves it on
+    /// `server.listen`.
+    #[serde(deserialize_with = "lenient_string")]
+    pub listen: String,
+    /// Failed authentications one source address may make per minute before it is
+    /// answered 429 without its token being checked.
+    pub auth_failures_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -7,6 +7,10 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::{Config, Problem};
 
+/// Shortest admin token accepted: long enough that the failed-authentication limit makes
+/// guessing hopeless, and that a short placeholder left in a manifest is refused.
+const MIN_ADMIN_TOKEN: usize = 16;
+
 /// Every semantic problem of `config`.
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -49,6 +53,40 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     check(
         server.max_connections > 0,
         "server.max_connections",
+        "must be at least 1".into(),
+    );
+
+    let admin = &config.admin;
+    check(
+        admin.listen.is_empty() || admin.listen.parse::<SocketAddr>().is_ok(),
+        "admin.listen",
+        format!(
+            "`{}` is not a host:port address such as 127.0.0.1:9090",
+            admin.listen
+        ),
+    );
+    for (secret, key) in [
+        (&config.security.admin_token, "security.admin_token"),
+        (
+            &config.security.admin_read_tokens,
+            "security.admin_read_tokens",
+        ),
+    ] {
+        let tokens = super::split_tokens(secret.expose().unwrap_or_default());
+        check(
+            tokens
+                .into_iter()
+                .all(|t| t.chars().count() >= MIN_ADMIN_TOKEN),
+            key,
+            format!(
+                "each token must be at least {MIN_ADMIN_TOKEN} characters (a placeholder such \
+                 as CHANGE-ME would open the admin API); generate one with `openssl rand -hex 32`"
+            ),
+        );
+    }
+    check(
+        admin.auth_failures_per_minute > 0,
+        "admin.auth_failures_per_minute",
         "must be at least 1".into(),
     );
 

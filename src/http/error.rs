@@ -19,9 +19,15 @@ pub enum ApiError {
     /// 401: missing or invalid credentials or signature.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: the credentials are valid but do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the resource is in a state that does not allow this now.
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the body is larger than `server.body_limit_bytes`.
     #[error("the request body is larger than the limit")]
     PayloadTooLarge,
@@ -56,7 +62,9 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -8,11 +8,13 @@
 //! that the connection cap does not see.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -65,9 +67,9 @@ impl Server {
                 // Finished connections are reaped so the set does not grow.
                 Some(_) = connections.join_next() => {}
                 accepted = accept(&listener, &slots) => {
-                    let Some((stream, slot)) = accepted else { continue };
+                    let Some((stream, peer, slot)) = accepted else { continue };
                     let this = Arc::clone(&this);
-                    connections.spawn(this.connection(stream, slot, shutdown.clone()));
+                    connections.spawn(this.connection(stream, peer, slot, shutdown.clone()));
                 }
             }
         }
@@ -80,12 +82,14 @@ impl Server {
     async fn connection(
         self: Arc<Self>,
         stream: TcpStream,
+        peer: SocketAddr,
         _slot: OwnedSemaphorePermit,
         shutdown: CancellationToken,
     ) {
         let in_progress = Arc::new(AtomicUsize::new(0));
         let service = ConnectionService {
             app: self.app.clone(),
+            peer,
             in_progress: Arc::clone(&in_progress),
         };
         let mut builder = http1::Builder::new();
@@ -146,16 +150,17 @@ fn refusal_status(error: &hyper::Error) -> Option<u16> {
     Some(400)
 }
 
-/// Waits for a free connection slot, then for a connection. None after an accept error,
-/// which is logged (and paused on when it is not about one connection).
+/// Waits for a free connection slot, then for a connection and its peer's address. None
+/// after an accept error, which is logged (and paused on when it is not about one
+/// connection).
 async fn accept(
     listener: &TcpListener,
     slots: &Arc<Semaphore>,
-) -> Option<(TcpStream, OwnedSemaphorePermit)> {
+) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
     // The semaphore is never closed, so acquiring only ever waits.
     let slot = Arc::clone(slots).acquire_owned().await.ok()?;
     match listener.accept().await {
-        Ok((stream, _)) => Some((stream, slot)),
+        Ok((stream, peer)) => Some((stream, peer, slot)),
         Err(error) if is_connection_error(&error) => None,
         Err(error) => {
             tracing::warn!(%error, "accepting a connection failed; pausing");
@@ -175,10 +180,13 @@ fn is_connection_error(error: &std::io::Error) -> bool {
 }
 
 /// The router as hyper calls it, counting the requests of one connection that are in
-/// progress: from the call until hyper has taken the whole response body.
+/// progress: from the call until hyper has taken the whole response body. Each request
+/// carries the peer's address as axum's `ConnectInfo` (the admin API limits failed
+/// authentications per address).
 #[derive(Clone)]
 struct ConnectionService {
     app: Router,
+    peer: SocketAddr,
     in_progress: Arc<AtomicUsize>,
 }
 
@@ -187,7 +195,8 @@ impl hyper::service::Service<hyper::Request<Incoming>> for ConnectionService {
     type Error = Infallible;
     type Future = TrackedCall;
 
-    fn call(&self, request: hyper::Request<Incoming>) -> TrackedCall {
+    fn call(&self, mut request: hyper::Request<Incoming>) -> TrackedCall {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
         let in_progress = InProgress::start(&self.in_progress);
         TrackedCall::new(self.app.clone().oneshot(request), in_progress)
     }

@@ -1,6 +1,7 @@
 //! The durable store: one interface, two backends (SQLite for one replica, PostgreSQL
 //! for several), chosen by the URL scheme. Methods are named for what the service does.
 
+mod admin_types;
 mod crypto;
 mod error;
 mod poll_sql;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
+pub use admin_types::*;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -288,6 +290,21 @@ pub trait Store:
     async fn migrations_applied(&self) -> StoreResult<bool>;
     /// Flushes pending writes and closes connections.
     async fn close(&self);
+
+    // Admin API: audit log and event queries.
+    /// Appends one entry to the audit log.
+    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    /// The audit entries `query` matches, newest first, at most `query.limit`.
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+    /// The events `query` matches, last received first, at most `query.limit`; no bodies.
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<EventSummary>>;
+    /// The action log entries recorded for one event, in the order they were recorded.
+    async fn event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>>;
+    /// Dead events counted per connection and last error.
+    async fn dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>>;
+    /// Unfinished events (pending, processing, retrying, dead) counted per connection and
+    /// status, with the oldest receive time of each.
+    async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>>;
 }
 
 /// Opens the backend the URL names. Connecting is lazy for PostgreSQL, so a stopped

@@ -7,6 +7,10 @@
 )]
 
 mod abuse;
+mod admin_auth;
+mod admin_cli;
+mod admin_events;
+mod admin_support;
 mod binary;
 mod check;
 mod health;

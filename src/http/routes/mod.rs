@@ -44,14 +44,25 @@ pub fn table() -> Vec<Route> {
         metrics::routes(),
         webhooks::routes(),
         oauth::routes(),
+        crate::http::admin::routes(),
     ]
     .into_iter()
     .flatten()
     .collect()
 }
 
+/// Every route but the admin API's, which `http::admin::router` serves behind its guard.
 pub fn router() -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, route| {
+    router_of(
+        table()
+            .into_iter()
+            .filter(|route| !crate::http::admin::is_admin(route.path)),
+    )
+}
+
+/// A router serving `routes`.
+pub fn router_of(routes: impl IntoIterator<Item = Route>) -> Router<AppState> {
+    routes.into_iter().fold(Router::new(), |router, route| {
         router.route(route.path, route.handler)
     })
 }

@@ -36,6 +36,10 @@ use sqlx::{Sqlite, Transaction};
 
 use super::shared::impl_shared;
 use super::writer::Writer;
+use super::{
+    AuditEntry, AuditQuery, ConnectionBacklog, DeadErrors, EventAction, EventQuery, EventSummary,
+    NewAuditEntry,
+};
 use super::{Cipher, EventId, Store, StoreError, StoreResult};
 use crate::config::StoreConfig;
 
@@ -159,5 +163,29 @@ impl Store for SqliteStore {
         self.writer.close().await;
         self.writes.close().await;
         self.pool.close().await;
+    }
+
+    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
+        self.admin_record_audit(entry).await
+    }
+
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        self.admin_audit_entries(query).await
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<EventSummary>> {
+        self.admin_list_events(query).await
+    }
+
+    async fn event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>> {
+        self.admin_event_actions(id).await
+    }
+
+    async fn dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>> {
+        self.admin_dead_event_errors().await
+    }
+
+    async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>> {
+        self.admin_open_events_by_connection().await
     }
 }

@@ -1,0 +1,92 @@
+//! The admin API under `/api/v1`: bearer tokens (full or read-only, several of each for
+//! rotation), a failed-authentication limit per source address, bounded bodies and
+//! pages, and an audit entry for every change. Off (404) until a token is configured.
+//! The queries behind it live in `crate::admin`, shared with the `events` command.
+
+mod audit;
+mod auth;
+mod events;
+mod gate;
+mod params;
+mod replay;
+mod summary;
+mod throttle;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::Method;
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use audit::audit;
+pub use auth::{Access, Caller, token_id};
+
+use super::ApiError;
+use super::routes::Route;
+use crate::config::{Config, split_tokens};
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// Every admin path starts with this.
+pub const PREFIX: &str = "/api/v1/";
+
+/// Largest admin request body; admin calls carry small JSON filters.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The admin routes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/api/v1/events", events::list),
+        Route::new(Method::GET, "/api/v1/events/{id}", events::show),
+        Route::new(Method::POST, "/api/v1/events/{id}/replay", replay::one),
+        Route::new(Method::POST, "/api/v1/events/replay", replay::matching),
+        Route::new(Method::GET, "/api/v1/dead-letters", summary::dead_letters),
+        Route::new(Method::GET, "/api/v1/backlog", summary::backlog),
+        Route::new(Method::GET, "/api/v1/audit", audit::list),
+    ]
+}
+
+pub fn is_admin(path: &str) -> bool {
+    path.starts_with(PREFIX)
+}
+
+/// The admin routes behind their guard and body limit.
+pub fn router(config: &Config) -> Router<AppState> {
+    let gate = Arc::new(gate::Gate::from_config(config));
+    super::routes::router_of(routes())
+        .route_layer(axum::middleware::from_fn_with_state(gate, gate::check))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+}
+
+/// Whether any admin token is configured.
+pub fn enabled(config: &Config) -> bool {
+    let security = &config.security;
+    [&security.admin_token, &security.admin_read_tokens]
+        .iter()
+        .any(|secret| {
+            split_tokens(secret.expose().unwrap_or_default())
+                .next()
+                .is_some()
+        })
+}
+
+/// One startup line saying whether the admin API is served, and how to turn it on.
+pub fn log_status(config: &Config) {
+    if !enabled(config) {
+        tracing::info!(
+            "the admin API (/api/v1) is disabled: set BRIDGE_ADMIN_TOKEN (full access) or \
+             BRIDGE_ADMIN_READ_TOKENS (read-only) to enable it"
+        );
+    }
+}
+
+/// A store failure as the client sees it: 503 when the database is unreachable (try
+/// again), else a logged 500 that says nothing of the cause.
+fn store_failed(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Unavailable(_) => {
+            ApiError::Unavailable("the store is unavailable; try again shortly".into())
+        }
+        other => ApiError::Internal(other.into()),
+    }
+}
