@@ -4,6 +4,8 @@
 //!
 //! - `cli`: the binary's commands; `main.rs` only calls into it.
 //! - `config`: the typed configuration, loaded and validated once.
+//! - `connections`: connections an operator manages (settings, tokens, webhook secrets,
+//!   pause), beside the read-only `default` one from the configuration.
 //! - `http`: routes, middleware and the problem+json error envelope.
 //! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
 //! - `reconcile`: the GHL reconciliation sweep (missed contact changes → synthesized
@@ -21,6 +23,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod http;
 pub mod mapping;
 pub mod platforms;
@@ -69,6 +72,12 @@ pub async fn run(
     };
     let worker = startup::start_worker(&state)?;
     let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
+    // Only when the store was ready: the stored connections are read once, here.
+    let pollers = if prepare.is_none() {
+        poller::spawn_for_connections(&state).await
+    } else {
+        Vec::new()
+    };
     let served = serve(&state, listener).await;
     if let Some(task) = prepare {
         task.abort();
@@ -81,12 +90,11 @@ pub async fn run(
             tracing::warn!("the worker did not finish its step within the grace period");
         }
     }
-    if let Some(task) = poller {
-        // A scan stops between pages; its cursor keeps its place for the next start.
-        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
-        if tokio::time::timeout(grace, task).await.is_err() {
-            tracing::warn!("the poller did not stop within the grace period");
-        }
+    // A scan stops between pages; its cursor keeps its place for the next start.
+    let pollers = futures::future::join_all(poller.into_iter().chain(pollers));
+    let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+    if tokio::time::timeout(grace, pollers).await.is_err() {
+        tracing::warn!("the poller did not stop within the grace period");
     }
     startup::release(&state).await;
     served

@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default), `demo`, `migrate`, `check`, `config check`,
 //! `keys generate`, `mapping validate|preview|provision`, `send-test-event`, `replay`,
-//! `backfill`.
+//! `backfill`, `connections ...`.
 
 mod backfill;
 mod backfill_progress;
@@ -8,8 +8,9 @@ mod check;
 mod check_report;
 mod check_sample;
 mod config_check;
+pub mod connections;
 pub mod demo;
-mod keys;
+pub mod keys;
 pub mod mapping;
 mod mapping_online;
 mod migrate;
@@ -75,6 +76,9 @@ pub enum Command {
     /// Queue the data that existed before the service (Tovuti users and learning, or GHL
     /// contacts the mapping selects) as events; a second run queues nothing.
     Backfill(backfill::BackfillArgs),
+    /// Manage connections (GHL location + Tovuti tenant pairs) and their webhook secrets.
+    #[command(subcommand)]
+    Connections(connections::ConnectionsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +111,7 @@ pub async fn main() -> ExitCode {
         Command::Mapping(command) => mapping::run(config, command).await,
         Command::Replay(args) => replay::run(config, &args).await,
         Command::Backfill(args) => backfill::run(config, &args).await,
+        Command::Connections(command) => connections::run(config, command).await,
     }
 }
 

@@ -9,6 +9,7 @@
 mod abuse;
 mod binary;
 mod check;
+mod connections_cli;
 mod health;
 mod helpers;
 mod middleware;
