@@ -233,3 +233,51 @@ pub async fn a_paused_connection_keeps_its_events_until_resumed(backend: Backend
     assert_eq!(emails_in(&env, "loc-acme"), ["ann@example.com"]);
     env.finish().await;
 }
+
+pub async fn stored_connections_with_a_tovuti_api_are_polled_unless_switched_off(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    let connections = env.state.connections();
+    let acme = create(&env, &connections, "acme").await;
+    let beta = create(&env, &connections, "beta").await;
+    let off = tovuti_ghl_bridge::connections::ConnectionPatch {
+        poller: Some(PollerOverrides {
+            enabled: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    connections.update("beta", off).await.unwrap();
+
+    let pollers = tovuti_ghl_bridge::poller::spawn_for_connections(&env.state).await;
+
+    assert_eq!(pollers.len(), 1, "acme only");
+    let began = std::time::Instant::now();
+    while env
+        .state
+        .store
+        .poll_cursor("acme", "users")
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "acme was never scanned"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    env.state.shutdown.cancel();
+    for poller in pollers {
+        poller.await.unwrap();
+    }
+    assert!(!acme.requests().is_empty(), "acme's own tenant was read");
+    assert!(beta.requests().is_empty(), "{:?}", beta.requests());
+    assert!(
+        env.tovuti.requests().is_empty(),
+        "{:?}",
+        env.tovuti.requests()
+    );
+    env.finish().await;
+}
