@@ -72,12 +72,10 @@ pub async fn run(
     };
     let worker = startup::start_worker(&state)?;
     let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
-    // Only when the store was ready: the stored connections are read once, here.
-    let pollers = if prepare.is_none() {
-        poller::spawn_for_connections(&state).await
-    } else {
-        Vec::new()
-    };
+    // Only when the store was ready: the stored connections are read once, at startup.
+    let pollers = prepare
+        .is_none()
+        .then(|| poller::start_for_connections(&state));
     let served = serve(&state, listener).await;
     if let Some(task) = prepare {
         task.abort();

@@ -16,6 +16,20 @@ use crate::startup::DEFAULT_CONNECTION;
 use crate::state::AppState;
 use crate::store::{Connection, ConnectionStatus, PollerOverrides};
 
+/// [`spawn_for_connections`] in a task of its own, so the listing never delays startup
+/// (or holds up a shutdown that comes first); the task ends when every poller has.
+pub fn start_for_connections(state: &AppState) -> JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let shutdown = state.shutdown.clone();
+        let pollers = tokio::select! {
+            pollers = spawn_for_connections(&state) => pollers,
+            () = shutdown.cancelled() => return,
+        };
+        futures::future::join_all(pollers).await;
+    })
+}
+
 /// Starts one poller per stored connection that should be polled (none when
 /// `poller.enabled` is off). A connection whose client cannot be built is logged and
 /// skipped; the others still start.
