@@ -5,6 +5,8 @@
 //! - `admin`: the event and audit queries the admin API and the `events` command share.
 //! - `cli`: the binary's commands; `main.rs` only calls into it.
 //! - `config`: the typed configuration, loaded and validated once.
+//! - `connections`: connections an operator manages (settings, tokens, webhook secrets,
+//!   pause), beside the read-only `default` one from the configuration.
 //! - `http`: routes, middleware and the problem+json error envelope.
 //! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
 //! - `reconcile`: the GHL reconciliation sweep (missed contact changes → synthesized
@@ -23,6 +25,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod http;
 pub mod mapping;
 pub mod platforms;
@@ -93,6 +96,10 @@ pub async fn run_with_admin(
     };
     let worker = startup::start_worker(&state)?;
     let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
+    // Only when the store was ready: the stored connections are read once, at startup.
+    let pollers = prepare
+        .is_none()
+        .then(|| poller::start_for_connections(&state));
     let served = match admin {
         Some(admin) => {
             let public = serve(&state, listener, http::router(state.clone()), "listening");
@@ -117,12 +124,11 @@ pub async fn run_with_admin(
             tracing::warn!("the worker did not finish its step within the grace period");
         }
     }
-    if let Some(task) = poller {
-        // A scan stops between pages; its cursor keeps its place for the next start.
-        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
-        if tokio::time::timeout(grace, task).await.is_err() {
-            tracing::warn!("the poller did not stop within the grace period");
-        }
+    // A scan stops between pages; its cursor keeps its place for the next start.
+    let pollers = futures::future::join_all(poller.into_iter().chain(pollers));
+    let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+    if tokio::time::timeout(grace, pollers).await.is_err() {
+        tracing::warn!("the poller did not stop within the grace period");
     }
     startup::release(&state).await;
     served

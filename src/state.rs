@@ -41,6 +41,14 @@ impl AppState {
     pub fn is_draining(&self) -> bool {
         self.shutdown.is_cancelled()
     }
+
+    /// The connection operations over this state's store, dropping the webhook verifier
+    /// a change makes stale so it applies to the next delivery.
+    pub fn connections(&self) -> crate::connections::Connections {
+        let webhooks = Arc::clone(&self.webhooks);
+        crate::connections::Connections::new(self.store.clone(), self.config.clone())
+            .with_on_change(Arc::new(move |id: &str| webhooks.forget_connection(id)))
+    }
 }
 
 impl Deref for AppState {

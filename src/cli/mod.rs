@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default), `demo`, `migrate`, `check`, `config check`,
 //! `keys generate`, `mapping validate|preview|provision`, `send-test-event`, `replay`,
-//! `backfill`, `events list|show`.
+//! `backfill`, `events list|show`, `connections ...`.
 
 mod backfill;
 mod backfill_progress;
@@ -8,10 +8,11 @@ mod check;
 mod check_report;
 mod check_sample;
 mod config_check;
+pub mod connections;
 pub mod demo;
 pub mod events;
 mod events_text;
-mod keys;
+pub mod keys;
 pub mod mapping;
 mod mapping_online;
 mod migrate;
@@ -81,6 +82,9 @@ pub enum Command {
     /// the admin API's /api/v1/events answers).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Manage connections (GHL location + Tovuti tenant pairs) and their webhook secrets.
+    #[command(subcommand)]
+    Connections(connections::ConnectionsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +118,7 @@ pub async fn main() -> ExitCode {
         Command::Replay(args) => replay::run(config, &args).await,
         Command::Backfill(args) => backfill::run(config, &args).await,
         Command::Events(command) => events::run(config, &command).await,
+        Command::Connections(command) => connections::run(config, command).await,
     }
 }
 

@@ -103,7 +103,7 @@ impl Sweeper {
         observer: &mut (dyn FnMut(&BackfillPage) + Send),
         lease: &str,
     ) -> Result<BackfillTotals, SweepError> {
-        let ghl = self.engine.platforms().ghl(connection)?;
+        let ghl = self.engine.platforms().ghl(connection).await?;
         let tags = rule_tags(self.engine.mapping());
         let mut query = SearchQuery {
             page_limit: self.config.page_size,

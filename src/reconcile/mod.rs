@@ -126,10 +126,20 @@ impl Sweeper {
                 return;
             }
         };
-        let due = connections
-            .into_iter()
-            .filter(|c| c.status == ConnectionStatus::Active && c.ghl_location_id.is_some())
-            .filter(|c| self.engine.platforms().tovuti(c).is_some());
+        let mut due = Vec::new();
+        for c in connections {
+            // A paused connection sends nothing, so nothing of it is repaired either.
+            if c.status != ConnectionStatus::Active
+                || c.ghl_location_id.is_none()
+                || c.paused_at.is_some()
+            {
+                continue;
+            }
+            if matches!(self.engine.platforms().tovuti(&c).await, Ok(Some(_))) {
+                due.push(c);
+            }
+        }
+        let due = due.into_iter();
         let sweeps = due.map(|connection| async move {
             match self.is_due(&connection.id).await {
                 Ok(true) => self.sweep_logged(&connection).await,

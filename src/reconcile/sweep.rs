@@ -94,7 +94,7 @@ impl Sweeper {
     ) -> Result<SweepReport, SweepError> {
         let start = Millis::now();
         let since = self.since(&connection.id, start).await?;
-        let ghl = self.engine.platforms().ghl(connection)?;
+        let ghl = self.engine.platforms().ghl(connection).await?;
         let mut query = SearchQuery::updated_since(since, self.config.page_size);
         let mut report = SweepReport::default();
         loop {

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The row the caller refers to does not exist, or is not held by the caller.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A unique value (a connection id, a GHL location) is already taken.
+    #[error("already exists: {0}")]
+    Conflict(String),
     /// A stored value is not what this version expects.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

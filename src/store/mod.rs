@@ -8,6 +8,7 @@ mod poll_sql;
 mod postgres;
 mod replay_sql;
 mod rows;
+mod settings;
 mod shared;
 mod sqlite;
 mod types;
@@ -27,6 +28,7 @@ pub use error::StoreError;
 pub use postgres::PgStore;
 /// Public so that a test can check the plan both databases choose for it.
 pub use rows::OPEN_EVENTS_SQL;
+pub use settings::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
 pub use worker_sql::WorkerSql;
@@ -305,6 +307,38 @@ pub trait Store:
     /// Unfinished events (pending, processing, retrying, dead) counted per connection and
     /// status, with the oldest receive time of each.
     async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>>;
+    // Connections: settings, Tovuti credentials and webhook secrets.
+
+    /// Creates a connection with its settings, active and running; `Conflict` when its id
+    /// or its GHL location is taken.
+    async fn insert_connection(&self, record: &ConnectionRecord) -> StoreResult<Connection>;
+    /// Replaces a connection's settings (not its status or pause); `Conflict` when the GHL
+    /// location is another connection's, `NotFound` when there is no such connection.
+    async fn update_connection(&self, record: &ConnectionRecord) -> StoreResult<Connection>;
+    /// Marks that a connection's credentials changed, so cached clients are rebuilt.
+    async fn touch_connection(&self, id: &str, now: Millis) -> StoreResult<()>;
+    /// Pauses or resumes a connection. A resume makes its waiting events (pending or
+    /// retrying, due later) due at `now`.
+    async fn set_connection_paused(&self, id: &str, paused: bool, now: Millis) -> StoreResult<()>;
+    /// Disconnects a connection for good: erases its credentials and webhook secrets,
+    /// ends a pause, and makes its waiting events due at `now` (they then end ignored).
+    async fn remove_connection(&self, id: &str, now: Millis) -> StoreResult<()>;
+    /// Stores a new webhook secret and, in the same transaction, makes every older secret
+    /// of the connection expire by `older_expire_at` (an earlier expiry stands).
+    async fn add_webhook_secret(
+        &self,
+        connection_id: &str,
+        secret: &NewWebhookSecret,
+        older_expire_at: Millis,
+    ) -> StoreResult<()>;
+    /// A connection's webhook secrets, expired ones included, oldest first.
+    async fn webhook_secrets(&self, connection_id: &str) -> StoreResult<Vec<StoredWebhookSecret>>;
+    /// Deletes one webhook secret; false when the connection has no such secret.
+    async fn revoke_webhook_secret(
+        &self,
+        connection_id: &str,
+        secret_id: &str,
+    ) -> StoreResult<bool>;
 }
 
 /// Opens the backend the URL names. Connecting is lazy for PostgreSQL, so a stopped

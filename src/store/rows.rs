@@ -5,7 +5,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{
     ActionBegin, ActionRecord, AttemptRecord, Connection, ConnectionStatus, EventId, EventStatus,
-    Millis, OpenEvents, Source, StoreError, StoreResult, StoredEvent,
+    Millis, OpenEvents, Source, StoreError, StoreResult, StoredEvent, TovutiAuthMode,
 };
 
 pub fn parse_id(text: &str) -> StoreResult<EventId> {
@@ -63,15 +63,19 @@ where
 }
 
 /// Columns `connection_from_row` reads.
-pub const CONNECTION_COLUMNS: &str = "id, ghl_location_id, tovuti_base_url, status, status_reason";
+pub const CONNECTION_COLUMNS: &str = "id, ghl_location_id, tovuti_base_url, status, status_reason, \
+     name, tovuti_auth_mode, paused_at, mapping_path, poller, created_at, updated_at";
 
 pub fn connection_from_row<'r, R>(row: &'r R) -> StoreResult<Connection>
 where
     R: Row,
     &'static str: ColumnIndex<R>,
     String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
 {
     let status: String = row.try_get("status")?;
+    let auth_mode: String = row.try_get("tovuti_auth_mode")?;
+    let poller: String = row.try_get("poller")?;
     Ok(Connection {
         id: row.try_get("id")?,
         ghl_location_id: row.try_get("ghl_location_id")?,
@@ -79,6 +83,14 @@ where
         status: ConnectionStatus::parse(&status)
             .ok_or_else(|| corrupt("connection status", &status))?,
         status_reason: row.try_get("status_reason")?,
+        name: row.try_get("name")?,
+        tovuti_auth_mode: TovutiAuthMode::parse(&auth_mode)
+            .ok_or_else(|| corrupt("Tovuti auth mode", &auth_mode))?,
+        paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(Millis),
+        mapping_path: row.try_get("mapping_path")?,
+        poller: serde_json::from_str(&poller).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: Millis(row.try_get("created_at")?),
+        updated_at: Millis(row.try_get("updated_at")?),
     })
 }
 

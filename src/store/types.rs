@@ -231,6 +231,18 @@ pub struct Connection {
     pub tovuti_base_url: Option<String>,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
+    /// A display name an operator chose.
+    pub name: Option<String>,
+    pub tovuti_auth_mode: super::TovutiAuthMode,
+    /// Since when outbound work waits (an operator's pause); `None` when running.
+    pub paused_at: Option<Millis>,
+    /// A mapping file for this connection only; `None`: the configured one.
+    pub mapping_path: Option<String>,
+    pub poller: super::PollerOverrides,
+    pub created_at: Millis,
+    /// Changes with every settings or credential change made through the store's
+    /// connection methods, so runtime caches can tell a stale entry.
+    pub updated_at: Millis,
 }
 
 /// What the connection table should say about one connection.

@@ -11,6 +11,9 @@ use crate::worker::ProcessError;
 /// How long an event waits for a person to re-authorise its connection before it is
 /// looked at again (it is never given up on for that).
 pub const REAUTH_WAIT: Duration = Duration::from_secs(15 * 60);
+/// How long an event of a paused connection waits before it is looked at again; a
+/// resume makes it due at once, so this only bounds the checks while paused.
+pub const PAUSE_WAIT: Duration = Duration::from_secs(60 * 60);
 /// How long an event waits after a rate limit that named no time.
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
 
@@ -26,9 +29,22 @@ pub enum SyncError {
     /// The connection cannot sync until a person acts (tokens refused, removed).
     #[error("the connection needs to be authorised again: {0}")]
     NeedsReauth(String),
+    /// An operator paused the connection; the event waits for the resume.
+    #[error("the connection is paused")]
+    Paused,
     /// Nothing will make this event work as it is.
     #[error("{0}")]
     Permanent(String),
+}
+
+impl From<crate::connections::runtime::ClientError> for SyncError {
+    fn from(error: crate::connections::runtime::ClientError) -> Self {
+        use crate::connections::runtime::ClientError;
+        match error {
+            ClientError::Store(e) => Self::Store(e),
+            ClientError::Tovuti(e) => Self::Tovuti(e),
+        }
+    }
 }
 
 impl SyncError {
@@ -48,6 +64,10 @@ impl SyncError {
             Self::Store(_) => ProcessError::Retryable(text),
             Self::NeedsReauth(_) => ProcessError::Wait {
                 until: now.plus(REAUTH_WAIT),
+                reason: text,
+            },
+            Self::Paused => ProcessError::Wait {
+                until: now.plus(PAUSE_WAIT),
                 reason: text,
             },
         }

@@ -16,6 +16,7 @@ mod platforms;
 mod polled;
 pub mod seen;
 mod skipped;
+mod tenants;
 mod tovuti_actions;
 mod tovuti_known;
 mod tovuti_names;
@@ -51,7 +52,8 @@ pub struct SyncEngine {
     platforms: Platforms,
     field_ids: field_ids::FieldIds,
     automation_ids: automation_ids::AutomationIds,
-    tovuti_known: tovuti_known::TovutiKnown,
+    /// Per connection: its mapping and its Tovuti tenant's catalog.
+    tenants: tenants::Tenants,
     metrics: Arc<Metrics>,
     /// This process's lease owner name (coalescing touches only events it holds).
     owner: String,
@@ -82,7 +84,7 @@ impl SyncEngine {
             platforms,
             field_ids: field_ids::FieldIds::default(),
             automation_ids: automation_ids::AutomationIds::default(),
-            tovuti_known: tovuti_known::TovutiKnown::default(),
+            tenants: tenants::Tenants::default(),
             metrics,
             owner: owner.into(),
         }
@@ -101,7 +103,8 @@ impl SyncEngine {
         }
     }
 
-    /// The event's connection when it may sync; `None` when it is gone or disconnected.
+    /// The event's connection when it may sync; `None` when it is gone or disconnected. A
+    /// paused connection's events wait (stored, not sent) until it is resumed.
     async fn connection(&self, event: &StoredEvent) -> Result<Option<Connection>, SyncError> {
         let Some(id) = &event.connection_id else {
             return Ok(None);
@@ -110,8 +113,9 @@ impl SyncEngine {
             return Ok(None);
         };
         match connection.status {
-            ConnectionStatus::Active => Ok(Some(connection)),
             ConnectionStatus::Disconnected => Ok(None),
+            _ if connection.paused_at.is_some() => Err(SyncError::Paused),
+            ConnectionStatus::Active => Ok(Some(connection)),
             ConnectionStatus::NeedsReauth => Err(SyncError::NeedsReauth(
                 connection
                     .status_reason
@@ -187,14 +191,15 @@ impl SyncEngine {
         if self.stale(event, connection, webhook.occurred_at).await? {
             return Ok(Completion::Superseded);
         }
-        let ghl = self.ghl(connection)?;
-        let tovuti = self.platforms.tovuti(connection);
+        let ghl = self.ghl(connection).await?;
+        let tovuti = self.platforms.tovuti(connection).await?;
         if event.source == Source::Poller {
             context::complete_polled_user(&mut webhook, tovuti.as_deref()).await?;
         }
-        let mapping = self
-            .tovuti_known
-            .mapping(tovuti.as_deref(), &self.mapping)
+        let tenant = self.tenants.of(connection, &self.mapping)?;
+        let mapping = tenant
+            .known
+            .mapping(tovuti.as_deref(), &tenant.mapping)
             .await;
         let gathered = context::for_tovuti(self.store.as_ref(), &connection.id, &webhook).await?;
         let plan = plan(&mapping, Incoming::Tovuti(&webhook), &gathered.known());
@@ -212,7 +217,7 @@ impl SyncEngine {
             return Ok(Completion::Echo);
         }
         let anchor = user.map_or(Anchor::None, Anchor::TovutiUser);
-        let mut run = self.run(event, connection, &ghl, tovuti, anchor);
+        let mut run = self.run(event, connection, &ghl, tovuti, anchor, &tenant);
         run.all(&plan.actions).await?;
         let contact = gathered
             .links
@@ -250,11 +255,12 @@ impl SyncEngine {
         if self.stale(event, connection, webhook.timestamp).await? {
             return Ok(Completion::Superseded);
         }
-        let ghl = self.ghl(connection)?;
-        let tovuti = self.platforms.tovuti(connection);
-        let mapping = self
-            .tovuti_known
-            .mapping(tovuti.as_deref(), &self.mapping)
+        let ghl = self.ghl(connection).await?;
+        let tovuti = self.platforms.tovuti(connection).await?;
+        let tenant = self.tenants.of(connection, &self.mapping)?;
+        let mapping = tenant
+            .known
+            .mapping(tovuti.as_deref(), &tenant.mapping)
             .await;
         let gathered = context::for_ghl(
             self.store.as_ref(),
@@ -287,7 +293,7 @@ impl SyncEngine {
                 .await?;
             seen::remember_event(
                 self.store.as_ref(),
-                &self.mapping,
+                &tenant.mapping,
                 &connection.id,
                 &webhook.event,
             )
@@ -295,7 +301,7 @@ impl SyncEngine {
             return Ok(Completion::Echo);
         }
         let anchor = contact.clone().map_or(Anchor::None, Anchor::GhlContact);
-        let mut run = self.run(event, connection, &ghl, tovuti, anchor);
+        let mut run = self.run(event, connection, &ghl, tovuti, anchor, &tenant);
         run.skip(plan.unresolved.iter().map(Skipped::unresolved).collect())?;
         run.all(&plan.actions).await?;
         let user = gathered
@@ -313,7 +319,7 @@ impl SyncEngine {
             .await?;
         seen::remember_event(
             self.store.as_ref(),
-            &self.mapping,
+            &tenant.mapping,
             &connection.id,
             &webhook.event,
         )
@@ -329,6 +335,7 @@ impl SyncEngine {
         ghl: &'a GhlConnection,
         tovuti: Option<Arc<dyn crate::platforms::tovuti::TovutiApi>>,
         anchor: Anchor,
+        tenant: &'a tenants::Tenant,
     ) -> Run<'a> {
         Run {
             store: self.store.as_ref(),
@@ -339,17 +346,17 @@ impl SyncEngine {
             anchor,
             field_ids: &self.field_ids,
             automation_ids: &self.automation_ids,
-            tovuti_known: &self.tovuti_known,
+            tovuti_known: &tenant.known,
             metrics: &self.metrics,
-            on_missing: self.mapping.file.settings.on_missing,
+            on_missing: tenant.mapping.file.settings.on_missing,
             skipped: Vec::new(),
             contacts: std::collections::HashMap::new(),
             users: std::collections::HashMap::new(),
         }
     }
 
-    fn ghl(&self, connection: &Connection) -> Result<GhlConnection, SyncError> {
-        self.platforms.ghl(connection).map_err(|e| match e {
+    async fn ghl(&self, connection: &Connection) -> Result<GhlConnection, SyncError> {
+        self.platforms.ghl(connection).await.map_err(|e| match e {
             GhlError::Credentials(reason) => SyncError::NeedsReauth(reason),
             other => SyncError::Ghl(other),
         })

@@ -1,12 +1,17 @@
 //! Which GHL credentials and which Tovuti API a connection syncs through: the flat
-//! `ghl.*` / `tovuti.*` settings for the default connection, stored OAuth tokens for
-//! installed ones. OAuth sessions are kept per connection so refreshes are shared.
+//! `ghl.*` / `tovuti.*` settings for the default connection; for the others a stored
+//! Private Integration Token or OAuth tokens, and a Tovuti client from the stored base
+//! URL and API token. OAuth sessions are kept per connection so refreshes are shared;
+//! the other clients are kept per connection and rebuilt when its `updated_at` moves.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
+
 use crate::config::Config;
+use crate::connections::runtime::{self, GHL_TOKEN_KIND};
 use crate::platforms::ghl::client::{
     Auth, ClientSettings, Connection as GhlConnection, GhlClient, GhlError, LaneOwnership,
     OAuthSession,
@@ -14,11 +19,14 @@ use crate::platforms::ghl::client::{
 use crate::platforms::tovuti::TovutiApi;
 use crate::platforms::tovuti::client::TovutiClient;
 use crate::startup::DEFAULT_CONNECTION;
-use crate::store::{Connection, Store};
+use crate::store::{Connection, Millis, Store, StoreError};
 use crate::telemetry::Metrics;
 
 /// How long a replica's lease on a location's outbound lane outlives its last use.
 const LANE_LEASE: Duration = Duration::from_secs(30);
+
+/// A value built for one version of a connection (its `updated_at`).
+type Versioned<T> = Mutex<HashMap<String, (Millis, T)>>;
 
 pub struct Platforms {
     config: Arc<Config>,
@@ -28,6 +36,10 @@ pub struct Platforms {
     /// The Tovuti API of the default connection (none when not configured).
     tovuti: Option<Arc<dyn TovutiApi>>,
     sessions: Mutex<HashMap<String, Auth>>,
+    /// Stored connections' Private Integration Tokens (`None`: the connection has none).
+    tokens: Versioned<Option<Auth>>,
+    /// Stored connections' Tovuti APIs (`None`: the connection has none).
+    tovuti_apis: Versioned<Option<Arc<dyn TovutiApi>>>,
 }
 
 impl Platforms {
@@ -55,6 +67,8 @@ impl Platforms {
             ghl,
             tovuti,
             sessions: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+            tovuti_apis: Mutex::new(HashMap::new()),
         })
     }
 
@@ -66,26 +80,41 @@ impl Platforms {
     }
 
     /// The GHL side of a connection, in the background priority class.
-    pub fn ghl(&self, connection: &Connection) -> Result<GhlConnection, GhlError> {
+    pub async fn ghl(&self, connection: &Connection) -> Result<GhlConnection, GhlError> {
         let location = connection.ghl_location_id.as_deref().ok_or_else(|| {
             GhlError::Credentials(format!("connection {} has no GHL location", connection.id))
         })?;
-        let auth = self.auth(&connection.id)?;
+        let auth = self.auth(connection).await?;
         Ok(self.ghl.connection(location, auth))
     }
 
-    /// The Tovuti API of a connection; only the default connection has one so far.
-    pub fn tovuti(&self, connection: &Connection) -> Option<Arc<dyn TovutiApi>> {
-        (connection.id == DEFAULT_CONNECTION)
-            .then(|| self.tovuti.clone())
-            .flatten()
+    /// The Tovuti API of a connection: the configured one for `default`, else one built
+    /// from the connection's stored base URL and API token; `None` without them.
+    pub async fn tovuti(
+        &self,
+        connection: &Connection,
+    ) -> Result<Option<Arc<dyn TovutiApi>>, runtime::ClientError> {
+        if connection.id == DEFAULT_CONNECTION {
+            return Ok(self.tovuti.clone());
+        }
+        if let Some(api) = cached(&self.tovuti_apis, connection) {
+            return Ok(api);
+        }
+        let client = runtime::tovuti_client(self.store.as_ref(), &self.config, connection).await?;
+        let api = client.map(|c| Arc::new(c) as Arc<dyn TovutiApi>);
+        remember(&self.tovuti_apis, connection, api.clone());
+        Ok(api)
     }
 
-    fn auth(&self, connection_id: &str) -> Result<Auth, GhlError> {
+    async fn auth(&self, connection: &Connection) -> Result<Auth, GhlError> {
+        let connection_id = connection.id.as_str();
         if connection_id == DEFAULT_CONNECTION
             && let Some(token) = self.config.ghl.token.expose()
         {
             return Ok(Auth::private_token(token));
+        }
+        if let Some(token) = self.private_token(connection).await? {
+            return Ok(token);
         }
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(auth) = sessions.get(connection_id) {
@@ -110,11 +139,48 @@ impl Platforms {
         Ok(auth)
     }
 
-    /// Forgets a connection's cached session (after uninstall).
+    /// A stored connection's Private Integration Token, if it has one.
+    async fn private_token(&self, connection: &Connection) -> Result<Option<Auth>, GhlError> {
+        if let Some(token) = cached(&self.tokens, connection) {
+            return Ok(token);
+        }
+        let stored = match self
+            .store
+            .load_credentials(&connection.id, GHL_TOKEN_KIND)
+            .await
+        {
+            Ok(stored) => stored,
+            // Without a key only OAuth tokens could be stored either; let that path say so.
+            Err(StoreError::EncryptionKeyMissing) => None,
+            Err(error) => return Err(GhlError::Credentials(error.to_string())),
+        };
+        let token = stored.map(|c| Auth::private_token(c.secret.expose_secret()));
+        remember(&self.tokens, connection, token.clone());
+        Ok(token)
+    }
+
+    /// Forgets a connection's cached session and clients (after uninstall).
     pub fn forget(&self, connection_id: &str) {
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(connection_id);
+        lock(&self.tokens).remove(connection_id);
+        lock(&self.tovuti_apis).remove(connection_id);
     }
+}
+
+fn lock<T>(map: &Versioned<T>) -> std::sync::MutexGuard<'_, HashMap<String, (Millis, T)>> {
+    map.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The value built for this version of the connection, if any.
+fn cached<T: Clone>(map: &Versioned<T>, connection: &Connection) -> Option<T> {
+    let map = lock(map);
+    let (version, value) = map.get(&connection.id)?;
+    (*version == connection.updated_at).then(|| value.clone())
+}
+
+fn remember<T>(map: &Versioned<T>, connection: &Connection, value: T) {
+    lock(map).insert(connection.id.clone(), (connection.updated_at, value));
 }

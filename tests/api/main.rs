@@ -13,6 +13,7 @@ mod admin_events;
 mod admin_support;
 mod binary;
 mod check;
+mod connections_cli;
 mod health;
 mod helpers;
 mod middleware;

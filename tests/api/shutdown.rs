@@ -16,8 +16,10 @@ async fn a_request_in_flight_when_shutdown_starts_still_gets_its_answer() {
         c.store.url = DatabaseUrl::new(format!("postgres://bridge:pw@127.0.0.1:{port}/bridge"));
         c.store.run_migrations = false;
         c.server.shutdown_grace_secs = 10;
-        // The worker would reach the store first and take the one accepted connection.
+        // The worker, or the poller listing stored connections, would reach the store
+        // first and take the one accepted connection.
         c.worker.enabled = false;
+        c.poller.enabled = false;
     })
     .await;
     let in_flight = tokio::spawn(app.client.get(app.url("/readyz")).send());

@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod connections;
 mod ghl_refresh;
 mod inbox;
 mod oauth_states;
@@ -66,6 +67,13 @@ on_both_backends!(
     records::poll_cursors_and_snapshots_are_kept_per_connection,
     records::a_named_lease_has_one_holder_until_it_expires,
     records::migrations_are_reported_applied,
+    connections::connections_are_created_listed_and_changed,
+    connections::invalid_input_and_conflicts_are_refused,
+    connections::the_default_connection_is_read_only,
+    connections::views_never_carry_secrets,
+    connections::secrets_rotate_with_overlap_and_revoke_at_once,
+    connections::pause_resume_and_remove_change_the_connection,
+    connections::tokens_are_refused_without_an_encryption_key,
     oauth_states::an_oauth_state_is_spent_once_and_forgotten_after_it_expires,
     oauth_states::concurrent_callbacks_with_one_state_spend_it_once,
     ghl_refresh::twenty_calls_on_two_replicas_with_an_expired_token_refresh_exactly_once,

@@ -101,3 +101,71 @@ async fn postgres_upgrade_keeps_events_and_actions() {
     events_and_actions_survive_the_sync_engine_migration(&db).await;
     db.finish().await;
 }
+
+const CONNECTION_SEED: &str = "INSERT INTO connections (id, ghl_location_id, created_at, updated_at) \
+     VALUES ('acme', 'loc-acme', 1, 1);";
+const LEGACY_A: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAAAAAAAAAAA=";
+const LEGACY_B: &str = "whsec_c2Vjb25kIHNlY3JldCBmb3Igcm90YXRpb24gdGVzdHM=";
+
+/// Secrets stored before secrets had rows (one credential, space separated) verify
+/// after the upgrade, and the first rotation adopts them as rows that then expire.
+async fn legacy_webhook_secrets_keep_verifying_and_rotate(db: &TestDb) {
+    use secrecy::{ExposeSecret as _, SecretString};
+    use tovuti_ghl_bridge::connections::{Connections, live_secrets};
+
+    db.at_initial_schema_with(CONNECTION_SEED, CONNECTION_SEED)
+        .await;
+    let both = SecretString::from(format!("{LEGACY_A} {LEGACY_B}"));
+    let flags = serde_json::json!({ "simple_signature": true });
+    db.store
+        .save_credentials("acme", "tovuti_webhook_secret", &both, &flags)
+        .await
+        .unwrap();
+    db.store.migrate().await.unwrap();
+    let now = Millis::now();
+    let texts = |live: &tovuti_ghl_bridge::connections::LiveSecrets| -> Vec<String> {
+        live.secrets
+            .iter()
+            .map(|s| s.expose_secret().to_owned())
+            .collect()
+    };
+
+    let live = live_secrets(db.store.as_ref(), "acme", now).await.unwrap();
+    assert_eq!(texts(&live), [LEGACY_A, LEGACY_B]);
+    assert_eq!(live.metadata, flags);
+
+    let mut config = tovuti_ghl_bridge::config::Config::defaults();
+    config.security.encryption_key = tovuti_ghl_bridge::config::OptionalSecret::new("set");
+    let connections = Connections::new(db.store.clone(), std::sync::Arc::new(config));
+    let new = connections
+        .add_tovuti_secret_at("acme", Some(Duration::from_secs(60)), now)
+        .await
+        .unwrap();
+    assert_eq!(connections.tovuti_secrets("acme").await.unwrap().len(), 3);
+    let during = live_secrets(db.store.as_ref(), "acme", now).await.unwrap();
+    assert_eq!(
+        texts(&during),
+        [LEGACY_A, LEGACY_B, new.secret.expose_secret()]
+    );
+    assert_eq!(during.metadata, flags, "the flags are kept");
+    let after = live_secrets(db.store.as_ref(), "acme", now.plus(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(texts(&after), [new.secret.expose_secret()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_upgrade_keeps_legacy_webhook_secrets() {
+    let db = TestDb::sqlite_unmigrated().await;
+    legacy_webhook_secrets_keep_verifying_and_rotate(&db).await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_upgrade_keeps_legacy_webhook_secrets() {
+    let Some(db) = TestDb::postgres_unmigrated().await else {
+        return;
+    };
+    legacy_webhook_secrets_keep_verifying_and_rotate(&db).await;
+    db.finish().await;
+}

@@ -8,6 +8,7 @@
 )]
 
 mod ambiguous;
+mod connections;
 mod crm;
 mod lms;
 mod missing;
@@ -41,6 +42,10 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    connections::each_connection_syncs_its_own_tenant_to_its_own_location,
+    connections::a_rotated_secret_overlaps_then_expires_and_a_revoke_is_at_once,
+    connections::a_paused_connection_keeps_its_events_until_resumed,
+    connections::stored_connections_with_a_tovuti_api_are_polled_unless_switched_off,
     polled::a_pushed_user_update_the_poller_sees_later_is_not_synced_twice,
     polled::a_polled_completion_reaches_the_learners_contact_with_their_name,
     missing::a_fresh_location_gets_the_contact_without_the_fields_it_lacks,

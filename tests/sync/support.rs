@@ -159,6 +159,28 @@ impl Env {
         Delivery::read(response).await
     }
 
+    /// Posts a Tovuti event to `path`, signed with `secret` (Standard Webhooks).
+    pub async fn send_tovuti_to(&self, path: &str, secret: &str, body: &Value) -> Delivery {
+        let id = body["id"].as_str().unwrap().to_owned();
+        let text = body.to_string();
+        let timestamp = Timestamp::now().as_second();
+        let signature = WebhookSecret::parse(secret)
+            .unwrap()
+            .sign(&id, timestamp, text.as_bytes());
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        Delivery::read(response).await
+    }
+
     /// Posts a GHL event signed with the configured Ed25519 key.
     pub async fn send_ghl(&self, body: &Value) -> Delivery {
         let text = body.to_string();

@@ -23,6 +23,14 @@ use crate::platforms::tovuti::{AcceptPolicy, TovutiVerifier, WebhookSecret};
 use crate::state::AppState;
 use crate::store::{EventStatus, Millis, NewEvent, Recorded, StoreError};
 
+/// A connection's verifier as remembered, good until its first secret expires (or the
+/// cache's TTL, whichever comes first), so an expired secret never verifies.
+#[derive(Debug, Clone)]
+pub(super) struct CachedVerifier {
+    pub(super) verifier: Arc<TovutiVerifier>,
+    pub(super) valid_until: Option<Millis>,
+}
+
 /// Built once at startup from the configuration; shared by every webhook request.
 #[derive(Debug)]
 pub struct WebhookIntake {
@@ -31,7 +39,7 @@ pub struct WebhookIntake {
     pub(super) tovuti_tolerance: Duration,
     pub(super) metrics: WebhookMetrics,
     pub(super) locations: TtlCache<String, Option<String>>,
-    pub(super) tovuti_connections: TtlCache<String, Arc<TovutiVerifier>>,
+    pub(super) tovuti_connections: TtlCache<String, CachedVerifier>,
     pub(super) backlog: Arc<Backlog>,
     store_timeout: Duration,
     retry_after: Duration,
@@ -89,6 +97,14 @@ impl WebhookIntake {
     /// Named Tovuti connections whose verifier is remembered now.
     pub fn cached_connections(&self) -> usize {
         self.tovuti_connections.entry_count()
+    }
+
+    /// Drops what is remembered of a connection (its verifier and the location lookups
+    /// naming it), so a change made in this process (a new or revoked webhook secret, a
+    /// removal) applies to the next delivery. Changes made elsewhere (another replica, the
+    /// CLI) apply within `webhooks.lookup_cache_secs`.
+    pub fn forget_connection(&self, connection: &str) {
+        self.tovuti_connections.remove(connection);
     }
 
     /// Runs `verify`, timing it and counting a rejection. Rejections are logged without

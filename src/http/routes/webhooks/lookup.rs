@@ -87,6 +87,18 @@ impl<K: Eq + Hash + KeyBytes, V: Clone> TtlCache<K, V> {
         (entry.stored_at.elapsed() < self.ttl).then(|| entry.value.clone())
     }
 
+    /// Forgets `key` now.
+    pub fn remove<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let mut entries = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = entries.map.remove(key) {
+            entries.bytes -= old.bytes;
+        }
+    }
+
     /// Remembers `value`. When a bound would be passed, expired entries go first, then
     /// everything (live entries are only ever re-read from the store, so dropping them
     /// costs a query each, never correctness). An entry larger than the whole budget is
@@ -173,6 +185,17 @@ mod tests {
 
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(cache.get("loc"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_removed_entry_is_gone_and_its_bytes_freed() {
+        let cache = TtlCache::new(Duration::from_secs(30), no_heap);
+        cache.insert("conn".to_owned(), Some("x".to_owned()));
+
+        cache.remove("conn");
+
+        assert_eq!(cache.get("conn"), None);
+        assert_eq!((cache.entry_count(), cache.bytes()), (0, 0));
     }
 
     #[tokio::test(start_paused = true)]

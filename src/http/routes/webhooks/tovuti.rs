@@ -10,24 +10,26 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
 
+use super::intake::CachedVerifier;
 use super::intake::{
     Disposition, MAX_NESTING, answer, body_or_problem, kept_headers, nested_deeper_than,
     not_json_note, require_json,
 };
-use crate::config::split_secrets;
+use crate::connections::live_secrets;
 use crate::http::ApiError;
 use crate::platforms::tovuti::{
     AcceptPolicy, TovutiDelivery, TovutiScheme, TovutiVerifier, TovutiWebhook, WebhookSecret,
 };
 use crate::startup::DEFAULT_CONNECTION;
 use crate::state::AppState;
-use crate::store::{Millis, NewEvent, Source, StoreError};
+use crate::store::{ConnectionStatus, Millis, NewEvent, Source, StoreError};
 
 pub const PATH: &str = "/webhooks/tovuti";
 pub const CONNECTION_PATH: &str = "/webhooks/tovuti/{connection}";
-/// The credential kind under which a connection's webhook secrets are stored (encrypted).
-/// Its metadata may say `{"simple_signature": true}` or `{"unsigned": true}`.
-pub const SECRET_KIND: &str = "tovuti_webhook_secret";
+/// The credential kind under which older versions stored a connection's webhook secrets
+/// (encrypted, space separated); still read. Its metadata may say
+/// `{"simple_signature": true}` or `{"unsigned": true}`.
+pub const SECRET_KIND: &str = crate::connections::LEGACY_SECRET_KIND;
 const SOURCE: &str = "tovuti";
 
 pub(super) async fn receive_default(
@@ -145,9 +147,11 @@ fn stored_event(
 }
 
 /// The verifier of a named connection: the configured one for the default connection,
-/// else built from the connection's stored secret, remembered for a while. An unknown
-/// connection gets a verifier that accepts nothing, so its deliveries get the same 401 as
-/// a wrong secret and the URL cannot be used to discover connection names.
+/// else built from the connection's live stored secrets, remembered for a while (until
+/// `webhooks.lookup_cache_secs` passes or the first of its secrets expires, whichever is
+/// sooner). An unknown connection gets a verifier that accepts nothing, so its deliveries
+/// get the same 401 as a wrong secret and the URL cannot be used to discover connection
+/// names.
 ///
 /// The name comes from an unauthenticated URL, so a name no connection can have is
 /// refused before the store is asked, and an unknown one is never remembered: a flood of
@@ -163,17 +167,27 @@ async fn verifier_for(
     if !is_connection_name(connection) {
         return Ok(Arc::new(deny_all(state)));
     }
-    if let Some(known) = intake.tovuti_connections.get(connection) {
-        return Ok(known);
+    let now = Millis::now();
+    if let Some(known) = intake.tovuti_connections.get(connection)
+        && known.valid_until.is_none_or(|until| until > now)
+    {
+        return Ok(known.verifier);
     }
-    if state.store.connection(connection).await?.is_none() {
+    let Some(stored) = state.store.connection(connection).await? else {
         return Ok(Arc::new(deny_all(state)));
-    }
-    let verifier = Arc::new(stored_verifier(state, connection).await?);
+    };
+    let cached = if stored.status == ConnectionStatus::Disconnected {
+        CachedVerifier {
+            verifier: Arc::new(deny_all(state)),
+            valid_until: None,
+        }
+    } else {
+        stored_verifier(state, connection, now).await?
+    };
     intake
         .tovuti_connections
-        .insert(connection.to_owned(), Arc::clone(&verifier));
-    Ok(verifier)
+        .insert(connection.to_owned(), cached.clone());
+    Ok(cached.verifier)
 }
 
 /// Longest connection name: `ghl-` and a GHL location id (20 characters today) with room
@@ -199,33 +213,27 @@ fn deny_all(state: &AppState) -> TovutiVerifier {
     )
 }
 
-/// A connection without a (valid) stored secret gets a verifier that accepts nothing, so
-/// its deliveries are 401 until an operator sets one.
-async fn stored_verifier(state: &AppState, connection: &str) -> Result<TovutiVerifier, StoreError> {
-    let tolerance = state.webhooks.tovuti_tolerance;
-    let Some(credentials) = state
-        .store
-        .load_credentials(connection, SECRET_KIND)
-        .await?
-    else {
-        return Ok(TovutiVerifier::new(
-            Vec::new(),
-            AcceptPolicy::default(),
-            tolerance,
-        ));
-    };
+/// The verifier of a connection's secrets live at `now`. A connection without a (valid)
+/// stored secret gets one that accepts nothing, so its deliveries are 401 until an
+/// operator adds one.
+async fn stored_verifier(
+    state: &AppState,
+    connection: &str,
+    now: Millis,
+) -> Result<CachedVerifier, StoreError> {
     use secrecy::ExposeSecret as _;
-    let secrets: Result<Vec<_>, _> = split_secrets(credentials.secret.expose_secret())
-        .into_iter()
-        .map(WebhookSecret::parse)
+    let live = live_secrets(state.store.as_ref(), connection, now).await?;
+    let secrets: Result<Vec<_>, _> = live
+        .secrets
+        .iter()
+        .map(|s| WebhookSecret::parse(s.expose_secret()))
         .collect();
     let secrets = secrets.unwrap_or_else(|error| {
         tracing::warn!(connection, error = %error, "stored Tovuti webhook secret is unusable");
         Vec::new()
     });
     let flag = |name: &str| {
-        credentials
-            .metadata
+        live.metadata
             .get(name)
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false)
@@ -240,5 +248,9 @@ async fn stored_verifier(state: &AppState, connection: &str) -> Result<TovutiVer
             "unsigned Tovuti deliveries are accepted for this connection"
         );
     }
-    Ok(TovutiVerifier::new(secrets, policy, tolerance))
+    let tolerance = state.webhooks.tovuti_tolerance;
+    Ok(CachedVerifier {
+        verifier: Arc::new(TovutiVerifier::new(secrets, policy, tolerance)),
+        valid_until: live.valid_until,
+    })
 }

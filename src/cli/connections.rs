@@ -1,0 +1,164 @@
+//! `connections list|add|show|pause|resume|remove` and `connections secret
+//! add|list|revoke`: manage connections in the store directly, through the same
+//! operations the service uses. Output is JSON; secrets appear only once, when a webhook
+//! secret is made. Run `migrate` first (or let `serve` migrate).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use secrecy::SecretString;
+
+use super::load_or_report;
+use crate::config::Config;
+use crate::connections::{ConnectionError, ConnectionInput, Connections};
+use crate::store::{self, Cipher, PollerOverrides, TovutiAuthMode};
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Every connection, `default` (from the configuration) among them.
+    List,
+    /// Create a connection (tokens are stored encrypted: needs BRIDGE_ENCRYPTION_KEY).
+    Add(AddArgs),
+    /// One connection.
+    Show { id: String },
+    /// Hold the connection's outbound work; its webhooks are still stored.
+    Pause { id: String },
+    /// Send what waited during a pause.
+    Resume { id: String },
+    /// Erase the connection's credentials and secrets; it stays as `disconnected`.
+    Remove { id: String },
+    /// The connection's Tovuti webhook secrets.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Lowercase letters, digits and '-'; the webhook URL is /webhooks/tovuti/{id}.
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub ghl_location: String,
+    /// GHL Private Integration Token (or set CONNECTION_GHL_TOKEN, kept out of `ps`).
+    #[arg(long, env = "CONNECTION_GHL_TOKEN", hide_env_values = true)]
+    pub ghl_token: Option<String>,
+    /// The tenant's Tovuti API root, e.g. https://example.tovuti.io/api/v1.
+    #[arg(long)]
+    pub tovuti_url: Option<String>,
+    /// Tovuti API key (or set CONNECTION_TOVUTI_TOKEN, kept out of `ps`).
+    #[arg(long, env = "CONNECTION_TOVUTI_TOKEN", hide_env_values = true)]
+    pub tovuti_token: Option<String>,
+    /// A mapping file for this connection (validated now).
+    #[arg(long)]
+    pub mapping: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Make a new `whsec_` secret (printed once); older ones keep verifying for the overlap.
+    Add {
+        id: String,
+        /// Hours older secrets keep verifying.
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u64,
+    },
+    /// The secrets' ids, fingerprints and expiry (never the secrets).
+    List { id: String },
+    /// Stop a secret verifying now.
+    Revoke { id: String, secret_id: String },
+}
+
+pub async fn run(file: Option<&Path>, command: ConnectionsCommand) -> ExitCode {
+    let loaded = match load_or_report(file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let config = Arc::new(loaded.config);
+    let outcome = async {
+        let connections = open(config).await?;
+        let mut out = std::io::stdout().lock();
+        execute(&connections, command, &mut out).await
+    };
+    match outcome.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The connection operations over the configured store.
+pub async fn open(config: Arc<Config>) -> anyhow::Result<Connections> {
+    let cipher = config
+        .security
+        .encryption_key
+        .expose()
+        .map(Cipher::from_base64)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("security.encryption_key")?;
+    let store = store::connect(&config.store, cipher)
+        .await
+        .context("opening the store")?;
+    Ok(Connections::new(store, config))
+}
+
+/// Runs one command, writing its JSON answer to `out`.
+pub async fn execute(
+    connections: &Connections,
+    command: ConnectionsCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use ConnectionsCommand as C;
+    let answer = match command {
+        C::List => json(connections.list().await)?,
+        C::Add(args) => json(connections.create(input(args)).await)?,
+        C::Show { id } => json(connections.get(&id).await)?,
+        C::Pause { id } => json(connections.pause(&id).await)?,
+        C::Resume { id } => json(connections.resume(&id).await)?,
+        C::Remove { id } => json(connections.remove(&id).await)?,
+        C::Secret(command) => secret(connections, command).await?,
+    };
+    writeln!(out, "{answer}").context("writing the answer")
+}
+
+async fn secret(connections: &Connections, command: SecretCommand) -> anyhow::Result<String> {
+    match command {
+        SecretCommand::Add { id, overlap_hours } => {
+            let overlap = Duration::from_secs(overlap_hours.saturating_mul(3600));
+            json(connections.add_tovuti_secret(&id, Some(overlap)).await)
+        }
+        SecretCommand::List { id } => json(connections.tovuti_secrets(&id).await),
+        SecretCommand::Revoke { id, secret_id } => {
+            connections.revoke_tovuti_secret(&id, &secret_id).await?;
+            Ok(serde_json::json!({ "revoked": secret_id }).to_string())
+        }
+    }
+}
+
+fn input(args: AddArgs) -> ConnectionInput {
+    ConnectionInput {
+        id: args.id,
+        name: args.name,
+        ghl_location_id: args.ghl_location,
+        ghl_token: args.ghl_token.map(SecretString::from),
+        tovuti_base_url: args.tovuti_url,
+        tovuti_token: args.tovuti_token.map(SecretString::from),
+        tovuti_auth_mode: TovutiAuthMode::Bearer,
+        mapping_path: args.mapping,
+        poller: PollerOverrides::default(),
+    }
+}
+
+fn json<T: serde::Serialize>(result: Result<T, ConnectionError>) -> anyhow::Result<String> {
+    let value = result?;
+    serde_json::to_string_pretty(&value).context("serializing the answer")
+}
