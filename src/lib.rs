@@ -17,6 +17,7 @@
 //! - `sandbox`: in-process fakes of the platforms for tests and `--sandbox` runs.
 //! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
 //! - `telemetry`: logs and metrics.
+//! - `verify`: checking a connection's platforms for what its mapping needs (`check`).
 //! - `startup`, `state`, `shutdown`: wiring shared by the binary and the tests.
 //!
 //! Dependencies point inwards: `http` and the worker use `platforms`, `mapping` and
@@ -38,6 +39,7 @@ pub mod state;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+pub mod verify;
 pub mod worker;
 
 use std::time::Duration;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod cursor;
 pub mod events;
+pub mod links;
 pub mod summary;
 pub mod views;
 

@@ -11,15 +11,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::check_report::{Report, render};
+use crate::verify::report::{Report, render};
 use super::check_sample;
 use super::load_or_report;
-use super::needs::{ghl_needs, tovuti_needs};
-use super::tovuti_check::{TovutiReport, check_access, check_catalog};
 use crate::config::Config;
 use crate::mapping::source::Source;
 use crate::mapping::{self, file::read_source};
 use crate::platforms::ghl::client::{Auth, ClientSettings, Connection, GhlClient, OAuthSession};
+use crate::platforms::tovuti::TovutiApi;
 use crate::platforms::tovuti::client::TovutiClient;
 use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{self, Cipher};
@@ -92,24 +91,11 @@ fn load_mapping(config: &Config) -> anyhow::Result<(String, String, mapping::Map
 
 /// Checks both platforms for what the configured mapping needs.
 pub async fn check(config: &Config, contact: Option<&str>) -> anyhow::Result<Report> {
-    let file = &config.mapping.file;
-    let (name, text) =
-        read_source((!file.is_empty()).then(|| Path::new(file))).map_err(anyhow::Error::msg)?;
-    let m = mapping::load(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (name, text, m) = load_mapping(config)?;
     let ghl = connect(config).await?;
-    let ghl = ghl.verify(contact, &ghl_needs(&m)).await;
-    let tovuti = match TovutiClient::from_config(&config.tovuti)? {
-        None => None,
-        Some(client) => {
-            let mut report = TovutiReport::default();
-            if check_access(&client, &mut report).await {
-                let needs = tovuti_needs(&m, Source::new(&name, &text));
-                check_catalog(&client, &needs, &name, &mut report).await;
-            }
-            Some(report)
-        }
-    };
-    Ok(Report { ghl, tovuti })
+    let tovuti = TovutiClient::from_config(&config.tovuti)?;
+    let tovuti = tovuti.as_ref().map(|c| c as &dyn TovutiApi);
+    Ok(crate::verify::check(&ghl, tovuti, &m, Source::new(&name, &text), contact).await)
 }
 
 /// The default connection: the Private Integration Token when one is configured,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::cli::needs::tovuti_needs;
+use crate::verify::needs::tovuti_needs;
 use crate::config::OptionalSecret;
 use crate::platforms::tovuti::client::CatalogKind;
 use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};

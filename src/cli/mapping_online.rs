@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::EXIT_CONFIG;
-use super::needs::tovuti_needs;
-use super::tovuti_check::{TovutiReport, check_access, check_catalog};
+use crate::verify::needs::tovuti_needs;
+use crate::verify::tovuti::{TovutiReport, check_access, check_catalog};
 use crate::config::Config;
 use crate::mapping::model::{ContactRule, same_name};
 use crate::mapping::source::Source;

@@ -5,7 +5,6 @@
 mod backfill;
 mod backfill_progress;
 mod check;
-mod check_report;
 mod check_sample;
 mod config_check;
 pub mod connections;
@@ -16,14 +15,12 @@ pub mod keys;
 pub mod mapping;
 mod mapping_online;
 mod migrate;
-mod needs;
 mod preflight;
 mod provision;
 pub mod replay;
 pub mod samples;
 pub mod send_test_event;
 mod serve;
-mod tovuti_check;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

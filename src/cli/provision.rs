@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::check::connect;
-use super::needs::{TovutiNeed, tovuti_needs};
+use crate::verify::needs::{TovutiNeed, tovuti_needs};
 use super::{EXIT_CONFIG, load_or_report};
 use crate::config::Config;
 use crate::mapping::model::{GhlCustomRef, GhlRef};
@@ -244,8 +244,8 @@ async fn tovuti_todo(
     file: &str,
     done: &mut Provisioned,
 ) {
-    let mut report = super::tovuti_check::TovutiReport::default();
-    super::tovuti_check::check_catalog(catalog, needs, file, &mut report).await;
+    let mut report = crate::verify::tovuti::TovutiReport::default();
+    crate::verify::tovuti::check_catalog(catalog, needs, file, &mut report).await;
     for problem in report.problems {
         done.todo.push(format!(
             "{problem}; Tovuti has no API to create it: an admin creates it in Tovuti, \

@@ -77,11 +77,11 @@ pub struct ConnectionView {
     pub tovuti: TovutiView,
     pub mapping_path: Option<String>,
     pub poller: PollerOverrides,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "maybe_instant")]
     pub paused_at: Option<Millis>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "maybe_instant")]
     pub created_at: Option<Millis>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "maybe_instant")]
     pub updated_at: Option<Millis>,
 }
 
@@ -90,7 +90,9 @@ pub struct ConnectionView {
 pub struct SecretView {
     pub id: String,
     pub fingerprint: String,
+    #[serde(serialize_with = "instant")]
     pub created_at: Millis,
+    #[serde(serialize_with = "maybe_instant")]
     pub expires_at: Option<Millis>,
 }
 
@@ -106,4 +108,23 @@ pub struct NewSecret {
 
 fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret.expose_secret())
+}
+
+/// Instants as RFC 3339, as every admin answer shows them.
+fn instant<S: serde::Serializer>(at: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    match jiff::Timestamp::from_millisecond(at.0) {
+        Ok(t) => s.collect_str(&t),
+        Err(_) => s.serialize_none(),
+    }
+}
+
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with hands over a reference to the field"
+)]
+fn maybe_instant<S: serde::Serializer>(at: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => instant(at, s),
+        None => s.serialize_none(),
+    }
 }

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 409: the resource is in a state that does not allow this now.
     #[error("{0}")]
     Conflict(String),
+    /// 422: the request is well formed but its content does not validate.
+    #[error("{0}")]
+    Unprocessable(String),
     /// 413: the body is larger than `server.body_limit_bytes`.
     #[error("the request body is larger than the limit")]
     PayloadTooLarge,
@@ -65,6 +68,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,

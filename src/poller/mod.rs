@@ -11,6 +11,7 @@ mod fetch;
 mod page;
 mod run;
 mod scan;
+mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use cursor::Cursor;
 pub use fetch::Throttle;
 pub use run::{context, default_lists, spawn, spawn_for};
 pub use scan::scan;
+pub use status::{ResourceStatus, status};
 
 use crate::config::{InitialScan, PollerConfig};
 use crate::platforms::tovuti::TovutiError;

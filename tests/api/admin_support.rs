@@ -62,6 +62,11 @@ impl AdminApp {
 
     /// None (and a note) when `TEST_DATABASE_URL` is unset.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(|_| {}).await
+    }
+
+    /// `postgres` with `adjust` applied to the configuration.
+    pub async fn postgres_with(adjust: impl FnOnce(&mut Config)) -> Option<Self> {
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
             eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
             return None;
@@ -75,7 +80,8 @@ impl AdminApp {
         admin.close().await.unwrap();
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&name);
-        let config = admin_config(url.as_str());
+        let mut config = admin_config(url.as_str());
+        adjust(&mut config);
         Some(Self::open(config, Db::Postgres { admin_url, name }).await)
     }
 
@@ -128,6 +134,16 @@ impl AdminApp {
     pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> Answer {
         let body = Body::from(body.to_string());
         self.send(request("POST", path, Some(token), body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: serde_json::Value) -> Answer {
+        let body = Body::from(body.to_string());
+        self.send(request("PATCH", path, Some(token), body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send(request("DELETE", path, Some(token), Body::empty()))
+            .await
     }
 }
 

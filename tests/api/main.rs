@@ -9,8 +9,10 @@
 mod abuse;
 mod admin_auth;
 mod admin_cli;
+mod admin_connections;
 mod admin_events;
 mod admin_support;
+mod admin_tools;
 mod binary;
 mod check;
 mod connections_cli;

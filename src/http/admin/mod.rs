@@ -5,10 +5,16 @@
 
 mod audit;
 mod auth;
+mod body;
+mod check;
+mod connections;
 mod events;
 mod gate;
+mod links;
+mod mapping;
 mod params;
 mod replay;
+mod secrets;
 mod summary;
 mod throttle;
 
@@ -33,6 +39,9 @@ pub const PREFIX: &str = "/api/v1/";
 /// Largest admin request body; admin calls carry small JSON filters.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+const CONNECTION: &str = "/api/v1/connections/{id}";
+const SECRETS: &str = "/api/v1/connections/{id}/tovuti-secrets";
+
 /// The admin routes.
 pub fn routes() -> Vec<Route> {
     vec![
@@ -43,6 +52,21 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/dead-letters", summary::dead_letters),
         Route::new(Method::GET, "/api/v1/backlog", summary::backlog),
         Route::new(Method::GET, "/api/v1/audit", audit::list),
+        Route::new(Method::GET, "/api/v1/connections", connections::list),
+        Route::new(Method::POST, "/api/v1/connections", connections::create),
+        Route::new(Method::GET, CONNECTION, connections::show),
+        Route::new(Method::PATCH, CONNECTION, connections::update),
+        Route::new(Method::DELETE, CONNECTION, connections::remove),
+        Route::new(Method::POST, "/api/v1/connections/{id}/pause", connections::pause),
+        Route::new(Method::POST, "/api/v1/connections/{id}/resume", connections::resume),
+        Route::new(Method::POST, "/api/v1/connections/{id}/check", check::check),
+        Route::new(Method::GET, "/api/v1/connections/{id}/links", links::show),
+        Route::new(Method::POST, "/api/v1/connections/{id}/preview", mapping::preview),
+        Route::new(Method::POST, "/api/v1/mapping/validate", mapping::validate),
+        Route::new(Method::GET, "/api/v1/connections/{id}/poller", summary::poller),
+        Route::new(Method::GET, SECRETS, secrets::list),
+        Route::new(Method::POST, SECRETS, secrets::create),
+        Route::new(Method::DELETE, "/api/v1/connections/{id}/tovuti-secrets/{secret_id}", secrets::revoke),
     ]
 }
 

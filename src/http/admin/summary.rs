@@ -1,7 +1,8 @@
-//! `GET /api/v1/dead-letters` and `GET /api/v1/backlog`: per-connection summaries.
+//! `GET /api/v1/dead-letters`, `GET /api/v1/backlog` and a connection's poller status:
+//! per-connection summaries.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 
 use super::store_failed;
 use crate::admin::Page;
@@ -25,5 +26,28 @@ pub async fn backlog(State(state): State<AppState>) -> Result<Json<Page<Backlog>
     let items = crate::admin::summary::backlog(state.store.as_ref(), Millis::now())
         .await
         .map_err(store_failed)?;
+    Ok(Json(Page { items, next: None }))
+}
+
+/// `GET /api/v1/connections/{id}/poller`: each polled resource's last completed scan,
+/// lag, and whether a scan is under way, from the stored cursors.
+pub async fn poller(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Page<crate::poller::ResourceStatus>>, ApiError> {
+    let connection = state
+        .store
+        .connection(&id)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    let items = crate::poller::status(
+        state.store.as_ref(),
+        &state.config.poller,
+        &connection,
+        Millis::now(),
+    )
+    .await
+    .map_err(store_failed)?;
     Ok(Json(Page { items, next: None }))
 }

@@ -53,7 +53,7 @@ impl CatalogKind {
         }
     }
 
-    fn endpoint(self) -> &'static str {
+    pub fn endpoint(self) -> &'static str {
         match self {
             Self::CustomFields => "customFields.list",
             Self::Groups => "userGroups.list",

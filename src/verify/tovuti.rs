@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use super::needs::TovutiNeed;
 use crate::mapping::model::same_name;
-use crate::platforms::tovuti::client::{CatalogKind, TovutiApi, TovutiCatalog, TovutiError};
+use crate::platforms::tovuti::client::{
+    CatalogItem, CatalogKind, TovutiApi, TovutiCatalog, TovutiError,
+};
 
 /// An address no user has: looking it up reads `/users` without touching anyone.
 const PROBE_EMAIL: &str = "bridge-check@example.invalid";
@@ -110,5 +112,21 @@ pub async fn check_catalog(
                 }
             )),
         }
+    }
+}
+
+/// Any Tovuti API read as a catalog; a client that cannot read catalogs says so as an
+/// unreachable list rather than as a list with nothing in it.
+pub struct ApiCatalog<'a>(pub &'a dyn TovutiApi);
+
+#[async_trait::async_trait]
+impl TovutiCatalog for ApiCatalog<'_> {
+    async fn list(&self, kind: CatalogKind) -> Result<Vec<CatalogItem>, TovutiError> {
+        self.0.catalog(kind).await.unwrap_or_else(|| {
+            Err(TovutiError::Unreachable {
+                endpoint: kind.endpoint(),
+                detail: "this client cannot read the tenant's catalog".into(),
+            })
+        })
     }
 }

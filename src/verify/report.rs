@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::tovuti_check::TovutiReport;
+use super::tovuti::TovutiReport;
 use crate::platforms::ghl::client::Verification;
 
 /// Everything `check` learned.

@@ -1,0 +1,65 @@
+//! `POST /api/v1/connections/{id}/check`: the `check` command for one connection, over
+//! HTTP: each GHL capability its mapping needs, the token's limits, the Tovuti token and
+//! catalog, structured. It reads and changes nothing on either platform beyond probes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+
+use super::audit::audit;
+use super::auth::Caller;
+use super::store_failed;
+use crate::http::ApiError;
+use crate::state::AppState;
+use crate::store::Connection;
+use crate::sync::Platforms;
+use crate::verify::{CheckView, LoadedMapping};
+
+pub async fn check(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<CheckView>, ApiError> {
+    let connection = state
+        .store
+        .connection(&id)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    let view = run(&state, &connection).await?;
+    let detail = serde_json::json!({ "passed": view.passed });
+    audit(&state, &caller, "connection.check", Some(&id), None, detail).await?;
+    Ok(Json(view))
+}
+
+async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, ApiError> {
+    let path = connection
+        .mapping_path
+        .as_deref()
+        .unwrap_or(&state.config.mapping.file);
+    let loaded = LoadedMapping::read(path)
+        .map_err(|why| ApiError::Conflict(format!("the connection's mapping does not load: {why}")))?;
+    // Clients of its own: a check is a handful of interactive requests, and the
+    // worker's clients stay untouched by whatever a check finds.
+    let platforms = Platforms::new(
+        Arc::clone(&state.config),
+        state.store.clone(),
+        state.metrics.clone(),
+        &state.instance_id,
+    )
+    .map_err(ApiError::Internal)?;
+    let ghl = platforms
+        .ghl(connection)
+        .await
+        .map_err(|e| ApiError::Conflict(format!("the connection cannot reach GHL: {e}")))?
+        .interactive();
+    let tovuti = platforms
+        .tovuti(connection)
+        .await
+        .map_err(|e| ApiError::Conflict(format!("the connection's Tovuti client: {e}")))?;
+    let report =
+        crate::verify::check(&ghl, tovuti.as_deref(), &loaded.mapping, loaded.source(), None)
+            .await;
+    Ok(CheckView::from(&report))
+}

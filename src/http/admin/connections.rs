@@ -1,0 +1,130 @@
+//! `/api/v1/connections`: list, create, read, change, pause, resume and remove the
+//! connections, through the same `Connections` operations the `connections` command
+//! runs. Tokens go in and never come out; every change is audited with the names of the
+//! fields it set, never their values.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::audit::audit;
+use super::auth::Caller;
+use super::body::json;
+use super::store_failed;
+use crate::admin::Page;
+use crate::connections::{ConnectionError, ConnectionInput, ConnectionPatch, ConnectionView};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// The answer for a connection operation's failure.
+pub(super) fn refused(error: ConnectionError) -> ApiError {
+    match error {
+        ConnectionError::NotFound(what) => ApiError::NotFound(format!("no {what}")),
+        ConnectionError::Conflict(what) => ApiError::Conflict(what),
+        ConnectionError::Invalid(why) => ApiError::Unprocessable(why),
+        error @ ConnectionError::ReadOnly => ApiError::Conflict(error.to_string()),
+        ConnectionError::Store(error) => store_failed(error),
+    }
+}
+
+/// `GET /api/v1/connections`: every connection, `default` among them. Connections are
+/// few (one per location), so the listing is one page.
+pub async fn list(State(state): State<AppState>) -> Result<Json<Page<ConnectionView>>, ApiError> {
+    let items = state.connections().list().await.map_err(refused)?;
+    Ok(Json(Page { items, next: None }))
+}
+
+/// `POST /api/v1/connections`: 201 with the new connection and its `Location`.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: ConnectionInput = json(&body)?;
+    let fields = field_names(&body);
+    let view = state.connections().create(input).await.map_err(refused)?;
+    let detail = serde_json::json!({ "fields": fields });
+    audit(&state, &caller, "connection.create", Some(&view.id), None, detail).await?;
+    let location = format!("/api/v1/connections/{}", view.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/connections/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(state.connections().get(&id).await.map_err(refused)?))
+}
+
+/// `PATCH /api/v1/connections/{id}`: absent fields stay; an empty string clears.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let patch: ConnectionPatch = json(&body)?;
+    let fields = field_names(&body);
+    let view = state
+        .connections()
+        .update(&id, patch)
+        .await
+        .map_err(refused)?;
+    let detail = serde_json::json!({ "fields": fields });
+    audit(&state, &caller, "connection.update", Some(&id), None, detail).await?;
+    Ok(Json(view))
+}
+
+/// `DELETE /api/v1/connections/{id}`: its tokens and secrets are erased; its stored
+/// events stay readable.
+pub async fn remove(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let view = state.connections().remove(&id).await.map_err(refused)?;
+    let detail = serde_json::json!({});
+    audit(&state, &caller, "connection.remove", Some(&id), None, detail).await?;
+    Ok(Json(view))
+}
+
+/// `POST /api/v1/connections/{id}/pause`: outbound work waits; inbound events are
+/// stored as usual.
+pub async fn pause(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let view = state.connections().pause(&id).await.map_err(refused)?;
+    let detail = serde_json::json!({});
+    audit(&state, &caller, "connection.pause", Some(&id), None, detail).await?;
+    Ok(Json(view))
+}
+
+/// `POST /api/v1/connections/{id}/resume`: the events that waited are due at once.
+pub async fn resume(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    let view = state.connections().resume(&id).await.map_err(refused)?;
+    let detail = serde_json::json!({});
+    audit(&state, &caller, "connection.resume", Some(&id), None, detail).await?;
+    Ok(Json(view))
+}
+
+/// The top-level field names of a JSON object body that already parsed, for the audit
+/// entry: what was set, never to what.
+fn field_names(body: &Bytes) -> Vec<String> {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .map(|object| object.keys().cloned().collect())
+        .unwrap_or_default()
+}

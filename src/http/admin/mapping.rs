@@ -1,0 +1,83 @@
+//! Mapping tools over HTTP: `POST /api/v1/mapping/validate` checks a mapping document (the
+//! TOML text as the body) and lists its problems by line; `POST
+//! /api/v1/connections/{id}/preview` plans a sample event through the connection's
+//! mapping. Neither changes anything or sends a request to a platform.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde::Serialize;
+
+use super::store_failed;
+use crate::http::ApiError;
+use crate::mapping::Plan;
+use crate::state::AppState;
+use crate::verify::LoadedMapping;
+use crate::verify::preview::plan_event;
+
+/// The name problems are reported under: the document has no file name.
+const DOCUMENT: &str = "mapping";
+
+#[derive(Debug, Serialize)]
+pub struct Validation {
+    pub valid: bool,
+    /// Field pairs the mapping syncs, when it is valid.
+    pub field_pairs: Option<usize>,
+    pub problems: Vec<ProblemView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemView {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+pub async fn validate(body: Bytes) -> Result<Json<Validation>, ApiError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the mapping must be UTF-8 TOML text".into()))?;
+    let answer = match crate::mapping::load(DOCUMENT, text) {
+        Ok(m) => Validation {
+            valid: true,
+            field_pairs: Some(m.file.fields.len()),
+            problems: Vec::new(),
+        },
+        Err(errors) => Validation {
+            valid: false,
+            field_pairs: None,
+            problems: errors
+                .0
+                .into_iter()
+                .map(|p| ProblemView {
+                    line: p.line,
+                    key: p.key,
+                    message: p.message,
+                })
+                .collect(),
+        },
+    };
+    Ok(Json(answer))
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Plan>, ApiError> {
+    let connection = state
+        .store
+        .connection(&id)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    let path = connection
+        .mapping_path
+        .as_deref()
+        .unwrap_or(&state.config.mapping.file);
+    let loaded = LoadedMapping::read(path).map_err(|why| {
+        ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
+    })?;
+    let plan = plan_event(&loaded.mapping, &body, jiff::Timestamp::now())
+        .map_err(ApiError::Unprocessable)?;
+    Ok(Json(plan))
+}

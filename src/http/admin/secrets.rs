@@ -1,0 +1,88 @@
+//! `/api/v1/connections/{id}/tovuti-secrets`: make a Tovuti webhook secret (shown once,
+//! older ones kept verifying for an overlap), list them by fingerprint, revoke one.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::audit::audit;
+use super::auth::Caller;
+use super::body::json;
+use super::connections::refused;
+use crate::admin::Page;
+use crate::connections::SecretView;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// Longest overlap accepted: a rotation that takes longer than a month is a forgotten
+/// secret.
+const MAX_OVERLAP_SECS: u64 = 30 * 24 * 3600;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSecretBody {
+    /// How long the older secrets keep verifying; 24 h when absent, 0 ends them now.
+    overlap_secs: Option<u64>,
+}
+
+/// `POST`: 201 with the new secret, the only time it is shown.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: NewSecretBody = json(&body)?;
+    if body.overlap_secs.is_some_and(|secs| secs > MAX_OVERLAP_SECS) {
+        return Err(ApiError::Unprocessable(format!(
+            "overlap_secs: at most {MAX_OVERLAP_SECS} (30 days)"
+        )));
+    }
+    let overlap = body.overlap_secs.map(Duration::from_secs);
+    let secret = state
+        .connections()
+        .add_tovuti_secret(&id, overlap)
+        .await
+        .map_err(refused)?;
+    let detail = serde_json::json!({
+        "fingerprint": secret.view.fingerprint,
+        "overlap_secs": body.overlap_secs,
+    });
+    let target = secret.view.id.clone();
+    audit(&state, &caller, "tovuti_secret.create", Some(&id), Some(&target), detail).await?;
+    Ok((StatusCode::CREATED, Json(secret)).into_response())
+}
+
+/// `GET`: id, fingerprint, creation and expiry of each secret; never the secret.
+pub async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Page<SecretView>>, ApiError> {
+    let items = state
+        .connections()
+        .tovuti_secrets(&id)
+        .await
+        .map_err(refused)?;
+    Ok(Json(Page { items, next: None }))
+}
+
+/// `DELETE .../{secret_id}`: the secret stops verifying now.
+pub async fn revoke(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, secret_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .connections()
+        .revoke_tovuti_secret(&id, &secret_id)
+        .await
+        .map_err(refused)?;
+    let detail = serde_json::json!({});
+    audit(&state, &caller, "tovuti_secret.revoke", Some(&id), Some(&secret_id), detail).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
