@@ -15,6 +15,7 @@ mod polled;
 mod reliability;
 mod support;
 mod sweep;
+mod sweep_tags;
 mod tasks;
 
 /// Generates one test per scenario and backend; each scenario is an
@@ -80,4 +81,6 @@ on_both_backends!(
     sweep::a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it,
     sweep::a_location_is_swept_once_per_interval,
     sweep::a_location_without_a_tovuti_api_is_not_swept,
+    sweep_tags::a_tag_changed_while_its_webhook_was_dropped_is_repaired_by_the_tag_rules,
+    sweep_tags::a_tag_no_rule_names_is_not_repaired,
 );
