@@ -49,6 +49,7 @@ on_both_backends!(
     missing::on_missing_fail_makes_the_event_dead_naming_the_items,
     missing::a_tenant_whose_catalog_lacks_the_items_is_never_sent_them,
     missing::every_sample_flow_ends_done_against_fresh_platforms,
+    missing::a_tag_removed_skips_and_records_the_groups_and_courses_the_tenant_lacks,
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
     lms::an_enrollment_skips_a_workflow_the_location_lacks,
     lms::milestones_become_tasks_and_notes,
