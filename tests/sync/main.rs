@@ -9,6 +9,7 @@
 
 mod ambiguous;
 mod crm;
+mod field_ids;
 mod lms;
 mod missing;
 mod polled;
@@ -49,6 +50,7 @@ on_both_backends!(
     missing::on_missing_fail_makes_the_event_dead_naming_the_items,
     missing::a_tenant_whose_catalog_lacks_the_items_is_never_sent_them,
     missing::every_sample_flow_ends_done_against_fresh_platforms,
+    field_ids::a_custom_field_recreated_in_ghl_is_written_under_its_new_id,
     missing::a_tag_removed_skips_and_records_the_groups_and_courses_the_tenant_lacks,
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
     lms::an_enrollment_skips_a_workflow_the_location_lacks,
