@@ -77,18 +77,15 @@ enum Action {
 /// documents no webhooks, so its learner changes come by the poller; one Tovuti event is
 /// pushed as a webhook all the same, to show that path too.
 const STORY: [(&str, Action); 9] = [
-    ("Ada joins Tovuti", Action::Polled(Change::AdaJoins)),
-    (
-        "Ada enrolls in course 101",
-        Action::Polled(Change::AdaEnrolls),
-    ),
+    ("Ada joins Tovuti", Action::Polled(Change::Joins)),
+    ("Ada enrolls in course 101", Action::Polled(Change::Enrolls)),
     (
         "Ada completes it (a milestone: a task)",
-        Action::Polled(Change::AdaCompletes),
+        Action::Polled(Change::Completes),
     ),
     (
         "Ada earns its certificate (a task)",
-        Action::Polled(Change::AdaEarnsAward),
+        Action::Polled(Change::EarnsAward),
     ),
     (
         "a coach writes a note about Ada",

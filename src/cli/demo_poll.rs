@@ -36,50 +36,50 @@ const REPORTED: [EventStatus; 7] = [
     EventStatus::Superseded,
 ];
 
-/// A change someone makes in Tovuti, which the poller then finds.
+/// A change someone makes to Ada in Tovuti, which the poller then finds.
 #[derive(Debug, Clone, Copy)]
 pub enum Change {
     /// Ada's learner account is created.
-    AdaJoins,
+    Joins,
     /// Ada is enrolled in the course.
-    AdaEnrolls,
+    Enrolls,
     /// Ada finishes the course.
-    AdaCompletes,
+    Completes,
     /// Ada earns the course's certificate.
-    AdaEarnsAward,
+    EarnsAward,
 }
 
 impl Change {
     /// The list whose scan shows the change.
     pub fn resource(self) -> Resource {
         match self {
-            Self::AdaJoins => Resource::Users,
-            Self::AdaEnrolls | Self::AdaCompletes => Resource::Progress,
-            Self::AdaEarnsAward => Resource::Awards,
+            Self::Joins => Resource::Users,
+            Self::Enrolls | Self::Completes => Resource::Progress,
+            Self::EarnsAward => Resource::Awards,
         }
     }
 
     /// The event the poller queues for it.
     pub fn event_type(self) -> &'static str {
         match self {
-            Self::AdaJoins => "user.created",
-            Self::AdaEnrolls => "enrollment.created",
-            Self::AdaCompletes => "course.completed",
-            Self::AdaEarnsAward => "award.earned",
+            Self::Joins => "user.created",
+            Self::Enrolls => "enrollment.created",
+            Self::Completes => "course.completed",
+            Self::EarnsAward => "award.earned",
         }
     }
 
     /// Makes the change in the fake tenant.
     pub fn apply(self, tovuti: &FakeTovuti) -> anyhow::Result<()> {
         match self {
-            Self::AdaJoins => tovuti.insert_user(ada_in_tovuti()?),
-            Self::AdaEnrolls => {
+            Self::Joins => tovuti.insert_user(ada_in_tovuti()?),
+            Self::Enrolls => {
                 if !tovuti.enroll(ADA_USER_ID, COURSE_ID) {
                     bail!("Ada is not in the sandbox Tovuti");
                 }
             }
-            Self::AdaCompletes => tovuti.complete_course(ADA_USER_ID, COURSE_ID),
-            Self::AdaEarnsAward => {
+            Self::Completes => tovuti.complete_course(ADA_USER_ID, COURSE_ID),
+            Self::EarnsAward => {
                 tovuti.grant_course_award(ADA_USER_ID, AWARD_ID, AWARD_TITLE, COURSE_ID);
             }
         }
