@@ -7,6 +7,7 @@ mod backfill_progress;
 mod check;
 mod check_report;
 mod check_sample;
+mod check_sample_tovuti;
 mod config_check;
 pub mod demo;
 mod keys;
