@@ -12,8 +12,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DatabaseUrl};
-use crate::sandbox::ghl::{ALL_SCOPES, VERSION_CONTACTS};
-use crate::sandbox::wiring::{LOCATION, Sandbox, ScratchDir};
+use crate::sandbox::wiring::{Sandbox, ScratchDir};
 use crate::store::{self, EventStatus, Millis, Store};
 
 #[path = "demo_delivery.rs"]
@@ -304,7 +303,7 @@ impl Story<'_> {
             Action::TagGrace => Delivery::ghl(
                 self.sandbox,
                 "ContactTagUpdate",
-                self.add_grace_in_ghl().await?,
+                delivery::add_grace_in_ghl(&self.http, self.sandbox).await?,
             ),
             Action::Resend(step) => match self.sent.get(step.saturating_sub(1)) {
                 Some(Played {
@@ -324,30 +323,6 @@ impl Story<'_> {
             .into_iter()
             .find(|contact| contact["email"] == ADA_EMAIL)
             .context("Ada's polled Tovuti account created no GHL contact")
-    }
-
-    /// Grace as someone adds her in GHL (through the fake's own API), already carrying the
-    /// purchase tag; returns the contact as GHL holds it.
-    async fn add_grace_in_ghl(&self) -> anyhow::Result<Value> {
-        let ghl = &self.sandbox.ghl;
-        let response = self
-            .http
-            .post(format!("{}/contacts/", ghl.base_url()))
-            .bearer_auth(ghl.issue_token(LOCATION, ALL_SCOPES))
-            .header("Version", VERSION_CONTACTS)
-            .json(&json!({
-                "locationId": LOCATION, "firstName": "Grace", "lastName": "Hopper",
-                "email": GRACE_EMAIL, "tags": ["purchased:course-101"],
-            }))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .context("adding Grace to the sandbox GHL")?;
-        let mut created: Value = response.json().await.context("reading Grace's contact")?;
-        match created.get_mut("contact") {
-            Some(contact) => Ok(contact.take()),
-            None => bail!("the sandbox GHL answered without a contact: {created}"),
-        }
     }
 
     async fn send(
