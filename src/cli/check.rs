@@ -1,8 +1,8 @@
 //! `check`: verifies the configured credentials against the live APIs (or the sandboxes)
 //! for exactly what the mapping needs: each GHL capability its rules use, the rate-limit
 //! headers, a sample contact; the Tovuti token, users and every custom field, group and
-//! course the mapping names; with `--sample`, a test contact's round trip through the
-//! mapping. Exits 0 only when all of it was verified and works.
+//! course the mapping names; with `--sample`, a test contact's and a Tovuti test user's
+//! round trips through the mapping. Exits 0 only when all of it was verified and works.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,15 +11,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::verify::report::{Report, render};
-use super::check_sample;
 use super::load_or_report;
+use super::{check_sample, check_sample_tovuti};
+use crate::verify::report::{Report, render};
 use crate::config::Config;
 use crate::mapping::source::Source;
 use crate::mapping::{self, file::read_source};
 use crate::platforms::ghl::client::{Auth, ClientSettings, Connection, GhlClient, OAuthSession};
-use crate::platforms::tovuti::TovutiApi;
-use crate::platforms::tovuti::client::TovutiClient;
+use crate::platforms::tovuti::client::{TovutiApi, TovutiClient};
 use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{self, Cipher};
 use crate::telemetry::Metrics;
@@ -33,7 +32,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub allow_untested: bool,
     /// Also create a test contact from a sample Tovuti user through the mapping, read it
-    /// back field by field, and delete it.
+    /// back field by field, and delete it; with a Tovuti API, also a Tovuti test user from
+    /// a sample GHL contact, read back and deactivated.
     #[arg(long)]
     pub sample: bool,
 }
@@ -61,23 +61,43 @@ pub async fn run(file: Option<&Path>, args: &CheckArgs) -> ExitCode {
     }
 }
 
-/// `--sample`: prints the round-trip table; true when every field came back equal.
+/// `--sample`: prints the round-trip table of a test contact and, when a Tovuti API is
+/// configured, of a Tovuti test user; true when every field came back equal.
 async fn sample(config: &Config) -> bool {
     let prepared = async {
         let (_, _, m) = load_mapping(config)?;
         anyhow::Ok((connect(config).await?, m))
     };
-    match prepared.await {
-        Ok((ghl, m)) => {
-            let trip = check_sample::round_trip(&ghl, &m, jiff::Timestamp::now()).await;
-            print!("{}", check_sample::render(&trip));
-            trip.passed()
+    let (ghl, m) = match prepared.await {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return false;
         }
+    };
+    let trip = check_sample::round_trip(&ghl, &m, jiff::Timestamp::now()).await;
+    print!("{}", check_sample::render(&trip));
+    let tovuti = match TovutiClient::from_config(&config.tovuti) {
+        Ok(Some(client)) => sample_tovuti(&client, &m).await,
+        Ok(None) => true,
         Err(error) => {
             eprintln!("error: {error:#}");
             false
         }
-    }
+    };
+    trip.passed() && tovuti
+}
+
+/// The Tovuti test user's round trip, printed; true when every field came back equal.
+pub async fn sample_tovuti(api: &dyn TovutiApi, m: &mapping::Mapping) -> bool {
+    let trip = check_sample_tovuti::round_trip(api, m, jiff::Timestamp::now()).await;
+    let passed = format!(
+        "sample Tovuti user: every field round-trips; test user {}",
+        check_sample_tovuti::DEACTIVATED
+    );
+    let failed = "sample Tovuti user: some fields do NOT round-trip";
+    print!("\n{}", check_sample::render_with(&trip, &passed, failed));
+    trip.passed()
 }
 
 /// The configured mapping with its file name and text (for line numbers).

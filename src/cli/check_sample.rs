@@ -211,8 +211,17 @@ fn compare(email: &str, fields: &GhlFields, read: &Contact) -> Vec<Row> {
     rows
 }
 
-/// The table `check --sample` prints.
+/// The table `check --sample` prints for the test contact.
 pub fn render(trip: &RoundTrip) -> String {
+    render_with(
+        trip,
+        "sample contact: every field round-trips (test contact deleted)",
+        "sample contact: some fields do NOT round-trip",
+    )
+}
+
+/// A round-trip table, ending with `passed` or `failed`.
+pub fn render_with(trip: &RoundTrip, passed: &str, failed: &str) -> String {
     let mut out = format!("{:<28} {:<32} {:<32} equal\n", "field", "sent", "read back");
     for row in &trip.rows {
         let mark = if row.equal() { "yes" } else { "NO" };
@@ -222,11 +231,7 @@ pub fn render(trip: &RoundTrip) -> String {
     for p in &trip.problems {
         let _ = writeln!(out, "problem: {p}");
     }
-    let verdict = if trip.passed() {
-        "sample contact: every field round-trips (test contact deleted)"
-    } else {
-        "sample contact: some fields do NOT round-trip"
-    };
+    let verdict = if trip.passed() { passed } else { failed };
     let _ = writeln!(out, "{verdict}");
     out
 }

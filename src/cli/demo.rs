@@ -3,6 +3,7 @@
 //! this process.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -10,20 +11,21 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, DatabaseUrl, StoreConfig};
-use crate::platforms::tovuti::payloads::User;
-use crate::sandbox::ghl::{ALL_SCOPES, VERSION_CONTACTS};
-use crate::sandbox::wiring::{LOCATION, Sandbox, ScratchDir};
-use crate::store::{self, EventStatus, Store};
+use crate::config::{Config, DatabaseUrl};
+use crate::sandbox::wiring::{Sandbox, ScratchDir};
+use crate::store::{self, EventStatus, Millis, Store};
 
 #[path = "demo_delivery.rs"]
 mod delivery;
+#[path = "demo_poll.rs"]
+mod poll;
 #[path = "demo_report.rs"]
 mod report;
 
 use delivery::Delivery;
+use poll::{Change, DemoPoller, Window};
 
-pub use report::{ContactView, EventOutcome, Report, SentStep, UserView};
+pub use report::{ContactView, EventOutcome, Report, SentStep, UserView, Via};
 
 /// Longest the whole story may take, from startup to the last event finished; generous
 /// because a first run may share the machine with a build.
@@ -35,8 +37,10 @@ const POLL_PAUSE: Duration = Duration::from_millis(25);
 /// The worker's idle pause: short, so the story moves at the speed of the fakes.
 const WORKER_POLL_MS: u64 = 20;
 
-/// Ada's Tovuti user id in the sample events (tests/fixtures/tovuti).
+/// Ada's Tovuti user id, as in the sample events (tests/fixtures/tovuti).
 const ADA_USER_ID: u64 = 4211;
+/// The course Ada takes, as the sandbox tenant's catalog names it.
+const COURSE_ID: u64 = 101;
 pub const ADA_EMAIL: &str = "ada@example.com";
 pub const GRACE_EMAIL: &str = "grace@example.com";
 /// The company step 4 writes in GHL, which must reach Ada's Tovuti profile.
@@ -50,10 +54,12 @@ pub struct DemoArgs {
     pub database_url: Option<String>,
 }
 
-/// What one step sends.
+/// What one step does.
 #[derive(Debug, Clone, Copy)]
 enum Action {
-    /// A Tovuti sample event about Ada.
+    /// A change in Tovuti, which the service learns from the poller's next scan.
+    Polled(Change),
+    /// A Tovuti sample event about Ada, pushed as a signed webhook.
     Tovuti(&'static str),
     /// Ada's contact as GHL holds it, with a new company name.
     EditAdaCompany,
@@ -65,16 +71,20 @@ enum Action {
     EchoAda,
 }
 
-/// The story, in order: what each step is about, and what it sends. Each step finishes
-/// before the next is sent, because later steps read what earlier ones created.
-const STORY: [(&str, Action); 7] = [
-    (
-        "Ada enrolls in course 101",
-        Action::Tovuti("enrollment.created"),
-    ),
+/// The story, in order: what each step is about, and what it does. Each step finishes
+/// before the next starts, because later steps read what earlier ones created. Tovuti
+/// documents no webhooks, so its learner changes come by the poller; one Tovuti event is
+/// pushed as a webhook all the same, to show that path too.
+const STORY: [(&str, Action); 9] = [
+    ("Ada joins Tovuti", Action::Polled(Change::Joins)),
+    ("Ada enrolls in course 101", Action::Polled(Change::Enrolls)),
     (
         "Ada completes it (a milestone: a task)",
-        Action::Tovuti("course.completed"),
+        Action::Polled(Change::Completes),
+    ),
+    (
+        "Ada earns its certificate (a task)",
+        Action::Polled(Change::EarnsAward),
     ),
     (
         "a coach writes a note about Ada",
@@ -82,7 +92,7 @@ const STORY: [(&str, Action); 7] = [
     ),
     ("GHL reports a new company for Ada", Action::EditAdaCompany),
     ("Grace buys course 101 (a tag)", Action::TagGrace),
-    ("step 3's delivery again (a duplicate)", Action::Resend(3)),
+    ("step 5's delivery again (a duplicate)", Action::Resend(5)),
     ("GHL echoes the service's own write", Action::EchoAda),
 ];
 
@@ -111,15 +121,14 @@ pub async fn run_demo(args: &DemoArgs, print: impl FnMut(&str)) -> anyhow::Resul
     let scratch = ScratchDir::create("tovuti-ghl-bridge-demo")?;
     let sandbox = Sandbox::start().await?;
     let config = demo_config(&sandbox, args, &scratch)?;
-    let store_config = config.store.clone();
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("binding the demo's port")?;
     let base = format!("http://{}", listener.local_addr()?);
     let token = CancellationToken::new();
-    let mut service = tokio::spawn(crate::run(config, listener, token.clone()));
+    let mut service = tokio::spawn(crate::run(config.clone(), listener, token.clone()));
     let played = tokio::select! {
-        report = play(&sandbox, &base, &store_config, print) => report,
+        report = play(&sandbox, &base, &config, print) => report,
         ended = &mut service => Err(service_ended(ended)),
     };
     token.cancel();
@@ -139,6 +148,8 @@ fn service_ended(ended: Result<anyhow::Result<()>, tokio::task::JoinError>) -> a
 }
 
 /// The defaults, pointed at the sandbox, on a throwaway SQLite file unless told otherwise.
+/// The service's own poll schedule is off: the story runs each scan when its change is
+/// made, rather than waiting minutes for the next interval.
 fn demo_config(sandbox: &Sandbox, args: &DemoArgs, scratch: &ScratchDir) -> anyhow::Result<Config> {
     let mut config = Config::defaults();
     sandbox.configure(&mut config)?;
@@ -148,24 +159,40 @@ fn demo_config(sandbox: &Sandbox, args: &DemoArgs, scratch: &ScratchDir) -> anyh
     };
     config.store.url = DatabaseUrl::new(url);
     config.worker.poll_interval_ms = WORKER_POLL_MS;
+    config.poller.enabled = false;
     Ok(config)
 }
 
-/// Everything a step needs: the fakes, a client and the store, read beside the service.
+/// Everything a step needs: the fakes, a client, the store read beside the service and
+/// the poller that scans the fake Tovuti into it.
 struct Story<'a> {
     sandbox: &'a Sandbox,
     http: reqwest::Client,
     base: &'a str,
-    store: std::sync::Arc<dyn Store>,
+    store: Arc<dyn Store>,
+    poller: DemoPoller,
     deadline: Instant,
-    sent: Vec<(SentStep, Delivery)>,
+    sent: Vec<Played>,
+}
+
+/// A step as it was played: its line, and what is needed to find its event later.
+struct Played {
+    step: SentStep,
+    how: How,
+}
+
+enum How {
+    /// The delivery, kept so a later step can send it again.
+    Delivered(Delivery),
+    /// The poll step's scan, when its events were received.
+    Polled(Window),
 }
 
 /// Waits for the service, tells the story, and gathers the report.
 async fn play(
     sandbox: &Sandbox,
     base: &str,
-    store_config: &StoreConfig,
+    config: &Config,
     mut print: impl FnMut(&str),
 ) -> anyhow::Result<Report> {
     let deadline = Instant::now() + TIMEOUT;
@@ -174,15 +201,18 @@ async fn play(
         .build()
         .context("building the HTTP client")?;
     wait_ready(&http, base, deadline).await?;
-    // Read-only beside the service: events only, so no credentials and no cipher.
-    let store = store::connect(store_config, None).await?;
-    sandbox.tovuti.insert_user(ada_in_tovuti()?);
-    print(&report::intro(sandbox, base, ADA_USER_ID));
+    // Beside the service: events, poll cursors and snapshots only, so no credentials and
+    // no cipher.
+    let store = store::connect(&config.store, None).await?;
+    let poller = DemoPoller::new(config, store.clone())?;
+    poller.first_scans().await?;
+    print(&report::intro(sandbox, base));
     let mut story = Story {
         sandbox,
         http,
         base,
         store,
+        poller,
         deadline,
         sent: Vec::new(),
     };
@@ -208,25 +238,24 @@ async fn wait_ready(http: &reqwest::Client, base: &str, deadline: Instant) -> an
     }
 }
 
-/// Ada as the LMS already knows her, so a GHL edit has a user to update.
-fn ada_in_tovuti() -> anyhow::Result<User> {
-    serde_json::from_value(json!({
-        "id": ADA_USER_ID, "name": "Ada Lovelace", "email": ADA_EMAIL, "status": "active",
-        "customFields": [{"field_id": 22, "value": "Analytical Engines", "title": "Company"}],
-        "userGroupIds": [2], "enrolledCourseIds": [101],
-    }))
-    .context("building Ada's Tovuti user")
-}
-
 impl Story<'_> {
     /// Plays every step, each settled before the next; true when time ran out.
     async fn tell(&mut self, print: &mut impl FnMut(&str)) -> anyhow::Result<bool> {
         print("\nStory");
         for (index, (title, action)) in STORY.into_iter().enumerate() {
-            let delivery = self.delivery(action).await?;
-            let sent = self.send(index + 1, title, &delivery).await?;
-            print(&sent.to_string());
-            self.sent.push((sent, delivery));
+            let played = match action {
+                Action::Polled(change) => self.poll(index + 1, title, change).await?,
+                _ => {
+                    let delivery = self.delivery(action).await?;
+                    let step = self.send(index + 1, title, &delivery).await?;
+                    Played {
+                        step,
+                        how: How::Delivered(delivery),
+                    }
+                }
+            };
+            print(&played.step.to_string());
+            self.sent.push(played);
             if !self.settle().await? {
                 return Ok(true);
             }
@@ -234,9 +263,37 @@ impl Story<'_> {
         Ok(false)
     }
 
+    /// Makes the change in the fake Tovuti, then runs the scan that finds it.
+    async fn poll(
+        &self,
+        number: usize,
+        title: &'static str,
+        change: Change,
+    ) -> anyhow::Result<Played> {
+        change.apply(&self.sandbox.tovuti)?;
+        let from = Millis::now();
+        let summary = self.poller.scan(change.resource()).await?;
+        // Past the scan's last millisecond, so its events are inside the window.
+        let until = Millis(Millis::now().0 + 1);
+        Ok(Played {
+            step: SentStep {
+                number,
+                title,
+                via: Via::Poll,
+                platform: "tovuti",
+                event_type: change.event_type().to_owned(),
+                status: None,
+                outcome: report::queued(change.resource().as_str(), summary.events),
+                event_id: None,
+            },
+            how: How::Polled(Window { from, until }),
+        })
+    }
+
     /// The signed request a step sends, built from what the fakes hold now.
     async fn delivery(&self, action: Action) -> anyhow::Result<Delivery> {
         match action {
+            Action::Polled(_) => bail!("a poll step sends no webhook"),
             Action::Tovuti(event_type) => Delivery::tovuti(self.sandbox, event_type),
             Action::EditAdaCompany => {
                 let mut contact = self.ada_contact()?;
@@ -246,13 +303,15 @@ impl Story<'_> {
             Action::TagGrace => Delivery::ghl(
                 self.sandbox,
                 "ContactTagUpdate",
-                self.add_grace_in_ghl().await?,
+                delivery::add_grace_in_ghl(&self.http, self.sandbox).await?,
             ),
-            Action::Resend(step) => self
-                .sent
-                .get(step.saturating_sub(1))
-                .map(|(_, delivery)| delivery.clone())
-                .with_context(|| format!("step {step} has not been sent")),
+            Action::Resend(step) => match self.sent.get(step.saturating_sub(1)) {
+                Some(Played {
+                    how: How::Delivered(delivery),
+                    ..
+                }) => Ok(delivery.clone()),
+                _ => bail!("step {step} sent no delivery"),
+            },
             Action::EchoAda => Delivery::ghl(self.sandbox, "ContactUpdate", self.ada_contact()?),
         }
     }
@@ -263,31 +322,7 @@ impl Story<'_> {
             .contacts()
             .into_iter()
             .find(|contact| contact["email"] == ADA_EMAIL)
-            .context("the enrollment created no GHL contact for Ada")
-    }
-
-    /// Grace as someone adds her in GHL (through the fake's own API), already carrying the
-    /// purchase tag; returns the contact as GHL holds it.
-    async fn add_grace_in_ghl(&self) -> anyhow::Result<Value> {
-        let ghl = &self.sandbox.ghl;
-        let response = self
-            .http
-            .post(format!("{}/contacts/", ghl.base_url()))
-            .bearer_auth(ghl.issue_token(LOCATION, ALL_SCOPES))
-            .header("Version", VERSION_CONTACTS)
-            .json(&json!({
-                "locationId": LOCATION, "firstName": "Grace", "lastName": "Hopper",
-                "email": GRACE_EMAIL, "tags": ["purchased:course-101"],
-            }))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .context("adding Grace to the sandbox GHL")?;
-        let mut created: Value = response.json().await.context("reading Grace's contact")?;
-        match created.get_mut("contact") {
-            Some(contact) => Ok(contact.take()),
-            None => bail!("the sandbox GHL answered without a contact: {created}"),
-        }
+            .context("Ada's polled Tovuti account created no GHL contact")
     }
 
     async fn send(
@@ -300,9 +335,10 @@ impl Story<'_> {
         Ok(SentStep {
             number,
             title,
+            via: Via::Webhook,
             platform: delivery.platform,
             event_type: delivery.event_type.clone(),
-            status: answer.status,
+            status: Some(answer.status),
             outcome: answer.outcome,
             event_id: answer.event_id,
         })
@@ -333,11 +369,11 @@ impl Story<'_> {
     /// Each event's final status, then both platforms' contents.
     async fn report(&self, timed_out: bool) -> anyhow::Result<Report> {
         let mut events = Vec::new();
-        for (sent, _) in &self.sent {
-            events.push(self.outcome(sent).await?);
+        for played in &self.sent {
+            events.push(self.outcome(played).await?);
         }
         Ok(Report {
-            steps: self.sent.iter().map(|(sent, _)| sent.clone()).collect(),
+            steps: self.sent.iter().map(|played| played.step.clone()).collect(),
             events,
             contacts: report::contacts(&self.sandbox.ghl),
             users: report::users(&self.sandbox.tovuti),
@@ -345,7 +381,11 @@ impl Story<'_> {
         })
     }
 
-    async fn outcome(&self, sent: &SentStep) -> anyhow::Result<EventOutcome> {
+    async fn outcome(&self, played: &Played) -> anyhow::Result<EventOutcome> {
+        let sent = &played.step;
+        if let How::Polled(window) = played.how {
+            return poll::outcome(self.store.as_ref(), sent.number, &sent.event_type, window).await;
+        }
         let stored = match sent.event_id {
             Some(id) => self.store.event(id).await.context("reading an event")?,
             None => None,
@@ -353,6 +393,7 @@ impl Story<'_> {
         Ok(EventOutcome {
             step: sent.number,
             event_type: sent.event_type.clone(),
+            via: sent.via,
             event_id: sent.event_id,
             status: stored.as_ref().map(|event| event.status),
             error: stored.and_then(|event| event.last_error),

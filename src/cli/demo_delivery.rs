@@ -1,5 +1,6 @@
 //! The demo's deliveries: webhook bodies signed the way each platform signs them, sent to
-//! the service's routes, and the service's answer read back.
+//! the service's routes, and the service's answer read back; and the GHL contact whose
+//! delivery tells of a purchase.
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::samples;
 use crate::platforms::tovuti::WebhookSecret;
+use crate::sandbox::ghl::{ALL_SCOPES, VERSION_CONTACTS};
 use crate::sandbox::wiring::{LOCATION, Sandbox};
 use crate::store::EventId;
 
@@ -103,6 +105,29 @@ pub struct Answer {
     pub outcome: String,
     /// The inbox event stored (a duplicate names the first one).
     pub event_id: Option<EventId>,
+}
+
+/// Grace as someone adds her in GHL (through the fake's own API), already carrying the
+/// purchase tag; returns the contact as GHL holds it.
+pub async fn add_grace_in_ghl(http: &reqwest::Client, sandbox: &Sandbox) -> anyhow::Result<Value> {
+    let ghl = &sandbox.ghl;
+    let response = http
+        .post(format!("{}/contacts/", ghl.base_url()))
+        .bearer_auth(ghl.issue_token(LOCATION, ALL_SCOPES))
+        .header("Version", VERSION_CONTACTS)
+        .json(&json!({
+            "locationId": LOCATION, "firstName": "Grace", "lastName": "Hopper",
+            "email": super::GRACE_EMAIL, "tags": ["purchased:course-101"],
+        }))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .context("adding Grace to the sandbox GHL")?;
+    let mut created: Value = response.json().await.context("reading Grace's contact")?;
+    match created.get_mut("contact") {
+        Some(contact) => Ok(contact.take()),
+        None => bail!("the sandbox GHL answered without a contact: {created}"),
+    }
 }
 
 /// A delivery id no earlier run used, so a reused database never takes it for a duplicate.

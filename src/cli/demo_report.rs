@@ -11,29 +11,76 @@ use crate::sandbox::tovuti::FakeTovuti;
 use crate::sandbox::wiring::{LOCATION, Sandbox};
 use crate::store::{EventId, EventStatus};
 
-/// One delivery as the service answered it.
+/// How a step's event reached the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A signed delivery to the service's webhook route.
+    Webhook,
+    /// The Tovuti poller's scan found the change.
+    Poll,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Poll => "poll",
+        }
+    }
+}
+
+/// One step as the service took it in: a delivery and its answer, or a scan and what it
+/// queued.
 #[derive(Debug, Clone)]
 pub struct SentStep {
     pub number: usize,
     pub title: &'static str,
+    pub via: Via,
     pub platform: &'static str,
     pub event_type: String,
-    /// The HTTP status of the webhook route.
-    pub status: u16,
-    /// What intake did with it (`accepted`, `duplicate`, ...).
+    /// The HTTP status of the webhook route; `None` for a poll step.
+    pub status: Option<u16>,
+    /// What intake did with a delivery (`accepted`, `duplicate`, ...), or what the scan
+    /// queued.
     pub outcome: String,
-    /// The inbox event the service stored (a duplicate names the first one).
+    /// The inbox event a delivery was stored as (a duplicate names the first one).
     pub event_id: Option<EventId>,
+}
+
+impl SentStep {
+    /// A delivery answered 200, or a scan that queued an event.
+    pub fn accepted(&self) -> bool {
+        match self.via {
+            Via::Webhook => self.status == Some(200),
+            Via::Poll => true,
+        }
+    }
 }
 
 impl fmt::Display for SentStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sent = format!("{} {}", self.platform, self.event_type);
+        let answer = match self.status {
+            Some(status) => format!("HTTP {status} {}", self.outcome),
+            None => self.outcome.clone(),
+        };
         write!(
             f,
-            "  {}. {:<40} {:<26} -> HTTP {} {}",
-            self.number, self.title, sent, self.status, self.outcome
+            "  {}. {:<40} {:<7} {:<26} -> {answer}",
+            self.number,
+            self.title,
+            self.via.as_str(),
+            sent
         )
+    }
+}
+
+/// What a poll step's scan queued, as its step line says it.
+pub fn queued(resource: &str, events: u64) -> String {
+    match events {
+        0 => format!("{resource} scan: nothing queued"),
+        1 => format!("{resource} scan: 1 event queued"),
+        n => format!("{resource} scan: {n} events queued"),
     }
 }
 
@@ -42,6 +89,8 @@ impl fmt::Display for SentStep {
 pub struct EventOutcome {
     pub step: usize,
     pub event_type: String,
+    /// How the event came: pushed, or queued by the poller.
+    pub via: Via,
     pub event_id: Option<EventId>,
     /// `None` when the delivery was not stored.
     pub status: Option<EventStatus>,
@@ -89,7 +138,7 @@ impl Report {
     pub fn succeeded(&self) -> bool {
         !self.timed_out
             && self.steps.len() == self.events.len()
-            && self.steps.iter().all(|step| step.status == 200)
+            && self.steps.iter().all(SentStep::accepted)
             && self.events.iter().all(|event| {
                 event
                     .status
@@ -110,14 +159,16 @@ impl Report {
     }
 }
 
-/// The lines printed before the story: where everything runs.
-pub fn intro(sandbox: &Sandbox, service: &str, ada: u64) -> String {
+/// The lines printed before the story: where everything runs, and how Tovuti is read.
+pub fn intro(sandbox: &Sandbox, service: &str) -> String {
     format!(
         "Sandbox (everything in this process, nothing leaves it)\n  \
          service  {service}\n  \
          GHL      {} (location {LOCATION})\n  \
          Tovuti   {}\n  \
-         Tovuti already has Ada Lovelace as user {ada}",
+         Tovuti sends no webhooks, so the service polls it: the poller's first scan found an\n  \
+         empty tenant, and each Tovuti step below is a change there and then the scan that\n  \
+         finds it. One Tovuti event (the note) is pushed as a signed webhook instead.",
         sandbox.ghl.base_url(),
         sandbox.tovuti.base_url(),
     )
@@ -152,8 +203,11 @@ fn event_line(event: &EventOutcome) -> String {
     let status = event.status.map_or("not stored", EventStatus::as_str);
     let id = event.event_id.map(|id| id.to_string()).unwrap_or_default();
     let mut line = format!(
-        "  {}. {:<20} {:<11} {id}",
-        event.step, event.event_type, status
+        "  {}. {:<20} {:<7} {:<11} {id}",
+        event.step,
+        event.event_type,
+        event.via.as_str(),
+        status
     );
     if let Some(error) = &event.error {
         line.push_str(&format!("\n       last error: {error}"));

@@ -6,6 +6,7 @@ mod backfill;
 mod backfill_progress;
 mod check;
 mod check_sample;
+mod check_sample_tovuti;
 mod config_check;
 pub mod connections;
 pub mod demo;

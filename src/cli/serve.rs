@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::load_or_report;
-use crate::config::Config;
+use crate::config::{Config, PollerConfig};
 use crate::sandbox::wiring::{LOCATION, Sandbox, ScratchDir};
 use crate::{shutdown, telemetry};
 
@@ -73,7 +73,7 @@ pub async fn run(file: Option<&Path>, args: &ServeArgs) -> ExitCode {
         }
     };
     if let (Some(sandbox), Ok(address)) = (&sandbox, listener.local_addr()) {
-        println!("{}", sandbox.banner(address));
+        println!("{}", sandbox.banner(address, &loaded.config.poller));
     }
     let token = CancellationToken::new();
     shutdown::cancel_on_signal(token.clone());
@@ -115,7 +115,7 @@ impl SandboxRun {
     }
 
     /// Where everything runs and ready-to-paste commands that sign and send test events.
-    fn banner(&self, address: SocketAddr) -> String {
+    fn banner(&self, address: SocketAddr, poller: &PollerConfig) -> String {
         // A wildcard bind is reached through loopback.
         let host = if address.ip().is_unspecified() {
             "127.0.0.1".to_owned()
@@ -130,7 +130,8 @@ impl SandboxRun {
              GHL      {} (location {LOCATION})\n  \
              Tovuti   {}\n  \
              GHL signing key (Ed25519, PEM)  {}\n  \
-             Tovuti webhook secret           {}\n\
+             Tovuti webhook secret           {}\n  \
+             {}\n\
              Send signed test events from another terminal:\n  \
              tovuti-ghl-bridge send-test-event tovuti enrollment.created --url {url} --secret '{}'\n  \
              tovuti-ghl-bridge send-test-event ghl ContactUpdate --url {url} --key {} --location {LOCATION}\n",
@@ -138,8 +139,21 @@ impl SandboxRun {
             self.sandbox.tovuti.base_url(),
             self.key_file.display(),
             self.sandbox.tovuti_secret,
+            polling(poller),
             self.sandbox.tovuti_secret,
             self.key_file.display(),
         )
     }
+}
+
+/// How the service reads the fake Tovuti: by polling, as it reads a real one.
+fn polling(poller: &PollerConfig) -> String {
+    if !poller.enabled {
+        return "Tovuti is not polled (poller.enabled = false): only pushed events arrive".into();
+    }
+    format!(
+        "Tovuti is polled as a real tenant is: users every {} s, course progress every {} s, \
+         awards every {} s (poller.*_interval_secs); the first scan only remembers what it finds",
+        poller.users_interval_secs, poller.progress_interval_secs, poller.awards_interval_secs
+    )
 }

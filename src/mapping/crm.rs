@@ -203,6 +203,9 @@ fn tag_rules(p: &mut Planner<'_>, c: &Contact, known: &Known<'_>) {
         }
     }
     if let Some(user) = user_ref(known) {
+        // Names the tenant lacks are skipped and recorded as on the way in: there is
+        // nothing by that name to leave, and an id that was never resolved is not sent.
+        p.unresolved(lost.unresolved);
         revoke(p, &user, &lost.courses, &lost.groups);
         tag_values(p, &user, &added, &removed, known);
     }

@@ -1,7 +1,8 @@
 //! One sweep of one location: take its lease, page through the contacts changed since
-//! the last sweep began (minus the overlap), record a synthesized `ContactUpdate` for
-//! each contact whose mapped state differs from the last one seen or written, and move
-//! the cursor only once every page was examined.
+//! the last sweep began (minus the overlap), record a synthesized `ContactTagUpdate` for
+//! each contact whose tags that the tag rules act on differ from the last ones seen, and a
+//! synthesized `ContactUpdate` for each whose mapped fields differ from the last ones
+//! seen or written, and move the cursor only once every page was examined.
 
 use std::time::{Duration, Instant};
 
@@ -177,6 +178,12 @@ impl Sweeper {
             report.unreadable += 1;
             return Ok(());
         };
+        // Tags first: the worker handles one contact's events in order, and a contact
+        // update handled before the tag update would record the new tags as known, so
+        // the tag rules would then see nothing added or removed.
+        if let Some(event) = self.tags_changed(connection, ghl, contact).await? {
+            self.count(connection, event, report).await?;
+        }
         let fingerprint = seen::contact_fingerprint(self.engine.mapping(), &synthesized.contact);
         let last = seen::last_fingerprint(self.store.as_ref(), &connection.id, &contact.id).await?;
         if last.as_deref() == Some(fingerprint.as_str()) {
@@ -184,6 +191,45 @@ impl Sweeper {
         }
         let updated = contact.date_updated.as_deref();
         let event = synthesized.into_event(&connection.id, updated, &fingerprint);
+        self.count(connection, event, report).await
+    }
+
+    /// A `ContactTagUpdate` carrying the contact's tags, when the tags the mapping's tag
+    /// rules act on differ from those of the last contact event handled (none handled:
+    /// no tags), so the rules grant or take back what the missed change meant.
+    async fn tags_changed(
+        &self,
+        connection: &Connection,
+        ghl: &GhlConnection,
+        contact: &Contact,
+    ) -> Result<Option<NewEvent>, SweepError> {
+        let mapping = self.engine.mapping();
+        let now = seen::ruled_tags(mapping, &contact.tags);
+        let before = seen::last_tags(self.store.as_ref(), &connection.id, &contact.id)
+            .await?
+            .unwrap_or_default();
+        if seen::ruled_tags(mapping, &before) == now {
+            return Ok(None);
+        }
+        let Some(synthesized) = Synthesized::of(contact, ghl.location_id(), "ContactTagUpdate")
+        else {
+            return Ok(None);
+        };
+        let state = seen::tags_digest(&now);
+        let updated = contact.date_updated.as_deref();
+        Ok(Some(synthesized.into_event(
+            &connection.id,
+            updated,
+            &state,
+        )))
+    }
+
+    async fn count(
+        &self,
+        connection: &Connection,
+        event: NewEvent,
+        report: &mut SweepReport,
+    ) -> Result<(), SweepError> {
         if self.record(event).await? {
             report.repaired += 1;
             self.metrics.reconcile.repaired(&connection.id, 1);

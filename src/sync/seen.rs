@@ -34,6 +34,24 @@ pub fn tag_set(tags: &[String]) -> BTreeSet<String> {
     tags.iter().map(|t| t.trim().to_lowercase()).collect()
 }
 
+/// The tags of `tags` that some GHL→Tovuti rule acts on (a `[[ghl.tags]]` rule, or a
+/// `[[tag_values]]` rule that writes Tovuti), as GHL compares tags. A change of any other
+/// tag has no effect to repair, so the sweep compares only these.
+pub fn ruled_tags(mapping: &Mapping, tags: &[String]) -> BTreeSet<String> {
+    let file = &mapping.file;
+    let writes_tovuti = file
+        .tag_values
+        .iter()
+        .filter(|r| r.direction.writes_tovuti());
+    let ruled: BTreeSet<String> = (file.ghl.tags.iter().map(|r| &r.tag))
+        .chain(writes_tovuti.map(|r| &r.tag))
+        .map(|tag| tag.trim().to_lowercase())
+        .collect();
+    let mut set = tag_set(tags);
+    set.retain(|tag| ruled.contains(tag));
+    set
+}
+
 /// A short stable digest of a tag set, for external ids.
 pub fn tags_digest(tags: &BTreeSet<String>) -> String {
     let bytes = serde_json::to_vec(tags).unwrap_or_default();

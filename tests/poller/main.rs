@@ -16,6 +16,7 @@ mod schedule;
 mod since;
 mod support;
 mod tenant;
+mod throttle;
 
 /// Generates one test per scenario and backend.
 macro_rules! on_both_backends {
@@ -55,6 +56,8 @@ on_both_backends!(
     schedule::scans_keep_their_interval_across_a_restart,
     cursor_saves::an_unchanged_rescan_saves_its_place_only_at_its_end_or_on_shutdown,
     since::a_backfill_since_a_date_asks_for_changes_from_it_and_a_plain_poll_does_not,
+    throttle::a_scan_of_six_pages_at_20_per_second_takes_at_least_five_twentieths,
+    throttle::a_failing_tenant_does_not_hold_up_another_connections_scan,
 );
 
 /// Generates one test per end-to-end scenario and backend the binary is given.

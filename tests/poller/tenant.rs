@@ -137,6 +137,13 @@ impl Tenant {
             .collect()
     }
 
+    /// When each request of `list` came, in order.
+    pub fn request_times(&self, list: List) -> Vec<tokio::time::Instant> {
+        let state = self.state();
+        let requests = state.requests.iter().filter(|r| r.0 == list);
+        requests.map(|r| r.2).collect()
+    }
+
     /// The "changed since" instant each request carried, in order.
     pub fn since_asked(&self) -> Vec<Option<jiff::Timestamp>> {
         self.state().since_asked.clone()

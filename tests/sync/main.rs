@@ -10,12 +10,14 @@
 mod ambiguous;
 mod connections;
 mod crm;
+mod field_ids;
 mod lms;
 mod missing;
 mod polled;
 mod reliability;
 mod support;
 mod sweep;
+mod sweep_tags;
 mod tasks;
 
 /// Generates one test per scenario and backend; each scenario is an
@@ -53,6 +55,8 @@ on_both_backends!(
     missing::on_missing_fail_makes_the_event_dead_naming_the_items,
     missing::a_tenant_whose_catalog_lacks_the_items_is_never_sent_them,
     missing::every_sample_flow_ends_done_against_fresh_platforms,
+    field_ids::a_custom_field_recreated_in_ghl_is_written_under_its_new_id,
+    missing::a_tag_removed_skips_and_records_the_groups_and_courses_the_tenant_lacks,
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
     lms::an_enrollment_skips_a_workflow_the_location_lacks,
     lms::milestones_become_tasks_and_notes,
@@ -85,4 +89,6 @@ on_both_backends!(
     sweep::a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it,
     sweep::a_location_is_swept_once_per_interval,
     sweep::a_location_without_a_tovuti_api_is_not_swept,
+    sweep_tags::a_tag_changed_while_its_webhook_was_dropped_is_repaired_by_the_tag_rules,
+    sweep_tags::a_tag_no_rule_names_is_not_repaired,
 );

@@ -312,3 +312,55 @@ pub async fn every_sample_flow_ends_done_against_fresh_platforms(backend: Backen
     }
     env.finish().await;
 }
+
+pub async fn a_tag_removed_skips_and_records_the_groups_and_courses_the_tenant_lacks(
+    backend: Backend,
+) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    // The tenant has none of the rule's course and groups.
+    env.tovuti.clear_catalog();
+    env.tovuti.insert_group(1, "Public");
+    env.tovuti.insert_course(1, "Welcome");
+    env.tovuti.define_only(Known {
+        custom_fields: [].into(),
+        groups: [1].into(),
+        courses: [1].into(),
+    });
+    let grace = json!({"email": "grace@example.com", "firstName": "Grace", "lastName": "Hopper",
+                       "tags": ["purchased:course-101"]});
+    let purchase = contact_event("ContactTagUpdate", "wh-buy", "ct_grace", &grace);
+    assert_eq!(env.send_ghl(&purchase).await.status, 200);
+    env.drain().await;
+    assert_eq!(env.tovuti.users().len(), 1, "the purchase created Grace");
+    env.tovuti.reset_log();
+
+    // The purchase tag is removed: its rule reverses, naming a course and a group the
+    // tenant lacks.
+    let mut refunded = grace.clone();
+    refunded["tags"] = json!([]);
+    let refund = contact_event("ContactTagUpdate", "wh-refund", "ct_grace", &refunded);
+    let refund = env.send_ghl(&refund).await;
+    env.drain().await;
+
+    let refund = env.event(&refund).await;
+    assert_eq!(refund.status, EventStatus::Done, "{refund:?}");
+    let mut skipped = skips(&env, refund.id).await;
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            "tovuti course Intro to Sales skipped: not in this tenant",
+            "tovuti group Students skipped: not in this tenant",
+        ]
+    );
+    let writes: Vec<_> = env
+        .tovuti
+        .requests()
+        .into_iter()
+        .filter(|(method, _)| method != "GET")
+        .collect();
+    assert!(writes.is_empty(), "nothing to remove is sent: {writes:?}");
+    env.finish().await;
+}

@@ -16,7 +16,7 @@ use tovuti_ghl_bridge::store::{Connection, EventStatus, Millis, ReplayFilter, So
 use crate::support::{Backend, Env, LOCATION, linked_ada};
 
 /// The sweep at full quota share, so paging tests take no real time.
-async fn start(backend: Backend) -> Option<Env> {
+pub async fn start(backend: Backend) -> Option<Env> {
     Env::start_with(backend, |c| {
         c.reconcile.quota_share = 1.0;
         c.reconcile.page_size = 10;
@@ -24,7 +24,7 @@ async fn start(backend: Backend) -> Option<Env> {
     .await
 }
 
-fn sweeper(env: &Env, owner: &str) -> Sweeper {
+pub fn sweeper(env: &Env, owner: &str) -> Sweeper {
     let engine = startup::sync_engine(&env.state).unwrap();
     Sweeper::new(&env.state, Arc::new(engine)).with_owner(owner)
 }
@@ -38,7 +38,7 @@ async fn connection(env: &Env) -> Connection {
         .unwrap()
 }
 
-async fn sweep(env: &Env, sweeper: &Sweeper) -> SweepReport {
+pub async fn sweep(env: &Env, sweeper: &Sweeper) -> SweepReport {
     match sweeper.sweep(&connection(env).await).await.unwrap() {
         SweepOutcome::Done(report) => report,
         SweepOutcome::Busy => panic!("no other sweeper runs"),
@@ -54,7 +54,7 @@ fn company(env: &Env) -> Value {
 }
 
 /// How many events the sweep (or a backfill) recorded, whatever became of them.
-async fn sweep_events(env: &Env) -> u64 {
+pub async fn sweep_events(env: &Env) -> u64 {
     let filter = ReplayFilter {
         source: Some(Source::Sweep),
         statuses: EventStatus::ALL.to_vec(),

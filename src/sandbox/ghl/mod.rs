@@ -156,12 +156,30 @@ impl FakeGhl {
         inner.workflow_defs.clear();
     }
 
+    /// Defines the contact custom field `key` (TEXT), as an admin creating it in GHL does;
+    /// returns its id.
+    pub fn define_custom_field(&self, key: &str, name: &str) -> String {
+        let mut inner = self.shared.lock();
+        let id = inner.next_id("cf");
+        inner.custom_field_ids.insert(key.to_owned(), id.clone());
+        let meta = (name.to_owned(), "TEXT".to_owned());
+        inner.custom_field_defs.insert(key.to_owned(), meta);
+        id
+    }
+
     /// Deletes the field `key` and creates it again under a new id, as an admin who
-    /// recreates a field does; writes naming the old id are then ignored.
+    /// recreates a field does: the contacts lose their values of the old field, as in
+    /// GHL, and writes naming the old id are then ignored.
     pub fn recreate_custom_field(&self, key: &str) -> Option<String> {
         let mut inner = self.shared.lock();
         let id = inner.next_id("cf");
         let old = inner.custom_field_ids.insert(key.to_owned(), id.clone())?;
+        for contact in inner.contacts.values_mut() {
+            if let Some(serde_json::Value::Array(fields)) = contact.get_mut("customFields") {
+                fields
+                    .retain(|field| field.get("id").and_then(|v| v.as_str()) != Some(old.as_str()));
+            }
+        }
         inner.deleted_field_ids.insert(old);
         Some(id)
     }

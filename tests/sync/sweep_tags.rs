@@ -1,0 +1,68 @@
+//! The sweep and GHL tags: a tag added or removed in GHL whose webhook never arrived is
+//! found by the next sweep and handed to the tag rules, as the webhook would have been.
+
+use serde_json::json;
+
+use crate::support::{Backend, linked_ada};
+use crate::sweep::{start, sweep, sweep_events, sweeper};
+
+pub async fn a_tag_changed_while_its_webhook_was_dropped_is_repaired_by_the_tag_rules(
+    backend: Backend,
+) {
+    let Some(env) = start(backend).await else {
+        return;
+    };
+    let contact = linked_ada(&env).await;
+    let sweeper = sweeper(&env, "replica-a");
+    let tags = env.ghl.contact(&contact).unwrap()["tags"].clone();
+    let mut purchased = tags.as_array().cloned().unwrap_or_default();
+    purchased.push(json!("purchased:course-101"));
+    // GHL's ContactTagUpdate for this purchase never arrives.
+    env.ghl
+        .edit_contact(&contact, &json!({ "tags": purchased }))
+        .unwrap();
+
+    let report = sweep(&env, &sweeper).await;
+    assert_eq!(report.repaired, 1, "only the tags changed: {report:?}");
+    assert_eq!(env.drain().await, 1);
+    let ada = env.tovuti.user(4211).unwrap();
+    assert!(
+        ada.enrolled_course_ids.iter().any(|c| c.0 == 101),
+        "{ada:?}"
+    );
+    assert!(ada.user_group_ids.iter().any(|g| g.0 == 7), "{ada:?}");
+    let again = sweep(&env, &sweeper).await;
+    assert_eq!((again.repaired, again.already_queued), (0, 0), "{again:?}");
+
+    // The tag is taken away, and that webhook is lost too: the rule's `on_remove =
+    // "reverse"` takes the course and the group back.
+    env.ghl
+        .edit_contact(&contact, &json!({ "tags": tags }))
+        .unwrap();
+    let removed = sweep(&env, &sweeper).await;
+    assert_eq!(removed.repaired, 1, "{removed:?}");
+    assert_eq!(env.drain().await, 1);
+    let ada = env.tovuti.user(4211).unwrap();
+    assert!(
+        !ada.enrolled_course_ids.iter().any(|c| c.0 == 101),
+        "{ada:?}"
+    );
+    assert!(!ada.user_group_ids.iter().any(|g| g.0 == 7), "{ada:?}");
+    assert_eq!(sweep_events(&env).await, 2);
+    env.finish().await;
+}
+
+pub async fn a_tag_no_rule_names_is_not_repaired(backend: Backend) {
+    let Some(env) = start(backend).await else {
+        return;
+    };
+    let contact = linked_ada(&env).await;
+    env.ghl
+        .edit_contact(&contact, &json!({ "tags": ["newsletter", "vip"] }))
+        .unwrap();
+
+    let report = sweep(&env, &sweeper(&env, "replica-a")).await;
+    assert_eq!((report.scanned, report.repaired), (1, 0), "{report:?}");
+    assert_eq!(sweep_events(&env).await, 0);
+    env.finish().await;
+}
