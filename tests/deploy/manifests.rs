@@ -33,6 +33,7 @@ fn environment(container: &Value) -> Vec<(String, String)> {
             let name = name.as_str().unwrap().to_owned();
             let value = match (name.as_str(), value.as_str().unwrap()) {
                 ("BRIDGE_ENCRYPTION_KEY", _) => "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                ("BRIDGE_DATABASE_URL", "") => "postgres://bridge:pw@db/bridge",
                 (_, "CHANGE-ME") => "placeholder",
                 (_, value) => value,
             };
