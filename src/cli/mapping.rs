@@ -170,6 +170,7 @@ pub fn render(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mapping::Mapping;
 
     fn example() -> Mapping {
         mapping::load(mapping::EXAMPLE_NAME, mapping::EXAMPLE).unwrap()
