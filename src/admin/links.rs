@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::views::EventView;
 use super::rfc3339;
+use super::views::EventView;
 use crate::store::{EventQuery, EventStatus, EventSummary, Source, Store, StoreResult};
 
 /// Recent events shown per side.
@@ -61,7 +61,7 @@ pub async fn lookup(store: &dyn Store, connection: &str, who: Who) -> StoreResul
     if let Some(contact) = &ghl_contact {
         events.extend(recent(store, connection, &format!("ghl:contact:{contact}")).await?);
     }
-    events.sort_by(|a, b| b.seq.cmp(&a.seq));
+    events.sort_by_key(|e| std::cmp::Reverse(e.seq));
     let last = |from: &[Source]| {
         events
             .iter()
@@ -83,7 +83,11 @@ pub async fn lookup(store: &dyn Store, connection: &str, who: Who) -> StoreResul
     })
 }
 
-async fn recent(store: &dyn Store, connection: &str, entity: &str) -> StoreResult<Vec<EventSummary>> {
+async fn recent(
+    store: &dyn Store,
+    connection: &str,
+    entity: &str,
+) -> StoreResult<Vec<EventSummary>> {
     let query = EventQuery {
         connection_id: Some(connection.to_owned()),
         entity_key: Some(entity.to_owned()),

@@ -13,7 +13,6 @@ use anyhow::Context as _;
 
 use super::load_or_report;
 use super::{check_sample, check_sample_tovuti};
-use crate::verify::report::{Report, render};
 use crate::config::Config;
 use crate::mapping::source::Source;
 use crate::mapping::{self, file::read_source};
@@ -22,6 +21,7 @@ use crate::platforms::tovuti::client::{TovutiApi, TovutiClient};
 use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{self, Cipher};
 use crate::telemetry::Metrics;
+use crate::verify::report::{Report, render};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct CheckArgs {

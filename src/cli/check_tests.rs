@@ -1,9 +1,9 @@
 use super::*;
-use crate::verify::needs::tovuti_needs;
 use crate::config::OptionalSecret;
 use crate::platforms::tovuti::client::CatalogKind;
 use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use crate::sandbox::tovuti::FakeTovuti;
+use crate::verify::needs::tovuti_needs;
 
 const TOVUTI_TOKEN: &str = "4|check-token";
 

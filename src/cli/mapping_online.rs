@@ -8,8 +8,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::EXIT_CONFIG;
-use crate::verify::needs::tovuti_needs;
-use crate::verify::tovuti::{TovutiReport, check_access, check_catalog};
 use crate::config::Config;
 use crate::mapping::model::{ContactRule, same_name};
 use crate::mapping::source::Source;
@@ -17,6 +15,8 @@ use crate::mapping::{self, Mapping};
 use crate::platforms::ghl::client::AutomationKind;
 use crate::platforms::ghl::custom_fields::{self, CustomFieldDef};
 use crate::platforms::tovuti::client::TovutiClient;
+use crate::verify::needs::tovuti_needs;
+use crate::verify::tovuti::{TovutiReport, check_access, check_catalog};
 
 /// The shipped mapping's calendar id, which every install must replace.
 const CALENDAR_PLACEHOLDER: &str = "replace-with-your-calendar-id";

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::check::connect;
-use crate::verify::needs::{TovutiNeed, tovuti_needs};
 use super::{EXIT_CONFIG, load_or_report};
 use crate::config::Config;
 use crate::mapping::model::{GhlCustomRef, GhlRef};
@@ -17,6 +16,7 @@ use crate::mapping::{self, Mapping, file::read_source};
 use crate::platforms::ghl::client::Connection;
 use crate::platforms::ghl::custom_fields::CustomFieldDef;
 use crate::platforms::tovuti::client::{TovutiCatalog, TovutiClient};
+use crate::verify::needs::{TovutiNeed, tovuti_needs};
 
 #[derive(Debug, clap::Args)]
 pub struct ProvisionArgs {

@@ -77,11 +77,20 @@ pub struct ConnectionView {
     pub tovuti: TovutiView,
     pub mapping_path: Option<String>,
     pub poller: PollerOverrides,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "maybe_instant")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "maybe_instant"
+    )]
     pub paused_at: Option<Millis>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "maybe_instant")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "maybe_instant"
+    )]
     pub created_at: Option<Millis>,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "maybe_instant")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "maybe_instant"
+    )]
     pub updated_at: Option<Millis>,
 }
 

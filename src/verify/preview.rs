@@ -33,4 +33,3 @@ pub fn plan_event(m: &Mapping, body: &[u8], now: jiff::Timestamp) -> Result<Plan
         &known,
     ))
 }
-

@@ -77,31 +77,57 @@ async fn check_reports_each_capability_and_names_a_missing_scope() {
         config.ghl.base_url = ghl_url;
     })
     .await;
-    create(&app, serde_json::json!({
-        "id": "acme",
-        "ghl_location_id": "loc-1",
-        "ghl_token": token,
-        "tovuti_base_url": tovuti.base_url(),
-        "tovuti_token": TOVUTI_TOKEN,
-    }))
+    create(
+        &app,
+        serde_json::json!({
+            "id": "acme",
+            "ghl_location_id": "loc-1",
+            "ghl_token": token,
+            "tovuti_base_url": tovuti.base_url(),
+            "tovuti_token": TOVUTI_TOKEN,
+        }),
+    )
     .await;
-    let checked = app.post("/api/v1/connections/acme/check", FULL, serde_json::json!({})).await;
+    let checked = app
+        .post(
+            "/api/v1/connections/acme/check",
+            FULL,
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(checked.status, 200, "{}", checked.text);
     assert_eq!(checked.json["passed"], true, "{}", checked.text);
     let capabilities = checked.json["ghl"]["capabilities"].as_array().unwrap();
     assert!(!capabilities.is_empty());
-    assert!(capabilities.iter().all(|c| c["outcome"] == "ok"), "{}", checked.text);
+    assert!(
+        capabilities.iter().all(|c| c["outcome"] == "ok"),
+        "{}",
+        checked.text
+    );
     assert_eq!(checked.json["tovuti"]["passed"], true, "{}", checked.text);
-    assert!(!checked.text.contains("sample@example.com"), "no personal data in a check");
+    assert!(
+        !checked.text.contains("sample@example.com"),
+        "no personal data in a check"
+    );
     assert!(!checked.text.contains(&token) && !checked.text.contains(TOVUTI_TOKEN));
 
     // A token without write access to contacts: the capability says which scope.
     let read_only = ghl.issue_token("loc-1", &["contacts.readonly"]);
     let patched = app
-        .patch("/api/v1/connections/acme", FULL, serde_json::json!({ "ghl_token": read_only }))
+        .patch(
+            "/api/v1/connections/acme",
+            FULL,
+            serde_json::json!({ "ghl_token": read_only }),
+        )
         .await;
     assert_eq!(patched.status, 200, "{}", patched.text);
-    let checked = app.post("/api/v1/connections/acme/check", FULL, serde_json::json!({})).await;
+    let checked = app
+        .post(
+            "/api/v1/connections/acme/check",
+            FULL,
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(checked.json["passed"], false, "{}", checked.text);
     let forbidden: Vec<&serde_json::Value> = checked.json["ghl"]["capabilities"]
         .as_array()
@@ -110,15 +136,26 @@ async fn check_reports_each_capability_and_names_a_missing_scope() {
         .filter(|c| c["outcome"] == "forbidden")
         .collect();
     assert!(
-        forbidden.iter().any(|c| c["detail"] == "forbidden (missing scope contacts.write)"),
+        forbidden
+            .iter()
+            .any(|c| c["detail"] == "forbidden (missing scope contacts.write)"),
         "{}",
         checked.text
     );
     let audit = app.get("/api/v1/audit?action=connection.check", READ).await;
-    assert_eq!(audit.json["items"].as_array().unwrap().len(), 2, "{}", audit.text);
-    app.post("/api/v1/connections/nobody/check", FULL, serde_json::json!({}))
-        .await
-        .assert_problem(404);
+    assert_eq!(
+        audit.json["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        audit.text
+    );
+    app.post(
+        "/api/v1/connections/nobody/check",
+        FULL,
+        serde_json::json!({}),
+    )
+    .await
+    .assert_problem(404);
     app.finish().await;
 }
 
@@ -127,7 +164,12 @@ fn event(source: Source, entity: &str, external: &str, at: i64) -> NewEvent {
         source,
         connection_id: Some("acme".to_owned()),
         external_id: external.to_owned(),
-        event_type: if source == Source::Tovuti { "user.updated" } else { "ContactUpdate" }.to_owned(),
+        event_type: if source == Source::Tovuti {
+            "user.updated"
+        } else {
+            "ContactUpdate"
+        }
+        .to_owned(),
         entity_key: Some(entity.to_owned()),
         headers: serde_json::json!({}),
         body: bytes::Bytes::from_static(b"{}"),
@@ -138,9 +180,16 @@ fn event(source: Source, entity: &str, external: &str, at: i64) -> NewEvent {
 }
 
 async fn links_show_both_sides_their_last_writes_and_recent_events(app: &AdminApp) {
-    create(app, serde_json::json!({ "id": "acme", "ghl_location_id": "loc-acme" })).await;
+    create(
+        app,
+        serde_json::json!({ "id": "acme", "ghl_location_id": "loc-acme" }),
+    )
+    .await;
     let store = &app.state.store;
-    store.link_identity("acme", "42", "contact-ada").await.unwrap();
+    store
+        .link_identity("acme", "42", "contact-ada")
+        .await
+        .unwrap();
     let from_tovuti = store
         .record_event(event(Source::Tovuti, "tovuti:user:42", "t-1", 1_000))
         .await
@@ -156,7 +205,9 @@ async fn links_show_both_sides_their_last_writes_and_recent_events(app: &AdminAp
     let _ = (from_tovuti, from_ghl);
 
     for query in ["tovuti_user=42", "ghl_contact=contact-ada"] {
-        let link = app.get(&format!("/api/v1/connections/acme/links?{query}"), READ).await;
+        let link = app
+            .get(&format!("/api/v1/connections/acme/links?{query}"), READ)
+            .await;
         assert_eq!(link.status, 200, "{}", link.text);
         assert_eq!(link.json["tovuti_user"], "42");
         assert_eq!(link.json["ghl_contact"], "contact-ada");
@@ -167,27 +218,41 @@ async fn links_show_both_sides_their_last_writes_and_recent_events(app: &AdminAp
             .iter()
             .map(|e| e["type"].as_str().unwrap())
             .collect();
-        assert_eq!(types, ["ContactUpdate", "user.updated"], "newest first, this learner only");
+        assert_eq!(
+            types,
+            ["ContactUpdate", "user.updated"],
+            "newest first, this learner only"
+        );
         assert!(link.json["last_to_ghl"].is_null(), "nothing finished yet");
     }
-    let unlinked = app.get("/api/v1/connections/acme/links?tovuti_user=77", READ).await;
+    let unlinked = app
+        .get("/api/v1/connections/acme/links?tovuti_user=77", READ)
+        .await;
     assert_eq!(unlinked.json["linked"], false);
     assert!(unlinked.json["ghl_contact"].is_null());
-    app.get("/api/v1/connections/acme/links", READ).await.assert_problem(400);
-    app.get("/api/v1/connections/acme/links?tovuti_user=1&ghl_contact=2", READ)
+    app.get("/api/v1/connections/acme/links", READ)
         .await
         .assert_problem(400);
+    app.get(
+        "/api/v1/connections/acme/links?tovuti_user=1&ghl_contact=2",
+        READ,
+    )
+    .await
+    .assert_problem(400);
     app.get("/api/v1/connections/nobody/links?tovuti_user=1", READ)
         .await
         .assert_problem(404);
 }
 
 async fn poller_status_reads_the_stored_cursors(app: &AdminApp) {
-    create(app, serde_json::json!({
-        "id": "acme",
-        "ghl_location_id": "loc-acme",
-        "poller": { "users_interval_secs": 900 },
-    }))
+    create(
+        app,
+        serde_json::json!({
+            "id": "acme",
+            "ghl_location_id": "loc-acme",
+            "poller": { "users_interval_secs": 900 },
+        }),
+    )
     .await;
     let now = Millis::now().0;
     let cursor = serde_json::json!({
@@ -203,15 +268,24 @@ async fn poller_status_reads_the_stored_cursors(app: &AdminApp) {
     let status = app.get("/api/v1/connections/acme/poller", READ).await;
     assert_eq!(status.status, 200, "{}", status.text);
     let items = status.json["items"].as_array().unwrap();
-    let resources: Vec<&str> = items.iter().map(|i| i["resource"].as_str().unwrap()).collect();
+    let resources: Vec<&str> = items
+        .iter()
+        .map(|i| i["resource"].as_str().unwrap())
+        .collect();
     assert_eq!(resources, ["users", "progress", "awards"]);
     let users = &items[0];
-    assert_eq!(users["interval_secs"], 900, "the connection's override applies");
+    assert_eq!(
+        users["interval_secs"], 900,
+        "the connection's override applies"
+    );
     assert_eq!(users["scanning"], false);
     let lag = users["lag_secs"].as_i64().unwrap();
     assert!((60..120).contains(&lag), "{lag}");
     assert!(users["next_due_at"].is_string());
-    assert!(items[1]["last_completed_at"].is_null(), "progress never scanned");
+    assert!(
+        items[1]["last_completed_at"].is_null(),
+        "progress never scanned"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +293,12 @@ async fn a_mapping_document_is_validated_with_its_problems_by_line() {
     let app = AdminApp::sqlite().await;
     let example = include_str!("../../config/mapping.example.toml");
     let valid = app
-        .send(request("POST", "/api/v1/mapping/validate", Some(FULL), Body::from(example)))
+        .send(request(
+            "POST",
+            "/api/v1/mapping/validate",
+            Some(FULL),
+            Body::from(example),
+        ))
         .await;
     assert_eq!(valid.status, 200, "{}", valid.text);
     assert_eq!(valid.json["valid"], true, "{}", valid.text);
@@ -227,27 +306,38 @@ async fn a_mapping_document_is_validated_with_its_problems_by_line() {
 
     let broken = include_str!("../fixtures/mapping/broken.toml");
     let invalid = app
-        .send(request("POST", "/api/v1/mapping/validate", Some(FULL), Body::from(broken)))
+        .send(request(
+            "POST",
+            "/api/v1/mapping/validate",
+            Some(FULL),
+            Body::from(broken),
+        ))
         .await;
     assert_eq!(invalid.status, 200, "{}", invalid.text);
     assert_eq!(invalid.json["valid"], false);
     let problems = invalid.json["problems"].as_array().unwrap();
     assert!(!problems.is_empty());
-    assert!(problems.iter().all(|p| p["line"].as_u64().unwrap() > 0), "{}", invalid.text);
+    assert!(
+        problems.iter().all(|p| p["line"].as_u64().unwrap() > 0),
+        "{}",
+        invalid.text
+    );
     app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sample_event_is_previewed_through_the_connections_mapping() {
     let app = AdminApp::sqlite_with(with_key).await;
-    create(&app, serde_json::json!({ "id": "acme", "ghl_location_id": "loc-acme" })).await;
-    let sample = serde_json::json!({
-        "id": "evt-preview",
-        "type": "user.created",
-        "timestamp": "2026-12-05T08:00:00Z",
-        "data": { "id": 42, "email": "ada@example.com", "first_name": "Ada" },
-    });
-    let plan = app.post("/api/v1/connections/acme/preview", FULL, sample).await;
+    create(
+        &app,
+        serde_json::json!({ "id": "acme", "ghl_location_id": "loc-acme" }),
+    )
+    .await;
+    let sample: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/tovuti/user.created.json")).unwrap();
+    let plan = app
+        .post("/api/v1/connections/acme/preview", FULL, sample)
+        .await;
     assert_eq!(plan.status, 200, "{}", plan.text);
     assert_eq!(plan.json["event_type"], "user.created");
     let actions = plan.json["actions"].as_array().unwrap();
@@ -256,10 +346,18 @@ async fn a_sample_event_is_previewed_through_the_connections_mapping() {
         "{}",
         plan.text
     );
-    app.post("/api/v1/connections/acme/preview", FULL, serde_json::json!({ "type": "user.created" }))
-        .await
-        .assert_problem(422);
+    app.post(
+        "/api/v1/connections/acme/preview",
+        FULL,
+        serde_json::json!({ "type": "user.created" }),
+    )
+    .await
+    .assert_problem(422);
     let events = app.get("/api/v1/events", READ).await;
-    assert_eq!(events.json["items"].as_array().unwrap().len(), 0, "a preview stores nothing");
+    assert_eq!(
+        events.json["items"].as_array().unwrap().len(),
+        0,
+        "a preview stores nothing"
+    );
     app.finish().await;
 }

@@ -38,8 +38,9 @@ async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, Api
         .mapping_path
         .as_deref()
         .unwrap_or(&state.config.mapping.file);
-    let loaded = LoadedMapping::read(path)
-        .map_err(|why| ApiError::Conflict(format!("the connection's mapping does not load: {why}")))?;
+    let loaded = LoadedMapping::read(path).map_err(|why| {
+        ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
+    })?;
     // Clients of its own: a check is a handful of interactive requests, and the
     // worker's clients stay untouched by whatever a check finds.
     let platforms = Platforms::new(
@@ -58,8 +59,13 @@ async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, Api
         .tovuti(connection)
         .await
         .map_err(|e| ApiError::Conflict(format!("the connection's Tovuti client: {e}")))?;
-    let report =
-        crate::verify::check(&ghl, tovuti.as_deref(), &loaded.mapping, loaded.source(), None)
-            .await;
+    let report = crate::verify::check(
+        &ghl,
+        tovuti.as_deref(),
+        &loaded.mapping,
+        loaded.source(),
+        None,
+    )
+    .await;
     Ok(CheckView::from(&report))
 }

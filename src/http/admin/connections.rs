@@ -46,7 +46,15 @@ pub async fn create(
     let fields = field_names(&body);
     let view = state.connections().create(input).await.map_err(refused)?;
     let detail = serde_json::json!({ "fields": fields });
-    audit(&state, &caller, "connection.create", Some(&view.id), None, detail).await?;
+    audit(
+        &state,
+        &caller,
+        "connection.create",
+        Some(&view.id),
+        None,
+        detail,
+    )
+    .await?;
     let location = format!("/api/v1/connections/{}", view.id);
     Ok((
         StatusCode::CREATED,
@@ -79,7 +87,15 @@ pub async fn update(
         .await
         .map_err(refused)?;
     let detail = serde_json::json!({ "fields": fields });
-    audit(&state, &caller, "connection.update", Some(&id), None, detail).await?;
+    audit(
+        &state,
+        &caller,
+        "connection.update",
+        Some(&id),
+        None,
+        detail,
+    )
+    .await?;
     Ok(Json(view))
 }
 
@@ -92,7 +108,15 @@ pub async fn remove(
 ) -> Result<Json<ConnectionView>, ApiError> {
     let view = state.connections().remove(&id).await.map_err(refused)?;
     let detail = serde_json::json!({});
-    audit(&state, &caller, "connection.remove", Some(&id), None, detail).await?;
+    audit(
+        &state,
+        &caller,
+        "connection.remove",
+        Some(&id),
+        None,
+        detail,
+    )
+    .await?;
     Ok(Json(view))
 }
 
@@ -117,7 +141,15 @@ pub async fn resume(
 ) -> Result<Json<ConnectionView>, ApiError> {
     let view = state.connections().resume(&id).await.map_err(refused)?;
     let detail = serde_json::json!({});
-    audit(&state, &caller, "connection.resume", Some(&id), None, detail).await?;
+    audit(
+        &state,
+        &caller,
+        "connection.resume",
+        Some(&id),
+        None,
+        detail,
+    )
+    .await?;
     Ok(Json(view))
 }
 

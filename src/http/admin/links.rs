@@ -59,15 +59,36 @@ async fn by_email(state: &AppState, connection: &Connection, email: &str) -> Res
         &state.instance_id,
     )
     .map_err(ApiError::Internal)?;
-    let unreachable = |side: &str| ApiError::Unavailable(format!("{side} could not be asked; try again, or look up by id"));
-    if let Some(api) = platforms.tovuti(connection).await.map_err(|_| unreachable("Tovuti"))? {
-        if let Some(user) = api.find_user_by_email(email).await.map_err(|_| unreachable("Tovuti"))? {
-            return Ok(Who::TovutiUser(user.id.to_string()));
-        }
+    let unreachable = |side: &str| {
+        ApiError::Unavailable(format!(
+            "{side} could not be asked; try again, or look up by id"
+        ))
+    };
+    let tovuti = platforms
+        .tovuti(connection)
+        .await
+        .map_err(|_| unreachable("Tovuti"))?;
+    if let Some(api) = tovuti
+        && let Some(user) = api
+            .find_user_by_email(email)
+            .await
+            .map_err(|_| unreachable("Tovuti"))?
+    {
+        return Ok(Who::TovutiUser(user.id.to_string()));
     }
-    let ghl = platforms.ghl(connection).await.map_err(|_| unreachable("GHL"))?.interactive();
-    match ghl.find_duplicate(Some(email), None).await.map_err(|_| unreachable("GHL"))? {
+    let ghl = platforms
+        .ghl(connection)
+        .await
+        .map_err(|_| unreachable("GHL"))?
+        .interactive();
+    match ghl
+        .find_duplicate(Some(email), None)
+        .await
+        .map_err(|_| unreachable("GHL"))?
+    {
         Some(contact) => Ok(Who::GhlContact(contact.id)),
-        None => Err(ApiError::NotFound("no Tovuti user or GHL contact has this email".into())),
+        None => Err(ApiError::NotFound(
+            "no Tovuti user or GHL contact has this email".into(),
+        )),
     }
 }

@@ -57,16 +57,36 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, CONNECTION, connections::show),
         Route::new(Method::PATCH, CONNECTION, connections::update),
         Route::new(Method::DELETE, CONNECTION, connections::remove),
-        Route::new(Method::POST, "/api/v1/connections/{id}/pause", connections::pause),
-        Route::new(Method::POST, "/api/v1/connections/{id}/resume", connections::resume),
+        Route::new(
+            Method::POST,
+            "/api/v1/connections/{id}/pause",
+            connections::pause,
+        ),
+        Route::new(
+            Method::POST,
+            "/api/v1/connections/{id}/resume",
+            connections::resume,
+        ),
         Route::new(Method::POST, "/api/v1/connections/{id}/check", check::check),
         Route::new(Method::GET, "/api/v1/connections/{id}/links", links::show),
-        Route::new(Method::POST, "/api/v1/connections/{id}/preview", mapping::preview),
+        Route::new(
+            Method::POST,
+            "/api/v1/connections/{id}/preview",
+            mapping::preview,
+        ),
         Route::new(Method::POST, "/api/v1/mapping/validate", mapping::validate),
-        Route::new(Method::GET, "/api/v1/connections/{id}/poller", summary::poller),
+        Route::new(
+            Method::GET,
+            "/api/v1/connections/{id}/poller",
+            summary::poller,
+        ),
         Route::new(Method::GET, SECRETS, secrets::list),
         Route::new(Method::POST, SECRETS, secrets::create),
-        Route::new(Method::DELETE, "/api/v1/connections/{id}/tovuti-secrets/{secret_id}", secrets::revoke),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/connections/{id}/tovuti-secrets/{secret_id}",
+            secrets::revoke,
+        ),
     ]
 }
 

@@ -38,7 +38,10 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: NewSecretBody = json(&body)?;
-    if body.overlap_secs.is_some_and(|secs| secs > MAX_OVERLAP_SECS) {
+    if body
+        .overlap_secs
+        .is_some_and(|secs| secs > MAX_OVERLAP_SECS)
+    {
         return Err(ApiError::Unprocessable(format!(
             "overlap_secs: at most {MAX_OVERLAP_SECS} (30 days)"
         )));
@@ -54,7 +57,15 @@ pub async fn create(
         "overlap_secs": body.overlap_secs,
     });
     let target = secret.view.id.clone();
-    audit(&state, &caller, "tovuti_secret.create", Some(&id), Some(&target), detail).await?;
+    audit(
+        &state,
+        &caller,
+        "tovuti_secret.create",
+        Some(&id),
+        Some(&target),
+        detail,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(secret)).into_response())
 }
 
@@ -83,6 +94,14 @@ pub async fn revoke(
         .await
         .map_err(refused)?;
     let detail = serde_json::json!({});
-    audit(&state, &caller, "tovuti_secret.revoke", Some(&id), Some(&secret_id), detail).await?;
+    audit(
+        &state,
+        &caller,
+        "tovuti_secret.revoke",
+        Some(&id),
+        Some(&secret_id),
+        detail,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
