@@ -70,8 +70,16 @@ async fn every_documented_route_answers_on_the_real_router() {
             .send()
             .await
             .unwrap();
+        // A route the router lacks answers a bare 404 (or 405); a handler that looked for
+        // the placeholder id and found nothing answers 404 as problem+json, which proves
+        // the route is there.
+        let status = response.status().as_u16();
+        let from_a_handler = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/problem+json");
         assert!(
-            ![404, 405].contains(&response.status().as_u16()),
+            status != 405 && (status != 404 || from_a_handler),
             "{method} {path} answered {}",
             response.status()
         );
