@@ -100,10 +100,14 @@ fn printable(name: &str) -> String {
         .collect()
 }
 
+/// A text filter: 1 to `MAX_TEXT` characters, without NUL (which PostgreSQL text cannot
+/// hold, so it could never match).
 pub fn text(name: &str, value: &str) -> Result<String, ApiError> {
-    let value = value.trim();
     if value.is_empty() || value.chars().count() > MAX_TEXT {
         return Err(bad(name, &format!("must be 1 to {MAX_TEXT} characters")));
+    }
+    if value.contains('\0') {
+        return Err(bad(name, "must not contain NUL"));
     }
     Ok(value.to_owned())
 }
