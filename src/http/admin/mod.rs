@@ -33,7 +33,8 @@ pub const PREFIX: &str = "/api/v1/";
 /// Largest admin request body; admin calls carry small JSON filters.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The admin routes.
+/// The admin routes of events and the audit log. Other modules may list `/api/v1` routes
+/// of their own in the route table; `router` guards them all alike.
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/api/v1/events", events::list),
@@ -50,10 +51,14 @@ pub fn is_admin(path: &str) -> bool {
     path.starts_with(PREFIX)
 }
 
-/// The admin routes behind their guard and body limit.
+/// Every route of the table under `PREFIX` (these, and any another module lists) behind
+/// the guard and the body limit: no `/api/v1` route can be served unguarded.
 pub fn router(config: &Config) -> Router<AppState> {
     let gate = Arc::new(gate::Gate::from_config(config));
-    super::routes::router_of(routes())
+    let guarded = super::routes::table()
+        .into_iter()
+        .filter(|route| is_admin(route.path));
+    super::routes::router_of(guarded)
         .route_layer(axum::middleware::from_fn_with_state(gate, gate::check))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
 }
