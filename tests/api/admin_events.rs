@@ -274,6 +274,10 @@ async fn replay_by_filter_counts_on_a_dry_run_then_replays(app: &AdminApp) {
         (serde_json::json!({ "status": ["lost"] }), "status"),
         (serde_json::json!({ "ids": ["x"] }), "ids"),
         (serde_json::json!({ "since": "soon" }), "since"),
+        (
+            serde_json::json!({ "ids": vec![s.dead_ghl.to_string(); 1001] }),
+            "`ids`",
+        ),
     ] {
         let answer = app.post("/api/v1/events/replay", FULL, body).await;
         answer.assert_problem(400);

@@ -153,11 +153,14 @@ pub const EVENT_PARAMS: &[&str] = &[
 
 /// `GET /api/v1/events`'s filter and page.
 pub fn event_query(params: &Params) -> Result<EventQuery, ApiError> {
-    let statuses = params
+    let mut statuses = params
         .list("status")
         .into_iter()
         .map(|v| status("status", v))
         .collect::<Result<Vec<_>, _>>()?;
+    // Each status is bound once however often it is named.
+    statuses.sort_by_key(|s| s.as_str());
+    statuses.dedup();
     let query = EventQuery {
         statuses,
         source: params
@@ -205,10 +208,12 @@ mod tests {
             query.statuses,
             [
                 EventStatus::Dead,
-                EventStatus::Retrying,
-                EventStatus::Pending
+                EventStatus::Pending,
+                EventStatus::Retrying
             ]
         );
+        let repeated = parsed("status=dead&status=dead,dead").unwrap();
+        assert_eq!(repeated.statuses, [EventStatus::Dead]);
         assert_eq!(query.limit, 2);
         assert_eq!(parsed("").unwrap().limit, DEFAULT_LIMIT);
     }
