@@ -1,5 +1,8 @@
-//! Opaque page cursors: base64 of a kind and a receive position, so a cursor of one
-//! listing is refused by another and clients cannot depend on what is inside.
+//! Opaque page cursors: base64url of a kind byte and a receive position (big-endian
+//! i64), so a cursor of one listing is refused by another and clients cannot depend on
+//! what is inside. Every cursor is 12 characters, and every 12-character base64url string
+//! with the right kind decodes, so `openapi.yaml` can state exactly which strings are
+//! cursors (a forged one only names a position, and shows nothing a page would not).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,10 +15,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn tag(self) -> &'static str {
+    /// The first byte of the cursor: `E` and `A`, which make cursors start with `R` and
+    /// `Q` (the patterns in `openapi.yaml`).
+    fn tag(self) -> u8 {
         match self {
-            Self::Events => "e1",
-            Self::Audit => "a1",
+            Self::Events => b'E',
+            Self::Audit => b'A',
         }
     }
 }
@@ -38,18 +43,21 @@ impl Cursor {
     }
 
     pub fn encode(self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}.{}", self.kind.tag(), self.seq))
+        let mut bytes = [0; 9];
+        bytes[0] = self.kind.tag();
+        bytes[1..].copy_from_slice(&self.seq.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
     }
 
     /// The position inside `text` when it is a cursor of `kind`.
     pub fn decode(kind: Kind, text: &str) -> Result<i64, CursorError> {
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| CursorError)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| CursorError)?;
-        let (tag, seq) = text.split_once('.').ok_or(CursorError)?;
-        if tag != kind.tag() {
+        let (tag, seq) = bytes.split_first().ok_or(CursorError)?;
+        let seq: [u8; 8] = seq.try_into().map_err(|_| CursorError)?;
+        if *tag != kind.tag() {
             return Err(CursorError);
         }
-        seq.parse().map_err(|_| CursorError)
+        Ok(i64::from_be_bytes(seq))
     }
 }
 
@@ -66,7 +74,12 @@ mod tests {
             Cursor::decode(Kind::Events, "not base64!"),
             Err(CursorError)
         );
-        let forged = URL_SAFE_NO_PAD.encode("e1.x");
-        assert_eq!(Cursor::decode(Kind::Events, &forged), Err(CursorError));
+        assert_eq!(Cursor::decode(Kind::Events, "RQ"), Err(CursorError));
+        assert_eq!(text.len(), 12);
+        assert!(text.starts_with('R'));
+        assert!(Cursor::new(Kind::Audit, i64::MAX).encode().starts_with('Q'));
+        // Any string of the documented shape is a cursor.
+        assert!(Cursor::decode(Kind::Events, "Rf__________").is_ok());
+        assert!(Cursor::decode(Kind::Audit, "QQAAAAAAAAAA").is_ok());
     }
 }

@@ -307,3 +307,31 @@ pub async fn seed(app: &AdminApp) -> Seeded {
         pending,
     }
 }
+
+/// One test per scenario and backend (PostgreSQL when `TEST_DATABASE_URL` is set).
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let app = crate::admin_support::AdminApp::sqlite().await;
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(app) = crate::admin_support::AdminApp::postgres().await else { return };
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use on_both_backends;

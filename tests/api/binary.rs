@@ -358,3 +358,45 @@ async fn admin_api_leaks_nothing_unasked(client: &reqwest::Client, address: &str
     );
     assert_no_secret(&asked);
 }
+
+#[test]
+fn without_an_admin_token_startup_says_the_admin_api_is_off_and_how_to_turn_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = command(&dir);
+    // OAuth would need an encryption key too; this test is about the admin API alone.
+    serve
+        .env_remove("BRIDGE_GHL_CLIENT_ID")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = serve.spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut before_listening = Vec::new();
+    for line in stdout.lines().map_while(Result::ok) {
+        let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if log["message"] == "listening" {
+            break;
+        }
+        before_listening.push(log);
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let off: Vec<_> = before_listening
+        .iter()
+        .filter(|log| {
+            log["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("admin API"))
+        })
+        .collect();
+    assert_eq!(off.len(), 1, "{before_listening:?}");
+    assert_eq!(off[0]["level"], "INFO");
+    let message = off[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("disabled") && message.contains("BRIDGE_ADMIN_TOKEN"),
+        "{message}"
+    );
+}

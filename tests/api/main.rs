@@ -7,6 +7,7 @@
 )]
 
 mod abuse;
+mod admin_audit;
 mod admin_auth;
 mod admin_cli;
 mod admin_connections;

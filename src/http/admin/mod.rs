@@ -42,7 +42,9 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 const CONNECTION: &str = "/api/v1/connections/{id}";
 const SECRETS: &str = "/api/v1/connections/{id}/tovuti-secrets";
 
-/// The admin routes.
+/// The admin routes: events, the audit log, connections and their tools. Other modules
+/// may list `/api/v1` routes of their own in the route table; `router` guards them all
+/// alike.
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/api/v1/events", events::list),
@@ -94,10 +96,14 @@ pub fn is_admin(path: &str) -> bool {
     path.starts_with(PREFIX)
 }
 
-/// The admin routes behind their guard and body limit.
+/// Every route of the table under `PREFIX` (these, and any another module lists) behind
+/// the guard and the body limit: no `/api/v1` route can be served unguarded.
 pub fn router(config: &Config) -> Router<AppState> {
     let gate = Arc::new(gate::Gate::from_config(config));
-    super::routes::router_of(routes())
+    let guarded = super::routes::table()
+        .into_iter()
+        .filter(|route| is_admin(route.path));
+    super::routes::router_of(guarded)
         .route_layer(axum::middleware::from_fn_with_state(gate, gate::check))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
 }

@@ -100,10 +100,14 @@ fn printable(name: &str) -> String {
         .collect()
 }
 
+/// A text filter: 1 to `MAX_TEXT` characters, without NUL (which PostgreSQL text cannot
+/// hold, so it could never match).
 pub fn text(name: &str, value: &str) -> Result<String, ApiError> {
-    let value = value.trim();
     if value.is_empty() || value.chars().count() > MAX_TEXT {
         return Err(bad(name, &format!("must be 1 to {MAX_TEXT} characters")));
+    }
+    if value.contains('\0') {
+        return Err(bad(name, "must not contain NUL"));
     }
     Ok(value.to_owned())
 }
@@ -149,11 +153,14 @@ pub const EVENT_PARAMS: &[&str] = &[
 
 /// `GET /api/v1/events`'s filter and page.
 pub fn event_query(params: &Params) -> Result<EventQuery, ApiError> {
-    let statuses = params
+    let mut statuses = params
         .list("status")
         .into_iter()
         .map(|v| status("status", v))
         .collect::<Result<Vec<_>, _>>()?;
+    // Each status is bound once however often it is named.
+    statuses.sort_by_key(|s| s.as_str());
+    statuses.dedup();
     let query = EventQuery {
         statuses,
         source: params
@@ -201,10 +208,12 @@ mod tests {
             query.statuses,
             [
                 EventStatus::Dead,
-                EventStatus::Retrying,
-                EventStatus::Pending
+                EventStatus::Pending,
+                EventStatus::Retrying
             ]
         );
+        let repeated = parsed("status=dead&status=dead,dead").unwrap();
+        assert_eq!(repeated.statuses, [EventStatus::Dead]);
         assert_eq!(query.limit, 2);
         assert_eq!(parsed("").unwrap().limit, DEFAULT_LIMIT);
     }

@@ -107,18 +107,29 @@ pub async fn matching(
     Ok(Json(count))
 }
 
+/// Most event ids one replay names; more would outgrow a statement's bound parameters
+/// (and the audit entry that repeats the filter).
+const MAX_IDS: usize = 1000;
+
 fn filter(body: &ReplayBody) -> Result<ReplayFilter, ApiError> {
+    if body.ids.len() > MAX_IDS {
+        return Err(bad("ids", &format!("at most {MAX_IDS} per replay")));
+    }
+    let mut statuses = body
+        .status
+        .iter()
+        .map(|s| status("status", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each status is bound once however often it is named.
+    statuses.sort_by_key(|s| s.as_str());
+    statuses.dedup();
     Ok(ReplayFilter {
         ids: body
             .ids
             .iter()
             .map(|id| event_id(id).map_err(|_| bad("ids", "each must be an event id (a UUID)")))
             .collect::<Result<_, _>>()?,
-        statuses: body
-            .status
-            .iter()
-            .map(|s| status("status", s))
-            .collect::<Result<_, _>>()?,
+        statuses,
         source: body
             .source
             .as_deref()
