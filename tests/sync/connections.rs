@@ -130,6 +130,42 @@ pub async fn each_connection_syncs_its_own_tenant_to_its_own_location(backend: B
     env.finish().await;
 }
 
+pub async fn a_connection_moved_to_another_tenant_syncs_with_the_new_one(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    let connections = env.state.connections();
+    let (old_tenant, secret) = tenant(&env, &connections, "acme").await;
+    let first = enrollment("m-1", 501, "ann@example.com");
+    let path = "/webhooks/tovuti/acme";
+    assert_eq!(env.send_tovuti_to(path, &secret, &first).await.status, 200);
+    env.drain().await;
+    let asked_before = old_tenant.requests().len();
+    assert!(asked_before > 0);
+    let token = "acme|moved-token";
+    let new_tenant = FakeTovuti::start(token).await.unwrap();
+    new_tenant.insert_example_catalog();
+    let moved = tovuti_ghl_bridge::connections::ConnectionPatch {
+        tovuti_base_url: Some(new_tenant.base_url()),
+        tovuti_token: Some(SecretString::from(token)),
+        ..Default::default()
+    };
+
+    connections.update("acme", moved).await.unwrap();
+    let second = enrollment("m-2", 502, "bob@example.com");
+    let delivery = env.send_tovuti_to(path, &secret, &second).await;
+    env.drain().await;
+
+    assert_eq!(env.event(&delivery).await.status, EventStatus::Done);
+    assert!(!new_tenant.requests().is_empty(), "the new tenant is read");
+    assert_eq!(
+        old_tenant.requests().len(),
+        asked_before,
+        "the old one no more"
+    );
+    env.finish().await;
+}
+
 pub async fn a_rotated_secret_overlaps_then_expires_and_a_revoke_is_at_once(backend: Backend) {
     let Some(env) = Env::start(backend).await else {
         return;
