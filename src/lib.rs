@@ -98,10 +98,8 @@ pub async fn run_with_admin(
     };
     let worker = startup::start_worker(&state)?;
     let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
-    // Only when the store was ready: the stored connections are read once, at startup.
-    let pollers = prepare
-        .is_none()
-        .then(|| poller::start_for_connections(&state));
+    // Reads the stored connections in the background; an unready store only delays it.
+    let pollers = poller::start_for_connections(&state, poller::RESYNC);
     let served = match admin {
         Some(admin) => {
             let public = serve(&state, listener, http::router(state.clone()), "listening");
@@ -127,7 +125,7 @@ pub async fn run_with_admin(
         }
     }
     // A scan stops between pages; its cursor keeps its place for the next start.
-    let pollers = futures::future::join_all(poller.into_iter().chain(pollers));
+    let pollers = futures::future::join_all(poller.into_iter().chain([pollers]));
     let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
     if tokio::time::timeout(grace, pollers).await.is_err() {
         tracing::warn!("the poller did not stop within the grace period");

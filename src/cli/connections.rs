@@ -37,7 +37,8 @@ pub enum ConnectionsCommand {
     Secret(SecretCommand),
 }
 
-#[derive(Debug, Args)]
+/// `Debug` is written out so the tokens never show in it.
+#[derive(Args)]
 pub struct AddArgs {
     /// Lowercase letters, digits and '-'; the webhook URL is /webhooks/tovuti/{id}.
     #[arg(long)]
@@ -58,6 +59,21 @@ pub struct AddArgs {
     /// A mapping file for this connection (validated now).
     #[arg(long)]
     pub mapping: Option<String>,
+}
+
+impl std::fmt::Debug for AddArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |token: &Option<String>| token.as_ref().map(|_| "[redacted]");
+        f.debug_struct("AddArgs")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("ghl_location", &self.ghl_location)
+            .field("ghl_token", &redacted(&self.ghl_token))
+            .field("tovuti_url", &self.tovuti_url)
+            .field("tovuti_token", &redacted(&self.tovuti_token))
+            .field("mapping", &self.mapping)
+            .finish()
+    }
 }
 
 #[derive(Debug, Subcommand)]

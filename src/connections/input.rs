@@ -164,3 +164,44 @@ pub fn validate_poller(poller: &PollerOverrides) -> ConnectionResult<()> {
 pub fn cleared(value: Option<String>) -> Option<Option<String>> {
     value.map(|v| (!v.is_empty()).then_some(v))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_refuse_unknown_fields_and_read_the_auth_mode() {
+        let ok = r#"{"id":"acme","ghl_location_id":"loc","tovuti_auth_mode":"bearer"}"#;
+        let input: ConnectionInput = serde_json::from_str(ok).unwrap();
+        assert_eq!(input.tovuti_auth_mode, TovutiAuthMode::Bearer);
+
+        let extra = r#"{"id":"acme","ghl_location_id":"loc","paused":true}"#;
+        assert!(serde_json::from_str::<ConnectionInput>(extra).is_err());
+        assert!(serde_json::from_str::<ConnectionPatch>(r#"{"status":"active"}"#).is_err());
+        let mode = r#"{"tovuti_auth_mode":"basic"}"#;
+        assert!(serde_json::from_str::<ConnectionPatch>(mode).is_err());
+    }
+
+    #[test]
+    fn ids_follow_the_pattern() {
+        for good in ["a", "acme-2", "0x", &"a".repeat(63)] {
+            assert!(validate_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-a", "A", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(validate_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base_urls_are_http_with_a_host_and_no_credentials() {
+        assert!(validate_base_url("https://t.example.com/api/v1").is_ok());
+        assert!(validate_base_url("http://127.0.0.1:8080").is_ok());
+        for bad in [
+            "ftp://t.example.com",
+            "t.example.com",
+            "https://u:p@t.example.com",
+        ] {
+            assert!(validate_base_url(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -86,8 +86,9 @@ impl Connections {
         self.set_paused(id, false).await
     }
 
-    /// Erases every credential and webhook secret; the connection stays as
-    /// `disconnected`, so its events end ignored and its id is not reused by accident.
+    /// Erases every credential and webhook secret and frees the GHL location; the
+    /// connection stays as `disconnected`, so its events end ignored and its id is not
+    /// reused by accident.
     pub async fn remove(&self, id: &str) -> ConnectionResult<ConnectionView> {
         self.writable(id).await?;
         self.store.remove_connection(id, Millis::now()).await?;

@@ -1,12 +1,15 @@
 //! Polling the stored connections beside `default`: each one that is not removed, has a
 //! Tovuti API (base URL and token) and does not switch polling off, on the configured
-//! schedule with its own overrides. The list is read once, at startup; a connection
-//! added later is polled from the next start.
+//! schedule with its own overrides. The list is read again every [`RESYNC`]: a new
+//! connection starts being polled, a changed one is restarted with its new settings, and a
+//! removed or switched-off one stops.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::PollSettings;
 use super::run::{context, spawn};
@@ -14,60 +17,104 @@ use crate::connections::runtime::tovuti_client;
 use crate::platforms::tovuti::client::TovutiLists;
 use crate::startup::DEFAULT_CONNECTION;
 use crate::state::AppState;
-use crate::store::{Connection, ConnectionStatus, PollerOverrides};
+use crate::store::{Connection, ConnectionStatus, Millis, PollerOverrides};
 
-/// [`spawn_for_connections`] in a task of its own, so the listing never delays startup
-/// (or holds up a shutdown that comes first); the task ends when every poller has.
-pub fn start_for_connections(state: &AppState) -> JoinHandle<()> {
+/// How often the stored connections are read again.
+pub const RESYNC: Duration = Duration::from_secs(60);
+
+/// A connection's running poller, started from one version of the connection.
+struct Running {
+    version: Millis,
+    stop: CancellationToken,
+    handle: JoinHandle<()>,
+}
+
+/// Keeps one poller per stored connection that should be polled (none when
+/// `poller.enabled` is off), reading the list every `every`, in a task of its own so a
+/// slow store never delays startup or shutdown. The task ends after shutdown, once the
+/// running pollers have stopped.
+pub fn start_for_connections(state: &AppState, every: Duration) -> JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
+        if !state.config.poller.enabled {
+            return;
+        }
         let shutdown = state.shutdown.clone();
-        let pollers = tokio::select! {
-            pollers = spawn_for_connections(&state) => pollers,
-            () = shutdown.cancelled() => return,
-        };
-        futures::future::join_all(pollers).await;
+        let mut running = HashMap::new();
+        loop {
+            tokio::select! {
+                () = resync(&state, &mut running) => {}
+                () = shutdown.cancelled() => break,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = shutdown.cancelled() => break,
+            }
+        }
+        futures::future::join_all(running.into_values().map(|r| r.handle)).await;
     })
 }
 
-/// Starts one poller per stored connection that should be polled (none when
-/// `poller.enabled` is off). A connection whose client cannot be built is logged and
-/// skipped; the others still start.
-pub async fn spawn_for_connections(state: &AppState) -> Vec<JoinHandle<()>> {
-    if !state.config.poller.enabled {
-        return Vec::new();
-    }
+/// Stops the pollers of connections that went away or changed, starts the missing ones.
+async fn resync(state: &AppState, running: &mut HashMap<String, Running>) {
     let connections = match state.store.list_connections().await {
         Ok(connections) => connections,
         Err(error) => {
-            tracing::warn!(%error, "connections could not be listed; only the default connection is polled");
-            return Vec::new();
+            tracing::warn!(%error, "connections could not be listed; their pollers stay as they are");
+            return;
         }
     };
-    let mut handles = Vec::new();
-    for connection in connections.iter().filter(|c| is_polled(c)) {
-        match tovuti_client(state.store.as_ref(), &state.config, connection).await {
-            Ok(Some(client)) => {
-                tracing::info!(connection = %connection.id, "polling Tovuti for changes");
-                let lists = Arc::new(client) as Arc<dyn TovutiLists>;
-                let changed_since = !state
-                    .config
-                    .tovuti
-                    .lists
-                    .changed_since_param
-                    .trim()
-                    .is_empty();
-                let mut ctx = context(state, &connection.id, lists, changed_since);
-                apply(&mut ctx.settings, &connection.poller);
-                handles.push(spawn(ctx));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                tracing::warn!(connection = %connection.id, %error, "not polled: its Tovuti client cannot be built");
-            }
+    let wanted: HashMap<&str, &Connection> = connections
+        .iter()
+        .filter(|c| is_polled(c))
+        .map(|c| (c.id.as_str(), c))
+        .collect();
+    running.retain(|id, poller| {
+        let keep = wanted
+            .get(id.as_str())
+            .is_some_and(|c| c.updated_at == poller.version);
+        if !keep {
+            // It stops between pages; its cursor keeps its place for a restart.
+            poller.stop.cancel();
+        }
+        keep
+    });
+    for connection in wanted.into_values() {
+        if running.contains_key(&connection.id) {
+            continue;
+        }
+        if let Some(poller) = start(state, connection).await {
+            running.insert(connection.id.clone(), poller);
         }
     }
-    handles
+}
+
+async fn start(state: &AppState, connection: &Connection) -> Option<Running> {
+    let client = match tovuti_client(state.store.as_ref(), &state.config, connection).await {
+        Ok(client) => client?,
+        Err(error) => {
+            tracing::warn!(connection = %connection.id, %error, "not polled: its Tovuti client cannot be built");
+            return None;
+        }
+    };
+    tracing::info!(connection = %connection.id, "polling Tovuti for changes");
+    let lists = Arc::new(client) as Arc<dyn TovutiLists>;
+    let changed_since = !state
+        .config
+        .tovuti
+        .lists
+        .changed_since_param
+        .trim()
+        .is_empty();
+    let mut ctx = context(state, &connection.id, lists, changed_since);
+    apply(&mut ctx.settings, &connection.poller);
+    let stop = state.shutdown.child_token();
+    ctx.shutdown = stop.clone();
+    Some(Running {
+        version: connection.updated_at,
+        stop,
+        handle: spawn(ctx),
+    })
 }
 
 /// Whether a stored connection (not `default`, which the flat settings poll) is polled.

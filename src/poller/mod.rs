@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use connections::{spawn_for_connections, start_for_connections};
+pub use connections::{RESYNC, start_for_connections};
 pub use cursor::Cursor;
 pub use fetch::Throttle;
 pub use run::{context, default_lists, spawn, spawn_for};

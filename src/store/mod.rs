@@ -321,7 +321,8 @@ pub trait Store:
     /// retrying, due later) due at `now`.
     async fn set_connection_paused(&self, id: &str, paused: bool, now: Millis) -> StoreResult<()>;
     /// Disconnects a connection for good: erases its credentials and webhook secrets,
-    /// ends a pause, and makes its waiting events due at `now` (they then end ignored).
+    /// frees its GHL location for another connection, ends a pause, and makes its waiting
+    /// events due at `now` (they then end ignored).
     async fn remove_connection(&self, id: &str, now: Millis) -> StoreResult<()>;
     /// Stores a new webhook secret and, in the same transaction, makes every older secret
     /// of the connection expire by `older_expire_at` (an earlier expiry stands).

@@ -11,6 +11,7 @@ mod effects;
 mod errors;
 mod field_ids;
 mod freshness;
+mod gate;
 mod ghl_actions;
 mod platforms;
 mod polled;
@@ -100,27 +101,6 @@ impl SyncEngine {
         match event.source {
             Source::Tovuti | Source::Poller => self.tovuti_event(event, &connection).await,
             Source::Ghl | Source::Sweep => self.ghl_event(event, &connection).await,
-        }
-    }
-
-    /// The event's connection when it may sync; `None` when it is gone or disconnected. A
-    /// paused connection's events wait (stored, not sent) until it is resumed.
-    async fn connection(&self, event: &StoredEvent) -> Result<Option<Connection>, SyncError> {
-        let Some(id) = &event.connection_id else {
-            return Ok(None);
-        };
-        let Some(connection) = self.store.connection(id).await? else {
-            return Ok(None);
-        };
-        match connection.status {
-            ConnectionStatus::Disconnected => Ok(None),
-            _ if connection.paused_at.is_some() => Err(SyncError::Paused),
-            ConnectionStatus::Active => Ok(Some(connection)),
-            ConnectionStatus::NeedsReauth => Err(SyncError::NeedsReauth(
-                connection
-                    .status_reason
-                    .unwrap_or_else(|| "credentials were refused".into()),
-            )),
         }
     }
 

@@ -19,6 +19,15 @@ pub struct Tenant {
     pub known: TovutiKnown,
     /// The mapping file this was built from (`None`: the configured mapping).
     mapping_path: Option<String>,
+    /// The tenant the catalog was read from: another one starts afresh.
+    tovuti_base_url: Option<String>,
+}
+
+impl Tenant {
+    fn fits(&self, connection: &Connection) -> bool {
+        self.mapping_path == connection.mapping_path
+            && self.tovuti_base_url == connection.tovuti_base_url
+    }
 }
 
 #[derive(Default)]
@@ -27,8 +36,8 @@ pub struct Tenants {
 }
 
 impl Tenants {
-    /// The connection's tenant, built on first use and again when its mapping file
-    /// changes. A mapping file that no longer loads fails the event permanently (fix the
+    /// The connection's tenant, built on first use and again when its mapping file or
+    /// its Tovuti base URL changes. A mapping file that no longer loads fails the event permanently (fix the
     /// file, then replay), rather than syncing with another mapping.
     pub fn of(
         &self,
@@ -39,10 +48,7 @@ impl Tenants {
             .by_connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(tenant) = map
-            .get(&connection.id)
-            .filter(|t| t.mapping_path == connection.mapping_path)
-        {
+        if let Some(tenant) = map.get(&connection.id).filter(|t| t.fits(connection)) {
             return Ok(Arc::clone(tenant));
         }
         let mapping = match &connection.mapping_path {
@@ -53,6 +59,7 @@ impl Tenants {
             mapping,
             known: TovutiKnown::default(),
             mapping_path: connection.mapping_path.clone(),
+            tovuti_base_url: connection.tovuti_base_url.clone(),
         });
         map.insert(connection.id.clone(), Arc::clone(&tenant));
         Ok(tenant)

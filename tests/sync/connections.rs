@@ -130,6 +130,42 @@ pub async fn each_connection_syncs_its_own_tenant_to_its_own_location(backend: B
     env.finish().await;
 }
 
+pub async fn a_connection_moved_to_another_tenant_syncs_with_the_new_one(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    let connections = env.state.connections();
+    let (old_tenant, secret) = tenant(&env, &connections, "acme").await;
+    let first = enrollment("m-1", 501, "ann@example.com");
+    let path = "/webhooks/tovuti/acme";
+    assert_eq!(env.send_tovuti_to(path, &secret, &first).await.status, 200);
+    env.drain().await;
+    let asked_before = old_tenant.requests().len();
+    assert!(asked_before > 0);
+    let token = "acme|moved-token";
+    let new_tenant = FakeTovuti::start(token).await.unwrap();
+    new_tenant.insert_example_catalog();
+    let moved = tovuti_ghl_bridge::connections::ConnectionPatch {
+        tovuti_base_url: Some(new_tenant.base_url()),
+        tovuti_token: Some(SecretString::from(token)),
+        ..Default::default()
+    };
+
+    connections.update("acme", moved).await.unwrap();
+    let second = enrollment("m-2", 502, "bob@example.com");
+    let delivery = env.send_tovuti_to(path, &secret, &second).await;
+    env.drain().await;
+
+    assert_eq!(env.event(&delivery).await.status, EventStatus::Done);
+    assert!(!new_tenant.requests().is_empty(), "the new tenant is read");
+    assert_eq!(
+        old_tenant.requests().len(),
+        asked_before,
+        "the old one no more"
+    );
+    env.finish().await;
+}
+
 pub async fn a_rotated_secret_overlaps_then_expires_and_a_revoke_is_at_once(backend: Backend) {
     let Some(env) = Env::start(backend).await else {
         return;
@@ -235,11 +271,13 @@ pub async fn a_paused_connection_keeps_its_events_until_resumed(backend: Backend
 }
 
 pub async fn stored_connections_with_a_tovuti_api_are_polled_unless_switched_off(backend: Backend) {
-    let Some(env) = Env::start(backend).await else {
+    // Unthrottled, so a page in hand when a poller is stopped is fetched at once.
+    let unthrottled =
+        |c: &mut tovuti_ghl_bridge::config::Config| c.poller.requests_per_second = 0.0;
+    let Some(env) = Env::start_with(backend, unthrottled).await else {
         return;
     };
     let connections = env.state.connections();
-    let acme = create(&env, &connections, "acme").await;
     let beta = create(&env, &connections, "beta").await;
     let off = tovuti_ghl_bridge::connections::ConnectionPatch {
         poller: Some(PollerOverrides {
@@ -249,10 +287,23 @@ pub async fn stored_connections_with_a_tovuti_api_are_polled_unless_switched_off
         ..Default::default()
     };
     connections.update("beta", off).await.unwrap();
+    let every = Duration::from_millis(50);
+    let pollers = tovuti_ghl_bridge::poller::start_for_connections(&env.state, every);
 
-    let pollers = tovuti_ghl_bridge::poller::spawn_for_connections(&env.state).await;
+    // Added while the pollers run: picked up by the next read of the list, then scanned
+    // every second.
+    let acme = create(&env, &connections, "acme").await;
+    let every_second = tovuti_ghl_bridge::connections::ConnectionPatch {
+        poller: Some(PollerOverrides {
+            users_interval_secs: Some(1),
+            progress_interval_secs: Some(1),
+            awards_interval_secs: Some(1),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    connections.update("acme", every_second).await.unwrap();
 
-    assert_eq!(pollers.len(), 1, "acme only");
     let began = std::time::Instant::now();
     while env
         .state
@@ -266,13 +317,23 @@ pub async fn stored_connections_with_a_tovuti_api_are_polled_unless_switched_off
             began.elapsed() < Duration::from_secs(30),
             "acme was never scanned"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(every).await;
     }
+    connections.remove("acme").await.unwrap();
+    // A removed connection's poller stops (after the next read of the list and the page
+    // in hand): over more than two of its intervals its tenant is asked nothing more.
+    tokio::time::sleep(every * 10).await;
+    let seen = acme.requests().len();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        acme.requests().len(),
+        seen,
+        "acme's poller kept running: {:?}",
+        acme.requests()
+    );
     env.state.shutdown.cancel();
-    for poller in pollers {
-        poller.await.unwrap();
-    }
-    assert!(!acme.requests().is_empty(), "acme's own tenant was read");
+    pollers.await.unwrap();
+    assert!(seen > 0, "acme's own tenant was read");
     assert!(beta.requests().is_empty(), "{:?}", beta.requests());
     assert!(
         env.tovuti.requests().is_empty(),

@@ -45,6 +45,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     connections::each_connection_syncs_its_own_tenant_to_its_own_location,
+    connections::a_connection_moved_to_another_tenant_syncs_with_the_new_one,
     connections::a_rotated_secret_overlaps_then_expires_and_a_revoke_is_at_once,
     connections::a_paused_connection_keeps_its_events_until_resumed,
     connections::stored_connections_with_a_tovuti_api_are_polled_unless_switched_off,

@@ -105,6 +105,8 @@ impl WebhookIntake {
     /// CLI) apply within `webhooks.lookup_cache_secs`.
     pub fn forget_connection(&self, connection: &str) {
         self.tovuti_connections.remove(connection);
+        self.locations
+            .remove_values(|named| named.as_deref() == Some(connection));
     }
 
     /// Runs `verify`, timing it and counting a rejection. Rejections are logged without

@@ -99,6 +99,20 @@ impl<K: Eq + Hash + KeyBytes, V: Clone> TtlCache<K, V> {
         }
     }
 
+    /// Forgets every entry whose value `matches`.
+    pub fn remove_values(&self, matches: impl Fn(&V) -> bool) {
+        let mut entries = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut freed = 0;
+        entries.map.retain(|_, entry| {
+            let keep = !matches(&entry.value);
+            if !keep {
+                freed += entry.bytes;
+            }
+            keep
+        });
+        entries.bytes -= freed;
+    }
+
     /// Remembers `value`. When a bound would be passed, expired entries go first, then
     /// everything (live entries are only ever re-read from the store, so dropping them
     /// costs a query each, never correctness). An entry larger than the whole budget is
@@ -196,6 +210,19 @@ mod tests {
 
         assert_eq!(cache.get("conn"), None);
         assert_eq!((cache.entry_count(), cache.bytes()), (0, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn entries_are_removed_by_value() {
+        let cache = TtlCache::new(Duration::from_secs(30), no_heap);
+        cache.insert("loc-a".to_owned(), Some("acme".to_owned()));
+        cache.insert("loc-b".to_owned(), Some("beta".to_owned()));
+
+        cache.remove_values(|v| v.as_deref() == Some("acme"));
+
+        assert_eq!(cache.get("loc-a"), None);
+        assert_eq!(cache.get("loc-b"), Some(Some("beta".to_owned())));
+        assert_eq!(cache.entry_count(), 1);
     }
 
     #[tokio::test(start_paused = true)]
