@@ -30,6 +30,10 @@ export BRIDGE_DATABASE_URL="sqlite://$work/bridge.db"
 export BRIDGE_LISTEN="127.0.0.1:$port"
 export BRIDGE_ADMIN_TOKEN="$token"
 export BRIDGE_TOVUTI_WEBHOOK_SECRET="$secret"
+# A key, so connections with tokens can be created; GHL at a closed local port, so a
+# connection's check fails fast instead of waiting on the network.
+export BRIDGE_ENCRYPTION_KEY="$("$bin" keys generate | sed -n 's/^BRIDGE_ENCRYPTION_KEY=//p')"
+export BRIDGE_GHL_BASE_URL="http://127.0.0.1:9"
 export BRIDGE_WORKER__ENABLED=false
 export BRIDGE_POLLER__ENABLED=false
 # Schemathesis also sends requests without the token (to check they are refused); they

@@ -157,6 +157,15 @@ pub fn validate_poller(poller: &PollerOverrides) -> ConnectionResult<()> {
     if intervals.into_iter().flatten().any(|secs| secs == 0) {
         return Err(invalid("poller: intervals must be at least 1 second"));
     }
+    // 0 means no limit, as `poller.requests_per_second` does.
+    if poller
+        .requests_per_second
+        .is_some_and(|rate| !rate.is_finite() || rate < 0.0)
+    {
+        return Err(invalid(
+            "poller.requests_per_second: a number of requests per second, 0 or more",
+        ));
+    }
     Ok(())
 }
 
@@ -203,5 +212,14 @@ mod tests {
         ] {
             assert!(validate_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn poller_overrides_need_positive_intervals_and_a_sane_request_rate() {
+        let with = |json: &str| serde_json::from_str::<PollerOverrides>(json).unwrap();
+        assert!(validate_poller(&with(r#"{"requests_per_second": 0.5}"#)).is_ok());
+        assert!(validate_poller(&with(r#"{"requests_per_second": 0}"#)).is_ok());
+        assert!(validate_poller(&with(r#"{"requests_per_second": -1}"#)).is_err());
+        assert!(validate_poller(&with(r#"{"users_interval_secs": 0}"#)).is_err());
     }
 }

@@ -63,7 +63,7 @@ pub struct TovutiView {
 }
 
 /// A connection as an operator sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionView {
     pub id: String,
     pub name: Option<String>,

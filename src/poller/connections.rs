@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::PollSettings;
 use super::run::{context, spawn};
+use super::{PollSettings, Throttle};
 use crate::connections::runtime::tovuti_client;
 use crate::platforms::tovuti::client::TovutiLists;
 use crate::startup::DEFAULT_CONNECTION;
@@ -108,6 +108,9 @@ async fn start(state: &AppState, connection: &Connection) -> Option<Running> {
         .is_empty();
     let mut ctx = context(state, &connection.id, lists, changed_since);
     apply(&mut ctx.settings, &connection.poller);
+    if let Some(per_second) = connection.poller.requests_per_second {
+        ctx.throttle = Throttle::per_second(per_second);
+    }
     let stop = state.shutdown.child_token();
     ctx.shutdown = stop.clone();
     Some(Running {

@@ -30,7 +30,7 @@ impl TovutiAuthMode {
 
 /// Per-connection overrides of the `poller.*` settings; an absent field keeps the
 /// configured value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PollerOverrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,11 +41,15 @@ pub struct PollerOverrides {
     pub progress_interval_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awards_interval_secs: Option<u64>,
+    /// The tenant's own request budget, for a tenant that allows more (or less) than
+    /// `poller.requests_per_second`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<f64>,
 }
 
 /// A connection's settings as written by `insert_connection` / `update_connection`
 /// (status and pause have their own methods).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionRecord {
     pub id: String,
     pub name: Option<String>,

@@ -224,7 +224,7 @@ impl Completion {
 }
 
 /// A GHL location paired with a Tovuti tenant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
     pub id: String,
     pub ghl_location_id: Option<String>,

@@ -415,3 +415,19 @@ async fn rotation_keeps_the_old_secret_for_the_overlap_only(app: &AdminApp) {
     .await
     .assert_problem(422);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_encryption_key_tokens_are_refused_with_a_409_that_says_what_to_set() {
+    let app = AdminApp::sqlite().await;
+    let answer = app.post("/api/v1/connections", FULL, acme()).await;
+    answer.assert_problem(409);
+    assert!(answer.text.contains("keys generate"), "{}", answer.text);
+    assert_no_planted_token(&answer.text);
+    // Without tokens there is nothing to encrypt: the connection is made.
+    let bare = serde_json::json!({ "id": "bare", "ghl_location_id": "loc-bare" });
+    assert_eq!(
+        app.post("/api/v1/connections", FULL, bare).await.status,
+        201
+    );
+    app.finish().await;
+}

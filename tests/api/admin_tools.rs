@@ -250,7 +250,7 @@ async fn poller_status_reads_the_stored_cursors(app: &AdminApp) {
         serde_json::json!({
             "id": "acme",
             "ghl_location_id": "loc-acme",
-            "poller": { "users_interval_secs": 900 },
+            "poller": { "users_interval_secs": 900, "requests_per_second": 0.5 },
         }),
     )
     .await;

@@ -17,6 +17,7 @@ use crate::admin::Page;
 use crate::connections::{ConnectionError, ConnectionInput, ConnectionPatch, ConnectionView};
 use crate::http::ApiError;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// The answer for a connection operation's failure.
 pub(super) fn refused(error: ConnectionError) -> ApiError {
@@ -25,6 +26,11 @@ pub(super) fn refused(error: ConnectionError) -> ApiError {
         ConnectionError::Conflict(what) => ApiError::Conflict(what),
         ConnectionError::Invalid(why) => ApiError::Unprocessable(why),
         error @ ConnectionError::ReadOnly => ApiError::Conflict(error.to_string()),
+        // The service was started without a key: tokens cannot be stored until it has
+        // one, which is the operator's to fix, not a failure of the service.
+        ConnectionError::Store(error @ StoreError::EncryptionKeyMissing) => {
+            ApiError::Conflict(error.to_string())
+        }
         ConnectionError::Store(error) => store_failed(error),
     }
 }
