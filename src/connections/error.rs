@@ -13,6 +13,10 @@ pub enum ConnectionError {
     /// The input does not validate; the text says which field and why: 422.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The input names something on the service it cannot use (a mapping file that is
+    /// missing or does not validate): 409.
+    #[error("{0}")]
+    Unusable(String),
     /// The `default` connection comes from the configuration and is changed there: 409.
     #[error("the default connection is set by the configuration and cannot be changed here")]
     ReadOnly,

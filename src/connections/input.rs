@@ -1,6 +1,9 @@
 //! What an operator sends to create or change a connection, and its validation.
 
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
@@ -113,8 +116,38 @@ pub fn validate_location(location: &str) -> ConnectionResult<()> {
     }
 }
 
+/// What a Tovuti base URL may look like: http(s), a host name (or IPv4 address), an
+/// optional port and path; no credentials, query or fragment. `openapi.yaml` states the
+/// same pattern, so a request its schema accepts is one this accepts.
+pub const BASE_URL_PATTERN: &str = concat!(
+    r"^https?://(localhost|([A-Za-z0-9]+(-[A-Za-z0-9]+)*\.)+[A-Za-z]{2,63}",
+    r"|(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})",
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9._~/-]*)?$"
+);
+
+/// What a token may look like: visible ASCII, as an HTTP header value carries it.
+pub const TOKEN_PATTERN: &str = "^[!-~]{1,4096}$";
+
+/// Longest poller interval: a year.
+pub const MAX_INTERVAL_SECS: u64 = 365 * 24 * 3600;
+
+fn matches(pattern: &'static LazyLock<Regex>, text: &str) -> bool {
+    pattern.is_match(text)
+}
+
+static BASE_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(BASE_URL_PATTERN).unwrap_or_else(|_| unreachable!("a fixed pattern"))
+});
+static TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(TOKEN_PATTERN).unwrap_or_else(|_| unreachable!("a fixed pattern")));
+
 /// An absolute http(s) URL with a host and no credentials in it.
 pub fn validate_base_url(text: &str) -> ConnectionResult<()> {
+    if !matches(&BASE_URL, text) {
+        return Err(invalid(
+            "tovuti_base_url: an http(s) URL of a host name or IPv4 address, with an optional port and path",
+        ));
+    }
     let url = url::Url::parse(text).map_err(|_| invalid("tovuti_base_url: not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
@@ -129,22 +162,22 @@ pub fn validate_base_url(text: &str) -> ConnectionResult<()> {
     Ok(())
 }
 
-/// A token must be non-empty and usable in a header.
+/// A token must be non-empty and usable in a header: visible ASCII, no spaces.
 pub fn validate_token(field: &str, token: &SecretString) -> ConnectionResult<()> {
-    let text = token.expose_secret();
-    if text.trim().is_empty() || text.bytes().any(|b| b.is_ascii_control()) {
+    if !matches(&TOKEN, token.expose_secret()) {
         return Err(invalid(format!(
-            "{field}: must be non-empty, without control characters"
+            "{field}: 1 to 4096 visible ASCII characters (no spaces)"
         )));
     }
     Ok(())
 }
 
 /// The file must exist and validate as a mapping; the first problems are named.
+/// A file the service cannot use is a matter of its disk, not of the request's form.
 pub fn validate_mapping(path: &str) -> ConnectionResult<()> {
-    let (name, text) =
-        read_source(Some(Path::new(path))).map_err(|e| invalid(format!("mapping_path: {e}")))?;
-    load(&name, &text).map_err(|e| invalid(format!("mapping_path: {e}")))?;
+    let unusable = |e: String| ConnectionError::Unusable(format!("mapping_path: {e}"));
+    let (name, text) = read_source(Some(Path::new(path))).map_err(unusable)?;
+    load(&name, &text).map_err(|e| unusable(e.to_string()))?;
     Ok(())
 }
 
@@ -154,8 +187,14 @@ pub fn validate_poller(poller: &PollerOverrides) -> ConnectionResult<()> {
         poller.progress_interval_secs,
         poller.awards_interval_secs,
     ];
-    if intervals.into_iter().flatten().any(|secs| secs == 0) {
-        return Err(invalid("poller: intervals must be at least 1 second"));
+    if intervals
+        .into_iter()
+        .flatten()
+        .any(|secs| secs == 0 || secs > MAX_INTERVAL_SECS)
+    {
+        return Err(invalid(
+            "poller: intervals from 1 second to a year (31536000)",
+        ));
     }
     // 0 means no limit, as `poller.requests_per_second` does.
     if poller
@@ -221,5 +260,34 @@ mod tests {
         assert!(validate_poller(&with(r#"{"requests_per_second": 0}"#)).is_ok());
         assert!(validate_poller(&with(r#"{"requests_per_second": -1}"#)).is_err());
         assert!(validate_poller(&with(r#"{"users_interval_secs": 0}"#)).is_err());
+    }
+
+    #[test]
+    fn the_api_document_states_the_same_patterns() {
+        let document = include_str!("../../openapi.yaml");
+        for pattern in [BASE_URL_PATTERN, TOKEN_PATTERN] {
+            assert!(document.contains(pattern), "openapi.yaml lacks {pattern}");
+        }
+        assert!(document.contains(&format!("maximum: {MAX_INTERVAL_SECS}")));
+    }
+
+    #[test]
+    fn base_urls_take_any_port_and_no_query() {
+        for good in [
+            "http://127.0.0.1:38251",
+            "https://a.tovuti.io:65535/api/v1",
+            "http://localhost",
+        ] {
+            assert!(validate_base_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://a.io:65536",
+            "http://a.io/?x=1",
+            "HTTP://a.io",
+            "http://a.io\n",
+            "http://999.1.1.1",
+        ] {
+            assert!(validate_base_url(bad).is_err(), "{bad}");
+        }
     }
 }

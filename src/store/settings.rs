@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Millis;
 
+/// The `status_reason` of a connection an operator removed (as opposed to one
+/// disconnected by an uninstall, which can be installed again).
+pub const REMOVED_REASON: &str = "removed by an operator";
+
 /// How requests to a tenant's Tovuti API are authenticated. Only a bearer API key
 /// exists today; the column leaves room for another scheme without a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -35,11 +39,23 @@ impl TovutiAuthMode {
 pub struct PollerOverrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_seconds"
+    )]
     pub users_interval_secs: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_seconds"
+    )]
     pub progress_interval_secs: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_seconds"
+    )]
     pub awards_interval_secs: Option<u64>,
     /// The tenant's own request budget, for a tenant that allows more (or less) than
     /// `poller.requests_per_second`.
@@ -84,5 +100,30 @@ impl StoredWebhookSecret {
     /// Whether the secret still verifies at `now`.
     pub fn is_live(&self, now: Millis) -> bool {
         self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// A count of seconds, written as `600` or, as JSON allows for a whole number, `600.0`.
+pub fn whole_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(n) = number.as_u64() {
+        return Ok(Some(n));
+    }
+    match number.as_f64() {
+        // Exact: a whole f64 below 2^64 converts without loss.
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 18_446_744_073_709_551_616.0 =>
+        {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "checked above: whole, non-negative and below 2^64"
+            )]
+            Ok(Some(f as u64))
+        }
+        _ => Err(serde::de::Error::custom(
+            "expected a whole number of seconds",
+        )),
     }
 }

@@ -245,6 +245,14 @@ pub struct Connection {
     pub updated_at: Millis,
 }
 
+impl Connection {
+    /// An operator removed it: its tokens are gone and it is not coming back.
+    pub fn is_removed(&self) -> bool {
+        self.status == ConnectionStatus::Disconnected
+            && self.status_reason.as_deref() == Some(super::REMOVED_REASON)
+    }
+}
+
 /// What the connection table should say about one connection.
 #[derive(Debug, Clone)]
 pub struct NewConnection {

@@ -132,6 +132,33 @@ async fn a_connection_is_created_read_changed_and_removed_with_an_audit_of_each(
     assert_eq!(removed.json["ghl"]["token"]["set"], false);
     assert_eq!(removed.json["tovuti"]["token"]["set"], false);
 
+    // To the API a removed connection is gone; its id stays taken.
+    app.get("/api/v1/connections/acme", READ)
+        .await
+        .assert_problem(404);
+    app.get("/api/v1/connections/acme/poller", READ)
+        .await
+        .assert_problem(404);
+    app.post(
+        "/api/v1/connections/acme/pause",
+        FULL,
+        serde_json::json!({}),
+    )
+    .await
+    .assert_problem(404);
+    app.delete("/api/v1/connections/acme", FULL)
+        .await
+        .assert_problem(404);
+    let listed = app.get("/api/v1/connections", READ).await;
+    assert!(
+        !listed.ids().contains(&"acme".to_owned()),
+        "{}",
+        listed.text
+    );
+    app.post("/api/v1/connections", FULL, acme())
+        .await
+        .assert_problem(409);
+
     assert_eq!(
         audit_actions(app).await,
         [
@@ -160,6 +187,22 @@ async fn invalid_duplicate_and_default_changes_are_refused_with_problems(app: &A
     app.post("/api/v1/connections", FULL, bad_url)
         .await
         .assert_problem(422);
+
+    // A mapping file the service cannot use is a conflict with its disk, not a bad form.
+    let mut no_mapping = acme();
+    no_mapping["mapping_path"] = "/nonexistent/mapping.toml".into();
+    app.post("/api/v1/connections", FULL, no_mapping)
+        .await
+        .assert_problem(409);
+
+    // JSON's whole numbers may be written with a fraction of zero.
+    let mut whole = acme();
+    whole["id"] = "whole".into();
+    whole["ghl_location_id"] = "loc-whole".into();
+    whole["poller"] = serde_json::json!({ "users_interval_secs": 900.0 });
+    let created = app.post("/api/v1/connections", FULL, whole).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json["poller"]["users_interval_secs"], 900);
 
     let mut unknown = acme();
     unknown["colour"] = "blue".into();

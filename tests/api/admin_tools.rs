@@ -339,20 +339,33 @@ async fn a_sample_event_is_previewed_through_the_connections_mapping() {
         .post("/api/v1/connections/acme/preview", FULL, sample)
         .await;
     assert_eq!(plan.status, 200, "{}", plan.text);
-    assert_eq!(plan.json["event_type"], "user.created");
-    let actions = plan.json["actions"].as_array().unwrap();
+    assert_eq!(plan.json["understood"], true, "{}", plan.text);
+    assert_eq!(plan.json["plan"]["event_type"], "user.created");
+    let actions = plan.json["plan"]["actions"].as_array().unwrap();
     assert!(
         actions.iter().any(|a| a["action"] == "upsert_contact"),
         "{}",
         plan.text
     );
-    app.post(
-        "/api/v1/connections/acme/preview",
-        FULL,
-        serde_json::json!({ "type": "user.created" }),
-    )
-    .await
-    .assert_problem(422);
+    // A sample that is not an event is answered with the reason, not planned.
+    let odd = app
+        .post(
+            "/api/v1/connections/acme/preview",
+            FULL,
+            serde_json::json!({ "type": "user.created" }),
+        )
+        .await;
+    assert_eq!(odd.status, 200, "{}", odd.text);
+    assert_eq!(odd.json["understood"], false);
+    assert!(
+        odd.json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a Tovuti event"),
+        "{}",
+        odd.text
+    );
+    assert!(odd.json["plan"].is_null());
     let events = app.get("/api/v1/events", READ).await;
     assert_eq!(
         events.json["items"].as_array().unwrap().len(),

@@ -9,7 +9,6 @@ use axum::extract::{Extension, Path, State};
 
 use super::audit::audit;
 use super::auth::Caller;
-use super::store_failed;
 use crate::http::ApiError;
 use crate::state::AppState;
 use crate::store::Connection;
@@ -21,12 +20,7 @@ pub async fn check(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<CheckView>, ApiError> {
-    let connection = state
-        .store
-        .connection(&id)
-        .await
-        .map_err(store_failed)?
-        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    let connection = super::connections::live(&state, &id).await?;
     let view = run(&state, &connection).await?;
     let detail = serde_json::json!({ "passed": view.passed });
     audit(&state, &caller, "connection.check", Some(&id), None, detail).await?;

@@ -17,13 +17,15 @@ use crate::admin::Page;
 use crate::connections::{ConnectionError, ConnectionInput, ConnectionPatch, ConnectionView};
 use crate::http::ApiError;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{Connection, REMOVED_REASON, StoreError};
 
 /// The answer for a connection operation's failure.
 pub(super) fn refused(error: ConnectionError) -> ApiError {
     match error {
         ConnectionError::NotFound(what) => ApiError::NotFound(format!("no {what}")),
-        ConnectionError::Conflict(what) => ApiError::Conflict(what),
+        ConnectionError::Conflict(what) | ConnectionError::Unusable(what) => {
+            ApiError::Conflict(what)
+        }
         ConnectionError::Invalid(why) => ApiError::Unprocessable(why),
         error @ ConnectionError::ReadOnly => ApiError::Conflict(error.to_string()),
         // The service was started without a key: tokens cannot be stored until it has
@@ -35,10 +37,34 @@ pub(super) fn refused(error: ConnectionError) -> ApiError {
     }
 }
 
-/// `GET /api/v1/connections`: every connection, `default` among them. Connections are
-/// few (one per location), so the listing is one page.
+/// To the API a connection an operator removed is gone (404), although its row stays so
+/// its id is never reused by accident; the `connections` command still shows it.
+pub(super) async fn not_removed(state: &AppState, id: &str) -> Result<(), ApiError> {
+    live(state, id)
+        .await
+        .map(|_| ())
+        .or_else(|error| match error {
+            // `default` may exist only in the configuration.
+            ApiError::NotFound(_) if id == crate::startup::DEFAULT_CONNECTION => Ok(()),
+            other => Err(other),
+        })
+}
+
+/// The stored connection `id`; 404 when there is none or it was removed.
+pub(super) async fn live(state: &AppState, id: &str) -> Result<Connection, ApiError> {
+    match state.store.connection(id).await.map_err(store_failed)? {
+        Some(connection) if !connection.is_removed() => Ok(connection),
+        _ => Err(ApiError::NotFound(format!("no connection {id}"))),
+    }
+}
+
+/// `GET /api/v1/connections`: every connection, `default` among them, removed ones left
+/// out. Connections are few (one per location), so the listing is one page.
 pub async fn list(State(state): State<AppState>) -> Result<Json<Page<ConnectionView>>, ApiError> {
-    let items = state.connections().list().await.map_err(refused)?;
+    let mut items = state.connections().list().await.map_err(refused)?;
+    items.retain(|view| {
+        !(view.status == "disconnected" && view.status_reason.as_deref() == Some(REMOVED_REASON))
+    });
     Ok(Json(Page { items, next: None }))
 }
 
@@ -75,6 +101,7 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    not_removed(&state, &id).await?;
     Ok(Json(state.connections().get(&id).await.map_err(refused)?))
 }
 
@@ -85,6 +112,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    not_removed(&state, &id).await?;
     let patch: ConnectionPatch = json(&body)?;
     let fields = field_names(&body);
     let view = state
@@ -112,6 +140,7 @@ pub async fn remove(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    not_removed(&state, &id).await?;
     let view = state.connections().remove(&id).await.map_err(refused)?;
     let detail = serde_json::json!({});
     audit(
@@ -133,6 +162,7 @@ pub async fn pause(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    not_removed(&state, &id).await?;
     let view = state.connections().pause(&id).await.map_err(refused)?;
     let detail = serde_json::json!({});
     audit(&state, &caller, "connection.pause", Some(&id), None, detail).await?;
@@ -145,6 +175,7 @@ pub async fn resume(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
+    not_removed(&state, &id).await?;
     let view = state.connections().resume(&id).await.map_err(refused)?;
     let detail = serde_json::json!({});
     audit(

@@ -23,12 +23,7 @@ pub async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<LinkView>, ApiError> {
     let params = Params::parse(raw.as_deref(), PARAMS)?;
-    let connection = state
-        .store
-        .connection(&id)
-        .await
-        .map_err(store_failed)?
-        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    let connection = super::connections::live(&state, &id).await?;
     let given = [
         params.text("tovuti_user")?.map(Who::TovutiUser),
         params.text("ghl_contact")?.map(Who::GhlContact),

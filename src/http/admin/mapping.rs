@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use serde::Serialize;
 
-use super::store_failed;
 use crate::http::ApiError;
 use crate::mapping::Plan;
 use crate::state::AppState;
@@ -59,17 +58,21 @@ pub async fn validate(body: Bytes) -> Result<Json<Validation>, ApiError> {
     Ok(Json(answer))
 }
 
+/// What the mapping would do with a sample, or why the sample was not understood (a
+/// sample is the caller's to fix, so that is an answer, not an error, as in `validate`).
+#[derive(Debug, Serialize)]
+pub struct Preview {
+    pub understood: bool,
+    pub reason: Option<String>,
+    pub plan: Option<Plan>,
+}
+
 pub async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Plan>, ApiError> {
-    let connection = state
-        .store
-        .connection(&id)
-        .await
-        .map_err(store_failed)?
-        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+) -> Result<Json<Preview>, ApiError> {
+    let connection = super::connections::live(&state, &id).await?;
     let path = connection
         .mapping_path
         .as_deref()
@@ -77,7 +80,17 @@ pub async fn preview(
     let loaded = LoadedMapping::read(path).map_err(|why| {
         ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
     })?;
-    let plan = plan_event(&loaded.mapping, &body, jiff::Timestamp::now())
-        .map_err(ApiError::Unprocessable)?;
-    Ok(Json(plan))
+    let preview = match plan_event(&loaded.mapping, &body, jiff::Timestamp::now()) {
+        Ok(plan) => Preview {
+            understood: true,
+            reason: None,
+            plan: Some(plan),
+        },
+        Err(reason) => Preview {
+            understood: false,
+            reason: Some(reason),
+            plan: None,
+        },
+    };
+    Ok(Json(preview))
 }

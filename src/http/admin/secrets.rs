@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::audit::audit;
 use super::auth::Caller;
 use super::body::json;
-use super::connections::refused;
+use super::connections::{not_removed, refused};
 use crate::admin::Page;
 use crate::connections::SecretView;
 use crate::http::ApiError;
@@ -27,6 +27,7 @@ const MAX_OVERLAP_SECS: u64 = 30 * 24 * 3600;
 #[serde(deny_unknown_fields)]
 struct NewSecretBody {
     /// How long the older secrets keep verifying; 24 h when absent, 0 ends them now.
+    #[serde(default, deserialize_with = "crate::store::whole_seconds")]
     overlap_secs: Option<u64>,
 }
 
@@ -37,6 +38,7 @@ pub async fn create(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    not_removed(&state, &id).await?;
     let body: NewSecretBody = json(&body)?;
     if body
         .overlap_secs
@@ -74,6 +76,7 @@ pub async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Page<SecretView>>, ApiError> {
+    not_removed(&state, &id).await?;
     let items = state
         .connections()
         .tovuti_secrets(&id)
@@ -88,6 +91,7 @@ pub async fn revoke(
     Extension(caller): Extension<Caller>,
     Path((id, secret_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    not_removed(&state, &id).await?;
     state
         .connections()
         .revoke_tovuti_secret(&id, &secret_id)

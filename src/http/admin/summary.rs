@@ -35,12 +35,7 @@ pub async fn poller(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Page<crate::poller::ResourceStatus>>, ApiError> {
-    let connection = state
-        .store
-        .connection(&id)
-        .await
-        .map_err(store_failed)?
-        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    let connection = super::connections::live(&state, &id).await?;
     let items = crate::poller::status(
         state.store.as_ref(),
         &state.config.poller,

@@ -118,9 +118,14 @@ macro_rules! shared_connection_settings {
 
                 pub(crate) async fn remove_connection_sql(&self, id: &str, now: Millis) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
-                    let sql = "UPDATE connections SET status = 'disconnected', status_reason = 'removed by an operator', \
+                    let sql = "UPDATE connections SET status = 'disconnected', status_reason = $3, \
                                ghl_location_id = NULL, paused_at = NULL, updated_at = $1 WHERE id = $2";
-                    let done = sqlx::query(sql).bind(now.0).bind(id).execute(&mut *tx).await?;
+                    let done = sqlx::query(sql)
+                        .bind(now.0)
+                        .bind(id)
+                        .bind($crate::store::REMOVED_REASON)
+                        .execute(&mut *tx)
+                        .await?;
                     if done.rows_affected() == 0 {
                         return Err(StoreError::NotFound(format!("connection {id}")));
                     }
