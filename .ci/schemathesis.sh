@@ -57,8 +57,9 @@ done
 
 # Run from the scratch directory, so Schemathesis's own caches never land in the checkout.
 spec="$PWD/openapi.yaml"
+settings="$PWD/.ci/schemathesis.toml"
 cd "$work"
-"$st" run "$spec" \
+"$st" --config-file "$settings" run "$spec" \
   --url "http://127.0.0.1:$port" \
   --header "Authorization: Bearer $token" \
   --include-path-regex '^/api/v1/' \

@@ -33,6 +33,11 @@ pub struct ProblemView {
 }
 
 pub async fn validate(body: Bytes) -> Result<Json<Validation>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "send the mapping document (TOML) as the body".into(),
+        ));
+    }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the mapping must be UTF-8 TOML text".into()))?;
     let answer = match crate::mapping::load(DOCUMENT, text) {
@@ -73,6 +78,11 @@ pub async fn preview(
     body: Bytes,
 ) -> Result<Json<Preview>, ApiError> {
     let connection = super::connections::live(&state, &id).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "send one sample event (JSON) as the body".into(),
+        ));
+    }
     let path = connection
         .mapping_path
         .as_deref()
