@@ -34,7 +34,7 @@ pub struct ConnectionInput {
     /// A mapping file for this connection; validated when given.
     #[serde(default)]
     pub mapping_path: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "poller_object")]
     pub poller: PollerOverrides,
 }
 
@@ -57,8 +57,25 @@ pub struct ConnectionPatch {
     pub tovuti_auth_mode: Option<TovutiAuthMode>,
     #[serde(default)]
     pub mapping_path: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "maybe_poller_object")]
     pub poller: Option<PollerOverrides>,
+}
+
+/// The overrides as a JSON object only: serde would read the struct from an array too.
+fn poller_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PollerOverrides, D::Error> {
+    let object = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(serde::de::Error::custom)
+}
+
+fn maybe_poller_object<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<PollerOverrides>, D::Error> {
+    let object = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?;
+    object
+        .map(|o| {
+            serde_json::from_value(serde_json::Value::Object(o)).map_err(serde::de::Error::custom)
+        })
+        .transpose()
 }
 
 /// Longest id: the pattern allows 63 characters.
@@ -226,6 +243,10 @@ mod tests {
         let extra = r#"{"id":"acme","ghl_location_id":"loc","paused":true}"#;
         assert!(serde_json::from_str::<ConnectionInput>(extra).is_err());
         assert!(serde_json::from_str::<ConnectionPatch>(r#"{"status":"active"}"#).is_err());
+        let listed = r#"{"id":"acme","ghl_location_id":"loc","poller":[null,null]}"#;
+        assert!(serde_json::from_str::<ConnectionInput>(listed).is_err());
+        assert!(serde_json::from_str::<ConnectionPatch>(r#"{"poller":[1]}"#).is_err());
+        assert!(serde_json::from_str::<ConnectionPatch>(r#"{"poller":null}"#).is_ok());
         let mode = r#"{"tovuti_auth_mode":"basic"}"#;
         assert!(serde_json::from_str::<ConnectionPatch>(mode).is_err());
     }

@@ -7,13 +7,24 @@ use serde::de::DeserializeOwned;
 use crate::http::ApiError;
 
 /// Parses `body` as `T`; an empty body reads as `{}`, so optional bodies may be left out.
+/// Anything but an object is refused: serde would read a struct from an array too.
 pub fn json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
-    } else {
+    } else if is_object(body) {
         body
+    } else {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
     };
     serde_json::from_slice(text).map_err(|error| ApiError::BadRequest(describe(&error)))
+}
+
+/// Whether `body` is a JSON object (its first non-blank byte opens one; the parser
+/// checks the rest).
+pub fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// What is wrong with a body, without the offending value: serde's messages for a wrong
@@ -67,5 +78,9 @@ mod tests {
         assert!(error(r#"{"token": "a", "tokn": 1}"#).contains("unknown field `tokn`"));
         assert!(error("{}").contains("missing field `token`"));
         assert!(error("{").contains("not valid JSON"));
+        assert!(
+            error(r#"["a"]"#).contains("JSON object"),
+            "serde reads structs from arrays"
+        );
     }
 }

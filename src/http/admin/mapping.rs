@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
 use serde::Serialize;
 
 use crate::http::ApiError;
@@ -32,8 +33,10 @@ pub struct ProblemView {
     pub message: String,
 }
 
-pub async fn validate(body: Bytes) -> Result<Json<Validation>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+pub async fn validate(headers: HeaderMap, body: Bytes) -> Result<Json<Validation>, ApiError> {
+    // No body at all is a request without a document; an empty document (a body of
+    // no bytes, with its type) is a document with problems, answered as such.
+    if body.is_empty() && !headers.contains_key(header::CONTENT_TYPE) {
         return Err(ApiError::BadRequest(
             "send the mapping document (TOML) as the body".into(),
         ));
@@ -78,9 +81,9 @@ pub async fn preview(
     body: Bytes,
 ) -> Result<Json<Preview>, ApiError> {
     let connection = super::connections::live(&state, &id).await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if !super::body::is_object(&body) {
         return Err(ApiError::BadRequest(
-            "send one sample event (JSON) as the body".into(),
+            "send one sample event (a JSON object) as the body".into(),
         ));
     }
     let path = connection
