@@ -19,7 +19,7 @@ use crate::http::ApiError;
 use crate::state::AppState;
 
 /// The answer for a connection operation's failure.
-pub(super) fn refused(error: ConnectionError) -> ApiError {
+pub(crate) fn refused(error: ConnectionError) -> ApiError {
     match error {
         ConnectionError::NotFound(what) => ApiError::NotFound(format!("no {what}")),
         ConnectionError::Conflict(what) => ApiError::Conflict(what),
