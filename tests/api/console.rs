@@ -243,7 +243,10 @@ async fn adding_a_connection_shows_its_webhook_url_and_is_audited() {
     assert_eq!(shown.status, 200);
     // minijinja escapes `/` in values; the browser reads it back as `/`.
     let text = shown.text.replace("&#x2f;", "/");
-    assert!(text.contains("value=\"http://localhost:8080/webhooks/tovuti/acme\""), "{text}");
+    assert!(
+        text.contains("value=\"http://localhost:8080/webhooks/tovuti/acme\""),
+        "{text}"
+    );
     assert!(
         !shown.text.contains("pit-secret-value"),
         "a token never comes back"

@@ -45,7 +45,7 @@ fn new_page(
     session: &Session,
     status: StatusCode,
     values: &Form,
-    problem: Option<String>,
+    problem: Option<&str>,
 ) -> Response {
     let fields = ["id", "name", "ghl_location_id", "tovuti_base_url"];
     let values: std::collections::BTreeMap<&str, String> = fields
@@ -97,7 +97,7 @@ pub async fn create(
                     &session,
                     error.status(),
                     &form,
-                    Some(error.to_string()),
+                    Some(&error.to_string()),
                 );
             }
             return refused(&console, &session, error);

@@ -115,19 +115,16 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-/// The page for an operation's failure: its own words for a 4xx, nothing of the cause
-/// for a 5xx (which is logged).
+/// The page for an operation's failure: its own words for a 4xx or a 503, nothing of
+/// the cause for a 500 (which is logged).
 pub fn refused(console: &Console, session: &Session, error: crate::http::ApiError) -> Response {
     let status = error.status();
-    let message = if status.is_server_error() {
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %error, "console: an operation failed");
+    let message = match error {
+        crate::http::ApiError::Internal(cause) => {
+            tracing::error!(error = %format!("{cause:#}"), "console: an operation failed");
             "An internal error occurred; the service's log has the details.".to_owned()
-        } else {
-            error.to_string()
         }
-    } else {
-        error.to_string()
+        other => other.to_string(),
     };
     failure(console, status, Some(session), &message)
 }
