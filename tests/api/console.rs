@@ -7,7 +7,7 @@ use axum::http::{Request, header};
 use tovuti_ghl_bridge::config::OptionalSecret;
 use tovuti_ghl_bridge::store::Cipher;
 
-use crate::admin_support::{AdminApp, Answer, EMAIL, FULL, READ, seed};
+use crate::admin_support::{AdminApp, Answer, EMAIL, FULL, READ, from_peer, request, seed};
 
 fn form(path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     let mut builder = Request::builder()
@@ -293,5 +293,105 @@ async fn the_console_is_off_when_configured_off() {
     let app = AdminApp::sqlite_with(|c| c.console.enabled = false).await;
     let answer = app.send(page("/console/sign-in", "x=y")).await;
     assert_eq!(answer.status, 404);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn failed_sign_ins_share_the_admin_apis_limit_per_address() {
+    let app = AdminApp::sqlite_with(|c| c.admin.auth_failures_per_minute = 3).await;
+    let peer = [10, 9, 8, 7];
+    // Two failures against the API, the third at the console's sign-in: blocked.
+    for _ in 0..2 {
+        let answer = app
+            .send(from_peer(
+                request("GET", "/api/v1/events", Some("wrong"), Body::empty()),
+                peer,
+            ))
+            .await;
+        assert_eq!(answer.status, 401);
+    }
+    let answer = app
+        .send(from_peer(
+            form("/console/sign-in", None, "token=wrong"),
+            peer,
+        ))
+        .await;
+    assert_eq!(answer.status, 401);
+    let answer = app
+        .send(from_peer(
+            form("/console/sign-in", None, &format!("token={FULL}")),
+            peer,
+        ))
+        .await;
+    assert_eq!(
+        answer.status, 429,
+        "even a good token waits: {}",
+        answer.text
+    );
+    assert!(answer.headers.contains_key(header::RETRY_AFTER));
+    assert!(answer.headers.get(header::SET_COOKIE).is_none());
+    // Another address is not held up.
+    let answer = app
+        .send(from_peer(
+            form("/console/sign-in", None, &format!("token={FULL}")),
+            [10, 9, 8, 6],
+        ))
+        .await;
+    assert_eq!(answer.status, 303);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn replay_by_filter_counts_first_then_replays_on_postgres() {
+    let Some(app) = AdminApp::postgres().await else {
+        return;
+    };
+    let seeded = seed(&app).await;
+    let cookie = sign_in(&app, FULL).await;
+    let events = app.send(page("/console/events?status=dead", &cookie)).await;
+    let token = csrf(&events);
+    let dry = app
+        .send(form(
+            "/console/events/replay",
+            Some(&cookie),
+            &format!("csrf={token}&status=dead&connection=c1"),
+        ))
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    assert!(dry.text.contains("Replay 2 events?"), "{}", dry.text);
+    let status = app
+        .state
+        .store
+        .event(seeded.dead_ghl)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert_eq!(status.as_str(), "dead", "a dry run changes nothing");
+
+    // A confirmation that expected another count is shown the new count instead.
+    let stale = app
+        .send(form(
+            "/console/events/replay",
+            Some(&cookie),
+            &format!("csrf={token}&status=dead&connection=c1&confirm=yes&expected=5"),
+        ))
+        .await;
+    assert!(stale.text.contains("The matching set changed"));
+
+    let done = app
+        .send(form(
+            "/console/events/replay",
+            Some(&cookie),
+            &format!("csrf={token}&status=dead&connection=c1&confirm=yes&expected=2"),
+        ))
+        .await;
+    assert!(done.text.contains("Replayed 2 events"), "{}", done.text);
+    for id in [seeded.dead_ghl, seeded.dead_tovuti] {
+        let status = app.state.store.event(id).await.unwrap().unwrap().status;
+        assert_eq!(status.as_str(), "pending");
+    }
+    let audit = app.get("/api/v1/audit", FULL).await;
+    assert_eq!(audit.json["items"][0]["action"], "events.replay");
     app.finish().await;
 }
