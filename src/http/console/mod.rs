@@ -92,7 +92,9 @@ pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
 
 /// Headers on every console answer: a strict Content-Security-Policy (no inline script
 /// or style, nothing from elsewhere), no framing, no sniffing, no caching of pages that
-/// show operational data, no referrer leaking event ids.
+/// show operational data, no referrer (event ids) sent to other sites; a same-origin
+/// referrer policy, as `no-referrer` would make the browser send `Origin: null` on the
+/// console's own form posts.
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -103,7 +105,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
         ),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in fixed {

@@ -151,6 +151,24 @@ pub fn set_cookie(id: Option<&str>, secure: bool) -> String {
     )
 }
 
+/// Whether a form post came from another site, as the browser tells: an `Origin` that
+/// is not this host. Browsers send `Origin` on every POST; a post without one (a tool
+/// such as curl) is judged by its session and CSRF token alone.
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+        _ => true,
+    }
+}
+
 /// Admits a request of a live session: a page request without one is sent to sign in; a
 /// POST must carry the session's CSRF token (403 without it), and one from a read-only
 /// session is refused (403) unless it signs out. The session (and a POST's form) travel
@@ -172,6 +190,14 @@ pub async fn guard(State(console): State<Arc<Console>>, request: Request, next: 
         let mut request = request;
         request.extensions_mut().insert(session);
         return next.run(request).await;
+    }
+    if cross_site(request.headers()) {
+        return failure(
+            &console,
+            StatusCode::FORBIDDEN,
+            Some(&session),
+            "This form was posted from another site.",
+        );
     }
     let (mut parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
@@ -225,6 +251,28 @@ mod tests {
         assert!(sessions.touch("nope").is_none());
         sessions.revoke(&id);
         assert!(sessions.touch(&id).is_none());
+    }
+
+    #[test]
+    fn a_post_from_another_origin_is_cross_site() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, value.parse().unwrap());
+            }
+            map
+        };
+        let host = ("host", "bridge.example:8080");
+        assert!(!cross_site(&headers(&[host])));
+        assert!(!cross_site(&headers(&[
+            host,
+            ("origin", "http://bridge.example:8080")
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(cross_site(&headers(&[host, ("origin", "null")])));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::Console;
 use super::form::Form;
-use super::session::{Session, cookie_id, over_tls, set_cookie};
+use super::session::{Session, cookie_id, cross_site, over_tls, set_cookie};
 use crate::http::admin::gate::{retry_secs, source_address};
 
 /// The sign-in form.
@@ -36,6 +36,13 @@ pub async fn sign_in(Extension(console): Extension<Arc<Console>>, request: Reque
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return response;
+    }
+    if cross_site(request.headers()) {
+        return page(
+            &console,
+            StatusCode::FORBIDDEN,
+            Some("This sign-in was posted from another site."),
+        );
     }
     let secure = over_tls(request.headers(), request.uri().scheme_str());
     let Ok(body) = axum::body::to_bytes(request.into_body(), super::FORM_LIMIT).await else {
