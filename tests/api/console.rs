@@ -395,3 +395,20 @@ async fn replay_by_filter_counts_first_then_replays_on_postgres() {
     assert_eq!(audit.json["items"][0]["action"], "events.replay");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn with_an_admin_listener_the_console_is_served_there_only() {
+    let app = AdminApp::sqlite_with(|c| c.admin.listen = "127.0.0.1:0".into()).await;
+    let sign_in = || {
+        Request::builder()
+            .uri("/console/sign-in")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let public = app.send(sign_in()).await;
+    assert_eq!(public.status, 404);
+    let admin = tovuti_ghl_bridge::http::admin_router(app.state.clone());
+    let response = tower::ServiceExt::oneshot(admin, sign_in()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    app.finish().await;
+}
