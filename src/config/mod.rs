@@ -10,9 +10,9 @@ mod webhooks;
 pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret, split_tokens};
 pub use sections::{
-    AdminConfig, GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig, ReconcileConfig,
-    SecurityConfig, ServerConfig, StoreConfig, TelemetryConfig, TovutiConfig, TovutiListsConfig,
-    WorkerConfig,
+    AdminConfig, ConsoleConfig, GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig,
+    ReconcileConfig, SecurityConfig, ServerConfig, StoreConfig, TelemetryConfig, TovutiConfig,
+    TovutiListsConfig, WorkerConfig,
 };
 
 pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_secrets};
@@ -35,6 +35,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// The admin API's own listener and its failed-authentication limit.
     pub admin: AdminConfig,
+    /// The operator console at `/console`.
+    pub console: ConsoleConfig,
     /// GoHighLevel API and the default connection's credentials.
     pub ghl: GhlConfig,
     /// Tovuti API and the default connection's credentials.

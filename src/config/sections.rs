@@ -226,6 +226,13 @@ pub struct AdminConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ConsoleConfig {
+    /// Serve the operator console at `/console` (beside the admin API, on its listener).
+    /// It is on only while an admin token is configured as well; else it answers 404.
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WorkerConfig {
     /// Run the worker in this process.
     pub enabled: bool,

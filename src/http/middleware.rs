@@ -159,7 +159,11 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     let is_problem = content_type
         .as_ref()
         .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+    // The console's pages answer errors as HTML for a person; those stay as they are.
+    let is_html = content_type
+        .as_ref()
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_html || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let is_text = content_type

@@ -1,6 +1,7 @@
 //! The HTTP edge: the router, its middleware and the error envelope.
 
 pub mod admin;
+pub mod console;
 pub mod error;
 pub mod middleware;
 pub mod routes;
@@ -16,16 +17,24 @@ pub use server::Server;
 use crate::state::AppState;
 
 /// The routes of the main listener with the middleware stack applied: every route, or
-/// every route but the admin API's when `admin.listen` gives it a listener of its own.
+/// every route but the admin API's and the console's when `admin.listen` gives them a
+/// listener of their own.
 pub fn router(state: AppState) -> Router {
     let mut routes = routes::router();
     if state.config.admin.listen.is_empty() {
-        routes = routes.merge(admin::router(&state.config));
+        routes = routes.merge(operator_routes(&state));
     }
     middleware::apply(routes, &state).with_state(state)
 }
 
-/// The admin API alone with the middleware stack applied, for its own listener.
+/// The admin API and the console alone with the middleware stack applied, for the admin
+/// listener.
 pub fn admin_router(state: AppState) -> Router {
-    middleware::apply(admin::router(&state.config), &state).with_state(state)
+    middleware::apply(operator_routes(&state), &state).with_state(state)
+}
+
+/// The admin API and the console, drawing on one failed-authentication quota per address.
+fn operator_routes(state: &AppState) -> Router<AppState> {
+    let failures = admin::failed_auth(&state.config);
+    admin::router(&state.config, failures.clone()).merge(console::router(&state.config, failures))
 }

@@ -17,6 +17,7 @@ mod admin_tools;
 mod binary;
 mod check;
 mod connections_cli;
+mod console;
 mod health;
 mod helpers;
 mod middleware;

@@ -30,6 +30,9 @@ fn documented() -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// The API's routes. The console's pages (`/console/…`, HTML for people, served by
+/// `http::console::router`) are not in the route table and not part of the API, so
+/// `openapi.yaml` does not describe them.
 fn served() -> BTreeSet<(String, String)> {
     routes::table()
         .iter()

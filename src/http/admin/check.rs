@@ -27,7 +27,7 @@ pub async fn check(
     Ok(Json(view))
 }
 
-async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, ApiError> {
+pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, ApiError> {
     let path = connection
         .mapping_path
         .as_deref()

@@ -20,7 +20,7 @@ use crate::state::AppState;
 use crate::store::{Connection, REMOVED_REASON, StoreError};
 
 /// The answer for a connection operation's failure.
-pub(super) fn refused(error: ConnectionError) -> ApiError {
+pub(crate) fn refused(error: ConnectionError) -> ApiError {
     match error {
         ConnectionError::NotFound(what) => ApiError::NotFound(format!("no {what}")),
         ConnectionError::Conflict(what) | ConnectionError::Unusable(what) => {

@@ -21,16 +21,26 @@ use crate::http::error::problem;
 /// The source address requests without a TCP peer share (a router driven in-process).
 const NO_PEER: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
+/// The address a request came from, for the failed-authentication limit.
+pub fn source_address(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(NO_PEER, |peer| peer.0.ip())
+}
+
 pub struct Gate {
     tokens: Tokens,
-    failures: FailedAuth,
+    failures: Arc<FailedAuth>,
 }
 
 impl Gate {
-    pub fn from_config(config: &Config) -> Self {
+    /// The gate over the configured tokens, counting failures in `failures` (shared with
+    /// the console's sign-in, so both draw on one quota per address).
+    pub fn new(config: &Config, failures: Arc<FailedAuth>) -> Self {
         Self {
             tokens: Tokens::from_config(&config.security),
-            failures: FailedAuth::per_minute(config.admin.auth_failures_per_minute),
+            failures,
         }
     }
 }
@@ -40,10 +50,7 @@ pub async fn check(State(gate): State<Arc<Gate>>, mut request: Request, next: Ne
         return ApiError::NotFound("the admin API is not enabled on this service".into())
             .into_response();
     }
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(NO_PEER, |peer| peer.0.ip());
+    let address = source_address(&request);
     if let Some(wait) = gate.failures.blocked_for(address) {
         return throttled(wait);
     }
@@ -82,11 +89,15 @@ fn unauthorized() -> Response {
     response
 }
 
+/// Seconds to tell a blocked client to wait, rounded up so one waiting as told is admitted.
+pub fn retry_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
 fn throttled(wait: Duration) -> Response {
     ApiError::Throttled {
         detail: "too many failed authentications from this address; try again later".into(),
-        // Rounded up, so a client waiting as told is admitted.
-        retry_after: Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+        retry_after: Duration::from_secs(retry_secs(wait)),
     }
     .into_response()
 }

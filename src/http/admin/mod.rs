@@ -4,15 +4,15 @@
 //! The queries behind it live in `crate::admin`, shared with the `events` command.
 
 mod audit;
-mod auth;
+pub(crate) mod auth;
 mod body;
-mod check;
-mod connections;
+pub(crate) mod check;
+pub(crate) mod connections;
 mod events;
-mod gate;
+pub(crate) mod gate;
 mod links;
 mod mapping;
-mod params;
+pub(crate) mod params;
 mod replay;
 mod secrets;
 mod summary;
@@ -26,6 +26,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 pub use audit::audit;
 pub use auth::{Access, Caller, token_id};
+pub use throttle::FailedAuth;
 
 use super::ApiError;
 use super::routes::Route;
@@ -96,10 +97,18 @@ pub fn is_admin(path: &str) -> bool {
     path.starts_with(PREFIX)
 }
 
+/// The failed-authentication counter of one listener, shared by the admin API's guard
+/// and the console's sign-in.
+pub fn failed_auth(config: &Config) -> Arc<FailedAuth> {
+    Arc::new(FailedAuth::per_minute(
+        config.admin.auth_failures_per_minute,
+    ))
+}
+
 /// Every route of the table under `PREFIX` (these, and any another module lists) behind
 /// the guard and the body limit: no `/api/v1` route can be served unguarded.
-pub fn router(config: &Config) -> Router<AppState> {
-    let gate = Arc::new(gate::Gate::from_config(config));
+pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
+    let gate = Arc::new(gate::Gate::new(config, failures));
     let guarded = super::routes::table()
         .into_iter()
         .filter(|route| is_admin(route.path));
@@ -132,7 +141,7 @@ pub fn log_status(config: &Config) {
 
 /// A store failure as the client sees it: 503 when the database is unreachable (try
 /// again), else a logged 500 that says nothing of the cause.
-fn store_failed(error: StoreError) -> ApiError {
+pub(crate) fn store_failed(error: StoreError) -> ApiError {
     match error {
         StoreError::Unavailable(_) => {
             ApiError::Unavailable("the store is unavailable; try again shortly".into())

@@ -1,0 +1,397 @@
+//! `/console/connections/…`: add a connection, read one (its webhook URLs, its secrets),
+//! edit it, verify it against the platforms, rotate its Tovuti webhook secret (shown
+//! once), pause and resume it. Every change is audited as the admin API audits it.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::Console;
+use super::form::Form;
+use super::render::{Me, refused};
+use super::session::{Session, over_tls};
+use crate::connections::{ConnectionInput, ConnectionPatch, NewSecret, webhook_path};
+use crate::http::ApiError;
+use crate::http::admin::audit;
+use crate::http::admin::connections::refused as connection_refused;
+use crate::http::admin::store_failed;
+use crate::state::AppState;
+use crate::verify::CheckView;
+
+/// What a connection page shows beyond the connection itself.
+#[derive(Default, Serialize)]
+struct Extra {
+    check: Option<CheckView>,
+    new_secret: Option<NewSecret>,
+    notice: Option<String>,
+    problem: Option<String>,
+}
+
+/// The form to add a connection.
+pub async fn new(
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+) -> Response {
+    new_page(&console, &session, StatusCode::OK, &Form::default(), None)
+}
+
+fn new_page(
+    console: &Console,
+    session: &Session,
+    status: StatusCode,
+    values: &Form,
+    problem: Option<&str>,
+) -> Response {
+    let fields = ["id", "name", "ghl_location_id", "tovuti_base_url"];
+    let values: std::collections::BTreeMap<&str, String> = fields
+        .iter()
+        .map(|f| (*f, values.text(f).unwrap_or_default()))
+        .collect();
+    let context = minijinja::context! {
+        me => Me::of(session), title => "Add a connection", nav => "overview", values, problem,
+    };
+    console.pages.render(status, "new_connection.html", context)
+}
+
+/// Adds the connection the form describes; its page comes next.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<Form>,
+) -> Response {
+    let input = ConnectionInput {
+        id: form.text("id").unwrap_or_default(),
+        name: form.text("name"),
+        ghl_location_id: form.text("ghl_location_id").unwrap_or_default(),
+        ghl_token: form.text("ghl_token").map(SecretString::from),
+        tovuti_base_url: form.text("tovuti_base_url"),
+        tovuti_token: form.text("tovuti_token").map(SecretString::from),
+        tovuti_auth_mode: Default::default(),
+        mapping_path: None,
+        poller: Default::default(),
+    };
+    let fields = present(
+        &form,
+        &[
+            "id",
+            "name",
+            "ghl_location_id",
+            "ghl_token",
+            "tovuti_base_url",
+            "tovuti_token",
+        ],
+    );
+    let view = match state.connections().create(input).await {
+        Ok(view) => view,
+        Err(error) => {
+            let error = connection_refused(error);
+            if error.status().is_client_error() {
+                return new_page(
+                    &console,
+                    &session,
+                    error.status(),
+                    &form,
+                    Some(&error.to_string()),
+                );
+            }
+            return refused(&console, &session, error);
+        }
+    };
+    let detail = serde_json::json!({ "fields": fields });
+    if let Err(error) = audit(
+        &state,
+        &session.caller,
+        "connection.create",
+        Some(&view.id),
+        None,
+        detail,
+    )
+    .await
+    {
+        return refused(&console, &session, error);
+    }
+    super::see_other(&format!("/console/connections/{}", view.id))
+}
+
+/// A connection's page.
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    page(&state, &console, &session, &id, &headers, Extra::default()).await
+}
+
+async fn page(
+    state: &AppState,
+    console: &Console,
+    session: &Session,
+    id: &str,
+    headers: &HeaderMap,
+    extra: Extra,
+) -> Response {
+    let connections = state.connections();
+    let view = match connections.get(id).await {
+        Ok(view) => view,
+        Err(error) => return refused(console, session, connection_refused(error)),
+    };
+    let secrets = match connections.tovuti_secrets(id).await {
+        Ok(secrets) => secrets,
+        Err(error) => return refused(console, session, connection_refused(error)),
+    };
+    let base = base_url(headers);
+    let context = minijinja::context! {
+        me => Me::of(session),
+        title => format!("Connection {id}"),
+        nav => "overview",
+        connection => view,
+        secrets,
+        tovuti_webhook => format!("{base}{}", webhook_path(id)),
+        ghl_webhook => format!("{base}/webhooks/ghl"),
+        check => extra.check,
+        new_secret => extra.new_secret,
+        notice => extra.notice,
+        problem => extra.problem,
+    };
+    console
+        .pages
+        .render(StatusCode::OK, "connection.html", context)
+}
+
+/// The service's address as the browser reached it, for the webhook URLs to paste.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost:8080");
+    let scheme = if over_tls(headers, None) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Changes the fields the edit form sent: a blank name or Tovuti URL clears it; a blank
+/// token keeps the stored one.
+pub async fn edit(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Extension(form): Extension<Form>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let patch = ConnectionPatch {
+        name: form.raw("name"),
+        ghl_location_id: form.text("ghl_location_id"),
+        ghl_token: form.text("ghl_token").map(SecretString::from),
+        tovuti_base_url: form.raw("tovuti_base_url"),
+        tovuti_token: form.text("tovuti_token").map(SecretString::from),
+        ..ConnectionPatch::default()
+    };
+    let fields = present(
+        &form,
+        &[
+            "name",
+            "ghl_location_id",
+            "ghl_token",
+            "tovuti_base_url",
+            "tovuti_token",
+        ],
+    );
+    if let Err(error) = state.connections().update(&id, patch).await {
+        let error = connection_refused(error);
+        if error.status() == StatusCode::UNPROCESSABLE_ENTITY
+            || error.status() == StatusCode::CONFLICT
+        {
+            let extra = Extra {
+                problem: Some(error.to_string()),
+                ..Extra::default()
+            };
+            return page(&state, &console, &session, &id, &headers, extra).await;
+        }
+        return refused(&console, &session, error);
+    }
+    let detail = serde_json::json!({ "fields": fields });
+    if let Err(error) = audit(
+        &state,
+        &session.caller,
+        "connection.update",
+        Some(&id),
+        None,
+        detail,
+    )
+    .await
+    {
+        return refused(&console, &session, error);
+    }
+    let extra = Extra {
+        notice: Some("Saved.".into()),
+        ..Extra::default()
+    };
+    page(&state, &console, &session, &id, &headers, extra).await
+}
+
+/// Runs the check against both platforms and shows each capability's outcome.
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let check = match run_check(&state, &id).await {
+        Ok(check) => check,
+        Err(error) if error.status().is_client_error() => {
+            let extra = Extra {
+                problem: Some(error.to_string()),
+                ..Extra::default()
+            };
+            return page(&state, &console, &session, &id, &headers, extra).await;
+        }
+        Err(error) => return refused(&console, &session, error),
+    };
+    let detail = serde_json::json!({ "passed": check.passed });
+    if let Err(error) = audit(
+        &state,
+        &session.caller,
+        "connection.check",
+        Some(&id),
+        None,
+        detail,
+    )
+    .await
+    {
+        return refused(&console, &session, error);
+    }
+    let extra = Extra {
+        check: Some(check),
+        ..Extra::default()
+    };
+    page(&state, &console, &session, &id, &headers, extra).await
+}
+
+async fn run_check(state: &AppState, id: &str) -> Result<CheckView, ApiError> {
+    let connection = state
+        .store
+        .connection(id)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
+    crate::http::admin::check::run(state, &connection).await
+}
+
+/// Makes a new Tovuti webhook secret (the older ones keep verifying for a day) and
+/// shows it, this once.
+pub async fn rotate(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let secret = match state.connections().add_tovuti_secret(&id, None).await {
+        Ok(secret) => secret,
+        Err(error) => return refused(&console, &session, connection_refused(error)),
+    };
+    let detail =
+        serde_json::json!({ "fingerprint": secret.view.fingerprint, "overlap_secs": null });
+    let target = secret.view.id.clone();
+    if let Err(error) = audit(
+        &state,
+        &session.caller,
+        "tovuti_secret.create",
+        Some(&id),
+        Some(&target),
+        detail,
+    )
+    .await
+    {
+        return refused(&console, &session, error);
+    }
+    let extra = Extra {
+        new_secret: Some(secret),
+        ..Extra::default()
+    };
+    page(&state, &console, &session, &id, &headers, extra).await
+}
+
+/// Pauses the connection: outbound work waits; inbound events are stored as usual.
+pub async fn pause(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
+    let result = state.connections().pause(&id).await;
+    switched(
+        &state,
+        &console,
+        &session,
+        &id,
+        result.map(drop),
+        "connection.pause",
+    )
+    .await
+}
+
+/// Resumes the connection: the events that waited are due at once.
+pub async fn resume(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
+    let result = state.connections().resume(&id).await;
+    switched(
+        &state,
+        &console,
+        &session,
+        &id,
+        result.map(drop),
+        "connection.resume",
+    )
+    .await
+}
+
+async fn switched(
+    state: &AppState,
+    console: &Console,
+    session: &Session,
+    id: &str,
+    result: Result<(), crate::connections::ConnectionError>,
+    action: &str,
+) -> Response {
+    if let Err(error) = result {
+        return refused(console, session, connection_refused(error));
+    }
+    let detail = serde_json::json!({});
+    if let Err(error) = audit(state, &session.caller, action, Some(id), None, detail).await {
+        return refused(console, session, error);
+    }
+    super::see_other(&format!("/console/connections/{id}"))
+}
+
+/// The names of the fields the form filled, for the audit entry: what was set, never
+/// to what.
+fn present(form: &Form, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|name| form.get(name).is_some())
+        .map(|name| (*name).to_owned())
+        .collect()
+}

@@ -1,0 +1,127 @@
+//! The operator console at `/console`: HTML pages, rendered on the server from templates
+//! embedded in the binary, over the same operations the admin API runs (`crate::admin`,
+//! `Connections`, `crate::verify`). Sign-in with an admin token opens a server-side
+//! session; every POST carries the session's CSRF token; a read-only token's session may
+//! look but not change. Served where the admin API is, and only while it is enabled.
+
+mod connection;
+mod events;
+mod form;
+mod overview;
+mod render;
+mod session;
+mod sign_in;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{get, post};
+
+use super::admin::FailedAuth;
+use super::admin::auth::Tokens;
+use crate::config::Config;
+use crate::state::AppState;
+
+pub use session::{IDLE_TIMEOUT, LIFETIME, SESSION_COOKIE};
+
+/// Everything under this path is the console's.
+pub const PREFIX: &str = "/console";
+
+/// Largest form the console accepts: its forms carry a few short fields.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// What the console's handlers share: the tokens, the sessions, the failure counter
+/// and the templates.
+pub struct Console {
+    tokens: Tokens,
+    sessions: session::Sessions,
+    failures: Arc<FailedAuth>,
+    pages: render::Pages,
+}
+
+/// Whether the console is served: configured on and an admin token set.
+pub fn enabled(config: &Config) -> bool {
+    config.console.enabled && super::admin::enabled(config)
+}
+
+/// The console's routes; none at all (so 404) when it is off.
+pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
+    if !enabled(config) {
+        return Router::new();
+    }
+    let console = Arc::new(Console {
+        tokens: Tokens::from_config(&config.security),
+        sessions: session::Sessions::default(),
+        failures,
+        pages: render::Pages::new(),
+    });
+    let signed_in = Router::new()
+        .route("/console", get(overview::show))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/connections/new", get(connection::new))
+        .route("/console/connections", post(connection::create))
+        .route("/console/connections/{id}", get(connection::show))
+        .route("/console/connections/{id}/edit", post(connection::edit))
+        .route("/console/connections/{id}/verify", post(connection::verify))
+        .route("/console/connections/{id}/pause", post(connection::pause))
+        .route("/console/connections/{id}/resume", post(connection::resume))
+        .route("/console/connections/{id}/secret", post(connection::rotate))
+        .route("/console/events", get(events::list))
+        .route("/console/events/replay", post(events::replay_matching))
+        .route("/console/events/{id}", get(events::show))
+        .route("/console/events/{id}/replay", post(events::replay_one))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&console),
+            session::guard,
+        ));
+    Router::new()
+        .route(
+            "/console/sign-in",
+            get(sign_in::form).post(sign_in::sign_in),
+        )
+        .route("/console/assets/console.css", get(render::stylesheet))
+        .route("/console/assets/console.js", get(render::script))
+        .merge(signed_in)
+        .layer(axum::Extension(console))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Headers on every console answer: a strict Content-Security-Policy (no inline script
+/// or style, nothing from elsewhere), no framing, no sniffing, no caching of pages that
+/// show operational data, no referrer (event ids) sent to other sites; a same-origin
+/// referrer policy, as `no-referrer` would make the browser send `Origin: null` on the
+/// console's own form posts.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed: [(HeaderName, &str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A 303 to `location` (after a form post, so a reload does not post again).
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (
+            axum::http::StatusCode::SEE_OTHER,
+            [(header::LOCATION, value)],
+        )
+            .into_response(),
+        Err(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+    }
+}

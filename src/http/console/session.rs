@@ -1,0 +1,286 @@
+//! Console sessions, kept in this process's memory: a random id in an `HttpOnly`,
+//! `SameSite=Strict` cookie names one; it ends after `LIFETIME`, after `IDLE_TIMEOUT`
+//! without a request, at sign-out, or when the process restarts. Each replica keeps its
+//! own, so behind a load balancer the console needs sticky sessions or one replica.
+//! The guard also checks every POST's CSRF token and refuses a read-only session's
+//! changes, so no handler can forget either.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest as _, Sha256};
+
+use super::form::Form;
+use super::render::failure;
+use super::{Console, FORM_LIMIT};
+use crate::http::admin::{Access, Caller};
+
+/// The cookie carrying the session id.
+pub const SESSION_COOKIE: &str = "bridge_console";
+/// Longest a session lasts, however busy.
+pub const LIFETIME: Duration = Duration::from_secs(8 * 3600);
+/// A session unused this long ends.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Most sessions kept at once; beyond it the expired are swept, then the oldest dropped.
+const MAX_SESSIONS: usize = 1000;
+
+/// One signed-in operator, as handlers see it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub caller: Caller,
+    /// Sent back in every form; a POST without it is refused.
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn can_write(&self) -> bool {
+        self.caller.access == Access::Full
+    }
+}
+
+struct Entry {
+    session: Session,
+    started: Instant,
+    last_seen: Instant,
+}
+
+/// The live sessions, keyed by the SHA-256 of their id (the id itself is kept nowhere).
+#[derive(Default)]
+pub struct Sessions {
+    live: Mutex<HashMap<[u8; 32], Entry>>,
+}
+
+impl Sessions {
+    /// Opens a session for `caller`; returns its id, for the cookie.
+    pub fn open(&self, caller: Caller) -> String {
+        let id = random_hex();
+        let now = Instant::now();
+        let entry = Entry {
+            session: Session {
+                caller,
+                csrf: random_hex(),
+            },
+            started: now,
+            last_seen: now,
+        };
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.len() >= MAX_SESSIONS {
+            live.retain(|_, entry| !expired(entry, now));
+        }
+        if live.len() >= MAX_SESSIONS
+            && let Some(oldest) = live.iter().min_by_key(|(_, e)| e.started).map(|(k, _)| *k)
+        {
+            live.remove(&oldest);
+        }
+        live.insert(key(&id), entry);
+        id
+    }
+
+    /// The session `id` names, if it is live; using it resets its idle clock.
+    pub fn touch(&self, id: &str) -> Option<Session> {
+        let now = Instant::now();
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let key = key(id);
+        let entry = live.get_mut(&key)?;
+        if expired(entry, now) {
+            live.remove(&key);
+            return None;
+        }
+        entry.last_seen = now;
+        Some(entry.session.clone())
+    }
+
+    /// Ends the session `id` names.
+    pub fn revoke(&self, id: &str) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.remove(&key(id));
+    }
+}
+
+fn expired(entry: &Entry, now: Instant) -> bool {
+    now.duration_since(entry.started) >= LIFETIME
+        || now.duration_since(entry.last_seen) >= IDLE_TIMEOUT
+}
+
+fn key(id: &str) -> [u8; 32] {
+    Sha256::digest(id.as_bytes()).into()
+}
+
+/// 32 random bytes as hex.
+pub fn random_hex() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// The session id the request's cookie carries.
+pub fn cookie_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// Whether the request reached the service (or the proxy in front of it) over TLS.
+pub fn over_tls(request_headers: &HeaderMap, scheme: Option<&str>) -> bool {
+    scheme == Some("https")
+        || request_headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The `Set-Cookie` value for `id` (`None`: one that clears the cookie).
+pub fn set_cookie(id: Option<&str>, secure: bool) -> String {
+    let (value, age) = match id {
+        Some(id) => (id, LIFETIME.as_secs()),
+        None => ("", 0),
+    };
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={age}{secure}"
+    )
+}
+
+/// Whether a form post came from another site, as the browser tells: an `Origin` that
+/// is not this host. Browsers send `Origin` on every POST; a post without one (a tool
+/// such as curl) is judged by its session and CSRF token alone.
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+        _ => true,
+    }
+}
+
+/// Admits a request of a live session: a page request without one is sent to sign in; a
+/// POST must carry the session's CSRF token (403 without it), and one from a read-only
+/// session is refused (403) unless it signs out. The session (and a POST's form) travel
+/// on in the request's extensions.
+pub async fn guard(State(console): State<Arc<Console>>, request: Request, next: Next) -> Response {
+    let Some(session) = cookie_id(request.headers()).and_then(|id| console.sessions.touch(&id))
+    else {
+        if request.method() == Method::GET || request.method() == Method::HEAD {
+            return super::see_other("/console/sign-in");
+        }
+        return failure(
+            &console,
+            StatusCode::FORBIDDEN,
+            None,
+            "Your session has ended; sign in again.",
+        );
+    };
+    if request.method() != Method::POST {
+        let mut request = request;
+        request.extensions_mut().insert(session);
+        return next.run(request).await;
+    }
+    if cross_site(request.headers()) {
+        return failure(
+            &console,
+            StatusCode::FORBIDDEN,
+            Some(&session),
+            "This form was posted from another site.",
+        );
+    }
+    let (mut parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return failure(
+            &console,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some(&session),
+            "The form is too large.",
+        );
+    };
+    let form = Form::parse(&bytes);
+    if !form.csrf_matches(&session.csrf) {
+        tracing::debug!("console: a form was posted without its CSRF token");
+        return failure(
+            &console,
+            StatusCode::FORBIDDEN,
+            Some(&session),
+            "This form is out of date or did not come from the console. Reload the page and try again.",
+        );
+    }
+    if !session.can_write() && parts.uri.path() != "/console/sign-out" {
+        return failure(
+            &console,
+            StatusCode::FORBIDDEN,
+            Some(&session),
+            "You signed in with a read-only token: it may look but not change anything.",
+        );
+    }
+    parts.extensions.insert(session);
+    parts.extensions.insert(form);
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller {
+            token_id: "abcd1234".into(),
+            access: Access::Full,
+        }
+    }
+
+    #[test]
+    fn a_revoked_or_unknown_session_is_gone() {
+        let sessions = Sessions::default();
+        let id = sessions.open(caller());
+        assert!(sessions.touch(&id).is_some());
+        assert!(sessions.touch("nope").is_none());
+        sessions.revoke(&id);
+        assert!(sessions.touch(&id).is_none());
+    }
+
+    #[test]
+    fn a_post_from_another_origin_is_cross_site() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, value.parse().unwrap());
+            }
+            map
+        };
+        let host = ("host", "bridge.example:8080");
+        assert!(!cross_site(&headers(&[host])));
+        assert!(!cross_site(&headers(&[
+            host,
+            ("origin", "http://bridge.example:8080")
+        ])));
+        assert!(cross_site(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(cross_site(&headers(&[host, ("origin", "null")])));
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_only_over_tls() {
+        let plain = set_cookie(Some("x"), false);
+        assert!(plain.contains("HttpOnly; SameSite=Strict; Path=/console"));
+        assert!(!plain.contains("Secure"));
+        assert!(set_cookie(Some("x"), true).ends_with("; Secure"));
+        assert!(set_cookie(None, false).contains("Max-Age=0"));
+    }
+}
