@@ -33,9 +33,9 @@ pub mod platforms;
 pub mod poller;
 pub mod reconcile;
 pub mod sandbox;
+pub mod services;
 pub mod shutdown;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
@@ -49,7 +49,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// Runs the service on `listener` until `shutdown` is cancelled, then drains: readiness
 /// fails at once, in-flight requests get `server.shutdown_grace_secs`, leases are released.
