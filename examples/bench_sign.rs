@@ -14,8 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::Signer as _;
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use jiff::Timestamp;
-use tovuti_ghl_bridge::cli::samples;
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
+use tovuti_ghl_bridge::sandbox::samples;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

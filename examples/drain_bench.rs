@@ -23,16 +23,18 @@ use serde_json::{Value, json};
 use sqlx::Connection as _;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
-use tovuti_ghl_bridge::cli::samples;
+use tovuti_ghl_bridge::config::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::http::AppState;
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::samples;
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
-use tovuti_ghl_bridge::startup::{self, DEFAULT_CONNECTION};
-use tovuti_ghl_bridge::state::AppState;
+use tovuti_ghl_bridge::startup;
 use tovuti_ghl_bridge::store::{
     Cipher, Completion, EventStatus, Millis, NewEvent, Source, StoredEvent,
 };
-use tovuti_ghl_bridge::worker::{Outcome, ProcessError, Processor, Worker};
+use tovuti_ghl_bridge::sync::{ProcessError, Processor};
+use tovuti_ghl_bridge::worker::{Outcome, Worker};
 
 const LOCATION: &str = "bench-location";
 const TOVUTI_TOKEN: &str = "7|bench-token";
@@ -109,7 +111,7 @@ async fn drain(
     } else {
         Arc::new(startup::sync_engine(&bench.state)?)
     }));
-    let worker = Worker::new(bench.state.clone(), processor.clone());
+    let worker = Worker::new(bench.state.services.clone(), processor.clone());
     let cpu = CpuClock::now()?;
     let report = run_until_idle(&worker, &processor).await?;
     let (process_cpu, machine_cores) = cpu.since(report.wall)?;
@@ -152,7 +154,7 @@ async fn burst(backend: &str, concurrency: u32) -> anyhow::Result<()> {
         (0..BURST_USERS).map(|u| tovuti_event("user.created", &format!("create-{u}"), u, u, None));
     bench.record(created).await?;
     let engine = Arc::new(Timed::new(Arc::new(startup::sync_engine(&bench.state)?)));
-    let worker = Worker::new(bench.state.clone(), engine.clone());
+    let worker = Worker::new(bench.state.services.clone(), engine.clone());
     run_until_idle(&worker, &engine).await?;
     let linked = bench.ghl.contacts().len();
     anyhow::ensure!(linked == 100, "expected 100 contacts, GHL has {linked}");

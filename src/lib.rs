@@ -2,26 +2,32 @@
 //!
 //! # Layout
 //!
-//! - `admin`: the event and audit queries the admin API and the `events` command share.
-//! - `cli`: the binary's commands; `main.rs` only calls into it.
-//! - `config`: the typed configuration, loaded and validated once.
-//! - `connections`: connections an operator manages (settings, tokens, webhook secrets,
-//!   pause), beside the read-only `default` one from the configuration.
-//! - `http`: routes, middleware and the problem+json error envelope.
-//! - `mapping`: the field mapping and sync rules (pure: event + known state → planned actions).
-//! - `reconcile`: the GHL reconciliation sweep (missed contact changes → synthesized
-//!   events) and the GHL backfill.
-//! - `platforms`: GHL and Tovuti: payload types, webhook verification, the GHL client (auth,
-//!   throttling, retries, typed calls).
-//! - `poller`: scans Tovuti for changes and queues them as inbox events.
-//! - `sandbox`: in-process fakes of the platforms for tests and `--sandbox` runs.
-//! - `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
-//! - `telemetry`: logs and metrics.
-//! - `verify`: checking a connection's platforms for what its mapping needs (`check`).
-//! - `startup`, `state`, `shutdown`: wiring shared by the binary and the tests.
+//! Modules in layers, top first; a module uses modules in its own layer or below, never
+//! above (`tests/layers.rs` checks it):
 //!
-//! Dependencies point inwards: `http` and the worker use `platforms`, `mapping` and
-//! `store`; `mapping` never does I/O; `store` and `platforms` never import `http`.
+//! 1. `cli`: the binary's commands; `main.rs` only calls into it.
+//! 2. `startup`: building the state, preparing the store, starting the background tasks;
+//!    shared by the binary and the tests. (`run` in this file serves it.)
+//! 3. `http`: routes, middleware, the problem+json error envelope, the admin API and the
+//!    operator console; `http::AppState` is what handlers share.
+//! 4. `worker`: claims inbox events and records outcomes. `poller`: scans Tovuti for
+//!    changes and queues them as inbox events. `reconcile`: the GHL reconciliation sweep
+//!    (missed contact changes → synthesized events) and the GHL backfill.
+//! 5. `sync`: what one event does (the worker's `Processor`): plan, execute, remember.
+//!    `admin`: the event and audit queries the admin API and the `events` command share.
+//!    `verify`: checking a connection's platforms for what its mapping needs (`check`).
+//!    `connections`: connections an operator manages (settings, tokens, webhook secrets,
+//!    pause), beside the read-only `default` one from the configuration.
+//! 6. `mapping`: the field mapping and sync rules (pure: event + known state → planned
+//!    actions). `platforms`: GHL and Tovuti: payload types, webhook verification, the
+//!    clients (auth, throttling, retries, typed calls). `sandbox`: in-process fakes of the
+//!    platforms and sample webhook bodies, for tests and `--sandbox` runs.
+//! 7. `services`: the handles everything below `http` shares (configuration, store,
+//!    metrics, shutdown, instance id).
+//! 8. `store`: the durable store (inbox, connections, sync state) on SQLite or PostgreSQL.
+//!
+//! Foundations any module may use: `config` (the typed configuration, loaded and
+//! validated once), `telemetry` (logs and metrics), `shutdown` (signals).
 
 pub mod admin;
 pub mod cli;
@@ -33,9 +39,9 @@ pub mod platforms;
 pub mod poller;
 pub mod reconcile;
 pub mod sandbox;
+pub mod services;
 pub mod shutdown;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
@@ -49,7 +55,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// Runs the service on `listener` until `shutdown` is cancelled, then drains: readiness
 /// fails at once, in-flight requests get `server.shutdown_grace_secs`, leases are released.

@@ -16,11 +16,13 @@ use jiff::Timestamp;
 use super::backfill_progress::{Counts, Progress, QuotaEstimate};
 use super::load_or_report;
 use crate::config::Config;
+use crate::config::DEFAULT_CONNECTION;
 use crate::platforms::tovuti::client::{TovutiClient, TovutiLists};
 use crate::poller::{self, PageCounts, PollError, Resource, ScanMode, ScanObserver};
 use crate::reconcile::{BackfillOptions, BackfillPage, SweepError, Sweeper};
-use crate::startup::{self, DEFAULT_CONNECTION};
-use crate::state::AppState;
+use crate::services::Services;
+use crate::startup;
+use crate::telemetry::Metrics;
 
 /// GHL requests a backfilled event usually costs: the contact upsert and one tag or
 /// field write; the estimate only shapes the time shown, never the pace.
@@ -118,23 +120,23 @@ async fn backfill(
 ) -> anyhow::Result<Ending> {
     let shutdown = tokio_util::sync::CancellationToken::new();
     crate::shutdown::cancel_on_signal(shutdown.clone());
-    let state = startup::build_state(config, shutdown).await?;
-    startup::prepare_store(&state).await?;
+    let services = Services::open(config, Metrics::new(), shutdown).await?;
+    startup::prepare_store(&services).await?;
     let ending = match args.from {
-        From::Tovuti => from_tovuti(&state, args, progress).await,
-        From::Ghl => from_ghl(&state, args, progress).await,
+        From::Tovuti => from_tovuti(&services, args, progress).await,
+        From::Ghl => from_ghl(&services, args, progress).await,
     };
-    state.store.close().await;
+    services.store.close().await;
     ending
 }
 
 async fn from_tovuti(
-    state: &AppState,
+    services: &Services,
     args: &BackfillArgs,
     progress: &mut Progress,
 ) -> anyhow::Result<Ending> {
-    let lists = tovuti_lists(state, &args.connection)?;
-    let changed_since = !state
+    let lists = tovuti_lists(services, &args.connection)?;
+    let changed_since = !services
         .config
         .tovuti
         .lists
@@ -146,7 +148,7 @@ async fn from_tovuti(
         "--since needs tovuti.changed_since_param: Tovuti documents no \"changed since\" filter, \
          so name your tenant's parameter (docs/tovuti-lists.md) or backfill everything"
     );
-    let ctx = poller::context(state, &args.connection, lists, changed_since);
+    let ctx = poller::context(services, &args.connection, lists, changed_since);
     let mut observer = Observer(progress);
     let mut left = args.limit;
     for resource in Resource::ALL {
@@ -178,29 +180,29 @@ async fn from_tovuti(
 }
 
 /// The list API of a connection's tenant; only the default connection has one so far.
-fn tovuti_lists(state: &AppState, connection: &str) -> anyhow::Result<Arc<dyn TovutiLists>> {
+fn tovuti_lists(services: &Services, connection: &str) -> anyhow::Result<Arc<dyn TovutiLists>> {
     anyhow::ensure!(
         connection == DEFAULT_CONNECTION,
         "only the `{DEFAULT_CONNECTION}` connection has a Tovuti API so far"
     );
-    let client = TovutiClient::from_config(&state.config.tovuti)
+    let client = TovutiClient::from_config(&services.config.tovuti)
         .context("the Tovuti settings")?
         .context("no Tovuti API is configured: set tovuti.base_url and tovuti.token")?;
     Ok(Arc::new(client))
 }
 
 async fn from_ghl(
-    state: &AppState,
+    services: &Services,
     args: &BackfillArgs,
     progress: &mut Progress,
 ) -> anyhow::Result<Ending> {
-    let connection = state
+    let connection = services
         .store
         .connection(&args.connection)
         .await?
         .with_context(|| format!("no connection named {}", args.connection))?;
-    let engine = Arc::new(startup::sync_engine(state)?);
-    let sweeper = Sweeper::new(state, engine);
+    let engine = Arc::new(startup::sync_engine(services)?);
+    let sweeper = Sweeper::new(services, engine);
     let options = BackfillOptions {
         dry_run: args.dry_run,
         limit: args.limit,

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use super::samples;
 use crate::mapping::fields::GhlFields;
 use crate::mapping::model::{TovutiCustomRef, TovutiRef};
 use crate::mapping::tovuti_names::{self, TenantLists};
@@ -16,6 +15,7 @@ use crate::mapping::value::FieldType;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
 use crate::platforms::ghl::client::{Connection, Contact, ContactInput, CustomFieldInput};
 use crate::platforms::tovuti::TovutiWebhook;
+use crate::sandbox::samples;
 
 /// The tag every test contact carries, so one left behind is easy to find and remove.
 pub const SAMPLE_TAG: &str = "bridge-check";

@@ -10,7 +10,6 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::check_sample::{RoundTrip, Row};
-use super::samples;
 use crate::mapping::tovuti_names::{self, TenantLists};
 use crate::mapping::write::TovutiFields;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
@@ -18,6 +17,7 @@ use crate::platforms::ghl::GhlWebhook;
 use crate::platforms::tovuti::UserWrite;
 use crate::platforms::tovuti::client::{CatalogKind, TovutiApi};
 use crate::platforms::tovuti::payloads::User;
+use crate::sandbox::samples;
 
 /// The name the test user carries, so one left behind is easy to find.
 pub const SAMPLE_NAME: &str = "Bridge Check";

@@ -9,9 +9,9 @@ use ed25519_dalek::Signer as _;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::cli::samples;
 use crate::platforms::tovuti::WebhookSecret;
 use crate::sandbox::ghl::{ALL_SCOPES, VERSION_CONTACTS};
+use crate::sandbox::samples;
 use crate::sandbox::wiring::{LOCATION, Sandbox};
 use crate::store::EventId;
 

@@ -12,12 +12,12 @@ use tokio_util::sync::CancellationToken;
 use super::report::{EventOutcome, Via};
 use super::{ADA_EMAIL, ADA_USER_ID, COURSE_ID};
 use crate::config::Config;
+use crate::config::DEFAULT_CONNECTION;
 use crate::platforms::tovuti::payloads::User;
 use crate::poller::{
     Clock, PollContext, PollSettings, Resource, ScanMode, ScanSummary, Throttle, Unobserved,
 };
 use crate::sandbox::tovuti::FakeTovuti;
-use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{EventStatus, Millis, ReplayFilter, Source, Store};
 use crate::telemetry::Metrics;
 

@@ -19,7 +19,6 @@ mod migrate;
 mod preflight;
 mod provision;
 pub mod replay;
-pub mod samples;
 pub mod send_test_event;
 mod serve;
 

@@ -11,8 +11,8 @@ use ed25519_dalek::Signer as _;
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use jiff::Timestamp;
 
-use super::samples;
 use crate::platforms::tovuti::WebhookSecret;
+use crate::sandbox::samples;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Platform {

@@ -19,6 +19,9 @@ pub use webhooks::{GhlWebhookConfig, TovutiWebhookConfig, WebhooksConfig, split_
 
 use serde::{Deserialize, Serialize};
 
+/// The id of the connection described by the flat `ghl.*` / `tovuti.*` settings.
+pub const DEFAULT_CONNECTION: &str = "default";
+
 /// The commented defaults, embedded so the binary runs with no file at all.
 pub const DEFAULTS: &str = include_str!("../../config/default.toml");
 

@@ -10,7 +10,7 @@ use super::input::{
 };
 use super::runtime::{GHL_TOKEN_KIND, TOVUTI_TOKEN_KIND};
 use super::views::ConnectionView;
-use crate::startup::DEFAULT_CONNECTION;
+use crate::config::DEFAULT_CONNECTION;
 use crate::store::{ConnectionRecord, ConnectionStatus, Millis, StoreError};
 
 impl Connections {

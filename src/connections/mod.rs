@@ -24,8 +24,8 @@ pub use views::{
 
 use self::runtime::{GHL_TOKEN_KIND, TOVUTI_TOKEN_KIND};
 use crate::config::Config;
+use crate::config::DEFAULT_CONNECTION;
 use crate::platforms::ghl::client::CREDENTIAL_KIND as GHL_OAUTH_KIND;
-use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{Connection, ConnectionStatus, Store, StoreError, StoreResult};
 
 /// Path of a connection's Tovuti webhook URL.

@@ -81,7 +81,7 @@ impl Connections {
     ) -> ConnectionResult<NewSecret> {
         self.writable(id).await?;
         self.adopt_legacy_secrets(id, now).await?;
-        let secret = SecretString::from(crate::cli::keys::webhook_secret());
+        let secret = SecretString::from(crate::platforms::tovuti::webhook_secret());
         let new = NewWebhookSecret {
             id: uuid::Uuid::now_v7().to_string(),
             fingerprint: fingerprint(&secret),

@@ -18,7 +18,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{PROBLEM_JSON, problem};
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::telemetry::HttpLabels;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

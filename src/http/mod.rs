@@ -6,6 +6,7 @@ pub mod error;
 pub mod middleware;
 pub mod routes;
 pub mod server;
+mod state;
 mod tracked;
 
 use axum::Router;
@@ -13,8 +14,7 @@ use axum::Router;
 pub use error::ApiError;
 pub use routes::webhooks::{TOVUTI_SECRET_KIND, WebhookIntake};
 pub use server::Server;
-
-use crate::state::AppState;
+pub use state::{AppState, Shared};
 
 /// The routes of the main listener with the middleware stack applied: every route, or
 /// every route but the admin API's and the console's when `admin.listen` gives them a

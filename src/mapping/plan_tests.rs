@@ -290,10 +290,10 @@ mod properties {
     use serde_json::Value;
 
     use super::*;
-    use crate::cli::samples::{GHL_TYPES, TOVUTI_TYPES};
     use crate::platforms::arb_json;
     use crate::platforms::ghl::GhlWebhook;
     use crate::platforms::tovuti::TovutiWebhook;
+    use crate::sandbox::samples::{GHL_TYPES, TOVUTI_TYPES};
 
     /// An object with an id, as the payloads' nested records (course, lesson, …) need.
     fn record() -> impl Strategy<Value = Value> {

@@ -13,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::run::{context, spawn};
 use super::{PollSettings, Throttle};
+use crate::config::DEFAULT_CONNECTION;
 use crate::connections::runtime::tovuti_client;
 use crate::platforms::tovuti::client::TovutiLists;
-use crate::startup::DEFAULT_CONNECTION;
-use crate::state::AppState;
+use crate::services::Services;
 use crate::store::{Connection, ConnectionStatus, Millis, PollerOverrides};
 
 /// How often the stored connections are read again.
@@ -33,17 +33,17 @@ struct Running {
 /// `poller.enabled` is off), reading the list every `every`, in a task of its own so a
 /// slow store never delays startup or shutdown. The task ends after shutdown, once the
 /// running pollers have stopped.
-pub fn start_for_connections(state: &AppState, every: Duration) -> JoinHandle<()> {
-    let state = state.clone();
+pub fn start_for_connections(services: &Services, every: Duration) -> JoinHandle<()> {
+    let services = services.clone();
     tokio::spawn(async move {
-        if !state.config.poller.enabled {
+        if !services.config.poller.enabled {
             return;
         }
-        let shutdown = state.shutdown.clone();
+        let shutdown = services.shutdown.clone();
         let mut running = HashMap::new();
         loop {
             tokio::select! {
-                () = resync(&state, &mut running) => {}
+                () = resync(&services, &mut running) => {}
                 () = shutdown.cancelled() => break,
             }
             tokio::select! {
@@ -56,8 +56,8 @@ pub fn start_for_connections(state: &AppState, every: Duration) -> JoinHandle<()
 }
 
 /// Stops the pollers of connections that went away or changed, starts the missing ones.
-async fn resync(state: &AppState, running: &mut HashMap<String, Running>) {
-    let connections = match state.store.list_connections().await {
+async fn resync(services: &Services, running: &mut HashMap<String, Running>) {
+    let connections = match services.store.list_connections().await {
         Ok(connections) => connections,
         Err(error) => {
             tracing::warn!(%error, "connections could not be listed; their pollers stay as they are");
@@ -83,14 +83,14 @@ async fn resync(state: &AppState, running: &mut HashMap<String, Running>) {
         if running.contains_key(&connection.id) {
             continue;
         }
-        if let Some(poller) = start(state, connection).await {
+        if let Some(poller) = start(services, connection).await {
             running.insert(connection.id.clone(), poller);
         }
     }
 }
 
-async fn start(state: &AppState, connection: &Connection) -> Option<Running> {
-    let client = match tovuti_client(state.store.as_ref(), &state.config, connection).await {
+async fn start(services: &Services, connection: &Connection) -> Option<Running> {
+    let client = match tovuti_client(services.store.as_ref(), &services.config, connection).await {
         Ok(client) => client?,
         Err(error) => {
             tracing::warn!(connection = %connection.id, %error, "not polled: its Tovuti client cannot be built");
@@ -99,19 +99,19 @@ async fn start(state: &AppState, connection: &Connection) -> Option<Running> {
     };
     tracing::info!(connection = %connection.id, "polling Tovuti for changes");
     let lists = Arc::new(client) as Arc<dyn TovutiLists>;
-    let changed_since = !state
+    let changed_since = !services
         .config
         .tovuti
         .lists
         .changed_since_param
         .trim()
         .is_empty();
-    let mut ctx = context(state, &connection.id, lists, changed_since);
+    let mut ctx = context(services, &connection.id, lists, changed_since);
     apply(&mut ctx.settings, &connection.poller);
     if let Some(per_second) = connection.poller.requests_per_second {
         ctx.throttle = Throttle::per_second(per_second);
     }
-    let stop = state.shutdown.child_token();
+    let stop = services.shutdown.child_token();
     ctx.shutdown = stop.clone();
     Some(Running {
         version: connection.updated_at,

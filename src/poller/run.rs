@@ -15,7 +15,7 @@ use super::{
 };
 use crate::config::Config;
 use crate::platforms::tovuti::client::{TovutiClient, TovutiLists};
-use crate::state::AppState;
+use crate::services::Services;
 use crate::store::Millis;
 
 /// The list API of the default connection's tenant, when `tovuti.base_url` and
@@ -28,32 +28,32 @@ pub fn default_lists(config: &Config) -> anyhow::Result<Option<Arc<dyn TovutiLis
 /// Starts polling `connection` through `lists` with the state's store, settings and
 /// shutdown token.
 pub fn spawn_for(
-    state: &AppState,
+    services: &Services,
     connection: &str,
     lists: Arc<dyn TovutiLists>,
     changed_since: bool,
 ) -> JoinHandle<()> {
-    spawn(context(state, connection, lists, changed_since))
+    spawn(context(services, connection, lists, changed_since))
 }
 
 /// What a scan of `connection` needs, from the state (the poller's schedule and backfill).
 pub fn context(
-    state: &AppState,
+    services: &Services,
     connection: &str,
     lists: Arc<dyn TovutiLists>,
     changed_since: bool,
 ) -> PollContext {
-    let config = &state.config.poller;
+    let config = &services.config.poller;
     PollContext {
-        store: state.store.clone(),
+        store: services.store.clone(),
         lists,
         connection: connection.to_owned(),
-        owner: state.instance_id.clone(),
+        owner: services.instance_id.clone(),
         settings: PollSettings::from_config(config, changed_since),
-        metrics: state.metrics.clone(),
+        metrics: services.metrics.clone(),
         throttle: Throttle::per_second(config.requests_per_second),
         clock: Clock::System,
-        shutdown: state.shutdown.clone(),
+        shutdown: services.shutdown.clone(),
     }
 }
 

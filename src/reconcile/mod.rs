@@ -28,7 +28,7 @@ pub use sweep::{SweepOutcome, SweepReport};
 
 use crate::config::ReconcileConfig;
 use crate::platforms::ghl::client::GhlError;
-use crate::state::AppState;
+use crate::services::Services;
 use crate::store::{Connection, ConnectionStatus, Millis, Store, StoreError};
 use crate::sync::SyncEngine;
 use crate::telemetry::Metrics;
@@ -72,21 +72,21 @@ pub struct Sweeper {
 
 impl Sweeper {
     /// Shares the engine's GHL lanes, so the location's quota is counted in one place.
-    pub fn new(state: &AppState, engine: Arc<SyncEngine>) -> Self {
-        let ghl = &state.config.ghl;
+    pub fn new(services: &Services, engine: Arc<SyncEngine>) -> Self {
+        let ghl = &services.config.ghl;
         let quota = SweepQuota::new(
-            state.config.reconcile.quota_share,
+            services.config.reconcile.quota_share,
             ghl.rate_limit_max,
             Duration::from_millis(ghl.rate_limit_interval_ms),
         );
         Self {
-            store: state.store.clone(),
+            store: services.store.clone(),
             engine,
-            config: state.config.reconcile.clone(),
+            config: services.config.reconcile.clone(),
             quota,
-            metrics: state.metrics.clone(),
-            owner: state.instance_id.clone(),
-            shutdown: state.shutdown.clone(),
+            metrics: services.metrics.clone(),
+            owner: services.instance_id.clone(),
+            shutdown: services.shutdown.clone(),
             tried: Mutex::new(HashMap::new()),
         }
     }
@@ -190,11 +190,11 @@ impl Sweeper {
 }
 
 /// Starts the sweep beside the worker unless `reconcile.enabled` is off.
-pub fn start(state: &AppState, engine: Arc<SyncEngine>) -> Option<tokio::task::JoinHandle<()>> {
-    if !state.config.reconcile.enabled {
+pub fn start(services: &Services, engine: Arc<SyncEngine>) -> Option<tokio::task::JoinHandle<()>> {
+    if !services.config.reconcile.enabled {
         tracing::info!("GHL reconciliation sweep disabled");
         return None;
     }
-    let sweeper = Sweeper::new(state, engine);
+    let sweeper = Sweeper::new(services, engine);
     Some(tokio::spawn(sweeper.run()))
 }

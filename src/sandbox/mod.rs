@@ -3,5 +3,6 @@
 
 pub mod faults;
 pub mod ghl;
+pub mod samples;
 pub mod tovuti;
 pub mod wiring;

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use super::ProcessError;
 use crate::platforms::ghl::client::{ErrorClass, GhlError};
 use crate::platforms::tovuti::TovutiError;
 use crate::store::{Millis, StoreError};
-use crate::worker::ProcessError;
 
 /// How long an event waits for a person to re-authorise its connection before it is
 /// looked at again (it is never given up on for that).

@@ -15,6 +15,7 @@ mod gate;
 mod ghl_actions;
 mod platforms;
 mod polled;
+mod processor;
 pub mod seen;
 mod skipped;
 mod tenants;
@@ -30,6 +31,7 @@ use async_trait::async_trait;
 pub use effects::Anchor;
 pub use errors::SyncError;
 pub use platforms::Platforms;
+pub use processor::{ProcessError, Processor};
 
 use self::effects::Run;
 use self::skipped::Skipped;
@@ -41,7 +43,6 @@ use crate::store::{
     Completion, Connection, ConnectionStatus, Direction, Millis, Source, Store, StoredEvent,
 };
 use crate::telemetry::Metrics;
-use crate::worker::{ProcessError, Processor};
 
 /// Event types that carry a whole record's state: of several pending for one entity,
 /// only the newest is applied (the rest are superseded).

@@ -11,6 +11,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret as _;
 
 use crate::config::Config;
+use crate::config::DEFAULT_CONNECTION;
 use crate::connections::runtime::{self, GHL_TOKEN_KIND};
 use crate::platforms::ghl::client::{
     Auth, ClientSettings, Connection as GhlConnection, GhlClient, GhlError, LaneOwnership,
@@ -18,7 +19,6 @@ use crate::platforms::ghl::client::{
 };
 use crate::platforms::tovuti::TovutiApi;
 use crate::platforms::tovuti::client::TovutiClient;
-use crate::startup::DEFAULT_CONNECTION;
 use crate::store::{Connection, Millis, Store, StoreError};
 use crate::telemetry::Metrics;
 

@@ -1,8 +1,8 @@
 //! Makes a dead event loud: one WARN line naming it and why, and a counter by reason
 //! class, so an operator learns of it without reading the inbox.
 
-use crate::startup::DEFAULT_CONNECTION;
-use crate::state::AppState;
+use crate::config::DEFAULT_CONNECTION;
+use crate::services::Services;
 use crate::store::StoredEvent;
 use crate::telemetry::DeadLabels;
 
@@ -27,7 +27,7 @@ impl DeadReason {
 /// Reports an event the store has just marked dead. `reason` is the text stored as the
 /// event's last error: platform answers in it were redacted when the error was built, so
 /// it carries no credentials or personal data.
-pub fn report(state: &AppState, event: &StoredEvent, class: DeadReason, reason: &str) {
+pub fn report(services: &Services, event: &StoredEvent, class: DeadReason, reason: &str) {
     tracing::warn!(
         event.id = %event.id,
         event.source = event.source.as_str(),
@@ -42,5 +42,5 @@ pub fn report(state: &AppState, event: &StoredEvent, class: DeadReason, reason: 
         source: event.source.as_str().to_owned(),
         reason: class.as_str().to_owned(),
     };
-    state.metrics.dead_events.get_or_create(&labels).inc();
+    services.metrics.dead_events.get_or_create(&labels).inc();
 }

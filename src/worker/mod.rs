@@ -10,46 +10,20 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use dead::DeadReason;
 pub use retry::{NextStep, RetrySchedule};
 
-use crate::state::AppState;
+use crate::services::Services;
 use crate::store::{AttemptRecord, Claim, Completion, Millis, StoreError, StoredEvent};
+use crate::sync::{ProcessError, Processor};
 use crate::telemetry::WorkerLabels;
 use crate::telemetry::{requests, warnings};
 
 /// Events deleted per pruning statement, so one prune never holds a long lock.
 const PRUNE_BATCH: u32 = 1000;
-
-/// Why processing an event did not complete it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProcessError {
-    /// Transient (timeout, 5xx, connection reset): tried again on the retry schedule.
-    #[error("{0}")]
-    Retryable(String),
-    /// Transient, but a request's answer was lost and the platform may still be applying
-    /// it: tried again on the schedule, not sooner than `worker.settle_secs`, so the
-    /// retry's look-up for what it made finds it.
-    #[error("{0}")]
-    Unsettled(String),
-    /// Will not succeed as it is (a 4xx such as 422): dead, with the reason kept.
-    #[error("{0}")]
-    Permanent(String),
-    /// Not a failure: a rate limit or a connection awaiting re-authorisation. The event
-    /// waits until `until` and no attempt is spent.
-    #[error("waiting: {reason}")]
-    Wait { until: Millis, reason: String },
-}
-
-/// Turns one stored event into its downstream effects.
-#[async_trait]
-pub trait Processor: Send + Sync {
-    async fn process(&self, event: &StoredEvent) -> Result<Completion, ProcessError>;
-}
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,16 +36,16 @@ pub enum Outcome {
 
 #[derive(Clone)]
 pub struct Worker {
-    state: AppState,
+    services: Services,
     processor: Arc<dyn Processor>,
     schedule: RetrySchedule,
 }
 
 impl Worker {
-    pub fn new(state: AppState, processor: Arc<dyn Processor>) -> Self {
-        let schedule = RetrySchedule::new(&state.config.worker.retry_schedule_secs);
+    pub fn new(services: Services, processor: Arc<dyn Processor>) -> Self {
+        let schedule = RetrySchedule::new(&services.config.worker.retry_schedule_secs);
         Self {
-            state,
+            services,
             processor,
             schedule,
         }
@@ -86,7 +60,7 @@ impl Worker {
     /// different entity) and processes them concurrently.
     pub async fn run_once(&self, now: Millis) -> Result<Outcome, StoreError> {
         let events = self
-            .claim(now, self.state.config.worker.concurrency)
+            .claim(now, self.services.config.worker.concurrency)
             .await?;
         if events.is_empty() {
             return Ok(Outcome::Idle);
@@ -98,12 +72,12 @@ impl Worker {
 
     async fn claim(&self, now: Millis, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let claim = Claim {
-            owner: self.state.instance_id.clone(),
+            owner: self.services.instance_id.clone(),
             now,
-            lease: Duration::from_secs(self.state.config.worker.lease_secs),
+            lease: Duration::from_secs(self.services.config.worker.lease_secs),
             limit,
         };
-        self.state.store.claim_due_events(&claim).await
+        self.services.store.claim_due_events(&claim).await
     }
 
     /// Processes one claimed event and records how it went, with the attempt and the
@@ -140,10 +114,10 @@ impl Worker {
             error,
             requests: serde_json::to_value(&requests).unwrap_or_default(),
         };
-        if let Err(error) = self.state.store.record_attempt(&attempt).await {
+        if let Err(error) = self.services.store.record_attempt(&attempt).await {
             tracing::warn!(event.id = %event.id, %error, "could not write the event log");
         }
-        let metrics = &self.state.metrics;
+        let metrics = &self.services.metrics;
         let labels = WorkerLabels {
             source: event.source.as_str().to_owned(),
             outcome: label.to_owned(),
@@ -161,15 +135,20 @@ impl Worker {
     /// can keep its pooled connection from the pool for seconds (SQLite has only one
     /// write connection), and the attempt's outcome would then fail to be recorded.
     async fn keep_lease(&self, event: &StoredEvent, finished: &CancellationToken) {
-        let lease = Duration::from_secs(self.state.config.worker.lease_secs);
-        let owner = self.state.instance_id.as_str();
+        let lease = Duration::from_secs(self.services.config.worker.lease_secs);
+        let owner = self.services.instance_id.as_str();
         loop {
             tokio::select! {
                 () = tokio::time::sleep(lease / 3) => {}
                 () = finished.cancelled() => return,
             }
             let until = Millis::now().plus(lease);
-            match self.state.store.extend_lease(event.id, owner, until).await {
+            match self
+                .services
+                .store
+                .extend_lease(event.id, owner, until)
+                .await
+            {
                 Ok(()) => {}
                 Err(StoreError::NotFound(_)) => {
                     tracing::warn!(event.id = %event.id, "lost the lease of an event in progress");
@@ -189,10 +168,10 @@ impl Worker {
         outcome: Result<Completion, ProcessError>,
         now: Millis,
     ) -> Result<&'static str, StoreError> {
-        let (store, owner) = (&self.state.store, self.state.instance_id.as_str());
+        let (store, owner) = (&self.services.store, self.services.instance_id.as_str());
         let not_before = match &outcome {
             Err(ProcessError::Unsettled(_)) => {
-                now.plus(Duration::from_secs(self.state.config.worker.settle_secs))
+                now.plus(Duration::from_secs(self.services.config.worker.settle_secs))
             }
             _ => now,
         };
@@ -209,7 +188,7 @@ impl Worker {
             }
             Err(ProcessError::Permanent(reason)) => {
                 store.mark_dead(event.id, owner, &reason).await?;
-                dead::report(&self.state, event, DeadReason::Rejected, &reason);
+                dead::report(&self.services, event, DeadReason::Rejected, &reason);
                 Ok("dead")
             }
             Err(ProcessError::Retryable(reason) | ProcessError::Unsettled(reason)) => {
@@ -222,7 +201,7 @@ impl Worker {
                     NextStep::GiveUp => {
                         let reason = format!("gave up after {} attempts: {reason}", event.attempts);
                         store.mark_dead(event.id, owner, &reason).await?;
-                        dead::report(&self.state, event, DeadReason::RetriesExhausted, &reason);
+                        dead::report(&self.services, event, DeadReason::RetriesExhausted, &reason);
                         Ok("dead")
                     }
                 }
@@ -237,8 +216,8 @@ impl Worker {
     /// On shutdown no new event is claimed and the ones in progress finish; the caller
     /// releases leases after.
     pub async fn run(self) {
-        let shutdown = self.state.shutdown.clone();
-        let config = &self.state.config.worker;
+        let shutdown = self.services.shutdown.clone();
+        let config = &self.services.config.worker;
         let idle = Duration::from_millis(config.poll_interval_ms);
         let mut reclaim = Every::new(Duration::from_secs(config.lease_secs));
         let mut prune = Every::new(Duration::from_secs(config.prune_interval_secs.max(1)));
@@ -289,7 +268,7 @@ impl Worker {
     /// Removes finished events older than the retention, in batches, so the inbox and
     /// the event log stay small however long the service runs.
     pub async fn prune(&self, now: Millis) -> u64 {
-        let days = self.state.config.worker.event_retention_days;
+        let days = self.services.config.worker.event_retention_days;
         if days == 0 {
             return 0;
         }
@@ -298,7 +277,7 @@ impl Worker {
         let mut total = 0;
         loop {
             match self
-                .state
+                .services
                 .store
                 .prune_finished_events(cutoff, PRUNE_BATCH)
                 .await
@@ -316,7 +295,7 @@ impl Worker {
             }
         }
         if total > 0 {
-            self.state.metrics.events_pruned.inc_by(total);
+            self.services.metrics.events_pruned.inc_by(total);
             tracing::info!(
                 pruned = total,
                 "pruned finished events past their retention"
@@ -326,7 +305,12 @@ impl Worker {
     }
 
     async fn reclaim_expired(&self) {
-        match self.state.store.reclaim_expired_leases(Millis::now()).await {
+        match self
+            .services
+            .store
+            .reclaim_expired_leases(Millis::now())
+            .await
+        {
             Ok(0) => {}
             Ok(reclaimed) => tracing::info!(reclaimed, "reclaimed events whose lease expired"),
             Err(error) => tracing::warn!(%error, "could not reclaim expired leases"),

@@ -9,9 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::config::{Config, DatabaseUrl};
-use crate::startup;
-use crate::state::Shared;
+use crate::services::Services;
 use crate::store::{EventId, EventStatus, NewEvent, Source};
+use crate::telemetry::Metrics;
 use crate::telemetry::capture::Captured;
 
 const T0: Millis = Millis(1_800_000_000_000);
@@ -45,7 +45,7 @@ impl Processor for Scripted {
 }
 
 struct Setup {
-    state: AppState,
+    services: Services,
     processor: Arc<Scripted>,
     _dir: tempfile::TempDir,
 }
@@ -55,12 +55,12 @@ async fn setup() -> Setup {
     let mut config = Config::defaults();
     config.store.url = DatabaseUrl::new(format!("sqlite://{}/bridge.db", dir.path().display()));
     config.worker.concurrency = 4;
-    let state = startup::build_state(config, CancellationToken::new())
+    let services = Services::open(config, Metrics::new(), CancellationToken::new())
         .await
         .unwrap();
-    startup::prepare_store(&state).await.unwrap();
+    services.store.migrate().await.unwrap();
     Setup {
-        state,
+        services,
         processor: Arc::new(Scripted::default()),
         _dir: dir,
     }
@@ -69,7 +69,7 @@ async fn setup() -> Setup {
 impl Setup {
     fn worker(&self) -> Worker {
         let schedule = RetrySchedule::new(&[5, 60]).with_jitter(|bound| bound);
-        Worker::new(self.state.clone(), self.processor.clone()).with_schedule(schedule)
+        Worker::new(self.services.clone(), self.processor.clone()).with_schedule(schedule)
     }
 
     async fn record(&self, external_id: &str, entity: &str) -> EventId {
@@ -89,11 +89,11 @@ impl Setup {
             note: None,
             received_at,
         };
-        self.state.store.record_event(event).await.unwrap().id()
+        self.services.store.record_event(event).await.unwrap().id()
     }
 
     async fn status(&self, id: EventId) -> StoredEvent {
-        self.state.store.event(id).await.unwrap().unwrap()
+        self.services.store.event(id).await.unwrap().unwrap()
     }
 }
 
@@ -149,8 +149,8 @@ async fn a_lost_answer_is_retried_no_sooner_than_the_settle_delay() {
     s.processor.answer("lost", vec![lost(), lost()]);
     // A jitter that picks no delay at all: only the settle delay holds the retry back.
     let schedule = RetrySchedule::new(&[5, 60, 60]).with_jitter(|_| Duration::ZERO);
-    let worker = Worker::new(s.state.clone(), s.processor.clone()).with_schedule(schedule);
-    let settle = s.state.config.worker.settle_secs;
+    let worker = Worker::new(s.services.clone(), s.processor.clone()).with_schedule(schedule);
+    let settle = s.services.config.worker.settle_secs;
     assert!(
         settle > 5,
         "the default settle delay outlasts the first retry bound"
@@ -245,7 +245,7 @@ async fn run_drains_the_inbox_and_stops_on_shutdown() {
     tokio::time::timeout(Duration::from_secs(10), done)
         .await
         .expect("processed");
-    s.state.shutdown.cancel();
+    s.services.shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(10), task)
         .await
         .expect("stops")
@@ -266,16 +266,16 @@ impl Processor for Held {
 #[tokio::test]
 async fn a_slow_attempt_keeps_renewing_its_lease() {
     let s = setup().await;
-    let mut config = (*s.state.config).clone();
+    let mut config = (*s.services.config).clone();
     config.worker.lease_secs = 1;
-    let state = AppState::new(Shared {
+    let services = Services {
         config: Arc::new(config),
-        ..(*s.state).clone()
-    });
+        ..s.services.clone()
+    };
     let now = Millis::now();
     let id = s.record_at("slow", "user:1", now).await;
     let held = Arc::new(Held(tokio::sync::Notify::new()));
-    let worker = Worker::new(state, held.clone());
+    let worker = Worker::new(services, held.clone());
     let step = tokio::spawn(async move { worker.run_once(now).await });
     let first_expiry = now.plus(Duration::from_secs(1));
     let renewed = async {
@@ -308,7 +308,7 @@ async fn prune_removes_finished_events_past_the_retention_only() {
 
     let pruned = s.worker().prune(T0.plus(day * 31)).await;
     assert_eq!(pruned, 1, "30 days retention by default");
-    let store = &s.state.store;
+    let store = &s.services.store;
     assert!(store.event(old).await.unwrap().is_none());
     assert!(store.event(recent).await.unwrap().is_some());
     assert_eq!(
@@ -316,11 +316,11 @@ async fn prune_removes_finished_events_past_the_retention_only() {
         EventStatus::Dead,
         "dead events stay"
     );
-    assert_eq!(s.state.metrics.events_pruned.get(), 1);
+    assert_eq!(s.services.metrics.events_pruned.get(), 1);
 }
 
 fn dead_count(s: &Setup, reason: &str) -> String {
-    s.state
+    s.services
         .metrics
         .encode()
         .lines()

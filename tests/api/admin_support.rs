@@ -9,7 +9,7 @@ use axum::http::{Request, header};
 use sqlx::Connection as _;
 use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
-use tovuti_ghl_bridge::state::AppState;
+use tovuti_ghl_bridge::http::AppState;
 use tovuti_ghl_bridge::store::{
     AttemptRecord, Claim, Completion, EventId, EventStatus, Millis, NewEvent, Source,
 };

@@ -94,7 +94,7 @@ async fn unknown_routes_and_methods_get_problem_json() {
 
 /// The production stack around test routes, to reach behaviour no production route
 /// shows on its own (a handler that reads a body, one that panics).
-async fn stacked(routes: Router<tovuti_ghl_bridge::state::AppState>, limit: usize) -> Router {
+async fn stacked(routes: Router<tovuti_ghl_bridge::http::AppState>, limit: usize) -> Router {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(&dir);
     config.server.body_limit_bytes = limit;

@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use serde_json::json;
-use tovuti_ghl_bridge::cli::samples;
 use tovuti_ghl_bridge::sandbox::ghl::{FakeGhl, Fault, RandomFaults, Target};
+use tovuti_ghl_bridge::sandbox::samples;
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
 
 use crate::bridge::{Bridge, Event, LOCATION, Sender};

@@ -22,8 +22,8 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use serde_json::json;
 use tokio::process::Child;
-use tovuti_ghl_bridge::cli::samples;
 use tovuti_ghl_bridge::sandbox::ghl::{FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::samples;
 
 use bridge::{Bridge, Event, Sender};
 

@@ -2,8 +2,8 @@
 //! uninstall.
 
 use serde_json::{Value, json};
+use tovuti_ghl_bridge::config::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::platforms::tovuti::payloads::User;
-use tovuti_ghl_bridge::startup::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::store::{ConnectionStatus, EventStatus};
 
 use crate::support::{Backend, Env, ghl_event, linked_ada, tovuti_event};

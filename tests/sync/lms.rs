@@ -1,7 +1,7 @@
 //! LMS → CRM flows: enrollments, milestones, notes, calls and registrations.
 
 use serde_json::{Value, json};
-use tovuti_ghl_bridge::startup::DEFAULT_CONNECTION;
+use tovuti_ghl_bridge::config::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::store::EventStatus;
 
 use tovuti_ghl_bridge::sandbox::wiring::EXAMPLE_WORKFLOW_ID;

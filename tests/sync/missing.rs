@@ -241,7 +241,7 @@ pub async fn every_sample_flow_ends_done_against_fresh_platforms(backend: Backen
     ada.name = Some("Ada Lovelace".into());
     env.tovuti.insert_user(ada);
     let mut deliveries = Vec::new();
-    for (i, kind) in tovuti_ghl_bridge::cli::samples::TOVUTI_TYPES
+    for (i, kind) in tovuti_ghl_bridge::sandbox::samples::TOVUTI_TYPES
         .iter()
         .enumerate()
     {

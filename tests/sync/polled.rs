@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
+use tovuti_ghl_bridge::config::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::config::InitialScan;
 use tovuti_ghl_bridge::platforms::tovuti::TovutiError;
 use tovuti_ghl_bridge::platforms::tovuti::client::{
@@ -16,7 +17,6 @@ use tovuti_ghl_bridge::platforms::tovuti::payloads::User;
 use tovuti_ghl_bridge::poller::{
     Clock, PollContext, PollSettings, Resource, ScanMode, Throttle, Unobserved, scan,
 };
-use tovuti_ghl_bridge::startup::DEFAULT_CONNECTION;
 
 use crate::support::{Backend, Env, tovuti_event};
 

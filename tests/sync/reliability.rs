@@ -3,9 +3,9 @@
 //! events replay, and an expired token costs one refresh.
 
 use serde_json::json;
+use tovuti_ghl_bridge::config::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::platforms::ghl::client::{TokenGrant, save_grant};
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, Fault};
-use tovuti_ghl_bridge::startup::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::store::{EventStatus, Millis, ReplayFilter, Source};
 
 use crate::support::{Backend, Env, LOCATION, tovuti_event};

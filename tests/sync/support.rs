@@ -12,11 +12,11 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::http::AppState;
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
 use tovuti_ghl_bridge::sandbox::wiring::EXAMPLE_WORKFLOW_ID;
-use tovuti_ghl_bridge::state::AppState;
 use tovuti_ghl_bridge::store::{Cipher, EventId, Millis, StoredEvent};
 use tovuti_ghl_bridge::worker::{Outcome, RetrySchedule, Worker};
 use tovuti_ghl_bridge::{http, startup};
@@ -111,8 +111,8 @@ impl Env {
         tokio::spawn(async move { axum::serve(listener, app).await });
         let engine = startup::sync_engine(&state).unwrap();
         let schedule = RetrySchedule::new(&[5, 60]).with_jitter(|bound| bound);
-        let worker =
-            Worker::new(state.clone(), std::sync::Arc::new(engine)).with_schedule(schedule);
+        let worker = Worker::new(state.services.clone(), std::sync::Arc::new(engine))
+            .with_schedule(schedule);
         Some(Self {
             state,
             ghl,
@@ -231,12 +231,12 @@ impl Env {
 
 /// A Tovuti body of `event_type` with delivery id `id`.
 pub fn tovuti_event(event_type: &str, id: &str) -> Value {
-    tovuti_ghl_bridge::cli::samples::tovuti(event_type, id, Timestamp::now())
+    tovuti_ghl_bridge::sandbox::samples::tovuti(event_type, id, Timestamp::now())
 }
 
 /// A GHL body of `event_type` for the test location.
 pub fn ghl_event(event_type: &str, webhook_id: &str) -> Value {
-    tovuti_ghl_bridge::cli::samples::ghl(event_type, LOCATION, webhook_id, Timestamp::now())
+    tovuti_ghl_bridge::sandbox::samples::ghl(event_type, LOCATION, webhook_id, Timestamp::now())
 }
 
 async fn fresh_postgres() -> Option<(String, String, String)> {
@@ -271,7 +271,7 @@ pub async fn linked_ada(env: &Env) -> String {
     env.drain().await;
     env.state
         .store
-        .ghl_contact_for_user(tovuti_ghl_bridge::startup::DEFAULT_CONNECTION, "4211")
+        .ghl_contact_for_user(tovuti_ghl_bridge::config::DEFAULT_CONNECTION, "4211")
         .await
         .unwrap()
         .unwrap()

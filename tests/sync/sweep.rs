@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tovuti_ghl_bridge::config::DEFAULT_CONNECTION;
 use tovuti_ghl_bridge::reconcile::{
     BackfillOptions, BackfillPage, SweepOutcome, SweepReport, Sweeper,
 };
 use tovuti_ghl_bridge::sandbox::ghl::{Fault, Target};
-use tovuti_ghl_bridge::startup::{self, DEFAULT_CONNECTION};
+use tovuti_ghl_bridge::startup;
 use tovuti_ghl_bridge::store::{Connection, EventStatus, Millis, ReplayFilter, Source};
 
 use crate::support::{Backend, Env, LOCATION, linked_ada};

@@ -17,8 +17,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::http::AppState;
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
-use tovuti_ghl_bridge::state::AppState;
 use tovuti_ghl_bridge::store::{Cipher, EventId, EventStatus, StoredEvent};
 use tovuti_ghl_bridge::{http, startup};
 use tower::ServiceExt as _;
@@ -254,12 +254,12 @@ pub fn tovuti_headers(
 
 /// A GHL body of `event_type` for `location`, with a webhook id and a fresh timestamp.
 pub fn ghl_body(event_type: &str, location: &str, webhook_id: &str) -> String {
-    tovuti_ghl_bridge::cli::samples::ghl(event_type, location, webhook_id, Timestamp::now())
+    tovuti_ghl_bridge::sandbox::samples::ghl(event_type, location, webhook_id, Timestamp::now())
         .to_string()
 }
 
 pub fn tovuti_body(event_type: &str, id: &str) -> String {
-    tovuti_ghl_bridge::cli::samples::tovuti(event_type, id, Timestamp::now()).to_string()
+    tovuti_ghl_bridge::sandbox::samples::tovuti(event_type, id, Timestamp::now()).to_string()
 }
 
 pub fn is_problem(answer: &Answer) -> bool {

@@ -10,7 +10,7 @@ use super::store_failed;
 use crate::admin::Page;
 use crate::admin::views::AuditView;
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::{Millis, NewAuditEntry};
 
 /// Records that `who` did `action` (e.g. `event.replay`) to `target` of `connection`,

@@ -10,7 +10,7 @@ use axum::extract::{Extension, Path, State};
 use super::audit::audit;
 use super::auth::Caller;
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::Connection;
 use crate::sync::Platforms;
 use crate::verify::{CheckView, LoadedMapping};

@@ -16,7 +16,7 @@ use super::store_failed;
 use crate::admin::Page;
 use crate::connections::{ConnectionError, ConnectionInput, ConnectionPatch, ConnectionView};
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::{Connection, REMOVED_REASON, StoreError};
 
 /// The answer for a connection operation's failure.
@@ -45,7 +45,7 @@ pub(super) async fn not_removed(state: &AppState, id: &str) -> Result<(), ApiErr
         .map(|_| ())
         .or_else(|error| match error {
             // `default` may exist only in the configuration.
-            ApiError::NotFound(_) if id == crate::startup::DEFAULT_CONNECTION => Ok(()),
+            ApiError::NotFound(_) if id == crate::config::DEFAULT_CONNECTION => Ok(()),
             other => Err(other),
         })
 }

@@ -10,7 +10,7 @@ use super::store_failed;
 use crate::admin::Page;
 use crate::admin::views::{EventDetailView, EventView};
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::EventId;
 
 /// A page of events, last received first.

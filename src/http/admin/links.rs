@@ -11,7 +11,7 @@ use super::params::{Params, bad};
 use super::store_failed;
 use crate::admin::links::{LinkView, Who, lookup};
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::Connection;
 use crate::sync::Platforms;
 

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, header};
 use serde::Serialize;
 
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::mapping::Plan;
-use crate::state::AppState;
 use crate::verify::LoadedMapping;
 use crate::verify::preview::plan_event;
 

@@ -31,7 +31,7 @@ pub use throttle::FailedAuth;
 use super::ApiError;
 use super::routes::Route;
 use crate::config::{Config, split_tokens};
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::StoreError;
 
 /// Every admin path starts with this.

@@ -13,7 +13,7 @@ use super::params::{bad, instant, source, status, text};
 use super::store_failed;
 use crate::admin::events::{ReplayCount, ReplayOne};
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::{Millis, ReplayFilter};
 
 /// Replays one event: back to pending with a fresh attempt budget. 409 while a worker

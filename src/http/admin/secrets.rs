@@ -17,7 +17,7 @@ use super::connections::{not_removed, refused};
 use crate::admin::Page;
 use crate::connections::SecretView;
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// Longest overlap accepted: a rotation that takes longer than a month is a forgotten
 /// secret.

@@ -8,7 +8,7 @@ use super::store_failed;
 use crate::admin::Page;
 use crate::admin::summary::{Backlog, DeadLetters};
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::Millis;
 
 /// Dead events per connection, by reason (the error text up to its first colon).

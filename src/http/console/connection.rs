@@ -17,10 +17,10 @@ use super::render::{Me, refused};
 use super::session::{Session, over_tls};
 use crate::connections::{ConnectionInput, ConnectionPatch, NewSecret, webhook_path};
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::http::admin::audit;
 use crate::http::admin::connections::refused as connection_refused;
 use crate::http::admin::store_failed;
-use crate::state::AppState;
 use crate::verify::CheckView;
 
 /// What a connection page shows beyond the connection itself.

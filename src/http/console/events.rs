@@ -18,10 +18,10 @@ use crate::admin::MAX_LIMIT;
 use crate::admin::events::ReplayOne;
 use crate::admin::views::{EventDetailView, EventView};
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::http::admin::audit;
 use crate::http::admin::params::{EVENT_PARAMS, Params, event_query};
 use crate::http::admin::store_failed;
-use crate::state::AppState;
 use crate::store::{EventId, EventStatus, Millis, ReplayFilter};
 
 /// The filter fields of the list and of a replay by filter.

@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use super::admin::FailedAuth;
 use super::admin::auth::Tokens;
 use crate::config::Config;
-use crate::state::AppState;
+use crate::http::AppState;
 
 pub use session::{IDLE_TIMEOUT, LIFETIME, SESSION_COOKIE};
 

@@ -15,9 +15,9 @@ use super::render::{Me, refused};
 use super::session::Session;
 use crate::admin::summary::{Backlog, DeadLetters};
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::http::admin::connections::refused as connection_refused;
 use crate::http::admin::store_failed;
-use crate::state::AppState;
 use crate::store::Millis;
 
 /// Waiting this long (seconds) for the oldest pending event counts as a problem.

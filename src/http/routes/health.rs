@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Route;
 use crate::http::ApiError;
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// Alive: touches nothing, so a slow database never gets the pod restarted.
 async fn healthz() -> Json<Value> {

@@ -7,7 +7,7 @@ use axum::http::{Method, header};
 use axum::response::IntoResponse;
 
 use super::Route;
-use crate::state::AppState;
+use crate::http::AppState;
 use crate::store::Millis;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -12,7 +12,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodRouter, on};
 
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// One route: method, path template (OpenAPI syntax, `{param}`) and handler.
 pub struct Route {

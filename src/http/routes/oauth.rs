@@ -12,11 +12,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Route;
+use crate::config::DEFAULT_CONNECTION;
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::platforms::ghl::client::install::{self, InstallRequest, STATE_COOKIE, ValidState};
 use crate::platforms::ghl::client::{ClientSettings, GhlClient, GhlError, TokenGrant, save_grant};
-use crate::startup::DEFAULT_CONNECTION;
-use crate::state::AppState;
 use crate::store::{ConnectionStatus, Millis, NewConnection};
 
 /// How long a spent state is remembered beyond its expiry: replicas' clocks may differ,

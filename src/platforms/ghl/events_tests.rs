@@ -248,7 +248,7 @@ mod properties {
 
     /// Every typed event, and one type the service does not know.
     const TYPES: [&str; 18] = {
-        let typed = crate::cli::samples::GHL_TYPES;
+        let typed = crate::sandbox::samples::GHL_TYPES;
         let mut all = ["OpportunityCreate"; 18];
         let mut i = 0;
         while i < typed.len() {

@@ -8,7 +8,7 @@ use super::*;
 use crate::platforms::tovuti::payloads::TovutiId;
 
 /// Every Tovuti event type the service documents; the samples and fixtures share it.
-const TYPES: [&str; 9] = crate::cli::samples::TOVUTI_TYPES;
+const TYPES: [&str; 9] = crate::sandbox::samples::TOVUTI_TYPES;
 
 fn fixture(event_type: &str) -> Vec<u8> {
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -9,6 +9,8 @@ pub mod snapshots;
 pub use events::{ParseError, TovutiEvent, TovutiMeta, TovutiWebhook};
 pub mod webhook;
 
-pub use webhook::{AcceptPolicy, TovutiDelivery, TovutiScheme, TovutiVerifier, WebhookSecret};
+pub use webhook::{
+    AcceptPolicy, TovutiDelivery, TovutiScheme, TovutiVerifier, WebhookSecret, webhook_secret,
+};
 
 pub use client::{TovutiApi, TovutiError, UserWrite};

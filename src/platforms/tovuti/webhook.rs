@@ -15,6 +15,7 @@ use bytes::Bytes;
 use hmac::{Hmac, Mac as _};
 use http::HeaderMap;
 use jiff::Timestamp;
+use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 use super::events::{ParseError, TovutiMeta};
@@ -27,6 +28,17 @@ pub const SIMPLE_HEADER: &str = "x-signature";
 
 /// Secrets shorter than this are refused: they could be guessed offline from one delivery.
 const MIN_SECRET_BYTES: usize = 16;
+
+/// Bytes of a generated signing secret (Standard Webhooks accepts 24 to 64).
+const GENERATED_SECRET_BYTES: usize = 32;
+
+/// A fresh Standard Webhooks secret from the operating system's random source:
+/// `whsec_` and the base64 of 32 random bytes.
+pub fn webhook_secret() -> String {
+    let mut bytes = [0u8; GENERATED_SECRET_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
 
 /// A `whsec_<base64>` secret, kept as a keyed HMAC so each request only clones it.
 #[derive(Clone)]

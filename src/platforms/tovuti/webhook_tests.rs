@@ -281,6 +281,15 @@ fn secrets_are_redacted_and_weak_ones_refused() {
     assert!(WebhookSecret::parse("whsec_!!").is_err(), "not base64");
 }
 
+#[test]
+fn generated_secrets_are_fresh_32_byte_standard_webhooks_secrets() {
+    let first = webhook_secret();
+    let encoded = first.strip_prefix("whsec_").unwrap();
+    assert_eq!(STANDARD.decode(encoded).unwrap().len(), 32);
+    assert!(WebhookSecret::parse(&first).is_ok());
+    assert_ne!(first, webhook_secret());
+}
+
 mod properties {
     //! The fuzz target's properties, bounded for CI: no panic on arbitrary headers and bodies,
     //! and no signed scheme passes without a MAC by a configured secret over exactly the body.

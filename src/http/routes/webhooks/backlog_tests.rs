@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
 use crate::config::{Config, DatabaseUrl};
-use crate::state::AppState;
+use crate::http::{self, AppState, WebhookIntake};
+use crate::services::Services;
 use crate::store::{Claim, Completion, Millis};
-use crate::{cli, http, startup};
+use crate::telemetry::Metrics;
 
 const BOUND: u64 = 200;
 
@@ -31,10 +32,13 @@ async fn app() -> App {
     config.webhooks.max_backlog = BOUND;
     config.webhooks.backlog_check_ms = 3_600_000;
     config.webhooks.retry_after_secs = 17;
-    let state = startup::build_state(config, CancellationToken::new())
+    let mut metrics = Metrics::new();
+    let webhooks = WebhookIntake::from_config(&config, metrics.registry_mut()).unwrap();
+    let services = Services::open(config, metrics, CancellationToken::new())
         .await
         .unwrap();
-    startup::prepare_store(&state).await.unwrap();
+    services.store.migrate().await.unwrap();
+    let state = AppState::new(services, webhooks);
     let router = http::router(state.clone());
     App {
         state,
@@ -48,7 +52,8 @@ impl App {
     async fn deliver(&self, first: usize, n: usize) -> Vec<(StatusCode, Option<String>)> {
         let posts = (first..first + n).map(|i| {
             let id = format!("evt_{i}");
-            let body = cli::samples::tovuti("user.created", &id, Timestamp::now()).to_string();
+            let body =
+                crate::sandbox::samples::tovuti("user.created", &id, Timestamp::now()).to_string();
             let request = Request::post("/webhooks/tovuti")
                 .header("content-type", "application/json")
                 .body(Body::from(body))

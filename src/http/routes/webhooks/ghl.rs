@@ -11,8 +11,8 @@ use super::intake::{
     Disposition, answer, body_or_problem, kept_headers, not_json_note, require_json,
 };
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::platforms::ghl::{GhlDelivery, GhlEvent, GhlScheme, GhlWebhook, ParseError};
-use crate::state::AppState;
 use crate::store::{Millis, NewEvent, Source, StoreError};
 
 pub const PATH: &str = "/webhooks/ghl";
@@ -133,7 +133,7 @@ async fn connection_for_location(
     location: &str,
 ) -> Result<Option<String>, StoreError> {
     if !location.is_empty() && location == state.config.ghl.location_id {
-        return Ok(Some(crate::startup::DEFAULT_CONNECTION.to_owned()));
+        return Ok(Some(crate::config::DEFAULT_CONNECTION.to_owned()));
     }
     let cache = &state.webhooks.locations;
     if let Some(connection) = cache.get(location) {

@@ -17,10 +17,10 @@ use super::lookup::TtlCache;
 use super::metrics::{Outcome, WebhookMetrics};
 use crate::config::Config;
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::platforms::VerifyError;
 use crate::platforms::ghl::GhlVerifier;
 use crate::platforms::tovuti::{AcceptPolicy, TovutiVerifier, WebhookSecret};
-use crate::state::AppState;
 use crate::store::{EventStatus, Millis, NewEvent, Recorded, StoreError};
 
 /// A connection's verifier as remembered, good until its first secret expires (or the

@@ -15,13 +15,13 @@ use super::intake::{
     Disposition, MAX_NESTING, answer, body_or_problem, kept_headers, nested_deeper_than,
     not_json_note, require_json,
 };
+use crate::config::DEFAULT_CONNECTION;
 use crate::connections::live_secrets;
 use crate::http::ApiError;
+use crate::http::AppState;
 use crate::platforms::tovuti::{
     AcceptPolicy, TovutiDelivery, TovutiScheme, TovutiVerifier, TovutiWebhook, WebhookSecret,
 };
-use crate::startup::DEFAULT_CONNECTION;
-use crate::state::AppState;
 use crate::store::{ConnectionStatus, Millis, NewEvent, Source, StoreError};
 
 pub const PATH: &str = "/webhooks/tovuti";

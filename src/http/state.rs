@@ -1,0 +1,55 @@
+//! What every handler shares: the services below the HTTP layer and the webhook intake.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::connections::Connections;
+use crate::http::WebhookIntake;
+use crate::services::Services;
+
+/// The shared state behind one reference count. axum clones the state several times per
+/// request (router, middleware, extractor); one `Arc` makes each clone a single counter
+/// update instead of one per field. Field access reaches through to [`Services`]
+/// (`state.store`, `state.config`).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    /// Configuration, store, metrics, shutdown and instance id.
+    pub services: Services,
+    /// Webhook verifiers, lookups and back-pressure, built once from the configuration.
+    pub webhooks: Arc<WebhookIntake>,
+}
+
+impl AppState {
+    pub fn new(services: Services, webhooks: WebhookIntake) -> Self {
+        Self(Arc::new(Shared {
+            services,
+            webhooks: Arc::new(webhooks),
+        }))
+    }
+
+    /// The connection operations over this state's store, dropping the webhook verifier
+    /// a change makes stale so it applies to the next delivery.
+    pub fn connections(&self) -> Connections {
+        let webhooks = Arc::clone(&self.webhooks);
+        Connections::new(self.store.clone(), self.config.clone())
+            .with_on_change(Arc::new(move |id: &str| webhooks.forget_connection(id)))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl Deref for Shared {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}
