@@ -308,14 +308,15 @@ pub async fn seed(app: &AdminApp) -> Seeded {
     }
 }
 
-/// One test per scenario and backend (PostgreSQL when `TEST_DATABASE_URL` is set).
+/// One test per scenario and backend (PostgreSQL when `TEST_DATABASE_URL` is set);
+/// `with = f;` first applies `f` to each backend's configuration.
 macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
+    (with = $adjust:path; $($scenario:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
-                    let app = crate::admin_support::AdminApp::sqlite().await;
+                    let app = crate::admin_support::AdminApp::sqlite_with($adjust).await;
                     super::$scenario(&app).await;
                     app.finish().await;
                 }
@@ -325,13 +326,19 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
-                    let Some(app) = crate::admin_support::AdminApp::postgres().await else { return };
+                    let Some(app) = crate::admin_support::AdminApp::postgres_with($adjust).await else { return };
                     super::$scenario(&app).await;
                     app.finish().await;
                 }
             )*
         }
     };
+    ($($scenario:ident),* $(,)?) => {
+        crate::admin_support::on_both_backends!(with = crate::admin_support::unchanged; $($scenario),*);
+    };
 }
+
+/// The configuration as `admin_config` makes it.
+pub fn unchanged(_: &mut Config) {}
 
 pub(crate) use on_both_backends;

@@ -12,32 +12,8 @@ use crate::admin_support::{AdminApp, FULL, READ, request};
 
 const TOVUTI_TOKEN: &str = "5|admin-check-tovuti-token";
 
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    let app = crate::admin_support::AdminApp::sqlite_with(super::with_key).await;
-                    super::$scenario(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    let Some(app) = crate::admin_support::AdminApp::postgres_with(super::with_key).await else { return };
-                    super::$scenario(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+crate::admin_support::on_both_backends!(
+    with = super::with_key;
     links_show_both_sides_their_last_writes_and_recent_events,
     poller_status_reads_the_stored_cursors,
 );
