@@ -19,17 +19,17 @@ use crate::connections::{ConnectionInput, ConnectionPatch, NewSecret, webhook_pa
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::http::admin::audit;
-use crate::http::admin::connections::refused as connection_refused;
+use crate::http::admin::connections::{not_removed, refused as connection_refused};
 use crate::http::admin::store_failed;
 use crate::verify::CheckView;
 
 /// What a connection page shows beyond the connection itself.
 #[derive(Default, Serialize)]
-struct Extra {
-    check: Option<CheckView>,
-    new_secret: Option<NewSecret>,
-    notice: Option<String>,
-    problem: Option<String>,
+pub(super) struct Extra {
+    pub check: Option<CheckView>,
+    pub new_secret: Option<NewSecret>,
+    pub notice: Option<String>,
+    pub problem: Option<String>,
 }
 
 /// The form to add a connection.
@@ -130,7 +130,7 @@ pub async fn show(
     page(&state, &console, &session, &id, &headers, Extra::default()).await
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     console: &Console,
     session: &Session,
@@ -138,6 +138,9 @@ async fn page(
     headers: &HeaderMap,
     extra: Extra,
 ) -> Response {
+    if let Err(error) = not_removed(state, id).await {
+        return refused(console, session, error);
+    }
     let connections = state.connections();
     let view = match connections.get(id).await {
         Ok(view) => view,
