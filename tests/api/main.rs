@@ -18,6 +18,7 @@ mod binary;
 mod check;
 mod connections_cli;
 mod console;
+mod console_pages;
 mod health;
 mod helpers;
 mod middleware;
