@@ -242,9 +242,23 @@ fn sample_form(token: &str, sample: &str) -> String {
 
 #[tokio::test]
 async fn the_mapping_page_validates_and_previews_a_pasted_sample() {
-    let app = AdminApp::sqlite_with(with_key).await;
+    let app = AdminApp::sqlite_with(|config| {
+        with_key(config);
+        config.ghl.location_id = "loc-configured".into();
+    })
+    .await;
     acme(&app).await;
     let cookie = sign_in(&app, FULL).await;
+    // The configured `default` connection has no stored row; its mapping is shown too.
+    let default = app
+        .send(page("/console/connections/default/mapping", &cookie))
+        .await;
+    assert_eq!(default.status, 200, "{}", default.text);
+    assert!(
+        default.text.contains("the shipped example"),
+        "{}",
+        default.text
+    );
     let path = "/console/connections/acme/mapping";
     let shown = app.send(page(path, &cookie)).await;
     assert_eq!(shown.status, 200, "{}", shown.text);

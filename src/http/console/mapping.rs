@@ -15,9 +15,10 @@ use super::Console;
 use super::form::Form;
 use super::render::{Me, refused};
 use super::session::Session;
-use crate::http::AppState;
+use crate::config::DEFAULT_CONNECTION;
 use crate::http::admin::connections::live;
 use crate::http::admin::mapping::{Preview, Validation, mapping_path, preview_of, validation};
+use crate::http::{ApiError, AppState};
 use crate::verify::LoadedMapping;
 
 /// The sample and what the mapping made of it.
@@ -59,11 +60,11 @@ pub async fn preview(
         tried.problem = Some("Paste one sample event: a JSON object.".into());
         return render(&state, &console, &session, &id, tried).await;
     }
-    let connection = match live(&state, &id).await {
-        Ok(connection) => connection,
+    let (path, _) = match mapping_of(&state, &id).await {
+        Ok(found) => found,
         Err(error) => return refused(&console, &session, error),
     };
-    match LoadedMapping::read(mapping_path(&state, &connection)) {
+    match LoadedMapping::read(&path) {
         Ok(loaded) => {
             let preview = preview_of(&loaded, tried.sample.as_bytes());
             tried.actions = preview
@@ -88,21 +89,38 @@ async fn render(
     id: &str,
     tried: Tried,
 ) -> Response {
-    let connection = match live(state, id).await {
-        Ok(connection) => connection,
+    let (path, own) = match mapping_of(state, id).await {
+        Ok(found) => found,
         Err(error) => return refused(console, session, error),
     };
-    let path = mapping_path(state, &connection);
-    let (source, checked) = examine(path);
+    let (source, checked) = examine(&path);
     let problem = tried.problem.clone();
     let context = minijinja::context! {
         me => Me::of(session), title => format!("Mapping of {id}"), nav => "overview",
-        id, own => connection.mapping_path.is_some(), path, source, checked,
+        id, own, path, source, checked,
         tried, problem,
     };
     console
         .pages
         .render(StatusCode::OK, "mapping.html", context)
+}
+
+/// The mapping file connection `id` syncs with, and whether it is the connection's own.
+/// The `default` connection may live in the configuration alone: it syncs with the
+/// configured mapping.
+async fn mapping_of(state: &AppState, id: &str) -> Result<(String, bool), ApiError> {
+    match live(state, id).await {
+        Ok(connection) => Ok((
+            mapping_path(state, &connection).to_owned(),
+            connection.mapping_path.is_some(),
+        )),
+        Err(ApiError::NotFound(_))
+            if id == DEFAULT_CONNECTION && !state.config.ghl.location_id.is_empty() =>
+        {
+            Ok((state.config.mapping.file.clone(), false))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// The mapping's name (its file, or the shipped example's) and its validation; a file
