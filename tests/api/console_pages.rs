@@ -122,6 +122,15 @@ async fn removing_needs_the_id_typed_and_leaves_the_overview(app: &AdminApp) {
     assert!(!overview.text.contains("/console/connections/acme\""));
     let gone = app.send(page("/console/connections/acme", &cookie)).await;
     assert_eq!(gone.status, 404);
+    // A form left open on its page changes nothing any more.
+    let resume = app
+        .send(form(
+            "/console/connections/acme/resume",
+            Some(&cookie),
+            &format!("csrf={token}"),
+        ))
+        .await;
+    assert_eq!(resume.status, 404, "{}", resume.text);
     assert_eq!(app.get("/api/v1/connections/acme", READ).await.status, 404);
     let audit = app
         .get("/api/v1/audit?action=connection.remove", FULL)

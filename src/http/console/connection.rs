@@ -198,6 +198,9 @@ pub async fn edit(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let patch = ConnectionPatch {
         name: form.raw("name"),
         ghl_location_id: form.text("ghl_location_id"),
@@ -257,6 +260,9 @@ pub async fn verify(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let check = match run_check(&state, &id).await {
         Ok(check) => check,
         Err(error) if error.status().is_client_error() => {
@@ -307,6 +313,9 @@ pub async fn rotate(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let secret = match state.connections().add_tovuti_secret(&id, None).await {
         Ok(secret) => secret,
         Err(error) => return refused(&console, &session, connection_refused(error)),
@@ -340,6 +349,9 @@ pub async fn pause(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let result = state.connections().pause(&id).await;
     switched(
         &state,
@@ -359,6 +371,9 @@ pub async fn resume(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let result = state.connections().resume(&id).await;
     switched(
         &state,
@@ -387,6 +402,18 @@ async fn switched(
         return refused(console, session, error);
     }
     super::see_other(&format!("/console/connections/{id}"))
+}
+
+/// The answer when `id` was removed (or never was): a form left open on its page
+/// changes nothing, as the admin API answers 404 for it.
+async fn removed(
+    state: &AppState,
+    console: &Console,
+    session: &Session,
+    id: &str,
+) -> Option<Response> {
+    let error = not_removed(state, id).await.err()?;
+    Some(refused(console, session, error))
 }
 
 /// The names of the fields the form filled, for the audit entry: what was set, never
