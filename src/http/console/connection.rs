@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use secrecy::SecretString;
 use serde::Serialize;
 
 use super::Console;
 use super::form::Form;
+use super::manage::removed;
 use super::render::{Me, refused};
-use super::session::{Session, over_tls};
+use super::session::{Session, base_url};
 use crate::connections::{ConnectionInput, ConnectionPatch, NewSecret, webhook_path};
 use crate::http::ApiError;
 use crate::http::AppState;
@@ -167,25 +168,6 @@ pub(super) async fn page(
     console
         .pages
         .render(StatusCode::OK, "connection.html", context)
-}
-
-/// The service's address as the browser reached it, for the webhook URLs to paste.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost:8080");
-    let scheme = if over_tls(headers, None) {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
 }
 
 /// Changes the fields the edit form sent: a blank name or Tovuti URL clears it; a blank
@@ -402,18 +384,6 @@ async fn switched(
         return refused(console, session, error);
     }
     super::see_other(&format!("/console/connections/{id}"))
-}
-
-/// The answer when `id` was removed (or never was): a form left open on its page
-/// changes nothing, as the admin API answers 404 for it.
-async fn removed(
-    state: &AppState,
-    console: &Console,
-    session: &Session,
-    id: &str,
-) -> Option<Response> {
-    let error = not_removed(state, id).await.err()?;
-    Some(refused(console, session, error))
 }
 
 /// The names of the fields the form filled, for the audit entry: what was set, never

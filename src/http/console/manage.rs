@@ -126,3 +126,15 @@ pub async fn remove(
     }
     super::see_other("/console")
 }
+
+/// The answer when `id` was removed (or never was): a form left open on its page
+/// changes nothing, as the admin API answers 404 for it.
+pub(super) async fn removed(
+    state: &AppState,
+    console: &Console,
+    session: &Session,
+    id: &str,
+) -> Option<Response> {
+    let error = not_removed(state, id).await.err()?;
+    Some(refused(console, session, error))
+}
