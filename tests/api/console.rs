@@ -9,7 +9,7 @@ use tovuti_ghl_bridge::store::Cipher;
 
 use crate::admin_support::{AdminApp, Answer, EMAIL, FULL, READ, from_peer, request, seed};
 
-fn form(path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
+pub(crate) fn form(path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     let mut builder = Request::builder()
         .method("POST")
         .uri(path)
@@ -20,7 +20,7 @@ fn form(path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     builder.body(Body::from(body.to_owned())).unwrap()
 }
 
-fn page(path: &str, cookie: &str) -> Request<Body> {
+pub(crate) fn page(path: &str, cookie: &str) -> Request<Body> {
     Request::builder()
         .uri(path)
         .header(header::COOKIE, cookie)
@@ -29,7 +29,7 @@ fn page(path: &str, cookie: &str) -> Request<Body> {
 }
 
 /// Signs in with `token`; returns the `name=value` of the session cookie.
-async fn sign_in(app: &AdminApp, token: &str) -> String {
+pub(crate) async fn sign_in(app: &AdminApp, token: &str) -> String {
     let answer = app
         .send(form("/console/sign-in", None, &format!("token={token}")))
         .await;
@@ -39,7 +39,7 @@ async fn sign_in(app: &AdminApp, token: &str) -> String {
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf(answer: &Answer) -> String {
+pub(crate) fn csrf(answer: &Answer) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = answer.text.find(marker).expect("a form with a CSRF token") + marker.len();
     answer.text[start..].split('"').next().unwrap().to_owned()

@@ -19,6 +19,7 @@ mod binary;
 mod check;
 mod connections_cli;
 mod console;
+mod console_pages;
 mod health;
 mod helpers;
 mod middleware;

@@ -3,7 +3,8 @@
 // connection, verify it, make its webhook secret, send an event that dies (the sandbox
 // is told to answer every write with 422), find the event, read its reason, replay it,
 // sign out; a read-only session cannot replay; a form
-// posted without its CSRF token is refused. Every page gets a screenshot and an axe-core
+// posted without its CSRF token is refused; the mapping page previews a sample, the audit
+// page lists the changes, a webhook secret is revoked and the connection removed. Every page gets a screenshot and an axe-core
 // scan (no serious or critical violation).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -164,6 +165,35 @@ test("the console end to end in Chromium", { timeout: 120000 }, async (t) => {
         return response.status;
       }, eventUrl);
       assert.equal(status, 403);
+    });
+
+    await t.test("the mapping page previews a sample; the audit page lists the changes", async () => {
+      await page.goto(`${base}/console/connections/acme`);
+      await page.getByRole("link", { name: "Its mapping" }).click();
+      await page.waitForURL(`${base}/console/connections/acme/mapping`);
+      assert.match(await page.textContent("main"), /valid/);
+      const sample = readFileSync(join(root, "tests", "fixtures", "tovuti", "user.created.json"), "utf8");
+      await page.getByLabel("A sample event").fill(sample);
+      await page.getByRole("button", { name: "Preview the planned actions" }).click();
+      await page.waitForSelector("pre");
+      assert.match(await page.textContent("main"), /Planned for user\.created/);
+      await look(page, "10-mapping-preview");
+      await page.getByRole("link", { name: "Audit" }).click();
+      await page.waitForURL(`${base}/console/audit`);
+      assert.match(await page.textContent("tbody"), /tovuti_secret\.create/);
+      await look(page, "11-audit");
+    });
+
+    await t.test("revoke a webhook secret, then remove the connection", async () => {
+      await page.goto(`${base}/console/connections/acme`);
+      await page.locator("td form button", { hasText: "Revoke" }).first().click();
+      assert.match(await page.textContent(".notice"), /revoked/);
+      await page.getByRole("link", { name: "Remove this connection…" }).click();
+      await look(page, "12-remove-confirm");
+      await page.getByLabel("Type acme to confirm").fill("acme");
+      await page.getByRole("button", { name: "Remove the connection" }).click();
+      await page.waitForURL(`${base}/console`);
+      assert.equal(await page.locator('a[href="/console/connections/acme"]').count(), 0);
     });
 
     await t.test("sign out", async () => {

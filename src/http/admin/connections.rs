@@ -39,7 +39,7 @@ pub(crate) fn refused(error: ConnectionError) -> ApiError {
 
 /// To the API a connection an operator removed is gone (404), although its row stays so
 /// its id is never reused by accident; the `connections` command still shows it.
-pub(super) async fn not_removed(state: &AppState, id: &str) -> Result<(), ApiError> {
+pub(crate) async fn not_removed(state: &AppState, id: &str) -> Result<(), ApiError> {
     live(state, id)
         .await
         .map(|_| ())
@@ -51,7 +51,7 @@ pub(super) async fn not_removed(state: &AppState, id: &str) -> Result<(), ApiErr
 }
 
 /// The stored connection `id`; 404 when there is none or it was removed.
-pub(super) async fn live(state: &AppState, id: &str) -> Result<Connection, ApiError> {
+pub(crate) async fn live(state: &AppState, id: &str) -> Result<Connection, ApiError> {
     match state.store.connection(id).await.map_err(store_failed)? {
         Some(connection) if !connection.is_removed() => Ok(connection),
         _ => Err(ApiError::NotFound(format!("no connection {id}"))),
@@ -62,10 +62,13 @@ pub(super) async fn live(state: &AppState, id: &str) -> Result<Connection, ApiEr
 /// out. Connections are few (one per location), so the listing is one page.
 pub async fn list(State(state): State<AppState>) -> Result<Json<Page<ConnectionView>>, ApiError> {
     let mut items = state.connections().list().await.map_err(refused)?;
-    items.retain(|view| {
-        !(view.status == "disconnected" && view.status_reason.as_deref() == Some(REMOVED_REASON))
-    });
+    items.retain(|view| !is_removed(view));
     Ok(Json(Page { items, next: None }))
+}
+
+/// Whether `view` is of a connection an operator removed (listings leave those out).
+pub(crate) fn is_removed(view: &ConnectionView) -> bool {
+    view.status == "disconnected" && view.status_reason.as_deref() == Some(REMOVED_REASON)
 }
 
 /// `POST /api/v1/connections`: 201 with the new connection and its `Location`.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::mapping::Plan;
+use crate::store::Connection;
 use crate::verify::LoadedMapping;
 use crate::verify::preview::plan_event;
 
@@ -43,7 +44,13 @@ pub async fn validate(headers: HeaderMap, body: Bytes) -> Result<Json<Validation
     }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the mapping must be UTF-8 TOML text".into()))?;
-    let answer = match crate::mapping::load(DOCUMENT, text) {
+    Ok(Json(validation(DOCUMENT, text)))
+}
+
+/// Validates the mapping document `text` (named `name` in its problems): the valid
+/// flag, the field pairs it syncs, or its problems by line.
+pub(crate) fn validation(name: &str, text: &str) -> Validation {
+    match crate::mapping::load(name, text) {
         Ok(m) => Validation {
             valid: true,
             field_pairs: Some(m.file.fields.len()),
@@ -62,8 +69,7 @@ pub async fn validate(headers: HeaderMap, body: Bytes) -> Result<Json<Validation
                 })
                 .collect(),
         },
-    };
-    Ok(Json(answer))
+    }
 }
 
 /// What the mapping would do with a sample, or why the sample was not understood (a
@@ -86,14 +92,25 @@ pub async fn preview(
             "send one sample event (a JSON object) as the body".into(),
         ));
     }
-    let path = connection
-        .mapping_path
-        .as_deref()
-        .unwrap_or(&state.config.mapping.file);
+    let path = mapping_path(&state, &connection);
     let loaded = LoadedMapping::read(path).map_err(|why| {
         ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
     })?;
-    let preview = match plan_event(&loaded.mapping, &body, jiff::Timestamp::now()) {
+    Ok(Json(preview_of(&loaded, &body)))
+}
+
+/// The mapping file `connection` syncs with: its own, else the configured one (empty
+/// meaning the shipped example).
+pub(crate) fn mapping_path<'a>(state: &'a AppState, connection: &'a Connection) -> &'a str {
+    connection
+        .mapping_path
+        .as_deref()
+        .unwrap_or(&state.config.mapping.file)
+}
+
+/// What `loaded` plans for the sample event `body`, or why the sample was not understood.
+pub(crate) fn preview_of(loaded: &LoadedMapping, body: &[u8]) -> Preview {
+    match plan_event(&loaded.mapping, body, jiff::Timestamp::now()) {
         Ok(plan) => Preview {
             understood: true,
             reason: None,
@@ -104,6 +121,5 @@ pub async fn preview(
             reason: Some(reason),
             plan: None,
         },
-    };
-    Ok(Json(preview))
+    }
 }

@@ -11,7 +11,7 @@ pub(crate) mod connections;
 mod events;
 pub(crate) mod gate;
 mod links;
-mod mapping;
+pub(crate) mod mapping;
 pub(crate) mod params;
 mod replay;
 mod secrets;

@@ -6,30 +6,31 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use secrecy::SecretString;
 use serde::Serialize;
 
 use super::Console;
 use super::form::Form;
+use super::manage::removed;
 use super::render::{Me, refused};
-use super::session::{Session, over_tls};
+use super::session::{Session, base_url};
 use crate::connections::{ConnectionInput, ConnectionPatch, NewSecret, webhook_path};
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::http::admin::audit;
-use crate::http::admin::connections::refused as connection_refused;
+use crate::http::admin::connections::{not_removed, refused as connection_refused};
 use crate::http::admin::store_failed;
 use crate::verify::CheckView;
 
 /// What a connection page shows beyond the connection itself.
 #[derive(Default, Serialize)]
-struct Extra {
-    check: Option<CheckView>,
-    new_secret: Option<NewSecret>,
-    notice: Option<String>,
-    problem: Option<String>,
+pub(super) struct Extra {
+    pub check: Option<CheckView>,
+    pub new_secret: Option<NewSecret>,
+    pub notice: Option<String>,
+    pub problem: Option<String>,
 }
 
 /// The form to add a connection.
@@ -130,7 +131,7 @@ pub async fn show(
     page(&state, &console, &session, &id, &headers, Extra::default()).await
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     console: &Console,
     session: &Session,
@@ -138,6 +139,9 @@ async fn page(
     headers: &HeaderMap,
     extra: Extra,
 ) -> Response {
+    if let Err(error) = not_removed(state, id).await {
+        return refused(console, session, error);
+    }
     let connections = state.connections();
     let view = match connections.get(id).await {
         Ok(view) => view,
@@ -166,25 +170,6 @@ async fn page(
         .render(StatusCode::OK, "connection.html", context)
 }
 
-/// The service's address as the browser reached it, for the webhook URLs to paste.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost:8080");
-    let scheme = if over_tls(headers, None) {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 /// Changes the fields the edit form sent: a blank name or Tovuti URL clears it; a blank
 /// token keeps the stored one.
 pub async fn edit(
@@ -195,6 +180,9 @@ pub async fn edit(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let patch = ConnectionPatch {
         name: form.raw("name"),
         ghl_location_id: form.text("ghl_location_id"),
@@ -254,6 +242,9 @@ pub async fn verify(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let check = match run_check(&state, &id).await {
         Ok(check) => check,
         Err(error) if error.status().is_client_error() => {
@@ -304,6 +295,9 @@ pub async fn rotate(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let secret = match state.connections().add_tovuti_secret(&id, None).await {
         Ok(secret) => secret,
         Err(error) => return refused(&console, &session, connection_refused(error)),
@@ -337,6 +331,9 @@ pub async fn pause(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let result = state.connections().pause(&id).await;
     switched(
         &state,
@@ -356,6 +353,9 @@ pub async fn resume(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Response {
+    if let Some(gone) = removed(&state, &console, &session, &id).await {
+        return gone;
+    }
     let result = state.connections().resume(&id).await;
     switched(
         &state,

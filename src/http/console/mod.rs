@@ -4,9 +4,12 @@
 //! session; every POST carries the session's CSRF token; a read-only token's session may
 //! look but not change. Served where the admin API is, and only while it is enabled.
 
+mod audit;
 mod connection;
 mod events;
 mod form;
+mod manage;
+mod mapping;
 mod overview;
 mod render;
 mod session;
@@ -70,6 +73,20 @@ pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route("/console/connections/{id}/pause", post(connection::pause))
         .route("/console/connections/{id}/resume", post(connection::resume))
         .route("/console/connections/{id}/secret", post(connection::rotate))
+        .route(
+            "/console/connections/{id}/secrets/{secret_id}/revoke",
+            post(manage::revoke),
+        )
+        .route(
+            "/console/connections/{id}/remove",
+            get(manage::confirm).post(manage::remove),
+        )
+        .route("/console/connections/{id}/mapping", get(mapping::show))
+        .route(
+            "/console/connections/{id}/mapping/preview",
+            post(mapping::preview),
+        )
+        .route("/console/audit", get(audit::list))
         .route("/console/events", get(events::list))
         .route("/console/events/replay", post(events::replay_matching))
         .route("/console/events/{id}", get(events::show))

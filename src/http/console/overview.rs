@@ -61,11 +61,13 @@ pub async fn show(
 /// The overview's rows, problems first, then by id.
 pub async fn rows(state: &AppState) -> Result<Vec<Row>, ApiError> {
     let now = Millis::now();
-    let connections = state
+    let mut connections = state
         .connections()
         .list()
         .await
         .map_err(connection_refused)?;
+    // A removed connection is gone to the operator, as in the admin API's listing.
+    connections.retain(|view| !crate::http::admin::connections::is_removed(view));
     let store = state.store.as_ref();
     let backlog: HashMap<Option<String>, Backlog> = crate::admin::summary::backlog(store, now)
         .await

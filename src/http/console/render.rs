@@ -10,7 +10,7 @@ use super::Console;
 use super::session::Session;
 
 /// The templates, by name.
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("templates/base.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("error.html", include_str!("templates/error.html")),
@@ -23,6 +23,9 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("events.html", include_str!("templates/events.html")),
     ("event.html", include_str!("templates/event.html")),
     ("replay.html", include_str!("templates/replay.html")),
+    ("audit.html", include_str!("templates/audit.html")),
+    ("mapping.html", include_str!("templates/mapping.html")),
+    ("remove.html", include_str!("templates/remove.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");

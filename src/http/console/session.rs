@@ -232,6 +232,25 @@ pub async fn guard(State(console): State<Arc<Console>>, request: Request, next: 
         .await
 }
 
+/// The service's address as the browser reached it, for the webhook URLs to paste.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost:8080");
+    let scheme = if over_tls(headers, None) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
