@@ -58,6 +58,15 @@ pub async fn a_failing_tenant_does_not_hold_up_another_connections_scan(db: &Tes
         let broken = broken.clone();
         async move { scan(&broken, Resource::Users, ScanMode::Poll, &mut Unobserved).await }
     });
+    // The broken scan has asked its first page (and is backing off) before the healthy
+    // one starts; on a busy machine the spawned task may not have run yet.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while failing.pages_asked(List::Users).is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the failing scan asks its first page");
     let done = tokio::time::timeout(
         Duration::from_secs(10),
         scan(&working, Resource::Users, ScanMode::Poll, &mut Unobserved),
