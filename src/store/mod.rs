@@ -280,7 +280,15 @@ pub trait OauthStates: Send + Sync {
 /// Everything the service keeps, plus health.
 #[async_trait]
 pub trait Store:
-    Inbox + EventLog + Connections + SyncState + PollState + Leases + OauthStates
+    Inbox
+    + EventLog
+    + Connections
+    + ConnectionSettings
+    + SyncState
+    + PollState
+    + Leases
+    + OauthStates
+    + AdminQueries
 {
     /// Which backend this is, for logs and metrics.
     fn backend(&self) -> &'static str;
@@ -292,8 +300,11 @@ pub trait Store:
     async fn migrations_applied(&self) -> StoreResult<bool>;
     /// Flushes pending writes and closes connections.
     async fn close(&self);
+}
 
-    // Admin API: audit log and event queries.
+/// What the admin API and the `events` command read: the audit log and event queries.
+#[async_trait]
+pub trait AdminQueries: Send + Sync {
     /// Appends one entry to the audit log.
     async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
     /// The audit entries `query` matches, newest first, at most `query.limit`.
@@ -307,8 +318,12 @@ pub trait Store:
     /// Unfinished events (pending, processing, retrying, dead) counted per connection and
     /// status, with the oldest receive time of each.
     async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>>;
-    // Connections: settings, Tovuti credentials and webhook secrets.
+}
 
+/// What an operator sets on a connection beyond its pairing: settings, pause, removal and
+/// its Tovuti webhook secrets.
+#[async_trait]
+pub trait ConnectionSettings: Send + Sync {
     /// Creates a connection with its settings, active and running; `Conflict` when its id
     /// or its GHL location is taken.
     async fn insert_connection(&self, record: &ConnectionRecord) -> StoreResult<Connection>;

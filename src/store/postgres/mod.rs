@@ -22,11 +22,7 @@ use uuid::Uuid;
 
 use super::shared::impl_shared;
 use super::writer::Writer;
-use super::{
-    AuditEntry, AuditQuery, Cipher, Connection, ConnectionBacklog, ConnectionRecord, DeadErrors,
-    EventAction, EventId, EventQuery, EventSummary, Millis, NewAuditEntry, NewWebhookSecret, Store,
-    StoreResult, StoredWebhookSecret,
-};
+use super::{Cipher, EventId, Store, StoreResult};
 use crate::config::StoreConfig;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -115,72 +111,5 @@ impl Store for PgStore {
     async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
-    }
-
-    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
-        self.admin_record_audit(entry).await
-    }
-
-    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        self.admin_audit_entries(query).await
-    }
-
-    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<EventSummary>> {
-        self.admin_list_events(query).await
-    }
-
-    async fn event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>> {
-        self.admin_event_actions(id).await
-    }
-
-    async fn dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>> {
-        self.admin_dead_event_errors().await
-    }
-
-    async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>> {
-        self.admin_open_events_by_connection().await
-    }
-
-    async fn insert_connection(&self, record: &ConnectionRecord) -> StoreResult<Connection> {
-        self.insert_connection_sql(record).await
-    }
-
-    async fn update_connection(&self, record: &ConnectionRecord) -> StoreResult<Connection> {
-        self.update_connection_sql(record).await
-    }
-
-    async fn touch_connection(&self, id: &str, now: Millis) -> StoreResult<()> {
-        self.touch_connection_sql(id, now).await
-    }
-
-    async fn set_connection_paused(&self, id: &str, paused: bool, now: Millis) -> StoreResult<()> {
-        self.set_connection_paused_sql(id, paused, now).await
-    }
-
-    async fn remove_connection(&self, id: &str, now: Millis) -> StoreResult<()> {
-        self.remove_connection_sql(id, now).await
-    }
-
-    async fn add_webhook_secret(
-        &self,
-        connection_id: &str,
-        secret: &NewWebhookSecret,
-        older_expire_at: Millis,
-    ) -> StoreResult<()> {
-        self.add_webhook_secret_sql(connection_id, secret, older_expire_at)
-            .await
-    }
-
-    async fn webhook_secrets(&self, connection_id: &str) -> StoreResult<Vec<StoredWebhookSecret>> {
-        self.webhook_secrets_sql(connection_id).await
-    }
-
-    async fn revoke_webhook_secret(
-        &self,
-        connection_id: &str,
-        secret_id: &str,
-    ) -> StoreResult<bool> {
-        self.revoke_webhook_secret_sql(connection_id, secret_id)
-            .await
     }
 }

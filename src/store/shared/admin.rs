@@ -77,8 +77,9 @@ macro_rules! shared_admin {
                 pattern
             }
 
-            impl $store {
-                async fn admin_record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
+            #[async_trait::async_trait]
+            impl $crate::store::AdminQueries for $store {
+                async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()> {
                     let sql = "INSERT INTO audit_log (at, token_id, action, connection_id, target, detail) \
                                VALUES ($1, $2, $3, $4, $5, $6)";
                     sqlx::query(sql)
@@ -93,7 +94,7 @@ macro_rules! shared_admin {
                     Ok(())
                 }
 
-                async fn admin_audit_entries(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+                async fn audit_entries(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
                     let mut sql = QueryBuilder::<$db>::new(
                         "SELECT seq, at, token_id, action, connection_id, target, detail FROM audit_log WHERE 1 = 1",
                     );
@@ -114,7 +115,7 @@ macro_rules! shared_admin {
                     rows.iter().map(audit_from_row).collect()
                 }
 
-                async fn admin_list_events(&self, q: &EventQuery) -> StoreResult<Vec<EventSummary>> {
+                async fn list_events(&self, q: &EventQuery) -> StoreResult<Vec<EventSummary>> {
                     let mut sql = QueryBuilder::<$db>::new(format!(
                         "SELECT {SUMMARY_COLUMNS} FROM inbox_events WHERE 1 = 1"
                     ));
@@ -156,7 +157,7 @@ macro_rules! shared_admin {
                     rows.iter().map(summary_from_row).collect()
                 }
 
-                async fn admin_event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>> {
+                async fn event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>> {
                     let sql = "SELECT idempotency_key, action, state, outcome, recorded_at FROM action_log \
                                WHERE event_id = $1 ORDER BY recorded_at, idempotency_key";
                     let rows = sqlx::query(sql)
@@ -176,7 +177,7 @@ macro_rules! shared_admin {
                         .collect()
                 }
 
-                async fn admin_dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>> {
+                async fn dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>> {
                     let sql = "SELECT connection_id, last_error, COUNT(*) FROM inbox_events \
                                WHERE status = 'dead' GROUP BY connection_id, last_error";
                     let rows = sqlx::query(sql).fetch_all(self.reads()).await?;
@@ -191,7 +192,7 @@ macro_rules! shared_admin {
                         .collect()
                 }
 
-                async fn admin_open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>> {
+                async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>> {
                     let sql = "SELECT connection_id, status, COUNT(*), MIN(received_at) FROM inbox_events \
                                WHERE status IN ('pending', 'processing', 'retrying', 'dead') \
                                GROUP BY connection_id, status";

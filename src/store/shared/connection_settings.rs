@@ -38,8 +38,9 @@ macro_rules! shared_connection_settings {
             const WAKE_SQL: &str = "UPDATE inbox_events SET next_attempt_at = $1 \
                 WHERE connection_id = $2 AND status IN ('pending', 'retrying') AND next_attempt_at > $1";
 
-            impl $store {
-                pub(crate) async fn insert_connection_sql(&self, r: &ConnectionRecord) -> StoreResult<Connection> {
+            #[async_trait::async_trait]
+            impl $crate::store::ConnectionSettings for $store {
+                async fn insert_connection(&self, r: &ConnectionRecord) -> StoreResult<Connection> {
                     let sql = format!(
                         "INSERT INTO connections (id, name, ghl_location_id, tovuti_base_url, tovuti_auth_mode, \
                          mapping_path, poller, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -62,7 +63,7 @@ macro_rules! shared_connection_settings {
                     connection_from_row(&row)
                 }
 
-                pub(crate) async fn update_connection_sql(&self, r: &ConnectionRecord) -> StoreResult<Connection> {
+                async fn update_connection(&self, r: &ConnectionRecord) -> StoreResult<Connection> {
                     let sql = format!(
                         "UPDATE connections SET name = $2, ghl_location_id = $3, tovuti_base_url = $4, \
                          tovuti_auth_mode = $5, mapping_path = $6, poller = $7, updated_at = $8 WHERE id = $1 \
@@ -86,7 +87,7 @@ macro_rules! shared_connection_settings {
                     connection_from_row(&row)
                 }
 
-                pub(crate) async fn touch_connection_sql(&self, id: &str, now: Millis) -> StoreResult<()> {
+                async fn touch_connection(&self, id: &str, now: Millis) -> StoreResult<()> {
                     // Strictly later than before, so two changes within a millisecond still differ.
                     let sql = "UPDATE connections SET updated_at = CASE WHEN updated_at >= $1 \
                                THEN updated_at + 1 ELSE $1 END WHERE id = $2";
@@ -97,7 +98,7 @@ macro_rules! shared_connection_settings {
                     Ok(())
                 }
 
-                pub(crate) async fn set_connection_paused_sql(&self, id: &str, paused: bool, now: Millis) -> StoreResult<()> {
+                async fn set_connection_paused(&self, id: &str, paused: bool, now: Millis) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
                     let sql = "UPDATE connections SET paused_at = $1, updated_at = $2 WHERE id = $3";
                     let done = sqlx::query(sql)
@@ -116,7 +117,7 @@ macro_rules! shared_connection_settings {
                     Ok(())
                 }
 
-                pub(crate) async fn remove_connection_sql(&self, id: &str, now: Millis) -> StoreResult<()> {
+                async fn remove_connection(&self, id: &str, now: Millis) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
                     let sql = "UPDATE connections SET status = 'disconnected', status_reason = $3, \
                                ghl_location_id = NULL, paused_at = NULL, updated_at = $1 WHERE id = $2";
@@ -140,7 +141,7 @@ macro_rules! shared_connection_settings {
                     Ok(())
                 }
 
-                pub(crate) async fn add_webhook_secret_sql(
+                async fn add_webhook_secret(
                     &self,
                     connection_id: &str,
                     s: &NewWebhookSecret,
@@ -167,7 +168,7 @@ macro_rules! shared_connection_settings {
                     Ok(())
                 }
 
-                pub(crate) async fn webhook_secrets_sql(&self, connection_id: &str) -> StoreResult<Vec<StoredWebhookSecret>> {
+                async fn webhook_secrets(&self, connection_id: &str) -> StoreResult<Vec<StoredWebhookSecret>> {
                     let sql = "SELECT id, ciphertext, fingerprint, created_at, expires_at FROM tovuti_webhook_secrets \
                                WHERE connection_id = $1 ORDER BY created_at, id";
                     let rows = sqlx::query(sql).bind(connection_id).fetch_all(self.reads()).await?;
@@ -187,7 +188,7 @@ macro_rules! shared_connection_settings {
                     Ok(secrets)
                 }
 
-                pub(crate) async fn revoke_webhook_secret_sql(&self, connection_id: &str, secret_id: &str) -> StoreResult<bool> {
+                async fn revoke_webhook_secret(&self, connection_id: &str, secret_id: &str) -> StoreResult<bool> {
                     let sql = "DELETE FROM tovuti_webhook_secrets WHERE connection_id = $1 AND id = $2";
                     let done = sqlx::query(sql).bind(connection_id).bind(secret_id).execute(self.writes()).await?;
                     Ok(done.rows_affected() > 0)
