@@ -23,7 +23,7 @@ pub(crate) fn conflict_or_error(error: sqlx::Error, what: &str) -> crate::store:
 
 /// Adds the inherent `*_sql` methods behind the connection-settings part of `Store`.
 macro_rules! shared_connection_settings {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
         const _: () = {
             use sqlx::Row;
 
@@ -38,6 +38,26 @@ macro_rules! shared_connection_settings {
             const WAKE_SQL: &str = "UPDATE inbox_events SET next_attempt_at = $1 \
                 WHERE connection_id = $2 AND status IN ('pending', 'retrying') AND next_attempt_at > $1";
 
+            type Args<'q> = <$db as sqlx::Database>::Arguments<'q>;
+
+            /// `sql` with a record's settings bound as $1 (id) to $7 (poller) and $8 (now),
+            /// the order both the insert and the update name them in.
+            fn record_query<'q>(
+                sql: &'q str,
+                r: &'q ConnectionRecord,
+            ) -> StoreResult<sqlx::query::Query<'q, $db, Args<'q>>> {
+                let poller = serde_json::to_string(&r.poller).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(sqlx::query(sql)
+                    .bind(&r.id)
+                    .bind(&r.name)
+                    .bind(&r.ghl_location_id)
+                    .bind(&r.tovuti_base_url)
+                    .bind(r.tovuti_auth_mode.as_str())
+                    .bind(&r.mapping_path)
+                    .bind(poller)
+                    .bind(Millis::now().0))
+            }
+
             #[async_trait::async_trait]
             impl $crate::store::ConnectionSettings for $store {
                 async fn insert_connection(&self, r: &ConnectionRecord) -> StoreResult<Connection> {
@@ -46,16 +66,7 @@ macro_rules! shared_connection_settings {
                          mapping_path, poller, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
                          RETURNING {CONNECTION_COLUMNS}"
                     );
-                    let poller = serde_json::to_string(&r.poller).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    let q = sqlx::query(&sql)
-                        .bind(&r.id)
-                        .bind(&r.name)
-                        .bind(&r.ghl_location_id)
-                        .bind(&r.tovuti_base_url)
-                        .bind(r.tovuti_auth_mode.as_str())
-                        .bind(&r.mapping_path)
-                        .bind(poller)
-                        .bind(Millis::now().0);
+                    let q = record_query(&sql, r)?;
                     let row = q
                         .fetch_one(self.writes())
                         .await
@@ -69,16 +80,7 @@ macro_rules! shared_connection_settings {
                          tovuti_auth_mode = $5, mapping_path = $6, poller = $7, updated_at = $8 WHERE id = $1 \
                          RETURNING {CONNECTION_COLUMNS}"
                     );
-                    let poller = serde_json::to_string(&r.poller).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    let q = sqlx::query(&sql)
-                        .bind(&r.id)
-                        .bind(&r.name)
-                        .bind(&r.ghl_location_id)
-                        .bind(&r.tovuti_base_url)
-                        .bind(r.tovuti_auth_mode.as_str())
-                        .bind(&r.mapping_path)
-                        .bind(poller)
-                        .bind(Millis::now().0);
+                    let q = record_query(&sql, r)?;
                     let row = q
                         .fetch_optional(self.writes())
                         .await

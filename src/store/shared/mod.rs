@@ -44,7 +44,7 @@ macro_rules! impl_shared {
         $crate::store::shared::shared_polls_and_leases!($store);
         $crate::store::shared::shared_oauth_states!($store);
         $crate::store::shared::shared_admin!($store, $db);
-        $crate::store::shared::shared_connection_settings!($store);
+        $crate::store::shared::shared_connection_settings!($store, $db);
 
         impl $store {
             /// Whether every migration `migrator` embeds is recorded as applied, once the
