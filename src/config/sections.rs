@@ -40,6 +40,9 @@ pub struct StoreConfig {
     pub write_batch_max: usize,
     /// Inserts allowed to wait for the writer before new ones are refused.
     pub write_queue_capacity: usize,
+    /// Transactions group-committing the worker's writes in parallel (PostgreSQL; SQLite
+    /// has one writer, so one); 0 gives each write a transaction of its own.
+    pub group_commit_lanes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

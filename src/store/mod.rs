@@ -4,6 +4,7 @@
 mod admin_types;
 mod crypto;
 mod error;
+mod grouped;
 mod poll_sql;
 mod postgres;
 mod replay_sql;

@@ -20,12 +20,19 @@ pub struct Pending {
 #[async_trait]
 pub trait BatchWrite: Send + 'static {
     async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>>;
+    /// Called once when no insert has come for `IDLE_AFTER`: a chance to give memory
+    /// (page caches) back after a burst.
+    async fn idle(&mut self) {}
 }
 
 /// The same for a backend that blocks while it writes; see `Writer::start_on_thread`.
 pub trait BlockingBatchWrite: Send + 'static {
     fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>>;
+    fn idle(&mut self) {}
 }
+
+/// How long the queue stays empty before the backend is told it is idle.
+const IDLE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A blocking backend, only ever run on its own thread (so blocking there is harmless).
 struct OnItsThread<B>(B);
@@ -34,6 +41,10 @@ struct OnItsThread<B>(B);
 impl<B: BlockingBatchWrite> BatchWrite for OnItsThread<B> {
     async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
         self.0.write_batch(batch)
+    }
+
+    async fn idle(&mut self) {
+        self.0.idle();
     }
 }
 
@@ -68,10 +79,13 @@ impl Writer {
         capacity: usize,
     ) -> std::io::Result<Self> {
         let (writer, task) = Self::with_task(OnItsThread(backend), batch_max, capacity);
-        // The task awaits only the queue and the closing token, which need no runtime.
+        // A runtime of its own on this thread, for the idle timer; nothing else runs on it.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
         std::thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || futures::executor::block_on(task))?;
+            .spawn(move || runtime.block_on(task))?;
         Ok(writer)
     }
 
@@ -140,9 +154,15 @@ async fn run(
     let mut batch = Vec::with_capacity(batch_max);
     let mut pending = Vec::with_capacity(batch_max);
     let mut replies = Vec::with_capacity(batch_max);
+    let mut told_idle = true;
     loop {
         let received = tokio::select! {
             received = rx.recv_many(&mut batch, batch_max) => received,
+            () = tokio::time::sleep(IDLE_AFTER), if !told_idle => {
+                backend.idle().await;
+                told_idle = true;
+                continue;
+            }
             () = closing.cancelled() => {
                 // Refuse new inserts but commit what callers are already waiting on.
                 rx.close();
@@ -152,6 +172,7 @@ async fn run(
         if received == 0 {
             break;
         }
+        told_idle = false;
         for Request { pending: p, reply } in batch.drain(..) {
             pending.push(p);
             replies.push(reply);
@@ -286,6 +307,37 @@ pub(crate) mod tests {
         writer.close().await;
         let closed = writer.record(pending("c").event).await;
         assert!(matches!(closed, Err(StoreError::Unavailable(_))));
+    }
+
+    /// Counts the times it was told the queue is idle.
+    struct CountsIdle(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    #[async_trait]
+    impl BatchWrite for CountsIdle {
+        async fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
+            Ok(batch.iter().map(|p| Recorded::New(p.id)).collect())
+        }
+
+        async fn idle(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_backend_is_told_once_when_inserts_stop_and_not_while_they_come() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let idles = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writer = Writer::start(CountsIdle(idles.clone()), 8, 16);
+        tokio::time::sleep(IDLE_AFTER * 3).await;
+        assert_eq!(idles.load(SeqCst), 0, "nothing was written, so nothing to give back");
+        for n in 0..4 {
+            writer.record(pending(&format!("a{n}")).event).await.unwrap();
+            tokio::time::sleep(IDLE_AFTER / 2).await;
+        }
+        assert_eq!(idles.load(SeqCst), 0, "inserts kept coming");
+        tokio::time::sleep(IDLE_AFTER * 4).await;
+        assert_eq!(idles.load(SeqCst), 1, "told once after the last insert, not again");
+        writer.close().await;
     }
 
     /// Notes the thread each batch ran on.

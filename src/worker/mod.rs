@@ -209,9 +209,10 @@ impl Worker {
         }
     }
 
-    /// Works until shutdown, keeping up to `worker.concurrency` events in progress: a slot
-    /// freed by a finished event is filled at once (no waiting for a whole batch), the
-    /// inbox is looked at again every `worker.poll_interval_ms`, expired leases are
+    /// Works until shutdown, keeping up to `worker.concurrency` events in progress: once a
+    /// quarter of the slots are free they are filled by one claim (no waiting for a whole
+    /// batch, no claim per slot), the inbox is looked at again every
+    /// `worker.poll_interval_ms` when nothing finishes, expired leases are
     /// reclaimed once per lease period and finished events pruned past their retention.
     /// On shutdown no new event is claimed and the ones in progress finish; the caller
     /// releases leases after.
@@ -237,7 +238,11 @@ impl Worker {
                 self.prune(Millis::now()).await;
             }
             let free = config.concurrency.saturating_sub(len_u32(&in_progress));
-            if free > 0 && look {
+            // Claims are batched: a claim is a write of its own, so one per freed slot
+            // would cost more than the events it brings.
+            if look
+                && (free >= refill_at(config.concurrency) || (free > 0 && in_progress.is_empty()))
+            {
                 match self.claim(Millis::now(), free).await {
                     Ok(events) if !events.is_empty() => {
                         for event in events {
@@ -337,6 +342,11 @@ impl Every {
         }
         due
     }
+}
+
+/// How many slots must be free before the worker claims again: a quarter of them.
+fn refill_at(concurrency: u32) -> u32 {
+    (concurrency / 4).max(1)
 }
 
 fn len_u32<T: 'static>(set: &JoinSet<T>) -> u32 {

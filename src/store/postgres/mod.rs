@@ -20,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
+use super::grouped::{BatchSettings, GroupedWrites};
 use super::shared::impl_shared;
 use super::writer::Writer;
 use super::{Cipher, EventId, Store, StoreResult};
@@ -30,6 +31,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PgStore {
     pool: PgPool,
     writer: Writer,
+    /// The worker's writes, group-committed.
+    grouped: GroupedWrites<Postgres>,
     cipher: Option<Cipher>,
 }
 
@@ -50,9 +53,19 @@ impl PgStore {
             config.write_batch_max,
             config.write_queue_capacity,
         );
+        let grouped = GroupedWrites::start(
+            pool.clone(),
+            BatchSettings {
+                begin: None,
+                lanes: config.group_commit_lanes,
+                batch_max: config.write_batch_max,
+                capacity: config.write_queue_capacity,
+            },
+        );
         Ok(Self {
             pool,
             writer,
+            grouped,
             cipher,
         })
     }
@@ -78,7 +91,7 @@ impl PgStore {
     }
 }
 
-impl_shared!(PgStore, Postgres);
+impl_shared!(PgStore, Postgres, Uuid);
 
 #[async_trait]
 impl Store for PgStore {

@@ -21,17 +21,14 @@ macro_rules! shared_event_log {
             #[async_trait]
             impl EventLog for $store {
                 async fn record_attempt(&self, a: &AttemptRecord) -> StoreResult<()> {
-                    let q = sqlx::query(Self::INSERT_ATTEMPT_SQL)
-                        .bind(Self::id_param(a.event_id))
-                        .bind(i64::from(a.attempt))
-                        .bind(a.started_at.0)
-                        .bind(a.finished_at.0);
-                    q.bind(&a.outcome)
-                        .bind(&a.error)
-                        .bind(a.requests.to_string())
-                        .execute(self.writes())
-                        .await?;
-                    Ok(())
+                    let (id, attempt, started, finished) =
+                        (Self::id_param(a.event_id), i64::from(a.attempt), a.started_at.0, a.finished_at.0);
+                    let (outcome, error, requests) = (a.outcome.clone(), a.error.clone(), a.requests.to_string());
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(Self::INSERT_ATTEMPT_SQL).bind(id).bind(attempt).bind(started).bind(finished);
+                        q.bind(outcome).bind(error).bind(requests).execute(&mut *c).await?;
+                        Ok(())
+                    })).await
                 }
 
                 async fn event_attempts(&self, id: EventId) -> StoreResult<Vec<AttemptRecord>> {

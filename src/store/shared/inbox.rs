@@ -1,9 +1,9 @@
 //! The inbox on either backend: every statement but the claim and its companions
 //! (`WORKER_SQL`) and the lease check of a coalescing (`LEASED_SEQ_SQL`), which differ.
 
-/// Implements `Inbox` for `$store`, whose database is `$db`.
+/// Implements `Inbox` for `$store`, whose database is `$db` and event ids `$id`.
 macro_rules! shared_inbox {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $id:ty) => {
         const _: () = {
             use async_trait::async_trait;
             use sqlx::query_builder::Separated;
@@ -28,27 +28,28 @@ macro_rules! shared_inbox {
                 }
 
                 async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>> {
-                    let rows = sqlx::query(Self::WORKER_SQL.claim)
-                        .bind(&claim.owner)
-                        .bind(claim.now.plus(claim.lease).0)
-                        .bind(claim.now.0)
-                        .bind(i64::from(claim.limit))
-                        .fetch_all(self.writes())
-                        .await?;
-                    let events = rows
-                        .iter()
-                        .map(event_from_row)
-                        .collect::<StoreResult<Vec<_>>>()?;
-                    Ok(in_receive_order(events))
+                    let (owner, until, now) = (claim.owner.clone(), claim.now.plus(claim.lease).0, claim.now.0);
+                    let limit = i64::from(claim.limit);
+                    let rows = self.grouped.run(move |c| Box::pin(async move {
+                        let rows = sqlx::query(Self::WORKER_SQL.claim)
+                            .bind(owner)
+                            .bind(until)
+                            .bind(now)
+                            .bind(limit)
+                            .fetch_all(&mut *c)
+                            .await?;
+                        rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()
+                    })).await?;
+                    Ok(in_receive_order(rows))
                 }
 
                 async fn complete_event(&self, id: EventId, owner: &str, how: Completion) -> StoreResult<()> {
                     let sql = "UPDATE inbox_events SET status = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
                                WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
-                    let done = sqlx::query(sql)
-                        .bind(how.status().as_str())
-                        .bind(Millis::now().0);
-                    self.leased_update(done, id, owner).await
+                    let (status, now) = (how.status().as_str(), Millis::now().0);
+                    self.leased_update(id, owner, move |q| Box::pin(async move {
+                        q.run(sqlx::query(sql).bind(status).bind(now)).await
+                    })).await
                 }
 
                 async fn schedule_retry(
@@ -61,11 +62,10 @@ macro_rules! shared_inbox {
                     let sql = "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $1, last_error = $2, \
                                lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 \
                                WHERE id = $4 AND status = 'processing' AND lease_owner = $5";
-                    let retry = sqlx::query(sql)
-                        .bind(at.0)
-                        .bind(error)
-                        .bind(Millis::now().0);
-                    self.leased_update(retry, id, owner).await
+                    let (error, now) = (error.to_owned(), Millis::now().0);
+                    self.leased_update(id, owner, move |q| Box::pin(async move {
+                        q.run(sqlx::query(sql).bind(at.0).bind(error).bind(now)).await
+                    })).await
                 }
 
                 async fn postpone_event(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()> {
@@ -74,23 +74,29 @@ macro_rules! shared_inbox {
                          lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
                          WHERE id = $3 AND status = 'processing' AND lease_owner = $4"
                     );
-                    let postpone = sqlx::query(&sql).bind(until.0).bind(Millis::now().0);
-                    self.leased_update(postpone, id, owner).await
+                    let now = Millis::now().0;
+                    self.leased_update(id, owner, move |q| Box::pin(async move {
+                        q.run(sqlx::query(&sql).bind(until.0).bind(now)).await
+                    })).await
                 }
 
                 async fn mark_dead(&self, id: EventId, owner: &str, error: &str) -> StoreResult<()> {
                     let sql = "UPDATE inbox_events SET status = 'dead', last_error = $1, lease_owner = NULL, \
                                lease_expires_at = NULL, updated_at = $2 \
                                WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
-                    let dead = sqlx::query(sql).bind(error).bind(Millis::now().0);
-                    self.leased_update(dead, id, owner).await
+                    let (error, now) = (error.to_owned(), Millis::now().0);
+                    self.leased_update(id, owner, move |q| Box::pin(async move {
+                        q.run(sqlx::query(sql).bind(error).bind(now)).await
+                    })).await
                 }
 
                 async fn extend_lease(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()> {
                     let sql = "UPDATE inbox_events SET lease_expires_at = $1, updated_at = $2 \
                                WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
-                    let extend = sqlx::query(sql).bind(until.0).bind(Millis::now().0);
-                    self.leased_update(extend, id, owner).await
+                    let now = Millis::now().0;
+                    self.leased_update(id, owner, move |q| Box::pin(async move {
+                        q.run(sqlx::query(sql).bind(until.0).bind(now)).await
+                    })).await
                 }
 
                 async fn release_leases(&self, owner: &str) -> StoreResult<u64> {
@@ -146,22 +152,25 @@ macro_rules! shared_inbox {
                     event_type: &str,
                     now: Millis,
                 ) -> StoreResult<u64> {
-                    let mut tx = self.begin_write().await?;
-                    let claimed_seq = Self::leased_seq(&mut tx, claimed, owner).await?;
-                    let Some(newest) = Self::newest_open_seq(&mut tx, entity_key, event_type, claimed_seq).await?
-                    else {
-                        return Ok(0);
-                    };
-                    let done = sqlx::query(Self::WORKER_SQL.supersede)
-                        .bind(now.0)
-                        .bind(claimed_seq)
-                        .bind(entity_key)
-                        .bind(event_type)
-                        .bind(newest)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(done.rows_affected())
+                    let (owner, entity_key, event_type) = (owner.to_owned(), entity_key.to_owned(), event_type.to_owned());
+                    // Inside a batch the write lock (SQLite) or the row lock (PostgreSQL) is
+                    // already held, so nothing changes between the look and the update.
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let claimed_seq = Self::leased_seq(&mut *c, claimed, &owner).await?;
+                        let Some(newest) = Self::newest_open_seq(&mut *c, &entity_key, &event_type, claimed_seq).await?
+                        else {
+                            return Ok(0);
+                        };
+                        let done = sqlx::query(Self::WORKER_SQL.supersede)
+                            .bind(now.0)
+                            .bind(claimed_seq)
+                            .bind(&entity_key)
+                            .bind(&event_type)
+                            .bind(newest)
+                            .execute(&mut *c)
+                            .await?;
+                        Ok(done.rows_affected())
+                    })).await
                 }
 
                 async fn replay_events(
@@ -183,23 +192,38 @@ macro_rules! shared_inbox {
                 }
             }
 
-            type Tx = sqlx::Transaction<'static, $db>;
+            type Connection = <$db as sqlx::Database>::Connection;
             type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+            /// A leased update being built: the caller binds its own values, then `run`
+            /// binds the event and its owner last.
+            struct Leased<'c> {
+                connection: &'c mut Connection,
+                id: $id,
+                owner: String,
+            }
+
+            impl Leased<'_> {
+                async fn run(self, query: Query<'_>) -> StoreResult<u64> {
+                    let done = query.bind(self.id).bind(self.owner).execute(self.connection).await?;
+                    Ok(done.rows_affected())
+                }
+            }
 
             impl $store {
                 /// The seq of `id` while `owner` holds it; an error once the lease is lost.
-                async fn leased_seq(tx: &mut Tx, id: EventId, owner: &str) -> StoreResult<i64> {
+                async fn leased_seq(c: &mut Connection, id: EventId, owner: &str) -> StoreResult<i64> {
                     let seq: Option<i64> = sqlx::query_scalar(Self::LEASED_SEQ_SQL)
                         .bind(Self::id_param(id))
                         .bind(owner)
-                        .fetch_optional(&mut **tx)
+                        .fetch_optional(&mut *c)
                         .await?;
                     seq.ok_or_else(|| StoreError::NotFound(format!("event {id} is not leased by {owner}")))
                 }
 
                 /// The newest waiting event of the entity and type received after `after`, if any.
                 async fn newest_open_seq(
-                    tx: &mut Tx,
+                    c: &mut Connection,
                     entity_key: &str,
                     event_type: &str,
                     after: i64,
@@ -208,24 +232,22 @@ macro_rules! shared_inbox {
                         .bind(entity_key)
                         .bind(after)
                         .bind(event_type)
-                        .fetch_one(&mut **tx)
+                        .fetch_one(&mut *c)
                         .await?;
                     Ok(newest)
                 }
 
-                /// Runs an update on a leased event; it only applies while `owner` holds the lease.
-                async fn leased_update<'q>(
-                    &self,
-                    query: Query<'q>,
-                    id: EventId,
-                    owner: &'q str,
-                ) -> StoreResult<()> {
-                    let done = query
-                        .bind(Self::id_param(id))
-                        .bind(owner)
-                        .execute(self.writes())
-                        .await?;
-                    if done.rows_affected() == 0 {
+                /// Runs an update on a leased event, group-committed; it only applies while
+                /// `owner` holds the lease.
+                async fn leased_update<F>(&self, id: EventId, owner: &str, update: F) -> StoreResult<()>
+                where
+                    F: for<'c> FnOnce(Leased<'c>) -> futures::future::BoxFuture<'c, StoreResult<u64>> + Send + 'static,
+                {
+                    let (param, owned) = (Self::id_param(id), owner.to_owned());
+                    let changed = self.grouped.run(move |connection| {
+                        update(Leased { connection, id: param, owner: owned })
+                    }).await?;
+                    if changed == 0 {
                         return Err(StoreError::NotFound(format!(
                             "event {id} is not leased by {owner}"
                         )));

@@ -12,7 +12,8 @@
 //! - `reads()` and `writes()`: the pools reads and writes go to;
 //! - `begin_write()`: a write transaction (SQLite takes its write lock up front);
 //! - `id_param(EventId)`: an event id as the backend stores it (SQLite text, PostgreSQL UUID);
-//! - the fields `writer` (its group commit) and `cipher`;
+//! - the fields `writer` (the inbox inserts' group commit), `grouped` (the worker's writes'
+//!   group commit, `store::grouped`) and `cipher`;
 //! - `doomed_events` and `delete_doomed`: how a prune names the events it takes (SQLite by
 //!   its query under the write lock, PostgreSQL by ids it locks);
 //! - `WORKER_SQL`, `LEASED_SEQ_SQL` and `INSERT_ATTEMPT_SQL`: the statements whose text
@@ -35,10 +36,10 @@ pub(super) use polls_and_leases::shared_polls_and_leases;
 pub(super) use records::shared_records;
 
 /// Implements every store trait but [`Store`](super::Store) itself for `$store`, whose
-/// database is `$db`, from the shared text.
+/// database is `$db` and whose event ids are bound as `$id`, from the shared text.
 macro_rules! impl_shared {
-    ($store:ty, $db:ty) => {
-        $crate::store::shared::shared_inbox!($store, $db);
+    ($store:ty, $db:ty, $id:ty) => {
+        $crate::store::shared::shared_inbox!($store, $db, $id);
         $crate::store::shared::shared_event_log!($store);
         $crate::store::shared::shared_records!($store);
         $crate::store::shared::shared_polls_and_leases!($store);

@@ -153,22 +153,26 @@ macro_rules! shared_records {
                     ghl_contact_id: &str,
                 ) -> StoreResult<()> {
                     // A contact or user linked elsewhere before is relinked: the newest evidence wins.
-                    let mut tx = self.begin_write().await?;
-                    sqlx::query("DELETE FROM identity_links WHERE connection_id = $1 AND (tovuti_user_id = $2 OR ghl_contact_id = $3)")
-                        .bind(connection_id)
-                        .bind(tovuti_user_id)
-                        .bind(ghl_contact_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("INSERT INTO identity_links (connection_id, tovuti_user_id, ghl_contact_id, linked_at) VALUES ($1, $2, $3, $4)")
-                        .bind(connection_id)
-                        .bind(tovuti_user_id)
-                        .bind(ghl_contact_id)
-                        .bind(Millis::now().0)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(())
+                    // Both statements run in one savepoint of a group-committed batch.
+                    let (connection_id, tovuti_user_id, ghl_contact_id) =
+                        (connection_id.to_owned(), tovuti_user_id.to_owned(), ghl_contact_id.to_owned());
+                    let now = Millis::now().0;
+                    self.grouped.run(move |c| Box::pin(async move {
+                        sqlx::query("DELETE FROM identity_links WHERE connection_id = $1 AND (tovuti_user_id = $2 OR ghl_contact_id = $3)")
+                            .bind(&connection_id)
+                            .bind(&tovuti_user_id)
+                            .bind(&ghl_contact_id)
+                            .execute(&mut *c)
+                            .await?;
+                        sqlx::query("INSERT INTO identity_links (connection_id, tovuti_user_id, ghl_contact_id, linked_at) VALUES ($1, $2, $3, $4)")
+                            .bind(connection_id)
+                            .bind(tovuti_user_id)
+                            .bind(ghl_contact_id)
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                        Ok(())
+                    })).await
                 }
 
                 async fn ghl_contact_for_user(
@@ -220,12 +224,12 @@ macro_rules! shared_records {
                     let sql = "INSERT INTO written_fingerprints (connection_id, entity_key, direction, fingerprint, written_at) \
                                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, entity_key, direction) DO UPDATE SET \
                                fingerprint = excluded.fingerprint, written_at = excluded.written_at";
-                    let q = sqlx::query(sql)
-                        .bind(connection_id)
-                        .bind(entity_key)
-                        .bind(direction.as_str());
-                    q.bind(fingerprint).bind(at.0).execute(self.writes()).await?;
-                    Ok(())
+                    let values = (connection_id.to_owned(), entity_key.to_owned(), direction.as_str(), fingerprint.to_owned());
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
+                        q.bind(values.3).bind(at.0).execute(&mut *c).await?;
+                        Ok(())
+                    })).await
                 }
 
                 async fn last_written_fingerprint(
@@ -250,16 +254,13 @@ macro_rules! shared_records {
                                VALUES ($1, $2, $3, $4, $5, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
                                event_id = excluded.event_id, action = excluded.action, outcome = excluded.outcome, \
                                recorded_at = excluded.recorded_at, state = 'done' WHERE action_log.state = 'started'";
-                    let q = sqlx::query(sql)
-                        .bind(&r.idempotency_key)
-                        .bind(Self::id_param(r.event_id))
-                        .bind(&r.action);
-                    let done = q
-                        .bind(r.outcome.to_string())
-                        .bind(r.recorded_at.0)
-                        .execute(self.writes())
-                        .await?;
-                    Ok(done.rows_affected() == 1)
+                    let values = (r.idempotency_key.clone(), Self::id_param(r.event_id), r.action.clone(), r.outcome.to_string());
+                    let recorded_at = r.recorded_at.0;
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
+                        let done = q.bind(values.3).bind(recorded_at).execute(&mut *c).await?;
+                        Ok(done.rows_affected() == 1)
+                    })).await
                 }
 
                 async fn recorded_action(&self, key: &str) -> StoreResult<Option<ActionRecord>> {
@@ -278,11 +279,12 @@ macro_rules! shared_records {
                 ) -> StoreResult<ActionBegin> {
                     let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
                                VALUES ($1, $2, $3, 'null', $4, 'started') ON CONFLICT (idempotency_key) DO NOTHING";
-                    let q = sqlx::query(sql)
-                        .bind(key)
-                        .bind(Self::id_param(event_id))
-                        .bind(action);
-                    if q.bind(now.0).execute(self.writes()).await?.rows_affected() == 1 {
+                    let values = (key.to_owned(), Self::id_param(event_id), action.to_owned());
+                    let inserted = self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
+                        Ok(q.bind(now.0).execute(&mut *c).await?.rows_affected() == 1)
+                    })).await?;
+                    if inserted {
                         return Ok(ActionBegin::Fresh);
                     }
                     // Records are only deleted with finished events, so the one in the way is there.
@@ -301,12 +303,12 @@ macro_rules! shared_records {
                     let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
                                VALUES ($1, $2, '', $3, $4, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
                                outcome = excluded.outcome, recorded_at = excluded.recorded_at, state = 'done'";
-                    let q = sqlx::query(sql).bind(key).bind(Self::id_param(EventId(Uuid::nil())));
-                    q.bind(outcome.to_string())
-                        .bind(now.0)
-                        .execute(self.writes())
-                        .await?;
-                    Ok(())
+                    let values = (key.to_owned(), Self::id_param(EventId(Uuid::nil())), outcome.to_string());
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1);
+                        q.bind(values.2).bind(now.0).execute(&mut *c).await?;
+                        Ok(())
+                    })).await
                 }
 
                 async fn remember_object(
@@ -320,12 +322,12 @@ macro_rules! shared_records {
                     let sql = "INSERT INTO object_links (connection_id, kind, object_key, remote_id, updated_at) \
                                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, kind, object_key) DO UPDATE SET \
                                remote_id = excluded.remote_id, updated_at = excluded.updated_at";
-                    let q = sqlx::query(sql)
-                        .bind(connection_id)
-                        .bind(kind)
-                        .bind(object_key);
-                    q.bind(remote_id).bind(now.0).execute(self.writes()).await?;
-                    Ok(())
+                    let values = (connection_id.to_owned(), kind.to_owned(), object_key.to_owned(), remote_id.to_owned());
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
+                        q.bind(values.3).bind(now.0).execute(&mut *c).await?;
+                        Ok(())
+                    })).await
                 }
 
                 async fn object_id(

@@ -41,6 +41,14 @@ impl SqliteBatch {
 }
 
 impl BlockingBatchWrite for SqliteBatch {
+    /// Frees this connection's page cache: filled by a burst of inserts (up to
+    /// `CACHE_SIZE`), it would otherwise stay resident for as long as the process runs.
+    fn idle(&mut self) {
+        if let Err(error) = self.0.execute_batch("PRAGMA shrink_memory") {
+            tracing::debug!(%error, "could not shrink the inbox writer's page cache");
+        }
+    }
+
     fn write_batch(&mut self, batch: &[Pending]) -> StoreResult<Vec<Recorded>> {
         // IMMEDIATE takes the write lock up front, so a busy database fails (or waits)
         // here rather than halfway through the batch.
