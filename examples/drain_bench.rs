@@ -3,13 +3,15 @@
 //! `bench/drain.sh`; not a test.
 //!
 //! Usage:
-//!   drain_bench drain sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER]
-//!   drain_bench noop  sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER]
+//!   drain_bench drain sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER] [HISTORY]
+//!   drain_bench noop  sqlite|postgres EVENTS CONCURRENCY [EVENTS_PER_USER] [HISTORY]
 //!   drain_bench burst sqlite|postgres [CONCURRENCY]
 //!
-//! `drain` runs the real sync engine; `noop` the same worker with a processor that does
-//! nothing, so its rate is the ceiling set by the worker and the store alone. Each prints
-//! one Markdown table row. PostgreSQL runs on a fresh database created through
+//! `drain` runs the real sync engine in the service's own worker loop (`Worker::run`, so
+//! claims, attempts and outcomes overlap as they do in production); `noop` the same worker
+//! with a processor that does nothing, so its rate is the ceiling set by the worker and the
+//! store alone. `HISTORY` finished events are stored first, to show whether the drain
+//! depends on how much history the inbox keeps. Each prints one Markdown table row. PostgreSQL runs on a fresh database created through
 //! `BENCH_ADMIN_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! and dropped at the end.
 
@@ -55,14 +57,14 @@ async fn main() -> anyhow::Result<()> {
             let backend = args.get(1).map_or("sqlite", String::as_str);
             let (events, concurrency) = (number(2, 10_000)?, number(3, 8)?);
             let per_user = number(4, 10)?.max(1);
-            drain(
-                mode == "noop",
-                backend,
+            let run = Run {
+                noop: mode == "noop",
                 events,
-                u32::try_from(concurrency)?,
+                concurrency: u32::try_from(concurrency)?,
                 per_user,
-            )
-            .await
+                history: number(5, 0)?,
+            };
+            drain(backend, &run).await
         }
         Some("burst") => {
             let backend = args.get(1).map_or("sqlite", String::as_str);
@@ -75,17 +77,29 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Fills the inbox with `events` Tovuti events over `events / per_user` users (each
-/// user's first is `user.updated`, the rest `note.created`, so nothing is coalesced),
-/// then drains it, timing each worker step.
-async fn drain(
+/// One drain's shape.
+struct Run {
     noop: bool,
-    backend: &str,
     events: u64,
     concurrency: u32,
     per_user: u64,
-) -> anyhow::Result<()> {
+    /// Finished events stored before the backlog.
+    history: u64,
+}
+
+/// Fills the inbox with `events` Tovuti events over `events / per_user` users (each
+/// user's first is `user.updated`, the rest `note.created`, so nothing is coalesced),
+/// then drains it with the worker loop.
+async fn drain(backend: &str, run: &Run) -> anyhow::Result<()> {
+    let Run {
+        noop,
+        events,
+        concurrency,
+        per_user,
+        history,
+    } = *run;
     let bench = Bench::start(backend, concurrency).await?;
+    bench.add_history(history).await?;
     let users = events.div_ceil(per_user);
     let fill_started = Instant::now();
     // Round by round, so each user's `user.updated` is received before its notes.
@@ -113,8 +127,9 @@ async fn drain(
     }));
     let worker = Worker::new(bench.state.services.clone(), processor.clone());
     let cpu = CpuClock::now()?;
-    let report = run_until_idle(&worker, &processor).await?;
-    let (process_cpu, machine_cores) = cpu.since(report.wall)?;
+    let wall = run_worker_until_drained(worker, &bench).await?;
+    let (process_cpu, machine_cores) = cpu.since(wall)?;
+    let engine_total: Duration = processor.take().iter().map(|(a, b)| *b - *a).sum();
 
     let statuses = bench.state.store.count_events_by_status().await?;
     let done = statuses
@@ -123,20 +138,20 @@ async fn drain(
         .map(|(_, n)| *n)
         .sum::<u64>();
     anyhow::ensure!(
-        done == events,
-        "expected {events} events done, the store has {statuses:?}"
+        done == events + history,
+        "expected {} events done, the store has {statuses:?}",
+        events + history
     );
-    let handled = report.handled as f64;
+    let handled = events as f64;
     let ghl_requests = bench.ghl.requests().len() as f64;
     let tovuti_requests = bench.tovuti.requests().len() as f64;
     println!(
-        "| {backend} | {} | {concurrency} | {events} | {users} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
+        "| {backend} | {} | {concurrency} | {events} | {users} | {history} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
         if noop { "no-op" } else { "engine" },
-        report.wall.as_secs_f64(),
-        handled / report.wall.as_secs_f64(),
-        micros(report.wall) / handled,
-        micros(report.engine_total) / handled,
-        micros(report.outside_engine) / handled,
+        wall.as_secs_f64(),
+        handled / wall.as_secs_f64(),
+        micros(wall) / handled,
+        micros(engine_total) / handled,
         micros(process_cpu) / handled,
         machine_cores,
         ghl_requests / handled,
@@ -208,46 +223,57 @@ async fn burst(backend: &str, concurrency: u32) -> anyhow::Result<()> {
     bench.finish().await
 }
 
-/// What one drain took.
-struct Drained {
-    handled: usize,
-    wall: Duration,
-    /// Sum of the engine's time per event (each event's `process` call, end to end).
-    engine_total: Duration,
-    /// Time inside worker steps when no event of the step was in the engine: claiming,
-    /// and recording outcomes after the step's last event left the engine.
-    outside_engine: Duration,
-}
-
-async fn run_until_idle(worker: &Worker, timed: &Timed) -> anyhow::Result<Drained> {
+/// Runs the worker loop until no event is open, then stops it; returns the wall time.
+async fn run_worker_until_drained(worker: Worker, bench: &Bench) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let (mut handled, mut engine_total, mut outside_engine) = (0, Duration::ZERO, Duration::ZERO);
+    let shutdown = bench.state.services.shutdown.clone();
+    let running = tokio::spawn(worker.run());
     let mut progress = Instant::now();
     loop {
-        let step = Instant::now();
-        let outcome = worker.run_once(Millis::now()).await?;
-        let step_wall = step.elapsed();
-        let spans = timed.take();
-        let Outcome::Handled(n) = outcome else { break };
-        handled += n;
-        engine_total += spans.iter().map(|(a, b)| *b - *a).sum::<Duration>();
-        let first = spans.iter().map(|s| s.0).min();
-        let last = spans.iter().map(|s| s.1).max();
-        let in_engine = first.zip(last).map_or(Duration::ZERO, |(a, b)| b - a);
-        outside_engine += step_wall.saturating_sub(in_engine);
+        let open: u64 = bench
+            .state
+            .store
+            .open_events_summary()
+            .await?
+            .iter()
+            .map(|o| o.count)
+            .sum();
+        if open == 0 {
+            break;
+        }
         if progress.elapsed() > Duration::from_secs(10) {
             eprintln!(
-                "  … {handled} events in {:.0} s",
+                "  … {open} open after {:.0} s",
                 started.elapsed().as_secs_f64()
             );
             progress = Instant::now();
         }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let wall = started.elapsed();
+    shutdown.cancel();
+    running.await?;
+    Ok(wall)
+}
+
+/// What one drain by steps took.
+struct Drained {
+    handled: usize,
+    wall: Duration,
+}
+
+/// Drains by `run_once` steps (each step's events finish before the next claim): the
+/// burst counts what one claim of a coalesced burst sends.
+async fn run_until_idle(worker: &Worker, timed: &Timed) -> anyhow::Result<Drained> {
+    let started = Instant::now();
+    let mut handled = 0;
+    while let Outcome::Handled(n) = worker.run_once(Millis::now()).await? {
+        handled += n;
+        timed.take();
     }
     Ok(Drained {
         handled,
         wall: started.elapsed(),
-        engine_total,
-        outside_engine,
     })
 }
 
@@ -347,6 +373,20 @@ impl Bench {
             _dir: dir,
             postgres,
         })
+    }
+
+    /// Stores `count` events and marks them done: history the drain must not read.
+    async fn add_history(&self, count: u64) -> anyhow::Result<()> {
+        const CHUNK: u64 = 50_000;
+        for first in (0..count).step_by(CHUNK as usize) {
+            let chunk = (first..count.min(first + CHUNK)).map(|n| {
+                let mut event = tovuti_event("user.updated", &format!("history-{n}"), n, n, None);
+                event.status = EventStatus::Done;
+                event
+            });
+            self.record(chunk).await?;
+        }
+        Ok(())
     }
 
     /// Records events straight into the inbox, `FILL_WRITERS` at a time.
