@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::config::Config;
+use crate::platforms::ErrorClass;
 use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Fault};
 
 const LOC: &str = "loc-1";
@@ -335,7 +336,7 @@ async fn revoked_and_under_scoped_tokens_are_auth_errors_and_not_retried() {
         .unwrap_err();
     assert_eq!(
         (error.class(), error.status()),
-        (ErrorClass::Auth, Some(403))
+        (ErrorClass::Forbidden, Some(403))
     );
     let revoked = fake.issue_token(LOC, ALL_SCOPES);
     fake.revoke(&revoked);
@@ -346,7 +347,7 @@ async fn revoked_and_under_scoped_tokens_are_auth_errors_and_not_retried() {
         .unwrap_err();
     assert_eq!(
         (error.class(), error.status()),
-        (ErrorClass::Auth, Some(401))
+        (ErrorClass::Unauthorized, Some(401))
     );
     assert_eq!(fake.requests().len(), 2, "auth failures are not retried");
 }
