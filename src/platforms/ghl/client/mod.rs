@@ -378,6 +378,8 @@ fn request_outcome(result: &Result<bytes::Bytes, GhlError>) -> (String, Option<S
 }
 
 #[cfg(test)]
+mod failure_tests;
+#[cfg(test)]
 mod quota_tests;
 #[cfg(test)]
 mod replay_tests;
