@@ -20,7 +20,8 @@
 //!    pause), beside the read-only `default` one from the configuration.
 //! 6. `mapping`: the field mapping and sync rules (pure: event + known state → planned
 //!    actions). `platforms`: GHL and Tovuti: payload types, webhook verification, the
-//!    clients (auth, throttling, retries, typed calls). `sandbox`: in-process fakes of the
+//!    clients (auth, throttling, retries, typed calls) and the one classification of
+//!    their failures (`ErrorClass`). `sandbox`: in-process fakes of the
 //!    platforms and sample webhook bodies, for tests and `--sandbox` runs.
 //! 7. `services`: the handles everything below `http` shares (configuration, store,
 //!    metrics, shutdown, instance id).

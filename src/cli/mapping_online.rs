@@ -114,15 +114,15 @@ type NamedAutomation = (
 );
 
 fn named_automations(m: &Mapping) -> Vec<NamedAutomation> {
-    let lms = &m.file.lms;
+    let tovuti = &m.file.tovuti;
     let mut rules: Vec<(&'static str, Option<usize>, ContactRule)> = Vec::new();
     for (section, rule) in [
-        ("lms.user_created", &lms.user_created),
-        ("lms.enrollment_created", &lms.enrollment_created),
+        ("lms.user_created", &tovuti.user_created),
+        ("lms.enrollment_created", &tovuti.enrollment_created),
     ] {
         rules.extend(rule.clone().map(|r| (section, None, r)));
     }
-    for (i, c) in lms.courses.iter().enumerate() {
+    for (i, c) in tovuti.courses.iter().enumerate() {
         rules.push(("lms.courses", Some(i), c.as_contact_rule()));
     }
     let mut named = Vec::new();
@@ -177,7 +177,7 @@ async fn check_with(
 ) -> Result<Online, (String, ExitCode)> {
     let src = Source::new(&m.source_name, text);
     let mut online = Online::default();
-    if let Some(rule) = &m.file.lms.event_registered
+    if let Some(rule) = &m.file.tovuti.event_registered
         && rule.calendar_id == CALENDAR_PLACEHOLDER
     {
         let line = src.locate("lms.event_registered", None, Some("calendar_id"));

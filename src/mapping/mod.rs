@@ -3,19 +3,20 @@
 
 pub mod action;
 mod automations;
-mod crm;
-mod crm_summaries;
 mod extra;
 pub mod fields;
 pub mod file;
 pub mod fingerprint;
-mod lms;
-mod lms_activity;
-mod lms_context;
+mod from_ghl;
+mod from_ghl_summaries;
+mod from_tovuti;
+mod from_tovuti_activity;
+mod from_tovuti_context;
 pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod remote;
+mod rules;
 pub mod source;
 pub mod template;
 #[cfg(test)]

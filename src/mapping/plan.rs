@@ -13,7 +13,7 @@ use super::model::TovutiItem;
 use super::tovuti_names::Unresolved;
 use super::validate::Mapping;
 use super::value::{self, FieldType};
-use super::{crm, lms};
+use super::{from_ghl, from_tovuti};
 use crate::platforms::ghl::GhlWebhook;
 use crate::platforms::ghl::payloads::{Contact, Task};
 use crate::platforms::tovuti::TovutiWebhook;
@@ -100,12 +100,12 @@ pub fn plan(m: &Mapping, incoming: Incoming<'_>, known: &Known<'_>) -> Plan {
     match incoming {
         Incoming::Tovuti(wh) => {
             let mut p = Planner::new(m, &wh.id, wh.event_type());
-            lms::plan(&mut p, wh, known);
+            from_tovuti::plan(&mut p, wh, known);
             p.plan
         }
         Incoming::Ghl { event_id, webhook } => {
             let mut p = Planner::new(m, event_id, webhook.event_type());
-            crm::plan(&mut p, webhook, known);
+            from_ghl::plan(&mut p, webhook, known);
             p.plan
         }
     }
@@ -232,7 +232,7 @@ pub(super) fn contact_ref(links: &Links, email: Option<&str>) -> Option<ContactR
     }
 }
 
-/// The Tovuti user a CRM action is about: the link or the known user.
+/// The Tovuti user a GHL event's action is about: the link or the known user.
 pub(super) fn user_ref(known: &Known<'_>) -> Option<UserRef> {
     known
         .links

@@ -69,8 +69,8 @@ pub fn name(section: &str, index: Option<usize>, key: &str) -> String {
     }
 }
 
-/// The variables an LMS rule template may use, with sample values (see docs/mapping.md).
-pub fn lms_sample() -> Value {
+/// The variables a `[lms]` rule template may use, with sample values (see docs/mapping.md).
+pub fn tovuti_sample() -> Value {
     json!({
         "event": {"id": "evt_1", "type": "course.completed", "occurred_at": "2024-01-01T00:00:00Z"},
         "user": {"id": 1, "name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace",
@@ -107,19 +107,19 @@ mod tests {
     fn unknown_variables_and_syntax_errors_are_caught_when_added() {
         let mut t = Templates::new();
         assert!(
-            t.add("a", "course:{{ course.title }}", &lms_sample())
+            t.add("a", "course:{{ course.title }}", &tovuti_sample())
                 .is_ok()
         );
-        let typo = t.add("b", "course:{{ cours.title }}", &lms_sample());
+        let typo = t.add("b", "course:{{ cours.title }}", &tovuti_sample());
         assert!(typo.is_err());
-        let syntax = t.add("c", "{{ course.title ", &lms_sample());
+        let syntax = t.add("c", "{{ course.title ", &tovuti_sample());
         assert!(syntax.unwrap_err().to_string().contains("syntax"));
     }
 
     #[test]
     fn missing_values_render_empty_at_run_time() {
         let mut t = Templates::new();
-        t.add("a", "x{{ award.title }}y", &lms_sample()).unwrap();
+        t.add("a", "x{{ award.title }}y", &tovuti_sample()).unwrap();
         assert_eq!(t.render("a", &json!({})).unwrap(), "xy");
     }
 }

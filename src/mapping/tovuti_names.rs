@@ -167,12 +167,12 @@ fn items(f: &mut MappingFile) -> Vec<(CatalogKind, &mut TovutiItem)> {
         out.extend(rule.enroll_course_ids.iter_mut().map(|c| (courses, c)));
     }
     out.extend(
-        f.lms
+        f.tovuti
             .courses
             .iter_mut()
             .map(|c| (courses, &mut c.course_id)),
     );
-    let milestones = f.lms.milestones.iter_mut();
+    let milestones = f.tovuti.milestones.iter_mut();
     out.extend(milestones.filter_map(|m| m.course_id.as_mut().map(|c| (courses, c))));
     out
 }
@@ -216,7 +216,7 @@ mod tests {
             panic!("a custom field")
         };
         assert_eq!(phone.field_id, Some(23), "names compare ignoring case");
-        assert_eq!(f.lms.courses[0].course_id, TovutiItem::Id(101));
+        assert_eq!(f.tovuti.courses[0].course_id, TovutiItem::Id(101));
         let rule = &f.ghl.tags[0];
         assert_eq!(rule.group_ids, [TovutiItem::Id(7), TovutiItem::Id(2)]);
         assert_eq!(rule.enroll_course_ids, [TovutiItem::Id(101)]);
@@ -232,7 +232,7 @@ mod tests {
         partial.remove(&CatalogKind::Courses);
         let (resolved, unresolved) = resolve(&m, &partial);
         let name = TovutiItem::Name("Intro to Sales".into());
-        assert_eq!(resolved.file.lms.courses[0].course_id, name);
+        assert_eq!(resolved.file.tovuti.courses[0].course_id, name);
         assert_eq!(unresolved.len(), 3, "{unresolved:?}");
     }
 

@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 pub(crate) mod arb_json;
+mod error_class;
 pub mod ghl;
 pub(crate) mod keys;
 mod lenient;
@@ -12,6 +13,7 @@ mod verified;
 
 use std::fmt;
 
+pub use error_class::ErrorClass;
 pub use verified::{KeyError, Verified, VerifyError};
 
 /// The key that serialises work per entity: events with the same key are applied in the order

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::detect::Polled;
 use super::{PollContext, PollError};
+use crate::platforms::ErrorClass;
 use crate::platforms::tovuti::TovutiError;
 use crate::platforms::tovuti::client::{Page, PageRequest};
 use crate::telemetry::PollErrorLabels;
@@ -136,7 +137,8 @@ pub fn reason(error: &TovutiError) -> &'static str {
 /// Whether trying the same page again may help. An unreadable answer is retried too: a
 /// truncated body or a proxy's error page is usually passing.
 fn worth_retrying(error: &TovutiError) -> bool {
-    error.is_retryable() || matches!(error, TovutiError::Decode { .. })
+    let class = error.class();
+    class.is_retryable() || class == ErrorClass::Undecodable
 }
 
 /// The page, or the last error once the retries are spent.

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Throttle, page};
+use super::{Throttle, page, worth_retrying};
 use crate::config::{Config, DatabaseUrl};
 use crate::platforms::tovuti::TovutiError;
 use crate::platforms::tovuti::client::{Award, CourseProgress, Page, PageRequest, TovutiLists};
@@ -176,4 +176,38 @@ async fn shutdown_ends_a_wait_for_retry_after() {
 
     assert!(matches!(read, Err(PollError::Stopped)), "{read:?}");
     assert!(lists.times().is_empty());
+}
+
+#[test]
+fn transient_failures_and_unreadable_pages_are_retried_and_refusals_are_not() {
+    let status = |status| TovutiError::Status {
+        endpoint: "users.list",
+        status,
+        detail: String::new(),
+        retry_after: None,
+        invalid: Vec::new(),
+    };
+    let decode = TovutiError::Decode {
+        endpoint: "users.list",
+        detail: "EOF while parsing".into(),
+    };
+    let timeout = TovutiError::Timeout {
+        endpoint: "users.list",
+    };
+    for error in [
+        status(503),
+        rate_limited(Duration::from_secs(1)),
+        decode,
+        timeout,
+    ] {
+        assert!(worth_retrying(&error), "{error}");
+    }
+    for error in [
+        status(401),
+        status(404),
+        status(422),
+        TovutiError::NotConfigured,
+    ] {
+        assert!(!worth_retrying(&error), "{error}");
+    }
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use super::ProcessError;
-use crate::platforms::ghl::client::{ErrorClass, GhlError};
+use crate::platforms::ErrorClass;
+use crate::platforms::ghl::client::GhlError;
 use crate::platforms::tovuti::TovutiError;
 use crate::store::{Millis, StoreError};
 
@@ -54,13 +55,14 @@ impl SyncError {
         match self {
             Self::Ghl(e) if e.is_outcome_unknown() => ProcessError::Unsettled(text),
             Self::Tovuti(e) if e.is_outcome_unknown() => ProcessError::Unsettled(text),
-            Self::Ghl(e) => ghl(&e, text, now),
-            Self::Tovuti(e) if e.status() == Some(429) => ProcessError::Wait {
-                until: now.plus(e.retry_after().unwrap_or(RATE_LIMIT_WAIT)),
+            // 401 after the client already refreshed (or a static token): a person must act.
+            Self::Ghl(e) if e.class() == ErrorClass::Unauthorized => ProcessError::Wait {
+                until: now.plus(REAUTH_WAIT),
                 reason: text,
             },
-            Self::Tovuti(e) if e.is_retryable() => ProcessError::Retryable(text),
-            Self::Tovuti(_) | Self::Permanent(_) => ProcessError::Permanent(text),
+            Self::Ghl(e) => by_class(e.class(), text, now),
+            Self::Tovuti(e) => by_class(e.class(), text, now),
+            Self::Permanent(_) => ProcessError::Permanent(text),
             Self::Store(_) => ProcessError::Retryable(text),
             Self::NeedsReauth(_) => ProcessError::Wait {
                 until: now.plus(REAUTH_WAIT),
@@ -74,15 +76,13 @@ impl SyncError {
     }
 }
 
-fn ghl(e: &GhlError, text: String, now: Millis) -> ProcessError {
-    match e.class() {
+/// A platform failure by its class. A Tovuti 401 is dead rather than waiting: its token is
+/// static, so nothing re-authorises it by itself and a replay follows the fix.
+fn by_class(class: ErrorClass, text: String, now: Millis) -> ProcessError {
+    match class {
         // A 429 that outlasted the client's own waits: not a failure of this event.
-        ErrorClass::Retryable if e.status() == Some(429) => ProcessError::Wait {
-            until: now.plus(
-                e.failure()
-                    .and_then(|f| f.retry_after)
-                    .unwrap_or(RATE_LIMIT_WAIT),
-            ),
+        ErrorClass::RateLimited { retry_after } => ProcessError::Wait {
+            until: now.plus(retry_after.unwrap_or(RATE_LIMIT_WAIT)),
             reason: text,
         },
         ErrorClass::Retryable => ProcessError::Retryable(text),
@@ -90,14 +90,12 @@ fn ghl(e: &GhlError, text: String, now: Millis) -> ProcessError {
             until: now.plus(REAUTH_WAIT),
             reason: text,
         },
-        // 401 after the client already refreshed (or a static token): a person must act.
-        ErrorClass::Auth if e.status() == Some(401) => ProcessError::Wait {
-            until: now.plus(REAUTH_WAIT),
-            reason: text,
-        },
-        ErrorClass::Auth | ErrorClass::NotFound | ErrorClass::Duplicate | ErrorClass::Permanent => {
-            ProcessError::Permanent(text)
-        }
+        ErrorClass::Unauthorized
+        | ErrorClass::Forbidden
+        | ErrorClass::NotFound
+        | ErrorClass::Duplicate
+        | ErrorClass::Undecodable
+        | ErrorClass::Permanent => ProcessError::Permanent(text),
     }
 }
 
@@ -155,6 +153,39 @@ mod tests {
                 "{processed:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_ghl_rate_limit_waits_as_long_as_ghl_asked() {
+        let limited =
+            GhlError::from_answer("contacts.update", 429, Some(Duration::from_secs(30)), b"{}");
+        assert!(matches!(
+            SyncError::Ghl(limited).into_process_error(NOW),
+            ProcessError::Wait { until, .. } if until == Millis(1_030_000)
+        ));
+        let unnamed = GhlError::from_answer("contacts.update", 429, None, b"{}");
+        assert!(matches!(
+            SyncError::Ghl(unnamed).into_process_error(NOW),
+            ProcessError::Wait { until, .. } if until == NOW.plus(RATE_LIMIT_WAIT)
+        ));
+    }
+
+    #[test]
+    fn a_ghl_401_waits_for_a_person_and_a_tovuti_401_is_dead() {
+        let ghl = GhlError::from_answer("contacts.get", 401, None, b"{}");
+        assert!(matches!(
+            SyncError::Ghl(ghl).into_process_error(NOW),
+            ProcessError::Wait { until, .. } if until == NOW.plus(REAUTH_WAIT)
+        ));
+        assert!(matches!(
+            status(401, None).into_process_error(NOW),
+            ProcessError::Permanent(_)
+        ));
+        let forbidden = GhlError::from_answer("contacts.get", 403, None, b"{}");
+        assert!(matches!(
+            SyncError::Ghl(forbidden).into_process_error(NOW),
+            ProcessError::Permanent(_)
+        ));
     }
 
     #[test]

@@ -12,10 +12,10 @@ use super::errors::SyncError;
 use crate::mapping::action::{AppointmentBody, AutomationRef, TaskBody};
 use crate::mapping::fields::GhlFields;
 use crate::mapping::{Action, ContactRef};
+use crate::platforms::ErrorClass;
 use crate::platforms::ghl::client::Contact;
 use crate::platforms::ghl::client::{
-    AppointmentUpdate, AutomationKind, ContactInput, ErrorClass, NewAppointment, NewNote, NewTask,
-    TaskUpdate,
+    AppointmentUpdate, AutomationKind, ContactInput, NewAppointment, NewNote, NewTask, TaskUpdate,
 };
 
 const TASK: &str = "ghl_task";

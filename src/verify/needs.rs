@@ -12,13 +12,16 @@ use crate::platforms::tovuti::client::CatalogKind;
 /// The GHL capabilities the mapping's rules use.
 pub fn ghl_needs(m: &Mapping) -> Needs {
     let f = &m.file;
-    let lms = &f.lms;
-    let contact_rules = [lms.user_created.as_ref(), lms.enrollment_created.as_ref()];
+    let tovuti = &f.tovuti;
+    let contact_rules = [
+        tovuti.user_created.as_ref(),
+        tovuti.enrollment_created.as_ref(),
+    ];
     let contact_rules = contact_rules.into_iter().flatten();
     let rule_tags = contact_rules.clone().any(|r| !r.tags.is_empty())
-        || lms.courses.iter().any(|c| !c.tags.is_empty());
+        || tovuti.courses.iter().any(|c| !c.tags.is_empty());
     let summaries = &f.ghl.summaries;
-    let course_rules = lms.courses.iter().map(|c| c.as_contact_rule());
+    let course_rules = tovuti.courses.iter().map(|c| c.as_contact_rule());
     let by_name = |r: Option<AutomationRef>| matches!(r, Some(AutomationRef::Name(_)));
     let campaign_names = contact_rules.clone().any(|r| by_name(r.campaign_ref()))
         || course_rules.clone().any(|r| by_name(r.campaign_ref()));
@@ -28,20 +31,20 @@ pub fn ghl_needs(m: &Mapping) -> Needs {
         custom_fields: !crate::mapping::remote::ghl_custom_refs(m).is_empty(),
         tags: rule_tags || !f.tag_values.is_empty() || !f.ghl.tags.is_empty(),
         campaigns: contact_rules.clone().any(|r| r.campaign_ref().is_some())
-            || lms
+            || tovuti
                 .courses
                 .iter()
                 .any(|c| c.as_contact_rule().campaign_ref().is_some()),
         workflows: contact_rules.clone().any(|r| r.workflow_ref().is_some())
-            || lms
+            || tovuti
                 .courses
                 .iter()
                 .any(|c| c.as_contact_rule().workflow_ref().is_some()),
         campaign_names,
         workflow_names,
-        tasks: !lms.milestones.is_empty() || summaries.open_tasks.is_some(),
-        notes: !lms.notes.is_empty() || summaries.last_note.is_some(),
-        appointments: lms.event_registered.is_some() || summaries.next_appointment.is_some(),
+        tasks: !tovuti.milestones.is_empty() || summaries.open_tasks.is_some(),
+        notes: !tovuti.notes.is_empty() || summaries.last_note.is_some(),
+        appointments: tovuti.event_registered.is_some() || summaries.next_appointment.is_some(),
     }
 }
 
@@ -107,11 +110,11 @@ pub fn tovuti_needs(m: &Mapping, src: Source<'_>) -> Vec<TovutiNeed> {
             found.push((CatalogKind::Courses, item(c), place));
         }
     }
-    for (i, c) in f.lms.courses.iter().enumerate() {
+    for (i, c) in f.tovuti.courses.iter().enumerate() {
         let place = ("lms.courses".into(), Some(i), "course_id");
         found.push((CatalogKind::Courses, item(&c.course_id), place));
     }
-    for (i, rule) in f.lms.milestones.iter().enumerate() {
+    for (i, rule) in f.tovuti.milestones.iter().enumerate() {
         if let Some(c) = &rule.course_id {
             let place = ("lms.milestones".into(), Some(i), "course_id");
             found.push((CatalogKind::Courses, item(c), place));

@@ -1,12 +1,11 @@
-//! The admin API over the real router (driven in-process with `oneshot`), on a fresh
-//! SQLite file or a fresh PostgreSQL database, with seeded events.
+//! The admin API over the real router (driven in-process with `oneshot`), on a scratch
+//! database (see `common::database`), with seeded events.
 
 use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, header};
-use sqlx::Connection as _;
 use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
 use tovuti_ghl_bridge::http::AppState;
@@ -14,6 +13,8 @@ use tovuti_ghl_bridge::store::{
     AttemptRecord, Claim, Completion, EventId, EventStatus, Millis, NewEvent, Source,
 };
 use tower::ServiceExt as _;
+
+use crate::common::ScratchDb;
 
 /// The full-access tokens (two, as during a rotation) and the read-only one.
 pub const FULL: &str = "admin-planted-full-1";
@@ -26,12 +27,7 @@ pub const PHONE: &str = "+1 415 555 0142";
 pub struct AdminApp {
     pub state: AppState,
     pub router: axum::Router,
-    db: Db,
-}
-
-enum Db {
-    Sqlite(#[expect(dead_code, reason = "held so the file outlives the store")] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    db: ScratchDb,
 }
 
 /// The configuration the admin tests run with: both kinds of tokens, no worker.
@@ -47,17 +43,11 @@ pub fn admin_config(url: &str) -> Config {
 
 impl AdminApp {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/bridge.db", dir.path().display());
-        Self::open(admin_config(&url), Db::Sqlite(dir)).await
+        Self::sqlite_with(|_| {}).await
     }
 
     pub async fn sqlite_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/bridge.db", dir.path().display());
-        let mut config = admin_config(&url);
-        adjust(&mut config);
-        Self::open(config, Db::Sqlite(dir)).await
+        Self::open(ScratchDb::sqlite(), adjust).await
     }
 
     /// None (and a note) when `TEST_DATABASE_URL` is unset.
@@ -67,25 +57,12 @@ impl AdminApp {
 
     /// `postgres` with `adjust` applied to the configuration.
     pub async fn postgres_with(adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
-            return None;
-        };
-        let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
-        let mut config = admin_config(url.as_str());
-        adjust(&mut config);
-        Some(Self::open(config, Db::Postgres { admin_url, name }).await)
+        Some(Self::open(ScratchDb::postgres().await?, adjust).await)
     }
 
-    async fn open(config: Config, db: Db) -> Self {
+    async fn open(db: ScratchDb, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = admin_config(db.url());
+        adjust(&mut config);
         let state = tovuti_ghl_bridge::startup::build_state(config, CancellationToken::new())
             .await
             .unwrap();
@@ -98,13 +75,7 @@ impl AdminApp {
 
     pub async fn finish(self) {
         self.state.store.close().await;
-        if let Db::Postgres { admin_url, name } = self.db {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
+        self.db.remove().await;
     }
 
     /// Sends `request` and returns the status, the headers and the body as JSON (Null

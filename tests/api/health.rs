@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use sqlx::Connection as _;
 use tokio_util::sync::CancellationToken;
 use tovuti_ghl_bridge::config::DatabaseUrl;
 use tovuti_ghl_bridge::startup;
 use tower::ServiceExt as _;
 
+use crate::common::{ScratchDb, free_port};
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with, test_config};
 
 #[tokio::test]
@@ -76,7 +76,7 @@ fn get(path: &str) -> axum::http::Request<axum::body::Body> {
 #[tokio::test]
 async fn readyz_reports_an_unreachable_postgres_without_crashing() {
     // Nothing listens on this port: the database is "down".
-    let port = free_port().await;
+    let port = free_port();
     let app = spawn_app_with(|c| {
         c.store.url = DatabaseUrl::new(format!("postgres://bridge:pw@127.0.0.1:{port}/bridge"));
         c.store.acquire_timeout_secs = 1;
@@ -135,33 +135,20 @@ async fn readyz_answers_within_its_bound_while_the_database_hangs() {
         .unwrap();
 }
 
-async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn readiness_recovers_when_postgres_comes_back() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set; skipping");
+    let Some(db) = ScratchDb::postgres().await else {
         return;
     };
-    let real = url::Url::parse(&admin_url).unwrap();
+    let real = url::Url::parse(db.url()).unwrap();
     let upstream = format!(
         "{}:{}",
         real.host_str().unwrap(),
         real.port().unwrap_or(5432)
     );
-    let port = free_port().await;
-    let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let port = free_port();
     let mut through_proxy = real.clone();
     through_proxy.set_port(Some(port)).unwrap();
-    through_proxy.set_path(&name);
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(&dir);
@@ -201,8 +188,5 @@ async fn readiness_recovers_when_postgres_comes_back() {
     startup::prepare_store(&state).await.unwrap();
     assert_eq!(router.oneshot(get("/readyz")).await.unwrap().status(), 200);
     state.store.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    db.remove().await;
 }

@@ -16,7 +16,10 @@ mod admin_secrets;
 mod admin_support;
 mod admin_tools;
 mod binary;
+mod binary_serve;
 mod check;
+#[path = "../common/mod.rs"]
+mod common;
 mod connections_cli;
 mod console;
 mod console_pages;

@@ -17,8 +17,11 @@ use sqlx::sqlite::SqliteConnectOptions;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
-use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl};
+use tovuti_ghl_bridge::sandbox::ghl::FakeGhl;
 use tovuti_ghl_bridge::store::Cipher;
+
+use crate::common::fakes::ghl_env;
+use crate::common::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
 pub const LOCATION: &str = "loc_crash";
@@ -67,12 +70,8 @@ impl Bridge {
 
     pub fn new(ghl: &FakeGhl) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let env = vec![
+        let port = free_port();
+        let mut env = vec![
             (
                 "BRIDGE_DATABASE_URL",
                 format!("sqlite://{}/bridge.db", dir.path().display()),
@@ -80,9 +79,6 @@ impl Bridge {
             ("BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
             ("BRIDGE_TELEMETRY__LOG_FORMAT", "json".to_owned()),
             ("BRIDGE_ENCRYPTION_KEY", Cipher::generate_key()),
-            ("BRIDGE_GHL_BASE_URL", ghl.base_url()),
-            ("BRIDGE_GHL_LOCATION_ID", LOCATION.to_owned()),
-            ("BRIDGE_GHL_TOKEN", ghl.issue_token(LOCATION, ALL_SCOPES)),
             ("BRIDGE_TOVUTI_WEBHOOK_SECRET", SECRET.to_owned()),
             // A restarted process reclaims the killed one's leases within seconds.
             ("BRIDGE_WORKER__LEASE_SECS", "2".to_owned()),
@@ -93,9 +89,9 @@ impl Bridge {
                 "[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]".to_owned(),
             ),
         ];
+        env.extend(ghl_env(ghl, LOCATION));
         let ghl_key = SigningKey::from_bytes(&rand::random());
         let public = ghl_key.verifying_key().to_public_key_pem(LineEnding::LF);
-        let mut env = env;
         env.push(("BRIDGE_GHL_WEBHOOK_PUBLIC_KEY", public.unwrap()));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))

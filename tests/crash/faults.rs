@@ -17,7 +17,8 @@ use tovuti_ghl_bridge::sandbox::samples;
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
 
 use crate::bridge::{Bridge, Event, LOCATION, Sender};
-use crate::{MARK, Tally, count_marked, roomy_ghl, seed, stream_while_killing};
+use crate::common::fakes::{roomy_ghl, tovuti_env};
+use crate::{MARK, Tally, count_marked, seed, stream_while_killing};
 
 /// Learners on the Tovuti side; each sends two notes and two course completions.
 const LEARNERS: usize = 100;
@@ -123,20 +124,17 @@ async fn every_acknowledged_webhook_has_one_effect_while_the_platforms_lose_answ
     let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
     ghl.inject_randomly(faults(seed));
     tovuti.inject_randomly(faults(seed.wrapping_add(1)));
-    let bridge = Bridge::with(
-        &ghl,
-        vec![
-            ("BRIDGE_TOVUTI_BASE_URL", tovuti.base_url()),
-            ("BRIDGE_TOVUTI_TOKEN", TOVUTI_TOKEN.to_owned()),
-            // A lost answer costs a short wait, not the shipped 30 s.
-            ("BRIDGE_GHL__TIMEOUT_MS", "500".to_owned()),
-            ("BRIDGE_TOVUTI__TIMEOUT_MS", "500".to_owned()),
-            ("BRIDGE_GHL__RETRY_BASE_MS", "20".to_owned()),
-            // The fakes apply a request before losing its answer, so nothing is still in
-            // flight a second later.
-            ("BRIDGE_WORKER__SETTLE_SECS", "1".to_owned()),
-        ],
-    );
+    let mut settings = tovuti_env(&tovuti, TOVUTI_TOKEN);
+    settings.extend([
+        // A lost answer costs a short wait, not the shipped 30 s.
+        ("BRIDGE_GHL__TIMEOUT_MS", "500".to_owned()),
+        ("BRIDGE_TOVUTI__TIMEOUT_MS", "500".to_owned()),
+        ("BRIDGE_GHL__RETRY_BASE_MS", "20".to_owned()),
+        // The fakes apply a request before losing its answer, so nothing is still in
+        // flight a second later.
+        ("BRIDGE_WORKER__SETTLE_SECS", "1".to_owned()),
+    ]);
+    let bridge = Bridge::with(&ghl, settings);
     let events = events();
 
     let (streamed, mut child) =

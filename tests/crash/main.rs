@@ -11,6 +11,8 @@
 )]
 
 mod bridge;
+#[path = "../common/mod.rs"]
+mod common;
 mod faults;
 
 use std::collections::{HashMap, HashSet};
@@ -22,10 +24,12 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use serde_json::json;
 use tokio::process::Child;
-use tovuti_ghl_bridge::sandbox::ghl::{FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::ghl::FakeGhl;
 use tovuti_ghl_bridge::sandbox::samples;
 
 use bridge::{Bridge, Event, Sender};
+// A quota the fake GHL never runs out of: the test measures crash safety, not the throttle.
+use common::fakes::roomy_ghl;
 
 const USERS: usize = 200;
 const EVENTS_PER_USER: usize = 10;
@@ -80,19 +84,6 @@ fn count_marked(ghl: &FakeGhl, kind: &str, field: &str, seen: &mut HashMap<Strin
                 .unwrap_or("(unmarked)");
             *seen.entry(id.to_owned()).or_insert(0) += 1;
         }
-    }
-}
-
-/// The settings the fake GHL is started with: a quota it never runs out of, so the
-/// test measures crash safety, not the throttle.
-fn roomy_ghl() -> FakeSettings {
-    FakeSettings {
-        limits: Limits {
-            burst_max: 1_000_000,
-            interval: Duration::from_secs(10),
-            daily_max: 10_000_000,
-        },
-        ..FakeSettings::default()
     }
 }
 

@@ -1,18 +1,19 @@
 //! The real binary against the in-process fakes: `serve` and `backfill` started on one
-//! store (a SQLite file in a temporary directory, or a new PostgreSQL database from
-//! `TEST_DATABASE_URL`), configured only through `BRIDGE_*` variables, and read back
-//! through `/metrics`, the fakes and the store it writes.
+//! store (a scratch database, see `common::database`), configured only through `BRIDGE_*`
+//! variables, and read back through `/metrics`, the fakes and the store it writes.
 
 use std::collections::HashMap;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection as _;
-use tempfile::TempDir;
 use tokio::process::{Child, Command};
-use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
+use tovuti_ghl_bridge::sandbox::ghl::FakeGhl;
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
 use tovuti_ghl_bridge::store::Cipher;
+
+pub use crate::common::Backend;
+use crate::common::fakes::{ghl_env, roomy_ghl, tovuti_env};
+use crate::common::{ScratchDb, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tovuti-ghl-bridge");
 pub const LOCATION: &str = "loc_e2e";
@@ -29,15 +30,7 @@ pub struct Fakes {
 
 impl Fakes {
     pub async fn start() -> Self {
-        let settings = FakeSettings {
-            limits: Limits {
-                burst_max: 1_000_000,
-                interval: Duration::from_secs(10),
-                daily_max: 100_000_000,
-            },
-            ..FakeSettings::default()
-        };
-        let ghl = FakeGhl::start(settings).await.unwrap();
+        let ghl = FakeGhl::start(roomy_ghl()).await.unwrap();
         let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
         tovuti.insert_example_catalog();
         Self { ghl, tovuti }
@@ -63,97 +56,45 @@ impl Fakes {
     }
 }
 
-/// Which store the binary is given.
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 /// How to start the binary: every run uses the same store and settings.
 pub struct Binary {
-    dir: TempDir,
+    db: ScratchDb,
     port: u16,
     env: Vec<(String, String)>,
     http: reqwest::Client,
-    database_url: String,
-    /// The server's admin URL and the database made for this test (PostgreSQL).
-    postgres: Option<(String, String)>,
-}
-
-/// A new PostgreSQL database: its URL, the admin URL and its name; `None` (and a note)
-/// when `TEST_DATABASE_URL` is unset.
-async fn fresh_postgres() -> Option<(String, String, String)> {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
-        return None;
-    };
-    let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    let mut url = url::Url::parse(&admin_url).unwrap();
-    url.set_path(&name);
-    Some((url.to_string(), admin_url, name))
 }
 
 impl Binary {
     /// The binary on `backend`; `None` for PostgreSQL without `TEST_DATABASE_URL`.
     pub async fn new(fakes: &Fakes, backend: Backend) -> Option<Self> {
-        let dir = tempfile::tempdir().unwrap();
-        let (database_url, postgres) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}/bridge.db", dir.path().display()), None),
-            Backend::Postgres => {
-                let (url, admin, name) = fresh_postgres().await?;
-                (url, Some((admin, name)))
-            }
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let ghl = &fakes.ghl;
-        let env = [
-            ("BRIDGE_DATABASE_URL", database_url.clone()),
+        let db = ScratchDb::on(backend).await?;
+        let port = free_port();
+        let mut env = vec![
+            ("BRIDGE_DATABASE_URL", db.url().to_owned()),
             ("BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
             ("BRIDGE_TELEMETRY__LOG_FORMAT", "json".to_owned()),
             ("BRIDGE_ENCRYPTION_KEY", Cipher::generate_key()),
-            ("BRIDGE_GHL_BASE_URL", ghl.base_url()),
-            ("BRIDGE_GHL_LOCATION_ID", LOCATION.to_owned()),
-            ("BRIDGE_GHL_TOKEN", ghl.issue_token(LOCATION, ALL_SCOPES)),
             ("BRIDGE_GHL__RATE_LIMIT_MAX", "100000".to_owned()),
-            ("BRIDGE_TOVUTI_BASE_URL", fakes.tovuti.base_url()),
-            ("BRIDGE_TOVUTI_TOKEN", TOVUTI_TOKEN.to_owned()),
             ("BRIDGE_WORKER__POLL_INTERVAL_MS", "20".to_owned()),
             ("BRIDGE_POLLER__REQUESTS_PER_SECOND", "0".to_owned()),
         ];
+        env.extend(ghl_env(&fakes.ghl, LOCATION));
+        env.extend(tovuti_env(&fakes.tovuti, TOVUTI_TOKEN));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap();
         Some(Self {
-            dir,
+            db,
             port,
             env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             http,
-            database_url,
-            postgres,
         })
     }
 
     /// Drops a PostgreSQL test database.
     pub async fn finish(self) {
-        if let Some((admin_url, name)) = &self.postgres {
-            let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
+        self.db.remove().await;
     }
 
     /// Sets (or overrides) one setting for the runs that follow.
@@ -168,7 +109,7 @@ impl Binary {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.dir.path())
+            .current_dir(self.db.dir())
             .args(args)
             .kill_on_drop(true);
         command
@@ -179,7 +120,7 @@ impl Binary {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.path().join("serve.log"))
+            .open(self.db.dir().join("serve.log"))
             .unwrap();
         let mut child = self
             .command(&["serve"])
@@ -232,7 +173,7 @@ impl Binary {
 
     /// What `serve` logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+        std::fs::read_to_string(self.db.dir().join("serve.log")).unwrap_or_default()
     }
 
     /// The sum of the samples of metric `name` whose labels contain every one of `labels`.
@@ -255,32 +196,13 @@ impl Binary {
 
     /// Rows of (text, count) that `sql` selects from the binary's store.
     async fn rows(&self, sql: &str) -> Vec<(String, i64)> {
-        if self.postgres.is_some() {
-            let mut conn = sqlx::PgConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
-        } else {
-            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
-        }
+        self.db.fetch_all(sql).await
     }
 
     /// The one count `sql` selects from the binary's store.
     async fn count(&self, sql: &str) -> i64 {
-        if self.postgres.is_some() {
-            let mut conn = sqlx::PgConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-        } else {
-            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-        }
+        let (count,): (i64,) = self.db.fetch_one(sql).await;
+        count
     }
 
     /// The poller's (and backfill's) events by type.

@@ -9,6 +9,8 @@
 
 mod backfill_runs;
 mod binary;
+#[path = "../common/mod.rs"]
+mod common;
 mod cursor_saves;
 mod live;
 mod scans;

@@ -1,18 +1,17 @@
-//! Fresh stores (a temporary SQLite file, or a new PostgreSQL database from
-//! `TEST_DATABASE_URL`), the default connection in them, and poll contexts over a fake
-//! tenant; plus raw reads of what the poller wrote.
+//! Stores on scratch databases (see `common::database`), the default connection in them,
+//! and poll contexts over a fake tenant; plus raw reads of what the poller wrote.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Connection as _;
-use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
-use tovuti_ghl_bridge::config::{Config, DatabaseUrl, InitialScan, StoreConfig};
+use tovuti_ghl_bridge::config::{Config, InitialScan, StoreConfig};
 use tovuti_ghl_bridge::poller::{Clock, PollContext, PollSettings, Throttle};
 use tovuti_ghl_bridge::store::{self, NewConnection, Store};
 use tovuti_ghl_bridge::telemetry::Metrics;
 
+use crate::common::ScratchDb;
+use crate::common::config::store_config;
 use crate::tenant::Tenant;
 
 pub const CONNECTION: &str = "default";
@@ -20,47 +19,21 @@ pub const CONNECTION: &str = "default";
 pub struct TestDb {
     pub store: Arc<dyn Store>,
     config: StoreConfig,
-    kind: Kind,
-}
-
-enum Kind {
-    Sqlite(#[expect(dead_code, reason = "held so the directory outlives the store")] TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-fn store_config(url: &str) -> StoreConfig {
-    let mut config = Config::defaults().store;
-    config.url = DatabaseUrl::new(url);
-    config
+    db: ScratchDb,
 }
 
 impl TestDb {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = store_config(&format!("sqlite://{}/bridge.db", dir.path().display()));
-        Self::open(config, Kind::Sqlite(dir)).await
+        Self::open(ScratchDb::sqlite()).await
     }
 
     /// None (and a note) when `TEST_DATABASE_URL` is unset.
     pub async fn postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
-            return None;
-        };
-        let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
-        let config = store_config(url.as_str());
-        Some(Self::open(config, Kind::Postgres { admin_url, name }).await)
+        Some(Self::open(ScratchDb::postgres().await?).await)
     }
 
-    async fn open(config: StoreConfig, kind: Kind) -> Self {
+    async fn open(db: ScratchDb) -> Self {
+        let config = store_config(db.url());
         let store = store::connect(&config, None).await.unwrap();
         store.migrate().await.unwrap();
         let connection = NewConnection {
@@ -69,11 +42,7 @@ impl TestDb {
             tovuti_base_url: Some("https://tenant.example".to_owned()),
         };
         store.upsert_connection(&connection).await.unwrap();
-        Self {
-            store,
-            config,
-            kind,
-        }
+        Self { store, config, db }
     }
 
     /// A second replica's handle on the same database.
@@ -85,18 +54,7 @@ impl TestDb {
     pub async fn polled_events(&self) -> Vec<(String, String, serde_json::Value)> {
         let sql = "SELECT event_type, external_id, body FROM inbox_events \
                    WHERE source = 'poller' ORDER BY received_at, id";
-        let rows: Vec<(String, String, Vec<u8>)> = match &self.kind {
-            Kind::Sqlite(_) => {
-                let url = self.config.url.expose();
-                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-                sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
-            }
-            Kind::Postgres { .. } => {
-                let url = self.config.url.expose();
-                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-                sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
-            }
-        };
+        let rows: Vec<(String, String, Vec<u8>)> = self.db.fetch_all(sql).await;
         rows.into_iter()
             .map(|(t, id, body)| (t, id, serde_json::from_slice(&body).unwrap()))
             .collect()
@@ -105,29 +63,12 @@ impl TestDb {
     /// (rows, latest updated_at) of the snapshot table: any write moves one or the other.
     pub async fn snapshot_marks(&self) -> (i64, i64) {
         let sql = "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM poll_snapshots";
-        match &self.kind {
-            Kind::Sqlite(_) => {
-                let url = self.config.url.expose();
-                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-                sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap()
-            }
-            Kind::Postgres { .. } => {
-                let url = self.config.url.expose();
-                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-                sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap()
-            }
-        }
+        self.db.fetch_one(sql).await
     }
 
     pub async fn finish(self) {
         self.store.close().await;
-        if let Kind::Postgres { admin_url, name } = self.kind {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
+        self.db.remove().await;
     }
 }
 

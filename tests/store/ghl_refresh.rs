@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret as _;
 use tovuti_ghl_bridge::config::{Config, GhlConfig, OptionalSecret};
+use tovuti_ghl_bridge::platforms::ErrorClass;
 use tovuti_ghl_bridge::platforms::ghl::client::{
-    Auth, CREDENTIAL_KIND, ClientSettings, Connection, ContactInput, ErrorClass, GhlClient,
+    Auth, CREDENTIAL_KIND, ClientSettings, Connection, ContactInput, GhlClient,
     LocationTokenSession, OAuthSession, TokenGrant, save_grant,
 };
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};

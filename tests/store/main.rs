@@ -6,9 +6,13 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod actions;
+#[path = "../common/mod.rs"]
+mod common;
 mod connections;
 mod ghl_refresh;
 mod inbox;
+mod inbox_outcomes;
 mod oauth_states;
 mod plans;
 mod records;
@@ -51,13 +55,13 @@ on_both_backends!(
     inbox::two_concurrent_claimers_never_get_the_same_event,
     inbox::an_expired_lease_is_reclaimed_and_the_old_owner_loses_it,
     inbox::an_extended_lease_outlives_its_first_expiry_only_for_its_owner,
-    inbox::a_retry_waits_until_its_time_and_counts_an_attempt,
-    inbox::a_postponed_event_does_not_spend_an_attempt,
-    inbox::a_dead_event_keeps_its_error_and_stops_blocking_its_entity,
-    inbox::released_leases_are_claimable_again_without_spending_attempts,
-    inbox::ignored_events_are_kept_but_never_claimed,
-    inbox::the_open_summary_counts_unfinished_events_and_their_oldest,
-    inbox::the_open_summary_reads_only_its_index_never_the_inbox,
+    inbox_outcomes::a_retry_waits_until_its_time_and_counts_an_attempt,
+    inbox_outcomes::a_postponed_event_does_not_spend_an_attempt,
+    inbox_outcomes::a_dead_event_keeps_its_error_and_stops_blocking_its_entity,
+    inbox_outcomes::released_leases_are_claimable_again_without_spending_attempts,
+    inbox_outcomes::ignored_events_are_kept_but_never_claimed,
+    inbox_outcomes::the_open_summary_counts_unfinished_events_and_their_oldest,
+    inbox_outcomes::the_open_summary_reads_only_its_index_never_the_inbox,
     plans::the_worker_statements_never_walk_finished_history,
     records::credentials_are_encrypted_at_rest_and_round_trip,
     records::credentials_are_refused_without_an_encryption_key,
@@ -88,8 +92,8 @@ on_both_backends!(
     sync_engine::replay_never_touches_a_processing_event,
     sync_engine::attempts_are_logged_in_order_per_event,
     sync_engine::pruning_removes_old_finished_events_with_their_history,
-    sync_engine::an_action_intent_survives_a_crash_and_is_finished_once,
-    sync_engine::record_action_finishes_a_started_intent,
-    sync_engine::object_links_remember_the_latest_remote_id,
-    sync_engine::concurrent_begins_of_one_action_leave_one_fresh,
+    actions::an_action_intent_survives_a_crash_and_is_finished_once,
+    actions::record_action_finishes_a_started_intent,
+    actions::object_links_remember_the_latest_remote_id,
+    actions::concurrent_begins_of_one_action_leave_one_fresh,
 );

@@ -1,30 +1,22 @@
-//! Fresh stores for each test: a temporary SQLite file, or a new PostgreSQL database
-//! created from `TEST_DATABASE_URL` and dropped afterwards.
+//! A store for each test on a scratch database (see `common::database`), and what the
+//! store tests read past its interface: credentials as stored, query plans, old schemas.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::{Connection as _, Row as _};
-use tempfile::TempDir;
-use tovuti_ghl_bridge::config::{Config, DatabaseUrl, StoreConfig};
-use tovuti_ghl_bridge::store::{self, Cipher, EventStatus, Millis, NewEvent, Source, Store};
+use tovuti_ghl_bridge::config::StoreConfig;
+use tovuti_ghl_bridge::store::{self, Cipher, Claim, EventStatus, Millis, NewEvent, Source, Store};
+
+use crate::common::config::store_config;
+use crate::common::{Backend, ScratchDb};
 
 pub struct TestDb {
     pub store: Arc<dyn Store>,
     pub config: StoreConfig,
     /// The encryption key of `store`, so another handle can read its credentials.
     key: String,
-    kind: Kind,
-}
-
-enum Kind {
-    Sqlite(#[expect(dead_code, reason = "held so the directory outlives the store")] TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-pub fn store_config(url: &str) -> StoreConfig {
-    let mut config = Config::defaults().store;
-    config.url = DatabaseUrl::new(url);
-    config
+    db: ScratchDb,
 }
 
 pub fn cipher() -> Cipher {
@@ -40,18 +32,7 @@ impl TestDb {
 
     /// A store on an empty SQLite file, for upgrade tests that migrate step by step.
     pub async fn sqlite_unmigrated() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = store_config(&format!("sqlite://{}/bridge.db", dir.path().display()));
-        let key = Cipher::generate_key();
-        let store = store::connect(&config, Some(Cipher::from_base64(&key).unwrap()))
-            .await
-            .unwrap();
-        Self {
-            store,
-            config,
-            key,
-            kind: Kind::Sqlite(dir),
-        }
+        Self::open(ScratchDb::sqlite()).await
     }
 
     /// None (and a note) when `TEST_DATABASE_URL` is unset.
@@ -63,30 +44,21 @@ impl TestDb {
 
     /// A store on an empty PostgreSQL database (None when `TEST_DATABASE_URL` is unset).
     pub async fn postgres_unmigrated() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
-            return None;
-        };
-        let name = format!("bridge_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
-        let config = store_config(url.as_str());
+        Some(Self::open(ScratchDb::postgres().await?).await)
+    }
+
+    async fn open(db: ScratchDb) -> Self {
+        let config = store_config(db.url());
         let key = Cipher::generate_key();
         let store = store::connect(&config, Some(Cipher::from_base64(&key).unwrap()))
             .await
             .unwrap();
-        Some(Self {
+        Self {
             store,
             config,
             key,
-            kind: Kind::Postgres { admin_url, name },
-        })
+            db,
+        }
     }
 
     /// The same database opened again, as a second replica (or a second process) would.
@@ -102,21 +74,11 @@ impl TestDb {
 
     /// Raw bytes of every stored credential, read past the store's interface.
     pub async fn raw_credential_bytes(&self) -> Vec<Vec<u8>> {
-        let sql = "SELECT ciphertext FROM connection_credentials";
-        match &self.kind {
-            Kind::Sqlite(_) => {
-                let mut conn = sqlx::SqliteConnection::connect(self.config.url.expose())
-                    .await
-                    .unwrap();
-                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
-            }
-            Kind::Postgres { .. } => {
-                let mut conn = sqlx::PgConnection::connect(self.config.url.expose())
-                    .await
-                    .unwrap();
-                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
-            }
-        }
+        let rows: Vec<(Vec<u8>,)> = self
+            .db
+            .fetch_all("SELECT ciphertext FROM connection_credentials")
+            .await;
+        rows.into_iter().map(|(bytes,)| bytes).collect()
     }
 
     pub fn backend(&self) -> &'static str {
@@ -127,9 +89,9 @@ impl TestDb {
     /// avoid sequential scans, so that its tiny test tables show whether an index *can*
     /// serve the query, which is what a plan over a big inbox depends on.
     pub async fn query_plan(&self, sql: &str) -> String {
-        let url = self.config.url.expose();
-        let lines: Vec<String> = match &self.kind {
-            Kind::Sqlite(_) => {
+        let url = self.db.url();
+        let lines: Vec<String> = match self.db.backend() {
+            Backend::Sqlite => {
                 let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
                 let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
                     .fetch_all(&mut conn)
@@ -137,7 +99,7 @@ impl TestDb {
                     .unwrap();
                 rows.iter().map(|r| r.get::<String, _>("detail")).collect()
             }
-            Kind::Postgres { .. } => {
+            Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
                 sqlx::query("SET enable_seqscan = off")
                     .execute(&mut conn)
@@ -155,9 +117,9 @@ impl TestDb {
     /// Applies only the first embedded migration, as a deployment of that version did,
     /// then runs the seed SQL for this backend, so an upgrade can be tested on real rows.
     pub async fn at_initial_schema_with(&self, sqlite_seed: &str, postgres_seed: &str) {
-        let url = self.config.url.expose();
-        match &self.kind {
-            Kind::Sqlite(_) => {
+        let url = self.db.url();
+        match self.db.backend() {
+            Backend::Sqlite => {
                 let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
                 initial_migrator("migrations/sqlite")
                     .await
@@ -166,7 +128,7 @@ impl TestDb {
                     .unwrap();
                 sqlx::raw_sql(sqlite_seed).execute(&mut conn).await.unwrap();
             }
-            Kind::Postgres { .. } => {
+            Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
                 initial_migrator("migrations/postgres")
                     .await
@@ -183,13 +145,7 @@ impl TestDb {
 
     pub async fn finish(self) {
         self.store.close().await;
-        if let Kind::Postgres { admin_url, name } = self.kind {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
+        self.db.remove().await;
     }
 }
 
@@ -205,6 +161,19 @@ async fn initial_migrator(dir: &str) -> sqlx::migrate::Migrator {
 
 /// A fixed instant, so lease and retry arithmetic is exact.
 pub const T0: Millis = Millis(1_800_000_000_000);
+
+/// How long a claim leases its events in these tests.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// A claim of up to `limit` events due at `now`, leased to `owner` for [`LEASE`].
+pub fn claim(owner: &str, now: Millis, limit: u32) -> Claim {
+    Claim {
+        owner: owner.to_owned(),
+        now,
+        lease: LEASE,
+        limit,
+    }
+}
 
 pub fn event(external_id: &str, entity: &str) -> NewEvent {
     NewEvent {

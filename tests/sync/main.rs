@@ -8,6 +8,8 @@
 )]
 
 mod ambiguous;
+#[path = "../common/mod.rs"]
+mod common;
 mod connections;
 mod crm;
 mod field_ids;

@@ -8,18 +8,22 @@ use ed25519_dalek::pkcs8::EncodePublicKey as _;
 use jiff::Timestamp;
 use rsa::pkcs8::LineEnding;
 use serde_json::Value;
-use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::config::{Config, OptionalSecret};
 use tovuti_ghl_bridge::http::AppState;
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
-use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
+use tovuti_ghl_bridge::sandbox::ghl::{FakeGhl, FakeSettings};
 use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
 use tovuti_ghl_bridge::sandbox::wiring::EXAMPLE_WORKFLOW_ID;
-use tovuti_ghl_bridge::store::{Cipher, EventId, Millis, StoredEvent};
+use tovuti_ghl_bridge::store::{EventId, Millis, StoredEvent};
 use tovuti_ghl_bridge::worker::{Outcome, RetrySchedule, Worker};
 use tovuti_ghl_bridge::{http, startup};
+
+pub use crate::common::Backend;
+use crate::common::ScratchDb;
+use crate::common::config::config_with_key;
+use crate::common::fakes::{wire_ghl, wire_tovuti};
 
 pub const LOCATION: &str = "loc_sync";
 pub const TOVUTI_TOKEN: &str = "7|tovuti-test-token";
@@ -52,15 +56,7 @@ pub struct Env {
     base: String,
     http: reqwest::Client,
     signing: ed25519_dalek::SigningKey,
-    _dir: TempDir,
-    postgres: Option<(String, String)>,
-}
-
-/// Which backend a test runs on.
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+    db: ScratchDb,
 }
 
 impl Env {
@@ -70,29 +66,17 @@ impl Env {
     }
 
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let dir = tempfile::tempdir().unwrap();
-        let (url, postgres) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}/bridge.db", dir.path().display()), None),
-            Backend::Postgres => {
-                let (url, admin, name) = fresh_postgres().await?;
-                (url, Some((admin, name)))
-            }
-        };
+        let db = ScratchDb::on(backend).await?;
         let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
         let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
         // The tenant defines what the shipped mapping names; fresh-tenant tests clear it.
         tovuti.insert_example_catalog();
         ghl.define_automation(true, EXAMPLE_WORKFLOW_ID, "New enrollment");
         let signing = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-        let mut config = Config::defaults();
-        config.store.url = DatabaseUrl::new(url);
-        config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
-        config.ghl.base_url = ghl.base_url();
-        config.ghl.location_id = LOCATION.to_owned();
-        config.ghl.token = OptionalSecret::new(ghl.issue_token(LOCATION, ALL_SCOPES));
+        let mut config = config_with_key(&db);
+        wire_ghl(&mut config, &ghl, LOCATION);
         config.ghl.retry_attempts = 1;
-        config.tovuti.base_url = tovuti.base_url();
-        config.tovuti.token = OptionalSecret::new(TOVUTI_TOKEN);
+        wire_tovuti(&mut config, &tovuti, TOVUTI_TOKEN);
         config.webhooks.ghl.public_key = signing
             .verifying_key()
             .to_public_key_pem(LineEnding::LF)
@@ -121,20 +105,14 @@ impl Env {
             base,
             http: reqwest::Client::new(),
             signing,
-            _dir: dir,
-            postgres,
+            db,
         })
     }
 
     /// Closes the store and drops a PostgreSQL test database.
     pub async fn finish(self) {
-        use sqlx::Connection as _;
         self.state.store.close().await;
-        if let Some((admin_url, name)) = self.postgres {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            sqlx::query(&drop).execute(&mut admin).await.unwrap();
-        }
+        self.db.remove().await;
     }
 
     /// Posts a Tovuti event (signed the Standard Webhooks way).
@@ -237,21 +215,6 @@ pub fn tovuti_event(event_type: &str, id: &str) -> Value {
 /// A GHL body of `event_type` for the test location.
 pub fn ghl_event(event_type: &str, webhook_id: &str) -> Value {
     tovuti_ghl_bridge::sandbox::samples::ghl(event_type, LOCATION, webhook_id, Timestamp::now())
-}
-
-async fn fresh_postgres() -> Option<(String, String, String)> {
-    use sqlx::Connection as _;
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
-        return None;
-    };
-    let name = format!("bridge_sync_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    let create = format!("CREATE DATABASE {name}");
-    sqlx::query(&create).execute(&mut admin).await.unwrap();
-    let mut url = url::Url::parse(&admin_url).unwrap();
-    url.set_path(&name);
-    Some((url.to_string(), admin_url, name))
 }
 
 /// Ada as a Tovuti user (id 4211) linked to a GHL contact; returns the contact id.

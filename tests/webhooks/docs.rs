@@ -2,8 +2,10 @@
 //! deliver a genuine event to the real service as written.
 
 use tokio_util::sync::CancellationToken;
-use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::config::OptionalSecret;
 
+use crate::common::ScratchDb;
+use crate::common::config::config_on;
 use crate::support::SECRET_A;
 
 /// The first `sh` block after `heading`, with the `SECRET=` and `URL=` lines replaced.
@@ -44,9 +46,8 @@ async fn the_documented_curl_and_openssl_commands_deliver_a_signed_event() {
         eprintln!("curl or openssl is missing; skipping");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::defaults();
-    config.store.url = DatabaseUrl::new(format!("sqlite://{}/bridge.db", dir.path().display()));
+    let db = ScratchDb::sqlite();
+    let mut config = config_on(&db);
     config.webhooks.tovuti.secrets = OptionalSecret::new(SECRET_A);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhooks/tovuti", listener.local_addr().unwrap());

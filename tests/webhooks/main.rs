@@ -6,6 +6,8 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+#[path = "../common/mod.rs"]
+mod common;
 mod connections;
 mod depth;
 mod docs;

@@ -1,5 +1,6 @@
-//! A test app per test: the service's state on a temporary SQLite store, the router called
-//! in process, and senders that sign like GHL and a Tovuti sender would.
+//! A test app per test: the service's state on a scratch database (SQLite unless a test
+//! asks for PostgreSQL), the router called in process, and senders that sign like GHL and
+//! a Tovuti sender would.
 
 use std::sync::OnceLock;
 
@@ -14,14 +15,16 @@ use jiff::Timestamp;
 use rsa::pkcs8::LineEnding;
 use rsa::signature::SignatureEncoding as _;
 use serde_json::Value;
-use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
-use tovuti_ghl_bridge::config::{Config, DatabaseUrl, OptionalSecret};
+use tovuti_ghl_bridge::config::{Config, OptionalSecret};
 use tovuti_ghl_bridge::http::AppState;
 use tovuti_ghl_bridge::platforms::tovuti::WebhookSecret;
-use tovuti_ghl_bridge::store::{Cipher, EventId, EventStatus, StoredEvent};
+use tovuti_ghl_bridge::store::{EventId, EventStatus, StoredEvent};
 use tovuti_ghl_bridge::{http, startup};
 use tower::ServiceExt as _;
+
+use crate::common::ScratchDb;
+use crate::common::config::config_with_key;
 
 pub const LOCATION: &str = "loc_connected";
 pub const SECRET_A: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAAAAAAAAAAA=";
@@ -62,9 +65,7 @@ pub fn keys() -> &'static Keys {
 pub struct TestApp {
     pub state: AppState,
     router: Router,
-    _dir: TempDir,
-    /// The PostgreSQL database to drop afterwards: (admin URL, name).
-    postgres: Option<(String, String)>,
+    db: ScratchDb,
 }
 
 pub struct Answer {
@@ -85,10 +86,17 @@ impl TestApp {
     }
 
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::defaults();
-        config.store.url = DatabaseUrl::new(format!("sqlite://{}/bridge.db", dir.path().display()));
-        config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
+        Self::on(ScratchDb::sqlite(), adjust).await
+    }
+
+    /// The same app on a fresh PostgreSQL database; None (and a note) when
+    /// `TEST_DATABASE_URL` is unset.
+    pub async fn postgres() -> Option<Self> {
+        Some(Self::on(ScratchDb::postgres().await?, |_| {}).await)
+    }
+
+    async fn on(db: ScratchDb, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = config_with_key(&db);
         config.ghl.location_id = LOCATION.to_owned();
         config.webhooks.ghl.public_key = keys().ed25519_pem.clone();
         config.webhooks.ghl.rsa_public_key = keys().rsa_pem.clone();
@@ -100,42 +108,13 @@ impl TestApp {
             .unwrap();
         state.store.migrate().await.unwrap();
         let router = http::router(state.clone());
-        Self {
-            state,
-            router,
-            _dir: dir,
-            postgres: None,
-        }
-    }
-
-    /// The same app on a fresh PostgreSQL database; None (and a note) when
-    /// `TEST_DATABASE_URL` is unset.
-    pub async fn postgres() -> Option<Self> {
-        use sqlx::Connection as _;
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            eprintln!("TEST_DATABASE_URL is not set; skipping the PostgreSQL variant");
-            return None;
-        };
-        let name = format!("bridge_webhooks_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        let create = format!("CREATE DATABASE {name}");
-        sqlx::query(&create).execute(&mut admin).await.unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
-        let mut app = Self::with(|c| c.store.url = DatabaseUrl::new(url.as_str())).await;
-        app.postgres = Some((admin_url, name));
-        Some(app)
+        Self { state, router, db }
     }
 
     /// Closes the store and drops a PostgreSQL test database.
     pub async fn finish(self) {
-        use sqlx::Connection as _;
         self.state.store.close().await;
-        if let Some((admin_url, name)) = self.postgres {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            sqlx::query(&drop).execute(&mut admin).await.unwrap();
-        }
+        self.db.remove().await;
     }
 
     pub async fn post(

@@ -82,7 +82,7 @@ impl<'a> Checker<'a> {
         }
         self.extra(f);
         self.tag_values(f);
-        self.lms(f);
+        self.tovuti(f);
         self.ghl(f);
         self.duplicates();
     }

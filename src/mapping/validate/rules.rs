@@ -6,7 +6,7 @@ use crate::mapping::template;
 
 impl Checker<'_> {
     fn contact_rule(&mut self, section: &str, index: Option<usize>, rule: &ContactRule) {
-        let sample = template::lms_sample();
+        let sample = template::tovuti_sample();
         for (j, tag) in rule.tags.iter().enumerate() {
             self.template(
                 &Loc::new(section, index, &format!("tags[{j}]")),
@@ -40,15 +40,15 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn lms(&mut self, f: &MappingFile) {
-        if let Some(r) = &f.lms.user_created {
+    pub(super) fn tovuti(&mut self, f: &MappingFile) {
+        if let Some(r) = &f.tovuti.user_created {
             self.contact_rule("lms.user_created", None, r);
         }
-        if let Some(r) = &f.lms.enrollment_created {
+        if let Some(r) = &f.tovuti.enrollment_created {
             self.contact_rule("lms.enrollment_created", None, r);
         }
         let mut seen = std::collections::BTreeSet::new();
-        for (i, c) in f.lms.courses.iter().enumerate() {
+        for (i, c) in f.tovuti.courses.iter().enumerate() {
             if !seen.insert(c.course_id.clone()) {
                 self.err(
                     &Loc::new("lms.courses", Some(i), "course_id"),
@@ -62,8 +62,8 @@ impl Checker<'_> {
     }
 
     fn milestones(&mut self, f: &MappingFile) {
-        let sample = template::lms_sample();
-        for (i, m) in f.lms.milestones.iter().enumerate() {
+        let sample = template::tovuti_sample();
+        for (i, m) in f.tovuti.milestones.iter().enumerate() {
             let at = |key: &str| Loc::new("lms.milestones", Some(i), key);
             match (m.on, m.threshold) {
                 (Milestone::Progress, None) => {
@@ -97,10 +97,10 @@ impl Checker<'_> {
             }
         }
         self.unique_ids(
-            f.lms.milestones.iter().map(|m| m.id.as_deref()),
+            f.tovuti.milestones.iter().map(|m| m.id.as_deref()),
             "lms.milestones",
         );
-        self.unique_ids(f.lms.notes.iter().map(|n| n.id.as_deref()), "lms.notes");
+        self.unique_ids(f.tovuti.notes.iter().map(|n| n.id.as_deref()), "lms.notes");
     }
 
     fn unique_ids<'s>(&mut self, ids: impl Iterator<Item = Option<&'s str>>, section: &str) {
@@ -116,14 +116,14 @@ impl Checker<'_> {
     }
 
     fn notes_and_appointments(&mut self, f: &MappingFile) {
-        let sample = template::lms_sample();
-        for (i, n) in f.lms.notes.iter().enumerate() {
+        let sample = template::tovuti_sample();
+        for (i, n) in f.tovuti.notes.iter().enumerate() {
             self.template(&Loc::new("lms.notes", Some(i), "body"), &n.body, &sample);
             if let Some(t) = &n.title {
                 self.template(&Loc::new("lms.notes", Some(i), "title"), t, &sample);
             }
         }
-        if let Some(a) = &f.lms.event_registered {
+        if let Some(a) = &f.tovuti.event_registered {
             let at = |key: &str| Loc::new("lms.event_registered", None, key);
             if a.calendar_id.trim().is_empty() {
                 self.err(&at("calendar_id"), "must name the GHL calendar");

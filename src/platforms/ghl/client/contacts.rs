@@ -215,7 +215,7 @@ impl Connection {
         Ok(self.send::<One>(call).await?.contact)
     }
 
-    /// Creates a contact; a duplicate answers [`ErrorClass::Duplicate`](super::ErrorClass)
+    /// Creates a contact; a duplicate answers [`ErrorClass::Duplicate`](crate::platforms::ErrorClass)
     /// with the existing id in `Failure::duplicate_of`.
     pub async fn create_contact(&self, input: &ContactInput) -> Result<Contact, GhlError> {
         let body = located(input, &self.location_id)?;

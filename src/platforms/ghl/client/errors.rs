@@ -1,10 +1,12 @@
-//! What can go wrong calling GHL, classified once so the worker decides from the type:
-//! retry, re-authorise, treat as missing, treat as a duplicate, or give up.
+//! What can go wrong calling GHL, classified once (as the shared [`ErrorClass`]) so the
+//! worker decides from the class: retry, wait, re-authorise, treat as missing, treat as a
+//! duplicate, or give up.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::platforms::ErrorClass;
 use crate::platforms::replay::status_may_follow_effect;
 
 /// Most bytes of a response body kept for the event log.
@@ -24,23 +26,6 @@ const REDACTED_KEYS: &[&str] = &[
     "contactName",
     "address1",
 ];
-
-/// How the caller should treat a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Timeout, connection failure, 5xx, 429, an outcome unknown: try again later.
-    Retryable,
-    /// 401/403: the credentials or their scopes are wrong.
-    Auth,
-    /// The connection must be re-authorised by a person (refresh refused).
-    NeedsReauth,
-    /// 404: the record is gone.
-    NotFound,
-    /// GHL reports a duplicate (409, or 400/422 naming the existing record).
-    Duplicate,
-    /// Any other 4xx, or an answer that does not decode: do not retry.
-    Permanent,
-}
 
 /// A non-2xx answer, with what the event log may keep.
 #[derive(Debug, Clone)]
@@ -104,14 +89,14 @@ impl GhlError {
             | Self::Unreachable { .. }
             | Self::OutcomeUnknown { .. } => ErrorClass::Retryable,
             Self::Status(failure) => classify(failure),
-            Self::Decode { .. } => ErrorClass::Permanent,
+            Self::Decode { .. } => ErrorClass::Undecodable,
             Self::NeedsReauth(_) => ErrorClass::NeedsReauth,
             Self::Credentials(_) => ErrorClass::Retryable,
         }
     }
 
     pub fn is_retryable(&self) -> bool {
-        self.class() == ErrorClass::Retryable
+        self.class().is_retryable()
     }
 
     /// Whether GHL may have acted on the request although this came back: the request
@@ -187,14 +172,11 @@ impl GhlError {
     }
 }
 
+/// By status, but for GHL's duplicate answers: a 400 or 422 naming the existing record.
 fn classify(failure: &Failure) -> ErrorClass {
     match failure.status {
-        408 | 429 | 500..=599 => ErrorClass::Retryable,
-        401 | 403 => ErrorClass::Auth,
-        404 => ErrorClass::NotFound,
-        409 => ErrorClass::Duplicate,
         400 | 422 if reports_duplicate(failure) => ErrorClass::Duplicate,
-        _ => ErrorClass::Permanent,
+        status => ErrorClass::of_status(status, failure.retry_after),
     }
 }
 
@@ -244,10 +226,10 @@ mod tests {
     #[test]
     fn statuses_are_classified_as_the_worker_needs() {
         let cases = [
-            (429, ErrorClass::Retryable),
+            (429, ErrorClass::RateLimited { retry_after: None }),
             (503, ErrorClass::Retryable),
-            (401, ErrorClass::Auth),
-            (403, ErrorClass::Auth),
+            (401, ErrorClass::Unauthorized),
+            (403, ErrorClass::Forbidden),
             (404, ErrorClass::NotFound),
             (409, ErrorClass::Duplicate),
             (422, ErrorClass::Permanent),
@@ -256,6 +238,46 @@ mod tests {
         for (status, class) in cases {
             assert_eq!(answer(status, "{}").class(), class, "status {status}");
         }
+    }
+
+    #[test]
+    fn a_429_carries_the_wait_ghl_asked_for() {
+        let wait = Some(Duration::from_secs(12));
+        let error = GhlError::from_answer("contacts.create", 429, wait, b"{}");
+        assert_eq!(error.class(), ErrorClass::RateLimited { retry_after: wait });
+        assert!(error.is_retryable());
+    }
+
+    #[test]
+    fn transport_failures_are_retryable_and_the_rest_are_not() {
+        let endpoint = "contacts.create";
+        let detail = || "reset".to_owned();
+        let retryable = [
+            GhlError::Timeout { endpoint },
+            GhlError::Connection {
+                endpoint,
+                detail: detail(),
+            },
+            GhlError::Unreachable {
+                endpoint,
+                detail: detail(),
+            },
+            GhlError::Credentials(detail()),
+            GhlError::OutcomeUnknown {
+                endpoint,
+                cause: Box::new(GhlError::Timeout { endpoint }),
+            },
+        ];
+        for error in retryable {
+            assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
+        }
+        let decode = GhlError::Decode {
+            endpoint,
+            detail: detail(),
+        };
+        assert_eq!(decode.class(), ErrorClass::Undecodable);
+        let reauth = GhlError::NeedsReauth(detail());
+        assert_eq!(reauth.class(), ErrorClass::NeedsReauth);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub use contacts::{
     Contact, ContactInput, ContactUpdate, CustomFieldInput, CustomFieldValue, SearchPage,
     SearchQuery, SearchSort, SortDirection, Upserted, updated_since_filter,
 };
-pub use errors::{ErrorClass, Failure, GhlError};
+pub use errors::{Failure, GhlError};
 pub use location_token::LocationTokenSession;
 pub use notes::{NewNote, Note, NoteUpdate};
 pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
@@ -377,6 +377,8 @@ fn request_outcome(result: &Result<bytes::Bytes, GhlError>) -> (String, Option<S
     }
 }
 
+#[cfg(test)]
+mod failure_tests;
 #[cfg(test)]
 mod quota_tests;
 #[cfg(test)]

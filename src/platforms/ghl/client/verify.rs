@@ -9,9 +9,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::throttle::RateLimitSnapshot;
-use super::{
-    AppointmentUpdate, AutomationKind, Call, Connection, Contact, ErrorClass, GhlError, SearchQuery,
-};
+use super::{AppointmentUpdate, AutomationKind, Call, Connection, Contact, GhlError, SearchQuery};
+use crate::platforms::ErrorClass;
 
 /// An id no contact has: deleting it proves the write scope without changing anything.
 const PROBE_CONTACT_ID: &str = "tovuti-ghl-bridge-scope-probe";
@@ -155,7 +154,14 @@ fn judge<T>(result: Result<T, GhlError>, scope: &'static str) -> Outcome {
 /// the scope let the request through.
 fn judge_probe<T>(result: Result<T, GhlError>, scope: &'static str) -> Outcome {
     match result {
-        Err(e) if matches!(e.class(), ErrorClass::NotFound | ErrorClass::Permanent) => Outcome::Ok,
+        Err(e)
+            if matches!(
+                e.class(),
+                ErrorClass::NotFound | ErrorClass::Permanent | ErrorClass::Undecodable
+            ) =>
+        {
+            Outcome::Ok
+        }
         other => judge(other, scope),
     }
 }
@@ -168,18 +174,20 @@ fn judge_error(error: &GhlError, scope: &'static str) -> Outcome {
         .failure()
         .map(|f| f.body.to_ascii_lowercase())
         .unwrap_or_default();
-    match (error.class(), error.status()) {
-        (ErrorClass::Auth, _) if message.contains("access to this location") => {
+    match error.class() {
+        ErrorClass::Unauthorized | ErrorClass::Forbidden
+            if message.contains("access to this location") =>
+        {
             Outcome::NoLocationAccess
         }
-        (ErrorClass::Auth, Some(403)) => Outcome::Forbidden {
+        ErrorClass::Forbidden => Outcome::Forbidden {
             missing_scope: scope,
         },
-        (ErrorClass::Auth, _) if message.contains("scope") => Outcome::Forbidden {
+        ErrorClass::Unauthorized if message.contains("scope") => Outcome::Forbidden {
             missing_scope: scope,
         },
-        (ErrorClass::Auth | ErrorClass::NeedsReauth, _) => Outcome::Unauthorized,
-        (ErrorClass::Retryable, _) => Outcome::Unreachable(error.to_string()),
+        ErrorClass::Unauthorized | ErrorClass::NeedsReauth => Outcome::Unauthorized,
+        class if class.is_retryable() => Outcome::Unreachable(error.to_string()),
         _ => Outcome::Failed(error.to_string()),
     }
 }

@@ -145,6 +145,7 @@ async fn a_wrong_token_is_a_401_that_never_shows_a_token() {
     let error = intruder.find_user_by_email("a@b.co").await.unwrap_err();
 
     assert_eq!(error.status(), Some(401));
+    assert_eq!(error.class(), ErrorClass::Unauthorized);
     assert!(!error.is_retryable());
     for text in [
         error.to_string(),
@@ -170,7 +171,7 @@ async fn an_unreachable_tenant_is_a_retryable_error_with_nothing_sent() {
         matches!(error, TovutiError::Unreachable { .. }),
         "{error:?}"
     );
-    assert!(error.is_retryable());
+    assert_eq!(error.class(), ErrorClass::Retryable);
     assert!(!error.may_have_applied());
 }
 

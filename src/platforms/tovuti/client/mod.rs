@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 use super::payloads::User;
+use crate::platforms::ErrorClass;
 use crate::platforms::replay::status_may_follow_effect;
 
 mod answer;
@@ -90,17 +91,27 @@ pub enum TovutiError {
 }
 
 impl TovutiError {
-    /// Worth trying again later: timeouts, connection trouble, 408, 429, 5xx and an
-    /// unknown outcome.
-    pub fn is_retryable(&self) -> bool {
+    /// How a caller should treat it (the classification GHL's errors share).
+    pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            Self::Status {
+                status,
+                retry_after,
+                ..
+            } => ErrorClass::of_status(*status, *retry_after),
             Self::Timeout { .. }
             | Self::Connection { .. }
             | Self::Unreachable { .. }
-            | Self::OutcomeUnknown { .. } => true,
-            Self::Decode { .. } | Self::NotConfigured => false,
+            | Self::OutcomeUnknown { .. } => ErrorClass::Retryable,
+            Self::Decode { .. } => ErrorClass::Undecodable,
+            Self::NotConfigured => ErrorClass::Permanent,
         }
+    }
+
+    /// Worth trying again later: timeouts, connection trouble, 408, 429, 5xx and an
+    /// unknown outcome.
+    pub fn is_retryable(&self) -> bool {
+        self.class().is_retryable()
     }
 
     /// Whether Tovuti may have acted on the request although this came back: the request
@@ -149,5 +160,67 @@ pub trait TovutiApi: Send + Sync {
     /// read catalogs, so writes go as planned.
     async fn catalog(&self, _kind: CatalogKind) -> Option<Result<Vec<CatalogItem>, TovutiError>> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENDPOINT: &str = "user.update";
+
+    fn status(status: u16, retry_after: Option<Duration>) -> TovutiError {
+        TovutiError::Status {
+            endpoint: ENDPOINT,
+            status,
+            detail: "x".into(),
+            retry_after,
+            invalid: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn answers_are_classified_by_status_with_the_wait_tovuti_asked_for() {
+        let wait = Some(Duration::from_secs(3));
+        assert_eq!(
+            status(429, wait).class(),
+            ErrorClass::RateLimited { retry_after: wait }
+        );
+        assert_eq!(status(503, None).class(), ErrorClass::Retryable);
+        assert_eq!(status(401, None).class(), ErrorClass::Unauthorized);
+        assert_eq!(status(403, None).class(), ErrorClass::Forbidden);
+        assert_eq!(status(404, None).class(), ErrorClass::NotFound);
+        assert_eq!(status(422, None).class(), ErrorClass::Permanent);
+    }
+
+    #[test]
+    fn transport_failures_are_retryable_and_an_unreadable_answer_is_not() {
+        let detail = || "reset".to_owned();
+        let retryable = [
+            TovutiError::Timeout { endpoint: ENDPOINT },
+            TovutiError::Connection {
+                endpoint: ENDPOINT,
+                detail: detail(),
+            },
+            TovutiError::Unreachable {
+                endpoint: ENDPOINT,
+                detail: detail(),
+            },
+            TovutiError::OutcomeUnknown {
+                endpoint: ENDPOINT,
+                detail: detail(),
+            },
+        ];
+        for error in retryable {
+            assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
+            assert!(error.is_retryable());
+        }
+        let decode = TovutiError::Decode {
+            endpoint: ENDPOINT,
+            detail: detail(),
+        };
+        assert_eq!(decode.class(), ErrorClass::Undecodable);
+        assert!(!decode.is_retryable());
+        assert_eq!(TovutiError::NotConfigured.class(), ErrorClass::Permanent);
     }
 }

@@ -1,15 +1,15 @@
-//! LMS → CRM: plans GHL actions for a Tovuti event (contact upsert, tags, campaign/workflow,
+//! Tovuti → GHL: plans GHL actions for a Tovuti event (contact upsert, tags, campaign/workflow,
 //! milestone tasks, notes, appointments).
 
 use serde_json::{Value, json};
 
 use super::action::{Action, ContactRef};
 use super::fields::{self, Canonical};
-use super::lms_activity::{appointment, milestones, notes};
+use super::from_tovuti_activity::{appointment, milestones, notes};
 use super::model::{ContactRule, ExtraMode, Milestone, NoteOn};
 use super::plan::{Known, Planner, contact_ref};
 use super::template;
-use super::{extra, lms_context};
+use super::{extra, from_tovuti_context};
 use crate::platforms::tovuti::payloads::{Course, User};
 use crate::platforms::tovuti::{TovutiEvent, TovutiWebhook};
 
@@ -47,7 +47,7 @@ pub(super) fn plan(p: &mut Planner<'_>, wh: &TovutiWebhook, known: &Known<'_>) {
         p.note("the Tovuti user has no usable email and no linked contact; email is the join key");
         return;
     };
-    let ctx = Value::Object(lms_context::context(wh));
+    let ctx = Value::Object(from_tovuti_context::context(wh));
     rules(p, wh, &contact, &ctx, known);
 }
 
@@ -72,7 +72,7 @@ fn rules(
     }
     match &wh.event {
         TovutiEvent::UserCreated(_) => {
-            if let Some(rule) = p.m.file.lms.user_created.clone() {
+            if let Some(rule) = p.m.file.tovuti.user_created.clone() {
                 contact_rule(p, "lms.user_created", None, &rule, contact, ctx, known);
             }
         }
@@ -223,8 +223,13 @@ fn enrollment(
     ctx: &Value,
     known: &Known<'_>,
 ) {
-    let base = p.m.file.lms.enrollment_created.clone().unwrap_or_default();
-    let courses = p.m.file.lms.courses.clone();
+    let base =
+        p.m.file
+            .tovuti
+            .enrollment_created
+            .clone()
+            .unwrap_or_default();
+    let courses = p.m.file.tovuti.courses.clone();
     let course = courses
         .iter()
         .enumerate()

@@ -1,4 +1,4 @@
-//! LMS → CRM activity: milestone tasks, notes and appointments planned from a Tovuti event.
+//! Tovuti → GHL activity: milestone tasks, notes and appointments planned from a Tovuti event.
 
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ pub(super) fn milestones(
     ctx: &Value,
     known: &Known<'_>,
 ) {
-    let rules = p.m.file.lms.milestones.clone();
+    let rules = p.m.file.tovuti.milestones.clone();
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.on == on) {
         if let Some(wanted) = &rule.course_id {
             let hit = course.is_some_and(|c| wanted.matches(c.id.0, c.title.as_deref()));
@@ -129,7 +129,7 @@ fn task_action(
 }
 
 pub(super) fn notes(p: &mut Planner<'_>, on: NoteOn, contact: &ContactRef, ctx: &Value) {
-    let rules = p.m.file.lms.notes.clone();
+    let rules = p.m.file.tovuti.notes.clone();
     let kind = ctx["note"]["kind"].as_str().map(str::to_owned);
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.on == on) {
         if rule.kind.is_some() && rule.kind != kind {
@@ -161,7 +161,7 @@ pub(super) fn appointment(
     ctx: &Value,
 ) {
     let (Some(rule), TovutiEvent::EventRegistered(d)) =
-        (p.m.file.lms.event_registered.clone(), &wh.event)
+        (p.m.file.tovuti.event_registered.clone(), &wh.event)
     else {
         return;
     };

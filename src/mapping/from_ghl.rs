@@ -1,4 +1,4 @@
-//! CRM → LMS: plans Tovuti actions for a GHL event (field changes, tag rules, contact deletion,
+//! GHL → Tovuti: plans Tovuti actions for a GHL event (field changes, tag rules, contact deletion,
 //! and the optional task/note/appointment summaries).
 
 use std::collections::BTreeSet;
@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::action::{Action, UserRef};
-use super::crm_summaries::{last_note, next_appointment, open_tasks};
 use super::extra;
 use super::fields::{self, Canonical, TovutiFields};
+use super::from_ghl_summaries::{last_note, next_appointment, open_tasks};
 use super::model::{ContactDeleted, ExtraMode, TagRemoved, TagRule, TovutiItem};
 use super::plan::{Known, Planner, user_ref};
 use super::tovuti_names::Unresolved;
@@ -329,5 +329,5 @@ fn contact_deleted(p: &mut Planner<'_>, c: &Contact, known: &Known<'_>) {
 }
 
 #[cfg(test)]
-#[path = "crm_tests.rs"]
+#[path = "from_ghl_tests.rs"]
 mod tests;

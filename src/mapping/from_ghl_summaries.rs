@@ -1,4 +1,4 @@
-//! CRM → LMS summaries: the contact's open tasks, last note and next appointment rendered
+//! GHL → Tovuti summaries: the contact's open tasks, last note and next appointment rendered
 //! into Tovuti custom fields.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! The template variables of an LMS event (`docs/mapping.md` lists them): the event's objects
+//! The template variables of a Tovuti event (`docs/mapping.md` lists them): the event's objects
 //! flattened into plain JSON, the same names whatever the event type.
 
 use serde_json::{Map, Value, json};
