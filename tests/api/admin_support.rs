@@ -31,7 +31,12 @@ pub struct AdminApp {
 
 enum Db {
     Sqlite(#[expect(dead_code, reason = "held so the file outlives the store")] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another replica's database: the first replica drops it.
+    Shared,
 }
 
 /// The configuration the admin tests run with: both kinds of tokens, no worker.
@@ -94,6 +99,20 @@ impl AdminApp {
             .unwrap();
         let router = tovuti_ghl_bridge::http::router(state.clone());
         Self { state, router, db }
+    }
+
+    /// A second replica: a state and router of its own over the same database.
+    pub async fn replica(&self) -> Self {
+        let config = (*self.state.config).clone();
+        let state = tovuti_ghl_bridge::startup::build_state(config, CancellationToken::new())
+            .await
+            .unwrap();
+        let router = tovuti_ghl_bridge::http::router(state.clone());
+        Self {
+            state,
+            router,
+            db: Db::Shared,
+        }
     }
 
     pub async fn finish(self) {

@@ -20,6 +20,7 @@ mod check;
 mod connections_cli;
 mod console;
 mod console_pages;
+mod console_sessions;
 mod console_support;
 mod health;
 mod helpers;
