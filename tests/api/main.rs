@@ -22,6 +22,7 @@ mod console;
 mod console_pages;
 mod console_sessions;
 mod console_support;
+mod console_tools;
 mod health;
 mod helpers;
 mod middleware;

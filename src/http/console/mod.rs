@@ -13,9 +13,11 @@ mod manage;
 mod mapping;
 mod overview;
 mod render;
+mod sample;
 mod session;
 mod session_store;
 mod sign_in;
+mod when;
 
 use std::sync::Arc;
 
@@ -74,6 +76,7 @@ pub fn router(state: &AppState, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route("/console/connections/{id}", get(connection::show))
         .route("/console/connections/{id}/edit", post(connection::edit))
         .route("/console/connections/{id}/verify", post(connection::verify))
+        .route("/console/connections/{id}/sample", post(sample::run))
         .route("/console/connections/{id}/pause", post(connection::pause))
         .route("/console/connections/{id}/resume", post(connection::resume))
         .route("/console/connections/{id}/secret", post(connection::rotate))
