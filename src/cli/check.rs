@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::load_or_report;
-use super::{check_sample, check_sample_tovuti};
 use crate::config::Config;
 use crate::config::DEFAULT_CONNECTION;
 use crate::mapping::source::Source;
@@ -22,6 +21,9 @@ use crate::platforms::tovuti::client::{TovutiApi, TovutiClient};
 use crate::store::{self, Cipher};
 use crate::telemetry::Metrics;
 use crate::verify::report::{Report, render};
+use crate::verify::round_trips;
+use crate::verify::sample;
+use crate::verify::sample_tovuti;
 
 #[derive(Debug, Default, clap::Args)]
 pub struct CheckArgs {
@@ -75,29 +77,25 @@ async fn sample(config: &Config) -> bool {
             return false;
         }
     };
-    let trip = check_sample::round_trip(&ghl, &m, jiff::Timestamp::now()).await;
-    print!("{}", check_sample::render(&trip));
     let tovuti = match TovutiClient::from_config(&config.tovuti) {
-        Ok(Some(client)) => sample_tovuti(&client, &m).await,
-        Ok(None) => true,
+        Ok(client) => client,
         Err(error) => {
             eprintln!("error: {error:#}");
-            false
+            return false;
         }
     };
-    trip.passed() && tovuti
-}
-
-/// The Tovuti test user's round trip, printed; true when every field came back equal.
-pub async fn sample_tovuti(api: &dyn TovutiApi, m: &mapping::Mapping) -> bool {
-    let trip = check_sample_tovuti::round_trip(api, m, jiff::Timestamp::now()).await;
-    let passed = format!(
-        "sample Tovuti user: every field round-trips; test user {}",
-        check_sample_tovuti::DEACTIVATED
-    );
-    let failed = "sample Tovuti user: some fields do NOT round-trip";
-    print!("\n{}", check_sample::render_with(&trip, &passed, failed));
-    trip.passed()
+    let tovuti = tovuti.as_ref().map(|c| c as &dyn TovutiApi);
+    let trips = round_trips(&ghl, tovuti, &m, jiff::Timestamp::now()).await;
+    print!("{}", sample::render(&trips.ghl));
+    if let Some(trip) = &trips.tovuti {
+        let passed = format!(
+            "sample Tovuti user: every field round-trips; test user {}",
+            sample_tovuti::DEACTIVATED
+        );
+        let failed = "sample Tovuti user: some fields do NOT round-trip";
+        print!("\n{}", sample::render_with(trip, &passed, failed));
+    }
+    trips.passed()
 }
 
 /// The configured mapping with its file name and text (for line numbers).

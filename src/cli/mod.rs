@@ -5,8 +5,6 @@
 mod backfill;
 mod backfill_progress;
 mod check;
-mod check_sample;
-mod check_sample_tovuti;
 mod config_check;
 pub mod connections;
 pub mod demo;

@@ -36,5 +36,5 @@ pub fn admin_router(state: AppState) -> Router {
 /// The admin API and the console, drawing on one failed-authentication quota per address.
 fn operator_routes(state: &AppState) -> Router<AppState> {
     let failures = admin::failed_auth(&state.config);
-    admin::router(&state.config, failures.clone()).merge(console::router(&state.config, failures))
+    admin::router(&state.config, failures.clone()).merge(console::router(state, failures))
 }

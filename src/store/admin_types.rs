@@ -100,6 +100,8 @@ pub struct AuditQuery {
     pub action: Option<String>,
     /// Inclusive.
     pub since: Option<Millis>,
+    /// Exclusive.
+    pub until: Option<Millis>,
     /// Only entries before this position: where the previous page ended.
     pub before: Option<i64>,
     pub limit: u32,

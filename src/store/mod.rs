@@ -2,6 +2,7 @@
 //! for several), chosen by the URL scheme. Methods are named for what the service does.
 
 mod admin_types;
+mod console_sessions;
 mod crypto;
 mod error;
 mod grouped;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 pub use admin_types::*;
+pub use console_sessions::*;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -290,6 +292,7 @@ pub trait Store:
     + Leases
     + OauthStates
     + AdminQueries
+    + ConsoleSessions
 {
     /// Which backend this is, for logs and metrics.
     fn backend(&self) -> &'static str;

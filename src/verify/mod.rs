@@ -2,15 +2,20 @@
 //! `mapping validate --online`, `mapping provision` and the admin API's
 //! `POST /api/v1/connections/{id}/check`: each GHL capability the rules use, the token's
 //! rate limits, and on Tovuti the token, the users list and every custom field, group
-//! and course the mapping names.
+//! and course the mapping names; and the sample round trips (`check --sample`, the
+//! console's Connection page) through the mapping.
 
 pub mod needs;
 pub mod preview;
 pub mod report;
+pub mod sample;
+pub mod sample_tovuti;
+mod sample_view;
 pub mod tovuti;
 mod view;
 
 pub use report::Report;
+pub use sample_view::{SampleView, Samples, round_trips};
 pub use view::CheckView;
 
 use crate::mapping::Mapping;

@@ -27,7 +27,8 @@ pub const PHONE: &str = "+1 415 555 0142";
 pub struct AdminApp {
     pub state: AppState,
     pub router: axum::Router,
-    db: ScratchDb,
+    /// `None` on a second replica: the first one removes the database.
+    db: Option<ScratchDb>,
 }
 
 /// The configuration the admin tests run with: both kinds of tokens, no worker.
@@ -70,12 +71,32 @@ impl AdminApp {
             .await
             .unwrap();
         let router = tovuti_ghl_bridge::http::router(state.clone());
-        Self { state, router, db }
+        Self {
+            state,
+            router,
+            db: Some(db),
+        }
+    }
+
+    /// A second replica: a state and router of its own over the same database.
+    pub async fn replica(&self) -> Self {
+        let config = (*self.state.config).clone();
+        let state = tovuti_ghl_bridge::startup::build_state(config, CancellationToken::new())
+            .await
+            .unwrap();
+        let router = tovuti_ghl_bridge::http::router(state.clone());
+        Self {
+            state,
+            router,
+            db: None,
+        }
     }
 
     pub async fn finish(self) {
         self.state.store.close().await;
-        self.db.remove().await;
+        if let Some(db) = self.db {
+            db.remove().await;
+        }
     }
 
     /// Sends `request` and returns the status, the headers and the body as JSON (Null

@@ -7,7 +7,7 @@ use tovuti_ghl_bridge::config::{Config, OptionalSecret};
 use tovuti_ghl_bridge::store::{Cipher, Millis, NewAuditEntry};
 
 use crate::admin_support::{AdminApp, FULL, READ};
-use crate::console::{csrf, form, page, sign_in};
+use crate::console_support::{csrf, form, page, sign_in};
 
 fn with_key(config: &mut Config) {
     config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());

@@ -4,8 +4,11 @@
 // is told to answer every write with 422), find the event, read its reason, replay it,
 // sign out; a read-only session cannot replay; a form
 // posted without its CSRF token is refused; the mapping page previews a sample, the audit
-// page lists the changes, a webhook secret is revoked and the connection removed. Every page gets a screenshot and an axe-core
-// scan (no serious or critical violation).
+// page lists the changes, a webhook secret is revoked and the connection removed; the
+// events page filters by a time range typed in the viewer's zone; phone-width pages need
+// no sideways scroll; and, on a sandbox whose writes succeed, the sample contact round
+// trip. Every page gets a screenshot and an axe-core scan (no serious or critical
+// violation).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -46,7 +49,7 @@ async function waitFor(check, what, ms = 20000) {
   }
 }
 
-async function startService() {
+async function startService({ faults = true } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "console-browser-"));
   const key = execFileSync(binary, ["keys", "generate"], { encoding: "utf8" })
@@ -59,9 +62,10 @@ async function startService() {
     BRIDGE_ADMIN_READ_TOKENS: READ,
     BRIDGE_ENCRYPTION_KEY: key,
     RUST_LOG: "warn",
-    // Every write to the fakes answers 422: a synced event dies at its first attempt.
-    SANDBOX_FAULTS: "1:422",
   };
+  // Every write to the fakes answers 422: a synced event dies at its first attempt.
+  if (faults) env.SANDBOX_FAULTS = "1:422";
+  else delete env.SANDBOX_FAULTS;
   const child = spawn(binary, ["serve", "--sandbox"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d) => { output += d; });
@@ -98,7 +102,10 @@ test("the console end to end in Chromium", { timeout: 120000 }, async (t) => {
       "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   // A fresh profile per context (playwright makes a temporary user-data-dir).
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  // A zone away from UTC, so the time filters show they convert.
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 800 }, timezoneId: "America/New_York",
+  });
   const page = await context.newPage();
   const base = service.base;
   let eventUrl;
@@ -153,6 +160,19 @@ test("the console end to end in Chromium", { timeout: 120000 }, async (t) => {
       await look(page, "07-event");
       await page.getByRole("button", { name: "Replay this event" }).click();
       assert.match(await page.textContent(".notice"), /Replayed/);
+    });
+
+    await t.test("the events page filters by a time range typed in local time", async () => {
+      await page.goto(`${base}/console/events`);
+      assert.match(await page.textContent("label[for=f-since]"), /America\/New_York/);
+      // 08:00 in New York on 15 January is 13:00 UTC.
+      await page.getByLabel(/Received since/).fill("2026-01-15T08:00");
+      await page.getByRole("button", { name: "Filter", exact: true }).click();
+      await page.waitForURL(/since=/);
+      assert.equal(new URL(page.url()).searchParams.get("since"), "2026-01-15T13:00:00.000Z");
+      assert.equal(await page.inputValue("#f-since"), "2026-01-15T08:00", "shown back in local time");
+      assert.ok(await page.locator(`tbody a[href="${eventUrl}"]`).count(), "the event is in range");
+      await look(page, "06b-events-since");
     });
 
     await t.test("a form posted without its CSRF token is refused", async () => {
@@ -222,11 +242,51 @@ test("the console end to end in Chromium", { timeout: 120000 }, async (t) => {
       assert.equal(status, 403);
     });
 
-    await t.test("a phone-width overview", async () => {
+    await t.test("phone-width pages need no sideways scrolling", async () => {
       await page.setViewportSize({ width: 390, height: 800 });
-      await page.goto(`${base}/console`);
-      await look(page, "09-overview-phone");
+      for (const [path, name] of [["/console", "09-overview-phone"], ["/console/events", "09b-events-phone"],
+        ["/console/audit", "09c-audit-phone"]]) {
+        await page.goto(`${base}${path}`);
+        const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+          scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+        }));
+        assert.ok(scrollWidth <= innerWidth, `${path}: ${scrollWidth} px wide in a ${innerWidth} px viewport`);
+        await look(page, name);
+      }
     });
+  } finally {
+    await browser.close();
+    service.child.kill("SIGTERM");
+  }
+});
+
+// The sample contact round trip writes to both platforms, so it runs against a sandbox
+// whose writes succeed.
+test("the sample contact round trip in Chromium", { timeout: 120000 }, async () => {
+  mkdirSync(shots, { recursive: true });
+  const service = await startService({ faults: false });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
+  const page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
+  try {
+    await page.goto(`${service.base}/console/sign-in`);
+    await page.getByLabel("Admin token").fill(FULL);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${service.base}/console`);
+    await page.goto(`${service.base}/console/connections/default`);
+    await page.getByRole("button", { name: "Run a sample contact round trip" }).click();
+    await page.waitForSelector("#sample-h");
+    assert.match(await page.textContent("#sample-h"), /every field round-trips/);
+    const results = await page.locator("#sample-h ~ table td[data-label=Result]").allTextContents();
+    assert.ok(results.length > 3, `a row per field: ${results}`);
+    assert.deepEqual([...new Set(results)], ["ok"]);
+    await look(page, "13-sample-round-trip");
+    await page.setViewportSize({ width: 390, height: 800 });
+    await look(page, "13b-sample-round-trip-phone");
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    assert.equal(wide, false, "the sample table stacks on a phone");
   } finally {
     await browser.close();
     service.child.kill("SIGTERM");

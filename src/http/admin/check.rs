@@ -11,6 +11,8 @@ use super::audit::audit;
 use super::auth::Caller;
 use crate::http::ApiError;
 use crate::http::AppState;
+use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::tovuti::TovutiApi;
 use crate::store::Connection;
 use crate::sync::Platforms;
 use crate::verify::{CheckView, LoadedMapping};
@@ -28,11 +30,37 @@ pub async fn check(
 }
 
 pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, ApiError> {
+    let clients = clients(state, connection).await?;
+    let loaded = &clients.mapping;
+    let report = crate::verify::check(
+        &clients.ghl,
+        clients.tovuti.as_deref(),
+        &loaded.mapping,
+        loaded.source(),
+        None,
+    )
+    .await;
+    Ok(CheckView::from(&report))
+}
+
+/// A connection's mapping and interactive clients for both platforms, as a check (or a
+/// sample round trip) uses them.
+pub(crate) struct Clients {
+    pub mapping: LoadedMapping,
+    pub ghl: GhlConnection,
+    /// `None` when the connection has no Tovuti API.
+    pub tovuti: Option<Arc<dyn TovutiApi>>,
+}
+
+pub(crate) async fn clients(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<Clients, ApiError> {
     let path = connection
         .mapping_path
         .as_deref()
         .unwrap_or(&state.config.mapping.file);
-    let loaded = LoadedMapping::read(path).map_err(|why| {
+    let mapping = LoadedMapping::read(path).map_err(|why| {
         ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
     })?;
     // Clients of its own: a check is a handful of interactive requests, and the
@@ -53,13 +81,9 @@ pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<Che
         .tovuti(connection)
         .await
         .map_err(|e| ApiError::Conflict(format!("the connection's Tovuti client: {e}")))?;
-    let report = crate::verify::check(
-        &ghl,
-        tovuti.as_deref(),
-        &loaded.mapping,
-        loaded.source(),
-        None,
-    )
-    .await;
-    Ok(CheckView::from(&report))
+    Ok(Clients {
+        mapping,
+        ghl,
+        tovuti,
+    })
 }

@@ -180,7 +180,7 @@ pub fn event_query(params: &Params) -> Result<EventQuery, ApiError> {
 }
 
 /// The parameters `GET /api/v1/audit` takes.
-pub const AUDIT_PARAMS: &[&str] = &["connection", "action", "since", "limit", "cursor"];
+pub const AUDIT_PARAMS: &[&str] = &["connection", "action", "since", "until", "limit", "cursor"];
 
 /// `GET /api/v1/audit`'s filter and page.
 pub fn audit_query(params: &Params) -> Result<AuditQuery, ApiError> {
@@ -188,6 +188,7 @@ pub fn audit_query(params: &Params) -> Result<AuditQuery, ApiError> {
         connection_id: params.text("connection")?,
         action: params.text("action")?,
         since: params.instant("since")?,
+        until: params.instant("until")?,
         before: params.cursor(Kind::Audit)?,
         limit: params.limit()?,
     })

@@ -1,4 +1,4 @@
-//! `/console/audit`: the audit log, newest first, filtered by connection and action,
+//! `/console/audit`: the audit log, newest first, filtered by connection, action and time,
 //! 50 entries a page with a link to older ones; the same listing as `GET /api/v1/audit`.
 
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use super::Console;
 use super::form::Form;
 use super::render::{Me, refused};
 use super::session::Session;
+use super::when::{self, TimeField};
 use crate::admin::Page;
 use crate::admin::views::AuditView;
 use crate::http::ApiError;
@@ -21,13 +22,15 @@ use crate::http::admin::params::{AUDIT_PARAMS, Params, audit_query};
 use crate::http::admin::store_failed;
 
 /// The filter fields the page offers.
-const FILTERS: &[&str] = &["connection", "action"];
+const FILTERS: &[&str] = &["connection", "action", "since", "until"];
 
 /// The filter as the form shows it again.
 #[derive(Debug, Default, Serialize)]
 struct Filter {
     connection: String,
     action: String,
+    since: TimeField,
+    until: TimeField,
 }
 
 /// One entry as the page lists it: the detail as compact JSON (field names, counts,
@@ -46,10 +49,12 @@ pub async fn list(
     Extension(session): Extension<Session>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let form = Form::parse(raw.unwrap_or_default().as_bytes());
+    let form = when::normalized(&Form::parse(raw.unwrap_or_default().as_bytes()));
     let filter = Filter {
         connection: form.text("connection").unwrap_or_default(),
         action: form.text("action").unwrap_or_default(),
+        since: when::field(&form, "since"),
+        until: when::field(&form, "until"),
     };
     let mut names = FILTERS.to_vec();
     names.push("cursor");

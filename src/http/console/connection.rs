@@ -16,18 +16,21 @@ use super::form::Form;
 use super::manage::removed;
 use super::render::{Me, refused};
 use super::session::{Session, base_url};
-use crate::connections::{ConnectionInput, ConnectionPatch, NewSecret, webhook_path};
+use crate::connections::{
+    ConnectionError, ConnectionInput, ConnectionPatch, NewSecret, webhook_path,
+};
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::http::admin::audit;
 use crate::http::admin::connections::{not_removed, refused as connection_refused};
 use crate::http::admin::store_failed;
-use crate::verify::CheckView;
+use crate::verify::{CheckView, SampleView};
 
 /// What a connection page shows beyond the connection itself.
 #[derive(Default, Serialize)]
 pub(super) struct Extra {
     pub check: Option<CheckView>,
+    pub sample: Option<SampleView>,
     pub new_secret: Option<NewSecret>,
     pub notice: Option<String>,
     pub problem: Option<String>,
@@ -77,17 +80,14 @@ pub async fn create(
         mapping_path: None,
         poller: Default::default(),
     };
-    let fields = present(
-        &form,
-        &[
-            "id",
-            "name",
-            "ghl_location_id",
-            "ghl_token",
-            "tovuti_base_url",
-            "tovuti_token",
-        ],
-    );
+    let fields = form.present(&[
+        "id",
+        "name",
+        "ghl_location_id",
+        "ghl_token",
+        "tovuti_base_url",
+        "tovuti_token",
+    ]);
     let view = match state.connections().create(input).await {
         Ok(view) => view,
         Err(error) => {
@@ -149,6 +149,8 @@ pub(super) async fn page(
     };
     let secrets = match connections.tovuti_secrets(id).await {
         Ok(secrets) => secrets,
+        // The configured connection's secret is in the configuration, not the store.
+        Err(ConnectionError::ReadOnly) => Vec::new(),
         Err(error) => return refused(console, session, connection_refused(error)),
     };
     let base = base_url(headers);
@@ -161,6 +163,7 @@ pub(super) async fn page(
         tovuti_webhook => format!("{base}{}", webhook_path(id)),
         ghl_webhook => format!("{base}/webhooks/ghl"),
         check => extra.check,
+        sample => extra.sample,
         new_secret => extra.new_secret,
         notice => extra.notice,
         problem => extra.problem,
@@ -191,16 +194,13 @@ pub async fn edit(
         tovuti_token: form.text("tovuti_token").map(SecretString::from),
         ..ConnectionPatch::default()
     };
-    let fields = present(
-        &form,
-        &[
-            "name",
-            "ghl_location_id",
-            "ghl_token",
-            "tovuti_base_url",
-            "tovuti_token",
-        ],
-    );
+    let fields = form.present(&[
+        "name",
+        "ghl_location_id",
+        "ghl_token",
+        "tovuti_base_url",
+        "tovuti_token",
+    ]);
     if let Err(error) = state.connections().update(&id, patch).await {
         let error = connection_refused(error);
         if error.status() == StatusCode::UNPROCESSABLE_ENTITY
@@ -384,14 +384,4 @@ async fn switched(
         return refused(console, session, error);
     }
     super::see_other(&format!("/console/connections/{id}"))
-}
-
-/// The names of the fields the form filled, for the audit entry: what was set, never
-/// to what.
-fn present(form: &Form, names: &[&str]) -> Vec<String> {
-    names
-        .iter()
-        .filter(|name| form.get(name).is_some())
-        .map(|name| (*name).to_owned())
-        .collect()
 }

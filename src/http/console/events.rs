@@ -14,6 +14,7 @@ use super::Console;
 use super::form::Form;
 use super::render::{Me, refused};
 use super::session::Session;
+use super::when;
 use crate::admin::MAX_LIMIT;
 use crate::admin::events::ReplayOne;
 use crate::admin::views::{EventDetailView, EventView};
@@ -74,8 +75,9 @@ pub async fn list(
     Extension(session): Extension<Session>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let form = Form::parse(raw.unwrap_or_default().as_bytes());
+    let form = when::normalized(&Form::parse(raw.unwrap_or_default().as_bytes()));
     let filter = Filter::of(&form);
+    let (since, until) = (when::field(&form, "since"), when::field(&form, "until"));
     let mut names = FILTERS.to_vec();
     names.push("cursor");
     let query = form.query(&names);
@@ -83,7 +85,7 @@ pub async fn list(
         Ok(page) => page,
         Err(error) if error.status().is_client_error() => {
             let context = minijinja::context! {
-                me => Me::of(&session), title => "Events", nav => "events", filter,
+                me => Me::of(&session), title => "Events", nav => "events", filter, since, until,
                 statuses => statuses(), problem => error.to_string(), items => Vec::<EventView>::new(),
             };
             return console.pages.render(error.status(), "events.html", context);
@@ -99,7 +101,7 @@ pub async fn list(
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     });
     let context = minijinja::context! {
-        me => Me::of(&session), title => "Events", nav => "events", filter,
+        me => Me::of(&session), title => "Events", nav => "events", filter, since, until,
         statuses => statuses(), items => page.items, next, filter_query => form.query(FILTERS),
     };
     console.pages.render(StatusCode::OK, "events.html", context)
@@ -218,6 +220,7 @@ pub async fn replay_matching(
     Extension(session): Extension<Session>,
     Extension(form): Extension<Form>,
 ) -> Response {
+    let form = when::normalized(&form);
     let filter = Filter::of(&form);
     let ids = match matching_ids(&state, &form.query(FILTERS)).await {
         Ok(ids) => ids,

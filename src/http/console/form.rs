@@ -33,9 +33,24 @@ impl Form {
             .map(|(_, v)| v.trim().to_owned())
     }
 
+    /// Replaces every value of `name` with `value` (adds it when absent).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(n, _)| n != name);
+        self.0.push((name.to_owned(), value.to_owned()));
+    }
+
     /// The first value of `name` as an owned string.
     pub fn text(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
+    }
+
+    /// Which of `names` the form filled, for an audit entry: what was set, never to what.
+    pub fn present(&self, names: &[&str]) -> Vec<String> {
+        names
+            .iter()
+            .filter(|name| self.get(name).is_some())
+            .map(|name| (*name).to_owned())
+            .collect()
     }
 
     /// Whether the form carries `expected` as its CSRF token. The comparison is of

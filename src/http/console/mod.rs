@@ -1,8 +1,9 @@
 //! The operator console at `/console`: HTML pages, rendered on the server from templates
 //! embedded in the binary, over the same operations the admin API runs (`crate::admin`,
-//! `Connections`, `crate::verify`). Sign-in with an admin token opens a server-side
-//! session; every POST carries the session's CSRF token; a read-only token's session may
-//! look but not change. Served where the admin API is, and only while it is enabled.
+//! `Connections`, `crate::verify`). Sign-in with an admin token opens a session kept in
+//! the database (so every replica knows it); every POST carries the session's CSRF
+//! token; a read-only token's session may look but not change. Served where the admin
+//! API is, and only while it is enabled.
 
 mod audit;
 mod connection;
@@ -12,8 +13,11 @@ mod manage;
 mod mapping;
 mod overview;
 mod render;
+mod sample;
 mod session;
+mod session_store;
 mod sign_in;
+mod when;
 
 use std::sync::Arc;
 
@@ -30,6 +34,7 @@ use crate::config::Config;
 use crate::http::AppState;
 
 pub use session::{IDLE_TIMEOUT, LIFETIME, SESSION_COOKIE};
+use session_store::{Clock, Sessions};
 
 /// Everything under this path is the console's.
 pub const PREFIX: &str = "/console";
@@ -41,7 +46,7 @@ const FORM_LIMIT: usize = 64 * 1024;
 /// and the templates.
 pub struct Console {
     tokens: Tokens,
-    sessions: session::Sessions,
+    sessions: Sessions,
     failures: Arc<FailedAuth>,
     pages: render::Pages,
 }
@@ -52,13 +57,14 @@ pub fn enabled(config: &Config) -> bool {
 }
 
 /// The console's routes; none at all (so 404) when it is off.
-pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
+pub fn router(state: &AppState, failures: Arc<FailedAuth>) -> Router<AppState> {
+    let config = &state.config;
     if !enabled(config) {
         return Router::new();
     }
     let console = Arc::new(Console {
         tokens: Tokens::from_config(&config.security),
-        sessions: session::Sessions::default(),
+        sessions: Sessions::new(state.store.clone(), Clock::system()),
         failures,
         pages: render::Pages::new(),
     });
@@ -70,6 +76,7 @@ pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route("/console/connections/{id}", get(connection::show))
         .route("/console/connections/{id}/edit", post(connection::edit))
         .route("/console/connections/{id}/verify", post(connection::verify))
+        .route("/console/connections/{id}/sample", post(sample::run))
         .route("/console/connections/{id}/pause", post(connection::pause))
         .route("/console/connections/{id}/resume", post(connection::resume))
         .route("/console/connections/{id}/secret", post(connection::rotate))

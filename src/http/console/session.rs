@@ -1,20 +1,18 @@
-//! Console sessions, kept in this process's memory: a random id in an `HttpOnly`,
-//! `SameSite=Strict` cookie names one; it ends after `LIFETIME`, after `IDLE_TIMEOUT`
-//! without a request, at sign-out, or when the process restarts. Each replica keeps its
-//! own, so behind a load balancer the console needs sticky sessions or one replica.
+//! Console sessions as a request meets them: the cookie (`HttpOnly`, `SameSite=Strict`)
+//! carrying a session's random id, the CSRF and Origin checks, and the guard that admits a
+//! request of a live session. The sessions themselves are kept in the database
+//! (`store.rs`), so every replica honours them.
 //! The guard also checks every POST's CSRF token and refuses a read-only session's
 //! changes, so no handler can forget either.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use sha2::{Digest as _, Sha256};
 
 use super::form::Form;
 use super::render::failure;
@@ -27,8 +25,6 @@ pub const SESSION_COOKIE: &str = "bridge_console";
 pub const LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// A session unused this long ends.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// Most sessions kept at once; beyond it the expired are swept, then the oldest dropped.
-const MAX_SESSIONS: usize = 1000;
 
 /// One signed-in operator, as handlers see it.
 #[derive(Debug, Clone)]
@@ -42,79 +38,6 @@ impl Session {
     pub fn can_write(&self) -> bool {
         self.caller.access == Access::Full
     }
-}
-
-struct Entry {
-    session: Session,
-    started: Instant,
-    last_seen: Instant,
-}
-
-/// The live sessions, keyed by the SHA-256 of their id (the id itself is kept nowhere).
-#[derive(Default)]
-pub struct Sessions {
-    live: Mutex<HashMap<[u8; 32], Entry>>,
-}
-
-impl Sessions {
-    /// Opens a session for `caller`; returns its id, for the cookie.
-    pub fn open(&self, caller: Caller) -> String {
-        let id = random_hex();
-        let now = Instant::now();
-        let entry = Entry {
-            session: Session {
-                caller,
-                csrf: random_hex(),
-            },
-            started: now,
-            last_seen: now,
-        };
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        if live.len() >= MAX_SESSIONS {
-            live.retain(|_, entry| !expired(entry, now));
-        }
-        if live.len() >= MAX_SESSIONS
-            && let Some(oldest) = live.iter().min_by_key(|(_, e)| e.started).map(|(k, _)| *k)
-        {
-            live.remove(&oldest);
-        }
-        live.insert(key(&id), entry);
-        id
-    }
-
-    /// The session `id` names, if it is live; using it resets its idle clock.
-    pub fn touch(&self, id: &str) -> Option<Session> {
-        let now = Instant::now();
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        let key = key(id);
-        let entry = live.get_mut(&key)?;
-        if expired(entry, now) {
-            live.remove(&key);
-            return None;
-        }
-        entry.last_seen = now;
-        Some(entry.session.clone())
-    }
-
-    /// Ends the session `id` names.
-    pub fn revoke(&self, id: &str) {
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        live.remove(&key(id));
-    }
-}
-
-fn expired(entry: &Entry, now: Instant) -> bool {
-    now.duration_since(entry.started) >= LIFETIME
-        || now.duration_since(entry.last_seen) >= IDLE_TIMEOUT
-}
-
-fn key(id: &str) -> [u8; 32] {
-    Sha256::digest(id.as_bytes()).into()
-}
-
-/// 32 random bytes as hex.
-pub fn random_hex() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// The session id the request's cookie carries.
@@ -174,8 +97,19 @@ pub fn cross_site(headers: &HeaderMap) -> bool {
 /// session is refused (403) unless it signs out. The session (and a POST's form) travel
 /// on in the request's extensions.
 pub async fn guard(State(console): State<Arc<Console>>, request: Request, next: Next) -> Response {
-    let Some(session) = cookie_id(request.headers()).and_then(|id| console.sessions.touch(&id))
-    else {
+    let found = match cookie_id(request.headers()) {
+        Some(id) => console.sessions.touch(&id).await,
+        None => Ok(None),
+    };
+    let found = match found {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::error!(%error, "console: the session store failed");
+            let message = "The service cannot read its sessions right now; try again shortly.";
+            return failure(&console, StatusCode::SERVICE_UNAVAILABLE, None, message);
+        }
+    };
+    let Some(session) = found else {
         if request.method() == Method::GET || request.method() == Method::HEAD {
             return super::see_other("/console/sign-in");
         }
@@ -254,23 +188,6 @@ pub fn base_url(headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn caller() -> Caller {
-        Caller {
-            token_id: "abcd1234".into(),
-            access: Access::Full,
-        }
-    }
-
-    #[test]
-    fn a_revoked_or_unknown_session_is_gone() {
-        let sessions = Sessions::default();
-        let id = sessions.open(caller());
-        assert!(sessions.touch(&id).is_some());
-        assert!(sessions.touch("nope").is_none());
-        sessions.revoke(&id);
-        assert!(sessions.touch(&id).is_none());
-    }
 
     #[test]
     fn a_post_from_another_origin_is_cross_site() {

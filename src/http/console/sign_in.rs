@@ -66,8 +66,18 @@ pub async fn sign_in(Extension(console): Extension<Arc<Console>>, request: Reque
             Some("That token is not an admin token of this service."),
         );
     };
+    let id = match console.sessions.open(&caller).await {
+        Ok(id) => id,
+        Err(error) => {
+            tracing::error!(%error, "console: a session could not be stored");
+            return page(
+                &console,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("The service cannot store a session right now; try again shortly."),
+            );
+        }
+    };
     tracing::info!(token_id = %caller.token_id, "console: signed in");
-    let id = console.sessions.open(caller);
     with_cookie(super::see_other("/console"), &set_cookie(Some(&id), secure))
 }
 
@@ -77,8 +87,18 @@ pub async fn sign_out(
     Extension(session): Extension<Session>,
     request: Request<axum::body::Body>,
 ) -> Response {
-    if let Some(id) = cookie_id(request.headers()) {
-        console.sessions.revoke(&id);
+    if let Some(id) = cookie_id(request.headers())
+        && let Err(error) = console.sessions.revoke(&id).await
+    {
+        // Saying so beats clearing the cookie: the session would live on elsewhere.
+        tracing::error!(%error, "console: a session could not be ended");
+        let message = "The service could not end your session; try again shortly.";
+        return super::render::failure(
+            &console,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(&session),
+            message,
+        );
     }
     tracing::info!(token_id = %session.caller.token_id, "console: signed out");
     let secure = over_tls(request.headers(), request.uri().scheme_str());

@@ -107,6 +107,9 @@ macro_rules! shared_admin {
                     if let Some(since) = q.since {
                         sql.push(" AND at >= ").push_bind(since.0);
                     }
+                    if let Some(until) = q.until {
+                        sql.push(" AND at < ").push_bind(until.0);
+                    }
                     if let Some(before) = q.before {
                         sql.push(" AND seq < ").push_bind(before);
                     }

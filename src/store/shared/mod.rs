@@ -21,6 +21,7 @@
 
 mod admin;
 pub(crate) mod connection_settings;
+mod console_sessions;
 mod event_log;
 mod inbox;
 mod oauth_states;
@@ -29,6 +30,7 @@ mod records;
 
 pub(super) use admin::shared_admin;
 pub(super) use connection_settings::shared_connection_settings;
+pub(super) use console_sessions::shared_console_sessions;
 pub(super) use event_log::shared_event_log;
 pub(super) use inbox::shared_inbox;
 pub(super) use oauth_states::shared_oauth_states;
@@ -46,6 +48,7 @@ macro_rules! impl_shared {
         $crate::store::shared::shared_oauth_states!($store);
         $crate::store::shared::shared_admin!($store, $db);
         $crate::store::shared::shared_connection_settings!($store, $db);
+        $crate::store::shared::shared_console_sessions!($store);
 
         impl $store {
             /// Whether every migration `migrator` embeds is recorded as applied, once the

@@ -1,5 +1,6 @@
 // The console's only script, served from the binary (CSP: no inline script). It only
-// enhances: without it every page works, times read in UTC and URLs are selected by hand.
+// enhances: without it every page works, times read (and time filters are typed) in UTC
+// and URLs are selected by hand.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   // Times in the viewer's own time zone; the UTC instant stays in the title.
@@ -9,6 +10,32 @@ document.addEventListener("DOMContentLoaded", function () {
       el.title = el.getAttribute("datetime");
       el.textContent = when.toLocaleString();
     }
+  });
+  // Time filters: shown and typed in the viewer's own time zone, sent as UTC instants.
+  var zone = (window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone) || "local time";
+  document.querySelectorAll("[data-tz]").forEach(function (el) { el.textContent = zone; });
+  var two = function (n) { return String(n).padStart(2, "0"); };
+  document.querySelectorAll("input[type=datetime-local][data-instant]").forEach(function (input) {
+    var when = new Date(input.getAttribute("data-instant"));
+    if (input.getAttribute("data-instant") && !isNaN(when.getTime())) {
+      input.value = when.getFullYear() + "-" + two(when.getMonth() + 1) + "-" + two(when.getDate()) +
+        "T" + two(when.getHours()) + ":" + two(when.getMinutes());
+    }
+  });
+  document.querySelectorAll("form[method=get]").forEach(function (form) {
+    if (!form.querySelector("input[type=datetime-local]")) { return; }
+    form.addEventListener("submit", function (event) {
+      var data = new FormData(form);
+      form.querySelectorAll("input[type=datetime-local]").forEach(function (input) {
+        var when = new Date(input.value);
+        if (input.value && !isNaN(when.getTime())) { data.set(input.name, when.toISOString()); }
+      });
+      var params = new URLSearchParams();
+      data.forEach(function (value, name) { if (value !== "") { params.append(name, value); } });
+      event.preventDefault();
+      var query = params.toString();
+      window.location.assign(form.action + (query ? "?" + query : ""));
+    });
   });
   // Copy buttons beside read-only fields (webhook URLs, a new secret).
   document.querySelectorAll("button[data-copy]").forEach(function (button) {

@@ -1,4 +1,5 @@
-//! `check --sample`: a round trip through the real mapping. A sample Tovuti user (the
+//! The sample contact round trip (`check --sample`, the console's Connection page): a
+//! round trip through the real mapping. A sample Tovuti user (the
 //! shipped `user.created` fixture, with a value in every custom field the mapping reads)
 //! is planned into a GHL contact, created as a clearly marked test contact, read back and
 //! compared field by field; the contact is deleted afterwards whatever happened.
@@ -236,7 +237,8 @@ pub fn render_with(trip: &RoundTrip, passed: &str, failed: &str) -> String {
     out
 }
 
-fn text(value: &Value) -> String {
+/// A value as the table shows it.
+pub fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => "(none)".to_owned(),
@@ -246,19 +248,25 @@ fn text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
-    use crate::cli::check::connect;
-    use crate::config::{Config, OptionalSecret};
+    use crate::config::Config;
+    use crate::platforms::ghl::client::{Auth, ClientSettings, GhlClient};
     use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
+    use crate::telemetry::Metrics;
 
     #[tokio::test]
     async fn the_sample_user_round_trips_and_the_test_contact_is_deleted() {
         let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
         let mut config = Config::defaults();
         config.ghl.base_url = fake.base_url();
-        config.ghl.location_id = "loc-1".into();
-        config.ghl.token = OptionalSecret::new(fake.issue_token("loc-1", ALL_SCOPES));
-        let ghl = connect(&config).await.unwrap();
+        let settings = ClientSettings::from_config(&config.ghl);
+        let client = GhlClient::new(settings, Arc::new(Metrics::new())).unwrap();
+        let token = fake.issue_token("loc-1", ALL_SCOPES);
+        let ghl = client
+            .connection("loc-1", Auth::private_token(&token))
+            .interactive();
         let m = mapping::load(mapping::EXAMPLE_NAME, mapping::EXAMPLE).unwrap();
 
         let trip = round_trip(&ghl, &m, Timestamp::now()).await;

@@ -1,4 +1,4 @@
-//! `check --sample`, the Tovuti half: a sample GHL contact, clearly marked
+//! The sample round trip, the Tovuti half (`check --sample`, the console): a sample GHL contact, clearly marked
 //! (`bridge-check+…@example.invalid`), goes through the mapping's GHL→Tovuti direction
 //! into a Tovuti test user, which is created, read back and compared field by field,
 //! then deactivated. The user is deactivated rather than deleted: the Tovuti API this
@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::check_sample::{RoundTrip, Row};
+use super::sample::{RoundTrip, Row};
 use crate::mapping::tovuti_names::{self, TenantLists};
 use crate::mapping::write::TovutiFields;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
@@ -91,7 +91,7 @@ fn planned_fields(m: &Mapping, email: &str, now: Timestamp) -> Option<TovutiFiel
     let mut body = samples::ghl("ContactCreate", "bridge-check", "bridge-check", now);
     let sample = json!({
         "id": "bridge-check-contact", "email": email, "firstName": "Bridge",
-        "lastName": "Check", "name": SAMPLE_NAME, "tags": [super::check_sample::SAMPLE_TAG],
+        "lastName": "Check", "name": SAMPLE_NAME, "tags": [super::sample::SAMPLE_TAG],
         "companyName": "Bridge Check Ltd", "phone": "+14155550123",
         "dateOfBirth": "1990-04-01",
     });
@@ -168,10 +168,10 @@ fn compare(write: &UserWrite, read: &User, lists: &TenantLists) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::check_sample::render_with;
     use crate::config::{Config, OptionalSecret};
     use crate::platforms::tovuti::client::TovutiClient;
     use crate::sandbox::tovuti::FakeTovuti;
+    use crate::verify::sample::render_with;
 
     #[tokio::test]
     async fn the_sample_contact_makes_a_tovuti_test_user_that_round_trips_then_is_deactivated() {
