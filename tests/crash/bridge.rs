@@ -238,6 +238,7 @@ impl Bridge {
                     reconciled: count(RECONCILED).await.unwrap(),
                     adopted: count(ADOPTED).await.unwrap(),
                     unknown: count(UNKNOWN).await.unwrap(),
+                    dead: sqlx::query_as(DEAD).fetch_all(&pool).await.unwrap(),
                 };
                 pool.close().await;
                 return inbox;
@@ -270,9 +271,12 @@ pub struct Inbox {
     pub adopted: i64,
     /// Attempts that ended with a create whose outcome was unknown (its answer lost).
     pub unknown: i64,
+    /// Each dead event's type and last error, so a failure says why it died.
+    pub dead: Vec<(String, Option<String>)>,
 }
 
 const UNKNOWN: &str = "SELECT COUNT(*) FROM event_attempts WHERE error LIKE '%outcome unknown%'";
+const DEAD: &str = "SELECT event_type, last_error FROM inbox_events WHERE status = 'dead'";
 const RETAKEN: &str = "SELECT COUNT(*) FROM inbox_events WHERE attempts > 1";
 const RECONCILED: &str = "SELECT COUNT(*) FROM event_attempts a WHERE EXISTS \
      (SELECT 1 FROM json_each(a.requests) r WHERE r.value ->> 'method' = 'GET' \

@@ -165,7 +165,10 @@ async fn every_acknowledged_webhook_has_one_effect_while_the_platforms_lose_answ
         began.elapsed().as_secs_f64(),
     );
     println!("{summary}");
-    let context = format!("seed {seed}, inbox {:?}", inbox.statuses);
+    let context = format!(
+        "seed {seed}, inbox {:?}, dead {:?}",
+        inbox.statuses, inbox.dead
+    );
     assert!(summary.contains(" 0 lost, 0 duplicated,"), "{summary}");
     assert!(tally.lost.is_empty(), "lost ({context}): {:?}", tally.lost);
     assert!(

@@ -218,7 +218,10 @@ async fn every_acknowledged_webhook_has_exactly_one_effect_across_kill_9_restart
         inbox.adopted,
         began.elapsed().as_secs_f64(),
     );
-    let context = format!("seed {seed}, inbox {:?}", inbox.statuses);
+    let context = format!(
+        "seed {seed}, inbox {:?}, dead {:?}",
+        inbox.statuses, inbox.dead
+    );
     assert!(tally.lost.is_empty(), "lost ({context}): {:?}", tally.lost);
     assert!(
         tally.duplicated.is_empty(),
