@@ -2,6 +2,7 @@
 //! for several), chosen by the URL scheme. Methods are named for what the service does.
 
 mod admin_types;
+mod backfill_runs;
 mod crypto;
 mod error;
 mod poll_sql;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 pub use admin_types::*;
+pub use backfill_runs::*;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -289,6 +291,7 @@ pub trait Store:
     + Leases
     + OauthStates
     + AdminQueries
+    + BackfillRuns
 {
     /// Which backend this is, for logs and metrics.
     fn backend(&self) -> &'static str;
