@@ -9,6 +9,7 @@
 mod abuse;
 mod admin_audit;
 mod admin_auth;
+mod admin_backfills;
 mod admin_cli;
 mod admin_connections;
 mod admin_events;

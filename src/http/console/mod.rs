@@ -5,6 +5,7 @@
 //! look but not change. Served where the admin API is, and only while it is enabled.
 
 mod audit;
+mod backfills;
 mod connection;
 mod events;
 mod form;
@@ -85,6 +86,15 @@ pub fn router(config: &Config, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route(
             "/console/connections/{id}/mapping/preview",
             post(mapping::preview),
+        )
+        .route(
+            "/console/connections/{id}/backfills",
+            get(backfills::show).post(backfills::start),
+        )
+        .route("/console/backfills/{run}/cancel", post(backfills::cancel))
+        .route(
+            "/console/backfills/{run}/progress",
+            get(backfills::progress),
         )
         .route("/console/audit", get(audit::list))
         .route("/console/events", get(events::list))
