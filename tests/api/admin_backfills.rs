@@ -1,132 +1,23 @@
-//! Backfills as jobs of the service over the admin API and the console, on both backends,
-//! against a fake Tovuti tenant: a run goes to done with its counters recorded, a second
-//! start while one runs is 409, a cancel stops it between pages, read-only tokens and
-//! sessions only read, forms need their CSRF token, each start and cancel is audited, and
-//! a run whose process stopped is marked failed.
+//! Backfills as jobs of the service over the admin API, on both backends, against a fake
+//! Tovuti tenant: a run goes to done with its counters recorded, a second start while one
+//! runs is 409, a cancel stops it between pages, read-only tokens only read, each start
+//! and cancel is audited, and a run whose process stopped is marked failed.
 
-use std::time::Duration;
-
-use tovuti_ghl_bridge::config::{Config, OptionalSecret};
-use tovuti_ghl_bridge::sandbox::tovuti::FakeTovuti;
 use tovuti_ghl_bridge::store::{
     BackfillFrom, BackfillOptions, BackfillState, Millis, NewBackfillRun,
 };
 
 use crate::admin_support::{AdminApp, FULL, READ};
-use crate::console::{csrf, form, page, sign_in};
+use crate::backfill_support::{
+    LEARNERS, audit_actions, hold_users_scan, release_users_scan, start,
+};
 
-const TOKEN: &str = "7|backfill-jobs-tovuti-token";
-const LEARNERS: u64 = 5;
-/// The scan lease of the default connection's users, as the poller names it.
-const USERS_LEASE: &str = "poll:default:users";
-
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    let tovuti = super::tenant().await;
-                    let url = tovuti.base_url();
-                    let app = crate::admin_support::AdminApp::sqlite_with(|c| super::configure(c, url)).await;
-                    super::$scenario(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    let tovuti = super::tenant().await;
-                    let url = tovuti.base_url();
-                    let Some(app) = crate::admin_support::AdminApp::postgres_with(|c| super::configure(c, url)).await else { return };
-                    super::$scenario(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+crate::backfill_support::on_both_backends_with_a_tenant!(
     a_run_goes_to_done_and_a_second_start_meanwhile_is_refused,
     a_cancel_stops_the_run_between_pages,
     read_only_tokens_read_runs_but_cannot_start_or_cancel,
     a_run_whose_process_stopped_is_marked_failed,
-    the_console_starts_shows_and_cancels_runs_with_its_guards,
 );
-
-/// A tenant of five learners.
-async fn tenant() -> FakeTovuti {
-    let tovuti = FakeTovuti::start(TOKEN).await.unwrap();
-    for id in 1..=LEARNERS {
-        let user = serde_json::from_value(serde_json::json!({
-            "id": id, "name": format!("Learner {id}"),
-            "email": format!("learner{id}@example.com"), "status": "active",
-        }))
-        .unwrap();
-        tovuti.insert_user(user);
-    }
-    tovuti
-}
-
-/// The default connection on the fake tenant, two items a page, no rate limit.
-fn configure(config: &mut Config, tovuti_url: String) {
-    config.ghl.location_id = "loc-backfill".into();
-    config.tovuti.base_url = tovuti_url;
-    config.tovuti.token = OptionalSecret::new(TOKEN);
-    config.poller.page_size = 2;
-    config.poller.requests_per_second = 0.0;
-}
-
-/// Holds the users scan lease as another process would (the poller mid-scan), so a
-/// started run waits before its first page.
-async fn hold_users_scan(app: &AdminApp) {
-    let held = app
-        .state
-        .store
-        .try_acquire_lease(
-            USERS_LEASE,
-            "another-replica",
-            Millis::now(),
-            Duration::from_secs(600),
-        )
-        .await
-        .unwrap();
-    assert!(held);
-}
-
-async fn release_users_scan(app: &AdminApp) {
-    app.state
-        .store
-        .release_lease(USERS_LEASE, "another-replica")
-        .await
-        .unwrap();
-}
-
-async fn start(
-    app: &AdminApp,
-    token: &str,
-    body: serde_json::Value,
-) -> crate::admin_support::Answer {
-    app.post("/api/v1/connections/default/backfills", token, body)
-        .await
-}
-
-async fn audit_actions(app: &AdminApp) -> Vec<(String, String, String)> {
-    let audit = app.get("/api/v1/audit?connection=default", FULL).await;
-    assert_eq!(audit.status, 200, "{}", audit.text);
-    audit.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let text = |name: &str| e[name].as_str().unwrap_or_default().to_owned();
-            (text("action"), text("target"), text("token_id"))
-        })
-        .collect()
-}
 
 async fn a_run_goes_to_done_and_a_second_start_meanwhile_is_refused(app: &AdminApp) {
     hold_users_scan(app).await;
@@ -370,110 +261,4 @@ async fn a_run_whose_process_stopped_is_marked_failed(app: &AdminApp) {
         .await
         .unwrap();
     assert_eq!(late, None);
-}
-
-async fn the_console_starts_shows_and_cancels_runs_with_its_guards(app: &AdminApp) {
-    let path = "/console/connections/default/backfills";
-    let reader = sign_in(app, READ).await;
-    let seen = app.send(page(path, &reader)).await;
-    assert_eq!(seen.status, 200, "{}", seen.text);
-    assert!(seen.text.contains("No backfill has run"), "{}", seen.text);
-    assert!(
-        !seen.text.contains("Start the backfill"),
-        "no form when read-only"
-    );
-    let refused = app
-        .send(form(
-            path,
-            Some(&reader),
-            &format!("csrf={}&from=tovuti", csrf(&seen)),
-        ))
-        .await;
-    assert_eq!(refused.status, 403);
-    let cookie = sign_in(app, FULL).await;
-    let shown = app.send(page(path, &cookie)).await;
-    assert!(shown.text.contains("Start the backfill"), "{}", shown.text);
-    let forged = app
-        .send(form(path, Some(&cookie), "csrf=forged&from=tovuti"))
-        .await;
-    assert_eq!(forged.status, 403);
-    let token = csrf(&shown);
-    let bad = app
-        .send(form(
-            path,
-            Some(&cookie),
-            &format!("csrf={token}&from=tovuti&limit=many"),
-        ))
-        .await;
-    assert_eq!(bad.status, 422, "{}", bad.text);
-    let runs = app.get("/api/v1/connections/default/backfills", READ).await;
-    assert!(
-        runs.ids().is_empty(),
-        "refusals start nothing: {}",
-        runs.text
-    );
-
-    hold_users_scan(app).await;
-    let started = app
-        .send(form(
-            path,
-            Some(&cookie),
-            &format!("csrf={token}&from=tovuti&limit=2&dry_run=yes"),
-        ))
-        .await;
-    assert_eq!(started.status, 303, "{}", started.text);
-    let runs = app.get("/api/v1/connections/default/backfills", READ).await;
-    let id = runs.ids().pop().unwrap();
-    assert_eq!(runs.json["items"][0]["options"]["dry_run"], true);
-    let running = app.send(page(path, &cookie)).await;
-    assert!(
-        running.text.contains(r#"role="progressbar""#),
-        "{}",
-        running.text
-    );
-    assert!(
-        running
-            .text
-            .contains(&format!("/console/backfills/{id}/progress"))
-    );
-    assert!(
-        running
-            .text
-            .contains(&format!("/console/backfills/{id}/cancel"))
-    );
-    let twice = app
-        .send(form(
-            path,
-            Some(&cookie),
-            &format!("csrf={token}&from=tovuti"),
-        ))
-        .await;
-    assert_eq!(twice.status, 409, "{}", twice.text);
-    let progress = app
-        .send(page(&format!("/console/backfills/{id}/progress"), &cookie))
-        .await;
-    assert_eq!(progress.json["state"], "running", "{}", progress.text);
-
-    let cancel = format!("/console/backfills/{id}/cancel");
-    let cancelled = app
-        .send(form(&cancel, Some(&cookie), &format!("csrf={token}")))
-        .await;
-    assert_eq!(cancelled.status, 303, "{}", cancelled.text);
-    app.state.backfills.wait(&id).await;
-    let ended = app.send(page(path, &cookie)).await;
-    assert!(
-        ended.text.contains(r#"data-state="cancelled""#),
-        "{}",
-        ended.text
-    );
-    assert!(!ended.text.contains(r#"role="progressbar""#));
-    let actions = audit_actions(app).await;
-    let full_id = tovuti_ghl_bridge::http::admin::token_id(FULL);
-    for action in ["backfill.start", "backfill.cancel"] {
-        assert!(
-            actions.contains(&(action.into(), id.clone(), full_id.clone())),
-            "{action}: {actions:?}"
-        );
-    }
-    release_users_scan(app).await;
 }
