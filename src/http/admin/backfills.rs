@@ -30,17 +30,25 @@ pub struct StartBody {
     pub from: String,
     #[serde(default)]
     pub dry_run: bool,
+    /// A whole number, written as `500` or, as JSON allows, `500.0`.
+    #[serde(default, deserialize_with = "crate::store::whole_seconds")]
     pub limit: Option<u64>,
     pub since: Option<String>,
 }
+
+/// The largest limit accepted: more entities than any tenant or location holds.
+const MAX_LIMIT: u64 = 1_000_000_000;
 
 impl StartBody {
     /// The platform and options, each bad value a 400 naming its field.
     pub fn parse(&self) -> Result<(BackfillFrom, BackfillOptions), ApiError> {
         let from =
             BackfillFrom::parse(&self.from).ok_or_else(|| bad("from", "one of tovuti, ghl"))?;
-        if self.limit == Some(0) {
-            return Err(bad("limit", "must be at least 1"));
+        if self.limit.is_some_and(|l| l == 0 || l > MAX_LIMIT) {
+            return Err(bad(
+                "limit",
+                &format!("a whole number from 1 to {MAX_LIMIT}"),
+            ));
         }
         let since = self
             .since
@@ -185,4 +193,42 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     let view = cancel_run(&state, &caller, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(body: &serde_json::Value) -> Result<(BackfillFrom, BackfillOptions), ApiError> {
+        json::<StartBody>(&Bytes::from(body.to_string()))?.parse()
+    }
+
+    #[test]
+    fn a_start_body_reads_whole_limits_dates_and_instants() {
+        let (from, options) =
+            parsed(&serde_json::json!({ "from": "ghl", "limit": 3.0, "since": "2026-01-31" }))
+                .unwrap();
+        assert_eq!(from, BackfillFrom::Ghl);
+        assert_eq!(options.limit, Some(3));
+        assert_eq!(
+            options.since.map(|t| t.to_string()).as_deref(),
+            Some("2026-01-31T00:00:00Z")
+        );
+        let (_, options) =
+            parsed(&serde_json::json!({ "from": "tovuti", "dry_run": true })).unwrap();
+        assert!(options.dry_run && options.limit.is_none() && options.since.is_none());
+        for bad_body in [
+            serde_json::json!({ "from": "ghl", "limit": 2.5 }),
+            serde_json::json!({ "from": "ghl", "limit": 0 }),
+            serde_json::json!({ "from": "ghl", "limit": 1e10 }),
+            serde_json::json!({ "from": "ghl", "since": "" }),
+            serde_json::json!({ "from": "both" }),
+            serde_json::json!({ "limit": 1 }),
+        ] {
+            assert!(
+                matches!(parsed(&bad_body), Err(ApiError::BadRequest(_))),
+                "{bad_body}"
+            );
+        }
+    }
 }
