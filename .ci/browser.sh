@@ -16,4 +16,4 @@ command -v npm >/dev/null || apt_install npm
 
 cd tests/browser
 npm ci --no-audit --no-fund --silent
-timeout 180 node --test console.test.mjs
+timeout 300 node --test console.test.mjs backfill.test.mjs

@@ -12,7 +12,8 @@
 //!    operator console; `http::AppState` is what handlers share.
 //! 4. `worker`: claims inbox events and records outcomes. `poller`: scans Tovuti for
 //!    changes and queues them as inbox events. `reconcile`: the GHL reconciliation sweep
-//!    (missed contact changes → synthesized events) and the GHL backfill.
+//!    (missed contact changes → synthesized events) and the GHL backfill. `backfill`:
+//!    existing data queued through those scans, for the command and the service's jobs.
 //! 5. `sync`: what one event does (the worker's `Processor`): plan, execute, remember.
 //!    `admin`: the event and audit queries the admin API and the `events` command share.
 //!    `verify`: checking a connection's platforms for what its mapping needs (`check`).
@@ -31,6 +32,7 @@
 //! validated once), `telemetry` (logs and metrics), `shutdown` (signals).
 
 pub mod admin;
+pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod connections;
@@ -107,6 +109,7 @@ pub async fn run_with_admin(
     let poller = startup::start_poller(&state, poller::default_lists(&state.config)?);
     // Reads the stored connections in the background; an unready store only delays it.
     let pollers = poller::start_for_connections(&state, poller::RESYNC);
+    let reclaim = state.backfills.spawn_reclaim();
     let served = match admin {
         Some(admin) => {
             let public = serve(&state, listener, http::router(state.clone()), "listening");
@@ -131,10 +134,12 @@ pub async fn run_with_admin(
             tracing::warn!("the worker did not finish its step within the grace period");
         }
     }
-    // A scan stops between pages; its cursor keeps its place for the next start.
-    let pollers = futures::future::join_all(poller.into_iter().chain([pollers]));
+    // A scan stops between pages; its cursor keeps its place for the next start. A
+    // backfill job records how it ended before the store closes.
+    let pollers = futures::future::join_all(poller.into_iter().chain([pollers, reclaim]));
+    let stopped = futures::future::join(pollers, state.backfills.wait_all());
     let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
-    if tokio::time::timeout(grace, pollers).await.is_err() {
+    if tokio::time::timeout(grace, stopped).await.is_err() {
         tracing::warn!("the poller did not stop within the grace period");
     }
     startup::release(&state).await;

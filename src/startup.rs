@@ -11,12 +11,12 @@ use crate::config::{Config, DEFAULT_CONNECTION};
 use crate::http::{AppState, WebhookIntake};
 use crate::platforms::tovuti::client::TovutiLists;
 use crate::poller;
+use crate::reconcile;
 use crate::services::Services;
 use crate::store::NewConnection;
-use crate::sync::{Platforms, SyncEngine};
+use crate::sync::SyncEngine;
 use crate::telemetry::Metrics;
 use crate::worker::Worker;
-use crate::{mapping, reconcile};
 
 /// Longest pause between attempts to prepare an unreachable store.
 const MAX_PREPARE_BACKOFF: Duration = Duration::from_secs(30);
@@ -129,20 +129,7 @@ pub fn start_poller(
 
 /// The sync engine the worker runs, from the configured mapping and platforms.
 pub fn sync_engine(services: &Services) -> anyhow::Result<SyncEngine> {
-    let mapping = mapping::file::load_configured(&services.config).map_err(anyhow::Error::msg)?;
-    let platforms = Platforms::new(
-        services.config.clone(),
-        services.store.clone(),
-        services.metrics.clone(),
-        &services.instance_id,
-    )?;
-    Ok(SyncEngine::new(
-        services.store.clone(),
-        Arc::new(mapping),
-        platforms,
-        services.metrics.clone(),
-        services.instance_id.clone(),
-    ))
+    SyncEngine::from_services(services)
 }
 
 /// Hands back this process's leases and closes the store.

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli"],
     &["startup"],
     &["http"],
-    &["worker", "reconcile", "poller"],
+    &["worker", "reconcile", "poller", "backfill"],
     &["sync", "admin", "verify", "connections"],
     &["mapping", "platforms", "sandbox"],
     &["services"],

@@ -12,15 +12,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub enum Kind {
     Events,
     Audit,
+    Backfills,
 }
 
 impl Kind {
-    /// The first byte of the cursor: `E` and `A`, which make cursors start with `R` and
-    /// `Q` (the patterns in `openapi.yaml`).
+    /// The first byte of the cursor: `E`, `A` and `B`, which make cursors start with `R`
+    /// and `Q` (the patterns in `openapi.yaml`).
     fn tag(self) -> u8 {
         match self {
             Self::Events => b'E',
             Self::Audit => b'A',
+            Self::Backfills => b'B',
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::backfill::Jobs;
 use crate::connections::Connections;
 use crate::http::WebhookIntake;
 use crate::services::Services;
@@ -19,13 +20,17 @@ pub struct Shared {
     pub services: Services,
     /// Webhook verifiers, lookups and back-pressure, built once from the configuration.
     pub webhooks: Arc<WebhookIntake>,
+    /// The backfill jobs this process runs.
+    pub backfills: Arc<Jobs>,
 }
 
 impl AppState {
     pub fn new(services: Services, webhooks: WebhookIntake) -> Self {
+        let backfills = Arc::new(Jobs::new(services.clone()));
         Self(Arc::new(Shared {
             services,
             webhooks: Arc::new(webhooks),
+            backfills,
         }))
     }
 

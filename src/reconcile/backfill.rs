@@ -15,21 +15,12 @@ use crate::mapping::Mapping;
 use crate::platforms::ghl::client::{
     Contact, SearchQuery, SearchSort, SortDirection, updated_since_filter,
 };
+pub use crate::store::BackfillOptions;
 use crate::store::Connection;
 use crate::sync::seen;
 
 /// The cursor stream of an unfinished backfill: the next page's `searchAfter` as JSON.
 pub const BACKFILL_STREAM: &str = "ghl-backfill";
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BackfillOptions {
-    /// Count what would be queued; record nothing and keep no cursor.
-    pub dry_run: bool,
-    /// Stop once this many contacts were selected (queued or already queued).
-    pub limit: Option<u64>,
-    /// Only contacts GHL says were updated at or after this instant.
-    pub since: Option<jiff::Timestamp>,
-}
 
 /// The counts of one page, handed to the observer as each page is done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -91,6 +91,14 @@ impl Sweeper {
         }
     }
 
+    /// Stops on `token` rather than the process's shutdown (a backfill job cancelled by
+    /// an operator).
+    #[must_use]
+    pub fn with_shutdown(mut self, token: CancellationToken) -> Self {
+        self.shutdown = token;
+        self
+    }
+
     /// Another lease owner name (tests play two replicas in one process).
     #[must_use]
     pub fn with_owner(mut self, owner: impl Into<String>) -> Self {

@@ -27,6 +27,11 @@ pub const LOCATION: &str = "sandbox-location";
 /// [`RandomFaults`]); outside `BRIDGE_`, as it configures the fakes, not the service.
 pub const FAULTS_VAR: &str = "SANDBOX_FAULTS";
 
+/// Environment variable asking for that many learners already in the fake Tovuti, each
+/// enrolled in the example course, as a tenant has before the service is connected (what
+/// a backfill brings over); outside `BRIDGE_` like [`FAULTS_VAR`].
+pub const LEARNERS_VAR: &str = "SANDBOX_LEARNERS";
+
 /// The bearer token the fake Tovuti accepts; nothing real is behind it.
 const TOVUTI_TOKEN: &str = "sandbox|tovuti-token";
 
@@ -52,6 +57,13 @@ impl Sandbox {
             .context("starting the sandbox Tovuti")?;
         tovuti.insert_example_catalog();
         ghl.define_automation(true, EXAMPLE_WORKFLOW_ID, "New enrollment");
+        if let Ok(count) = std::env::var(LEARNERS_VAR) {
+            let count: u64 = count
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{LEARNERS_VAR}: a number of learners"))?;
+            seed_learners(&tovuti, count.min(10_000))?;
+        }
         if let Ok(spec) = std::env::var(FAULTS_VAR) {
             let faults: RandomFaults = spec
                 .parse()
@@ -98,6 +110,24 @@ impl Sandbox {
             .context("encoding the sandbox GHL private key")?;
         Ok(pem.as_str().to_owned())
     }
+}
+
+/// `count` learners `learner{n}@example.com`, each enrolled in the example course.
+fn seed_learners(tovuti: &FakeTovuti, count: u64) -> anyhow::Result<()> {
+    let course = super::tovuti::EXAMPLE_COURSES[0].0;
+    for n in 1..=count {
+        let id = super::tovuti::FIRST_ID + n;
+        let user = serde_json::from_value(serde_json::json!({
+            "id": id,
+            "name": format!("Learner {n}"),
+            "email": format!("learner{n}@example.com"),
+            "status": "active",
+        }))
+        .context("a sample learner")?;
+        tovuti.insert_user(user);
+        tovuti.enroll(id, course);
+    }
+    Ok(())
 }
 
 /// 32 bytes from the operating system: an Ed25519 seed or a webhook secret.

@@ -3,6 +3,7 @@
 
 mod admin_types;
 mod console_sessions;
+mod backfill_runs;
 mod crypto;
 mod error;
 mod grouped;
@@ -26,6 +27,7 @@ use secrecy::SecretString;
 
 pub use admin_types::*;
 pub use console_sessions::*;
+pub use backfill_runs::*;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -293,6 +295,7 @@ pub trait Store:
     + OauthStates
     + AdminQueries
     + ConsoleSessions
+    + BackfillRuns
 {
     /// Which backend this is, for logs and metrics.
     fn backend(&self) -> &'static str;

@@ -3,6 +3,7 @@
 //! for a plan, drop it when it only reflects our own last write (echo), run the plan's
 //! actions under their idempotency keys, then remember links and what was written.
 
+mod assemble;
 mod automation_ids;
 mod contact_body;
 mod context;

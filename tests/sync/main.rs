@@ -10,6 +10,7 @@
 mod ambiguous;
 #[path = "../common/mod.rs"]
 mod common;
+mod backfill_jobs;
 mod connections;
 mod crm;
 mod field_ids;
@@ -89,6 +90,7 @@ on_both_backends!(
     sweep::a_sweep_pages_through_every_changed_contact,
     sweep::two_sweepers_of_one_location_make_one_sweep,
     sweep::a_ghl_backfill_queues_each_tagged_contact_once,
+    backfill_jobs::a_ghl_backfill_job_queues_each_tagged_contact_once,
     sweep::a_ghl_backfill_since_a_date_selects_only_contacts_updated_from_it,
     sweep::a_location_is_swept_once_per_interval,
     sweep::a_location_without_a_tovuti_api_is_not_swept,

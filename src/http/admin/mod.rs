@@ -5,6 +5,7 @@
 
 mod audit;
 pub(crate) mod auth;
+pub(crate) mod backfills;
 mod body;
 pub(crate) mod check;
 pub(crate) mod connections;
@@ -42,6 +43,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 const CONNECTION: &str = "/api/v1/connections/{id}";
 const SECRETS: &str = "/api/v1/connections/{id}/tovuti-secrets";
+const BACKFILLS: &str = "/api/v1/connections/{id}/backfills";
 
 /// The admin routes: events, the audit log, connections and their tools. Other modules
 /// may list `/api/v1` routes of their own in the route table; `router` guards them all
@@ -82,6 +84,14 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/api/v1/connections/{id}/poller",
             summary::poller,
+        ),
+        Route::new(Method::GET, BACKFILLS, backfills::list),
+        Route::new(Method::POST, BACKFILLS, backfills::start),
+        Route::new(Method::GET, "/api/v1/backfills/{run}", backfills::show),
+        Route::new(
+            Method::POST,
+            "/api/v1/backfills/{run}/cancel",
+            backfills::cancel,
         ),
         Route::new(Method::GET, SECRETS, secrets::list),
         Route::new(Method::POST, SECRETS, secrets::create),

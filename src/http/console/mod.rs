@@ -6,6 +6,7 @@
 //! API is, and only while it is enabled.
 
 mod audit;
+mod backfills;
 mod connection;
 mod events;
 mod form;
@@ -92,6 +93,15 @@ pub fn router(state: &AppState, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route(
             "/console/connections/{id}/mapping/preview",
             post(mapping::preview),
+        )
+        .route(
+            "/console/connections/{id}/backfills",
+            get(backfills::show).post(backfills::start),
+        )
+        .route("/console/backfills/{run}/cancel", post(backfills::cancel))
+        .route(
+            "/console/backfills/{run}/progress",
+            get(backfills::progress),
         )
         .route("/console/audit", get(audit::list))
         .route("/console/events", get(events::list))

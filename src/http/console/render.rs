@@ -10,7 +10,7 @@ use super::Console;
 use super::session::Session;
 
 /// The templates, by name.
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("base.html", include_str!("templates/base.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("error.html", include_str!("templates/error.html")),
@@ -26,6 +26,7 @@ const TEMPLATES: [(&str, &str); 12] = [
     ("audit.html", include_str!("templates/audit.html")),
     ("mapping.html", include_str!("templates/mapping.html")),
     ("remove.html", include_str!("templates/remove.html")),
+    ("backfills.html", include_str!("templates/backfills.html")),
 ];
 
 const STYLESHEET: &str = include_str!("assets/console.css");

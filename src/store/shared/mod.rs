@@ -20,6 +20,7 @@
 //!   differs by nature (the claim, row locks, a JSONB column).
 
 mod admin;
+mod backfill_runs;
 pub(crate) mod connection_settings;
 mod console_sessions;
 mod event_log;
@@ -29,6 +30,7 @@ mod polls_and_leases;
 mod records;
 
 pub(super) use admin::shared_admin;
+pub(super) use backfill_runs::shared_backfill_runs;
 pub(super) use connection_settings::shared_connection_settings;
 pub(super) use console_sessions::shared_console_sessions;
 pub(super) use event_log::shared_event_log;
@@ -49,6 +51,7 @@ macro_rules! impl_shared {
         $crate::store::shared::shared_admin!($store, $db);
         $crate::store::shared::shared_connection_settings!($store, $db);
         $crate::store::shared::shared_console_sessions!($store);
+        $crate::store::shared::shared_backfill_runs!($store, $db);
 
         impl $store {
             /// Whether every migration `migrator` embeds is recorded as applied, once the

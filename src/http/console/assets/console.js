@@ -50,4 +50,38 @@ document.addEventListener("DOMContentLoaded", function () {
       } else { document.execCommand("copy"); done(); }
     });
   });
+  // A running backfill's bar, moved by polling its progress; the page is read again
+  // once the run ends, so its final counts, state and buttons show.
+  document.querySelectorAll("[data-progress]").forEach(function (bar) {
+    var run = bar.closest("[data-run]");
+    var show = function (data) {
+      var bar_value = bar.querySelector("progress");
+      if (data.percent === null) {
+        bar.removeAttribute("aria-valuenow");
+        if (bar_value) { bar_value.removeAttribute("value"); }
+      } else {
+        bar.setAttribute("aria-valuenow", String(data.percent));
+        if (bar_value) { bar_value.value = data.percent; }
+      }
+      bar.setAttribute("aria-valuetext", (data.stage || "starting") + ": " + data.counts.scanned +
+        " scanned, " + data.counts.queued + " queued");
+      ["scanned", "queued", "already_queued", "unreadable", "pages"].forEach(function (name) {
+        var cell = run.querySelector('[data-field="' + name + '"]');
+        if (cell) { cell.textContent = String(data.counts[name]); }
+      });
+      var stage = run.querySelector('[data-field="stage"]');
+      if (stage) { stage.textContent = data.stage || "—"; }
+    };
+    var poll = function () {
+      fetch(bar.getAttribute("data-progress"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          show(data);
+          if (data.state !== "running") { window.location.reload(); return; }
+          window.setTimeout(poll, 1500);
+        }, function () { window.setTimeout(poll, 3000); });
+    };
+    window.setTimeout(poll, 1000);
+  });
 });
