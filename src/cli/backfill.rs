@@ -201,7 +201,8 @@ async fn from_ghl(
         .connection(&args.connection)
         .await?
         .with_context(|| format!("no connection named {}", args.connection))?;
-    let engine = Arc::new(startup::sync_engine(services)?);
+    let platforms = startup::platforms(services)?;
+    let engine = Arc::new(startup::engine_over(services, platforms)?);
     let sweeper = Sweeper::new(services, engine);
     let options = BackfillOptions {
         dry_run: args.dry_run,

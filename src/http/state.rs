@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::connections::Connections;
 use crate::http::WebhookIntake;
 use crate::services::Services;
+use crate::sync::Platforms;
 
 /// The shared state behind one reference count. axum clones the state several times per
 /// request (router, middleware, extractor); one `Arc` makes each clone a single counter
@@ -19,22 +20,32 @@ pub struct Shared {
     pub services: Services,
     /// Webhook verifiers, lookups and back-pressure, built once from the configuration.
     pub webhooks: Arc<WebhookIntake>,
+    /// The GHL client with its per-location lanes and the Tovuti clients: one set per
+    /// process, which the worker and the sweep share, so a handler's GHL requests count
+    /// against the same quota as the sync's.
+    pub platforms: Arc<Platforms>,
 }
 
 impl AppState {
-    pub fn new(services: Services, webhooks: WebhookIntake) -> Self {
+    pub fn new(services: Services, webhooks: WebhookIntake, platforms: Arc<Platforms>) -> Self {
         Self(Arc::new(Shared {
             services,
             webhooks: Arc::new(webhooks),
+            platforms,
         }))
     }
 
     /// The connection operations over this state's store, dropping the webhook verifier
-    /// a change makes stale so it applies to the next delivery.
+    /// and the clients a change makes stale so it applies to the next delivery.
     pub fn connections(&self) -> Connections {
         let webhooks = Arc::clone(&self.webhooks);
-        Connections::new(self.store.clone(), self.config.clone())
-            .with_on_change(Arc::new(move |id: &str| webhooks.forget_connection(id)))
+        let platforms = Arc::clone(&self.platforms);
+        Connections::new(self.store.clone(), self.config.clone()).with_on_change(Arc::new(
+            move |id: &str| {
+                webhooks.forget_connection(id);
+                platforms.forget(id);
+            },
+        ))
     }
 }
 

@@ -51,7 +51,8 @@ const STATE_UPDATES: &[&str] = &["user.updated", "ContactUpdate"];
 pub struct SyncEngine {
     store: Arc<dyn Store>,
     mapping: Arc<Mapping>,
-    platforms: Platforms,
+    /// The process's platforms, shared with the HTTP handlers.
+    platforms: Arc<Platforms>,
     field_ids: field_ids::FieldIds,
     automation_ids: automation_ids::AutomationIds,
     /// Per connection: its mapping and its Tovuti tenant's catalog.
@@ -76,7 +77,7 @@ impl SyncEngine {
     pub fn new(
         store: Arc<dyn Store>,
         mapping: Arc<Mapping>,
-        platforms: Platforms,
+        platforms: Arc<Platforms>,
         metrics: Arc<Metrics>,
         owner: impl Into<String>,
     ) -> Self {

@@ -2,8 +2,6 @@
 //! HTTP: each GHL capability its mapping needs, the token's limits, the Tovuti token and
 //! catalog, structured. It reads and changes nothing on either platform beyond probes.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 
@@ -12,7 +10,6 @@ use super::auth::Caller;
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::store::Connection;
-use crate::sync::Platforms;
 use crate::verify::{CheckView, LoadedMapping};
 
 pub async fn check(
@@ -35,15 +32,9 @@ pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<Che
     let loaded = LoadedMapping::read(path).map_err(|why| {
         ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
     })?;
-    // Clients of its own: a check is a handful of interactive requests, and the
-    // worker's clients stay untouched by whatever a check finds.
-    let platforms = Platforms::new(
-        Arc::clone(&state.config),
-        state.store.clone(),
-        state.metrics.clone(),
-        &state.instance_id,
-    )
-    .map_err(ApiError::Internal)?;
+    // The process's own clients: a check's requests go through the location's lane,
+    // ahead of background sync, and count against the same quota.
+    let platforms = &state.platforms;
     let ghl = platforms
         .ghl(connection)
         .await
