@@ -350,8 +350,16 @@ impl SyncEngine {
         &self.platforms
     }
 
+    /// The configured mapping (the `default` connection's, and any without its own).
     pub fn mapping(&self) -> &Arc<Mapping> {
         &self.mapping
+    }
+
+    /// The mapping `connection` syncs with: its own `mapping_path`, else the configured
+    /// one. A mapping file that no longer loads is a permanent error.
+    pub fn mapping_of(&self, connection: &Connection) -> Result<Arc<Mapping>, SyncError> {
+        let tenant = self.tenants.of(connection, &self.mapping)?;
+        Ok(Arc::clone(&tenant.mapping))
     }
 
     /// The app was removed from the location: stop syncing it and erase its tokens.
