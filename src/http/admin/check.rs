@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 
-use super::audit::audit;
 use super::auth::Caller;
 use crate::http::ApiError;
 use crate::http::AppState;
@@ -18,10 +17,9 @@ pub async fn check(
     Path(id): Path<String>,
 ) -> Result<Json<CheckView>, ApiError> {
     let connection = super::connections::live(&state, &id).await?;
-    let view = run(&state, &connection).await?;
-    let detail = serde_json::json!({ "passed": view.passed });
-    audit(&state, &caller, "connection.check", Some(&id), None, detail).await?;
-    Ok(Json(view))
+    Ok(Json(
+        super::operations::check(&state, &caller, &connection).await?,
+    ))
 }
 
 pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, ApiError> {

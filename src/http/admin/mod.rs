@@ -14,6 +14,7 @@ mod install_link;
 mod lane;
 mod links;
 pub(crate) mod mapping;
+pub(crate) mod operations;
 pub(crate) mod params;
 mod replay;
 mod secrets;
