@@ -141,3 +141,25 @@ async fn an_install_link_saves_the_grant_into_its_connection_only(app: &AdminApp
     );
     assert!(!audit.text.contains(&state), "the link is not audited");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_oauth_configured_an_install_link_is_refused_saying_what_to_set() {
+    let app = AdminApp::sqlite().await;
+    let body = serde_json::json!({ "id": "acme", "ghl_location_id": "loc-acme" });
+    assert_eq!(
+        app.post("/api/v1/connections", FULL, body).await.status,
+        201
+    );
+
+    let refused = app
+        .post(
+            "/api/v1/connections/acme/install-link",
+            FULL,
+            serde_json::json!({}),
+        )
+        .await;
+
+    refused.assert_problem(409);
+    assert!(refused.text.contains("ghl.client_id"), "{}", refused.text);
+    app.finish().await;
+}

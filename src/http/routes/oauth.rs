@@ -34,23 +34,21 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+const NOT_CONFIGURED: &str = "OAuth is not configured (ghl.client_id, ghl.client_secret, \
+                              ghl.oauth_redirect_url, security.encryption_key)";
+
 /// The client secret, or 503 when OAuth is not configured. Without an encryption key the
 /// tokens could not be stored, so the install is refused before GHL is involved.
 fn oauth_secret(state: &AppState) -> Result<&str, ApiError> {
+    configured_secret(state).ok_or_else(|| ApiError::Unavailable(NOT_CONFIGURED.into()))
+}
+
+fn configured_secret(state: &AppState) -> Option<&str> {
     let ghl = &state.config.ghl;
     let can_store = state.config.security.encryption_key.is_set();
-    match ghl.client_secret.expose() {
-        Some(secret)
-            if !ghl.client_id.is_empty() && !ghl.oauth_redirect_url.is_empty() && can_store =>
-        {
-            Ok(secret)
-        }
-        _ => Err(ApiError::Unavailable(
-            "OAuth is not configured (ghl.client_id, ghl.client_secret, \
-             ghl.oauth_redirect_url, security.encryption_key)"
-                .into(),
-        )),
-    }
+    ghl.client_secret
+        .expose()
+        .filter(|_| !ghl.client_id.is_empty() && !ghl.oauth_redirect_url.is_empty() && can_store)
 }
 
 /// GHL's authorize URL carrying `csrf` as its state.
@@ -66,12 +64,15 @@ fn authorize_url(state: &AppState, csrf: &str) -> Result<url::Url, ApiError> {
 }
 
 /// An install link for connection `connection_id`: GHL's authorize URL whose state is
-/// bound to the connection in the store, and when it stops working.
+/// bound to the connection in the store, and when it stops working. Without OAuth
+/// configured it answers 409, as the admin API does for any setting the operator must
+/// add first (the browser routes above answer 503 for it, as before).
 pub(crate) async fn install_link(
     state: &AppState,
     connection_id: &str,
 ) -> Result<(url::Url, Millis), ApiError> {
-    let secret = oauth_secret(state)?;
+    let secret =
+        configured_secret(state).ok_or_else(|| ApiError::Conflict(NOT_CONFIGURED.into()))?;
     let now = Millis::now();
     let (csrf, nonce) = install::issue_state(secret, now);
     let expires_at = install::expires_at(now);
