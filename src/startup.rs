@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DEFAULT_CONNECTION};
 use crate::http::{AppState, WebhookIntake};
+use crate::sync::Platforms;
 use crate::platforms::tovuti::client::TovutiLists;
 use crate::poller;
 use crate::reconcile;
@@ -26,7 +27,21 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     let mut metrics = Metrics::new();
     let webhooks = WebhookIntake::from_config(&config, metrics.registry_mut())?;
     let services = Services::open(config, metrics, shutdown).await?;
-    Ok(AppState::new(services, webhooks))
+    let platforms = platforms(&services)?;
+    Ok(AppState::new(services, webhooks, platforms))
+}
+
+/// The process's platforms: the GHL client with its lanes and the Tovuti clients. Built
+/// once per process; everything that talks to GHL shares them, so a location's quota
+/// is counted in one place.
+pub fn platforms(services: &Services) -> anyhow::Result<Arc<Platforms>> {
+    let platforms = Platforms::new(
+        services.config.clone(),
+        services.store.clone(),
+        services.metrics.clone(),
+        &services.instance_id,
+    )?;
+    Ok(Arc::new(platforms))
 }
 
 /// Keeps trying `prepare_store` with backoff while the database is unreachable;
@@ -82,14 +97,14 @@ pub async fn prepare_store(services: &Services) -> anyhow::Result<()> {
 /// Starts the sync worker, and beside it the GHL reconciliation sweep (sharing its GHL
 /// lanes), unless `worker.enabled` is off (API-only replicas). The handle ends when both
 /// have stopped after shutdown.
-pub fn start_worker(services: &Services) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
-    if !services.config.worker.enabled {
+pub fn start_worker(state: &AppState) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if !state.config.worker.enabled {
         tracing::info!("worker disabled: this process only receives webhooks");
         return Ok(None);
     }
-    let engine = Arc::new(sync_engine(services)?);
-    let sweep = reconcile::start(services, engine.clone());
-    let worker = Worker::new(services.clone(), engine);
+    let engine = Arc::new(sync_engine(state)?);
+    let sweep = reconcile::start(state, engine.clone());
+    let worker = Worker::new(state.services.clone(), engine);
     Ok(Some(tokio::spawn(async move {
         worker.run().await;
         if let Some(sweep) = sweep
@@ -127,13 +142,21 @@ pub fn start_poller(
     ))
 }
 
-/// The sync engine the worker runs, from the configured mapping and platforms.
-pub fn sync_engine(services: &Services) -> anyhow::Result<SyncEngine> {
-    SyncEngine::from_services(services)
+/// The sync engine the worker runs, from the configured mapping and the state's
+/// platforms.
+pub fn sync_engine(state: &AppState) -> anyhow::Result<SyncEngine> {
+    engine_over(state, Arc::clone(&state.platforms))
 }
 
-/// Hands back this process's leases and closes the store.
-pub async fn release(services: &Services) {
+/// The sync engine over `platforms`, for processes without an `AppState` (`backfill`).
+pub fn engine_over(services: &Services, platforms: Arc<Platforms>) -> anyhow::Result<SyncEngine> {
+    SyncEngine::from_services(services, platforms)
+}
+
+/// Hands back this process's leases (events and GHL lanes) and closes the store.
+pub async fn release(state: &AppState) {
+    state.platforms.release_lanes().await;
+    let services = &state.services;
     match services.store.release_leases(&services.instance_id).await {
         Ok(0) => {}
         Ok(released) => tracing::info!(released, "released leased events"),

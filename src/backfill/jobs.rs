@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Ending, Observer};
 use crate::services::Services;
+use crate::sync::Platforms;
 use crate::store::{
     BackfillCounts, BackfillEnd, BackfillFrom, BackfillOptions, BackfillProgress, BackfillRun,
     BackfillState, Millis, NewBackfillRun, Store, StoreError, StoreResult,
@@ -56,13 +57,16 @@ struct Local {
 /// This process's backfill jobs.
 pub struct Jobs {
     services: Services,
+    /// The process's platforms, so a run's GHL requests share the worker's lanes.
+    platforms: Arc<Platforms>,
     local: Mutex<HashMap<String, Local>>,
 }
 
 impl Jobs {
-    pub fn new(services: Services) -> Self {
+    pub fn new(services: Services, platforms: Arc<Platforms>) -> Self {
         Self {
             services,
+            platforms,
             local: Mutex::new(HashMap::new()),
         }
     }
@@ -88,7 +92,12 @@ impl Jobs {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("backfill run {}", run.id)))?;
         let stop = self.services.shutdown.child_token();
-        let task = tokio::spawn(execute(self.services.clone(), run.clone(), stop.clone()));
+        let task = tokio::spawn(execute(
+            self.services.clone(),
+            Arc::clone(&self.platforms),
+            run.clone(),
+            stop.clone(),
+        ));
         let mut local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
         local.retain(|_, l| !l.task.is_finished());
         local.insert(run.id, Local { stop, task });
@@ -169,7 +178,12 @@ impl Jobs {
 }
 
 /// Runs one backfill and writes its end.
-async fn execute(services: Services, run: NewBackfillRun, stop: CancellationToken) {
+async fn execute(
+    services: Services,
+    platforms: Arc<Platforms>,
+    run: NewBackfillRun,
+    stop: CancellationToken,
+) {
     let store = services.store.clone();
     let (sender, receiver) = watch::channel(BackfillProgress::default());
     let reporter = tokio::spawn(report(
@@ -185,6 +199,7 @@ async fn execute(services: Services, run: NewBackfillRun, stop: CancellationToke
     };
     let result = super::run(
         &services,
+        platforms,
         &run.connection_id,
         run.from,
         run.options,

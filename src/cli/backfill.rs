@@ -110,8 +110,10 @@ async fn backfill(
         From::Ghl => BackfillFrom::Ghl,
     };
     let mut observer = Observer(progress);
+    let platforms = crate::startup::platforms(&services)?;
     let ending = backfill::run(
         &services,
+        platforms,
         &args.connection,
         from,
         options,

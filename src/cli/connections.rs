@@ -1,4 +1,4 @@
-//! `connections list|add|show|pause|resume|remove` and `connections secret
+//! `connections list|add|show|update|pause|resume|remove` and `connections secret
 //! add|list|revoke`: manage connections in the store directly, through the same
 //! operations the service uses. Output is JSON; secrets appear only once, when a webhook
 //! secret is made. Run `migrate` first (or let `serve` migrate).
@@ -15,7 +15,7 @@ use secrecy::SecretString;
 
 use super::load_or_report;
 use crate::config::Config;
-use crate::connections::{ConnectionError, ConnectionInput, Connections};
+use crate::connections::{ConnectionError, ConnectionInput, ConnectionPatch, Connections};
 use crate::store::{self, Cipher, PollerOverrides, TovutiAuthMode};
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +26,8 @@ pub enum ConnectionsCommand {
     Add(AddArgs),
     /// One connection.
     Show { id: String },
+    /// Change a connection: only the options given (as `PATCH /api/v1/connections/{id}`).
+    Update(UpdateArgs),
     /// Hold the connection's outbound work; its webhooks are still stored.
     Pause { id: String },
     /// Send what waited during a pause.
@@ -65,6 +67,45 @@ impl std::fmt::Debug for AddArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let redacted = |token: &Option<String>| token.as_ref().map(|_| "[redacted]");
         f.debug_struct("AddArgs")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("ghl_location", &self.ghl_location)
+            .field("ghl_token", &redacted(&self.ghl_token))
+            .field("tovuti_url", &self.tovuti_url)
+            .field("tovuti_token", &redacted(&self.tovuti_token))
+            .field("mapping", &self.mapping)
+            .finish()
+    }
+}
+
+/// `Debug` is written out so the tokens never show in it.
+#[derive(Args)]
+pub struct UpdateArgs {
+    pub id: String,
+    /// An empty value clears it.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub ghl_location: Option<String>,
+    /// A new GHL Private Integration Token (or set CONNECTION_GHL_TOKEN).
+    #[arg(long, env = "CONNECTION_GHL_TOKEN", hide_env_values = true)]
+    pub ghl_token: Option<String>,
+    /// The tenant's Tovuti API root; an empty value clears it.
+    #[arg(long)]
+    pub tovuti_url: Option<String>,
+    /// A new Tovuti API key (or set CONNECTION_TOVUTI_TOKEN).
+    #[arg(long, env = "CONNECTION_TOVUTI_TOKEN", hide_env_values = true)]
+    pub tovuti_token: Option<String>,
+    /// A mapping file for this connection (validated now); an empty value goes back to
+    /// the configured mapping.
+    #[arg(long)]
+    pub mapping: Option<String>,
+}
+
+impl std::fmt::Debug for UpdateArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |token: &Option<String>| token.as_ref().map(|_| "[redacted]");
+        f.debug_struct("UpdateArgs")
             .field("id", &self.id)
             .field("name", &self.name)
             .field("ghl_location", &self.ghl_location)
@@ -138,6 +179,10 @@ pub async fn execute(
         C::List => json(connections.list().await)?,
         C::Add(args) => json(connections.create(input(args)).await)?,
         C::Show { id } => json(connections.get(&id).await)?,
+        C::Update(args) => {
+            let id = args.id.clone();
+            json(connections.update(&id, patch(args)).await)?
+        }
         C::Pause { id } => json(connections.pause(&id).await)?,
         C::Resume { id } => json(connections.resume(&id).await)?,
         C::Remove { id } => json(connections.remove(&id).await)?,
@@ -171,6 +216,19 @@ fn input(args: AddArgs) -> ConnectionInput {
         tovuti_auth_mode: TovutiAuthMode::Bearer,
         mapping_path: args.mapping,
         poller: PollerOverrides::default(),
+    }
+}
+
+fn patch(args: UpdateArgs) -> ConnectionPatch {
+    ConnectionPatch {
+        name: args.name,
+        ghl_location_id: args.ghl_location,
+        ghl_token: args.ghl_token.map(SecretString::from),
+        tovuti_base_url: args.tovuti_url,
+        tovuti_token: args.tovuti_token.map(SecretString::from),
+        tovuti_auth_mode: None,
+        mapping_path: args.mapping,
+        poller: None,
     }
 }
 

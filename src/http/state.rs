@@ -7,6 +7,7 @@ use crate::backfill::Jobs;
 use crate::connections::Connections;
 use crate::http::WebhookIntake;
 use crate::services::Services;
+use crate::sync::Platforms;
 
 /// The shared state behind one reference count. axum clones the state several times per
 /// request (router, middleware, extractor); one `Arc` makes each clone a single counter
@@ -22,24 +23,34 @@ pub struct Shared {
     pub webhooks: Arc<WebhookIntake>,
     /// The backfill jobs this process runs.
     pub backfills: Arc<Jobs>,
+    /// The GHL client with its per-location lanes and the Tovuti clients: one set per
+    /// process, which the worker, the sweep and the backfill jobs share, so a handler's
+    /// GHL requests count against the same quota as the sync's.
+    pub platforms: Arc<Platforms>,
 }
 
 impl AppState {
-    pub fn new(services: Services, webhooks: WebhookIntake) -> Self {
-        let backfills = Arc::new(Jobs::new(services.clone()));
+    pub fn new(services: Services, webhooks: WebhookIntake, platforms: Arc<Platforms>) -> Self {
+        let backfills = Arc::new(Jobs::new(services.clone(), Arc::clone(&platforms)));
         Self(Arc::new(Shared {
             services,
             webhooks: Arc::new(webhooks),
             backfills,
+            platforms,
         }))
     }
 
     /// The connection operations over this state's store, dropping the webhook verifier
-    /// a change makes stale so it applies to the next delivery.
+    /// and the clients a change makes stale so it applies to the next delivery.
     pub fn connections(&self) -> Connections {
         let webhooks = Arc::clone(&self.webhooks);
-        Connections::new(self.store.clone(), self.config.clone())
-            .with_on_change(Arc::new(move |id: &str| webhooks.forget_connection(id)))
+        let platforms = Arc::clone(&self.platforms);
+        Connections::new(self.store.clone(), self.config.clone()).with_on_change(Arc::new(
+            move |id: &str| {
+                webhooks.forget_connection(id);
+                platforms.forget(id);
+            },
+        ))
     }
 }
 

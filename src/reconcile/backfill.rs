@@ -95,7 +95,8 @@ impl Sweeper {
         lease: &str,
     ) -> Result<BackfillTotals, SweepError> {
         let ghl = self.engine.platforms().ghl(connection).await?;
-        let tags = rule_tags(self.engine.mapping());
+        let mapping = self.mapping_of(connection)?;
+        let tags = rule_tags(&mapping);
         let mut query = SearchQuery {
             page_limit: self.config.page_size,
             sort: vec![SearchSort {

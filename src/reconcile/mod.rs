@@ -46,6 +46,9 @@ pub enum SweepError {
     Ghl(#[from] GhlError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The connection's own mapping file does not load.
+    #[error("{0}")]
+    Mapping(String),
     /// Another replica took the location's sweep over (this one was too slow to renew).
     #[error("the sweep lease was lost")]
     LeaseLost,

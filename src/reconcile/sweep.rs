@@ -4,12 +4,14 @@
 //! synthesized `ContactUpdate` for each whose mapped fields differ from the last ones
 //! seen or written, and move the cursor only once every page was examined.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
 use super::synth::Synthesized;
 use super::{CURSOR_STREAM, SweepError, Sweeper};
+use crate::mapping::Mapping;
 use crate::platforms::ghl::client::{
     Connection as GhlConnection, Contact, SearchPage, SearchQuery,
 };
@@ -94,6 +96,7 @@ impl Sweeper {
         lease: &str,
     ) -> Result<SweepReport, SweepError> {
         let start = Millis::now();
+        let mapping = self.mapping_of(connection)?;
         let since = self.since(&connection.id, start).await?;
         let ghl = self.engine.platforms().ghl(connection).await?;
         let mut query = SearchQuery::updated_since(since, self.config.page_size);
@@ -102,7 +105,8 @@ impl Sweeper {
             let page = self.page(&ghl, &query, lease).await?;
             report.pages += 1;
             for contact in &page.contacts {
-                self.examine(connection, &ghl, contact, &mut report).await?;
+                self.examine(connection, &mapping, &ghl, contact, &mut report)
+                    .await?;
             }
             let families = &self.metrics.reconcile;
             families.scanned(&connection.id, page.contacts.len() as u64);
@@ -166,9 +170,17 @@ impl Sweeper {
         Ok(Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH))
     }
 
+    /// The mapping `connection` syncs with, which decides what a missed change is.
+    pub(super) fn mapping_of(&self, connection: &Connection) -> Result<Arc<Mapping>, SweepError> {
+        self.engine
+            .mapping_of(connection)
+            .map_err(|e| SweepError::Mapping(e.to_string()))
+    }
+
     async fn examine(
         &self,
         connection: &Connection,
+        mapping: &Mapping,
         ghl: &GhlConnection,
         contact: &Contact,
         report: &mut SweepReport,
@@ -181,10 +193,10 @@ impl Sweeper {
         // Tags first: the worker handles one contact's events in order, and a contact
         // update handled before the tag update would record the new tags as known, so
         // the tag rules would then see nothing added or removed.
-        if let Some(event) = self.tags_changed(connection, ghl, contact).await? {
+        if let Some(event) = self.tags_changed(connection, mapping, ghl, contact).await? {
             self.count(connection, event, report).await?;
         }
-        let fingerprint = seen::contact_fingerprint(self.engine.mapping(), &synthesized.contact);
+        let fingerprint = seen::contact_fingerprint(mapping, &synthesized.contact);
         let last = seen::last_fingerprint(self.store.as_ref(), &connection.id, &contact.id).await?;
         if last.as_deref() == Some(fingerprint.as_str()) {
             return Ok(());
@@ -200,10 +212,10 @@ impl Sweeper {
     async fn tags_changed(
         &self,
         connection: &Connection,
+        mapping: &Mapping,
         ghl: &GhlConnection,
         contact: &Contact,
     ) -> Result<Option<NewEvent>, SweepError> {
-        let mapping = self.engine.mapping();
         let now = seen::ruled_tags(mapping, &contact.tags);
         let before = seen::last_tags(self.store.as_ref(), &connection.id, &contact.id)
             .await?

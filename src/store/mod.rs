@@ -280,6 +280,17 @@ pub trait OauthStates: Send + Sync {
         keep_until: Millis,
         now: Millis,
     ) -> StoreResult<bool>;
+    /// Binds the install state carrying `nonce` to `connection_id` until `expires_at`
+    /// (an install link), forgetting links that expired before `now`.
+    async fn bind_oauth_state(
+        &self,
+        nonce: &str,
+        connection_id: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> StoreResult<()>;
+    /// The connection the install state carrying `nonce` is bound to, if any.
+    async fn oauth_state_connection(&self, nonce: &str) -> StoreResult<Option<String>>;
 }
 
 /// Everything the service keeps, plus health.

@@ -7,16 +7,11 @@ use super::{Platforms, SyncEngine};
 use crate::services::Services;
 
 impl SyncEngine {
-    /// The engine of the configured mapping and platforms (the worker's, a backfill's).
-    pub fn from_services(services: &Services) -> anyhow::Result<Self> {
+    /// The engine of the configured mapping over the process's `platforms` (the worker's,
+    /// a backfill's).
+    pub fn from_services(services: &Services, platforms: Arc<Platforms>) -> anyhow::Result<Self> {
         let mapping =
             crate::mapping::file::load_configured(&services.config).map_err(anyhow::Error::msg)?;
-        let platforms = Platforms::new(
-            services.config.clone(),
-            services.store.clone(),
-            services.metrics.clone(),
-            &services.instance_id,
-        )?;
         Ok(Self::new(
             services.store.clone(),
             Arc::new(mapping),

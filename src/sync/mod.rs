@@ -52,7 +52,8 @@ const STATE_UPDATES: &[&str] = &["user.updated", "ContactUpdate"];
 pub struct SyncEngine {
     store: Arc<dyn Store>,
     mapping: Arc<Mapping>,
-    platforms: Platforms,
+    /// The process's platforms, shared with the HTTP handlers.
+    platforms: Arc<Platforms>,
     field_ids: field_ids::FieldIds,
     automation_ids: automation_ids::AutomationIds,
     /// Per connection: its mapping and its Tovuti tenant's catalog.
@@ -77,7 +78,7 @@ impl SyncEngine {
     pub fn new(
         store: Arc<dyn Store>,
         mapping: Arc<Mapping>,
-        platforms: Platforms,
+        platforms: Arc<Platforms>,
         metrics: Arc<Metrics>,
         owner: impl Into<String>,
     ) -> Self {
@@ -350,8 +351,16 @@ impl SyncEngine {
         &self.platforms
     }
 
+    /// The configured mapping (the `default` connection's, and any without its own).
     pub fn mapping(&self) -> &Arc<Mapping> {
         &self.mapping
+    }
+
+    /// The mapping `connection` syncs with: its own `mapping_path`, else the configured
+    /// one. A mapping file that no longer loads is a permanent error.
+    pub fn mapping_of(&self, connection: &Connection) -> Result<Arc<Mapping>, SyncError> {
+        let tenant = self.tenants.of(connection, &self.mapping)?;
+        Ok(Arc::clone(&tenant.mapping))
     }
 
     /// The app was removed from the location: stop syncing it and erase its tokens.

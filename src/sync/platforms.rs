@@ -15,7 +15,7 @@ use crate::config::DEFAULT_CONNECTION;
 use crate::connections::runtime::{self, GHL_TOKEN_KIND};
 use crate::platforms::ghl::client::{
     Auth, ClientSettings, Connection as GhlConnection, GhlClient, GhlError, LaneOwnership,
-    OAuthSession,
+    LaneStatus, OAuthApp, OAuthSession,
 };
 use crate::platforms::tovuti::TovutiApi;
 use crate::platforms::tovuti::client::TovutiClient;
@@ -28,6 +28,8 @@ const LANE_LEASE: Duration = Duration::from_secs(30);
 /// A value built for one version of a connection (its `updated_at`).
 type Versioned<T> = Mutex<HashMap<String, (Millis, T)>>;
 
+/// One per process, shared by the worker, the sweep and the HTTP handlers, so every
+/// GHL request of a location goes through the same lane and quota.
 pub struct Platforms {
     config: Arc<Config>,
     store: Arc<dyn Store>,
@@ -85,7 +87,10 @@ impl Platforms {
             GhlError::Credentials(format!("connection {} has no GHL location", connection.id))
         })?;
         let auth = self.auth(connection).await?;
-        Ok(self.ghl.connection(location, auth))
+        Ok(self
+            .ghl
+            .connection(location, auth)
+            .for_connection(&connection.id))
     }
 
     /// The Tovuti API of a connection: the configured one for `default`, else one built
@@ -157,6 +162,23 @@ impl Platforms {
         let token = stored.map(|c| Auth::private_token(c.secret.expose_secret()));
         remember(&self.tokens, connection, token.clone());
         Ok(token)
+    }
+
+    /// The configured OAuth app (to exchange an install's code); `None` without one.
+    pub fn ghl_oauth_app(&self) -> Option<OAuthApp> {
+        self.ghl.oauth_app(&self.config.ghl)
+    }
+
+    /// The outbound lane of a GHL location as this replica sees it.
+    pub fn ghl_lane(&self, location: &str) -> LaneStatus {
+        self.ghl.throttle().status(location)
+    }
+
+    /// Hands the lanes this replica holds to the others (graceful shutdown).
+    pub async fn release_lanes(&self) {
+        if let Some(ownership) = self.ghl.throttle().ownership() {
+            ownership.release_all().await;
+        }
     }
 
     /// Forgets a connection's cached session and clients (after uninstall).

@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicU64;
 
 use prometheus_client::registry::Unit;
 
+use super::reconcile::ConnectionLabels;
 use crate::store::{EventStatus, Millis, OpenEvents};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -30,6 +31,8 @@ pub struct StatusLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GhlRequestLabels {
+    /// The connection whose work sent it.
+    pub connection: String,
     /// The operation (`contacts.get`, …), never the raw path.
     pub endpoint: String,
     /// The HTTP status, or `timeout` / `connection`.
@@ -41,13 +44,24 @@ pub struct LocationLabels {
     pub location: String,
 }
 
+/// A connection and the GHL location it syncs with (one lane per location).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct OutcomeLabels {
+pub struct RateLimitedLabels {
+    pub connection: String,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefreshLabels {
+    pub connection: String,
+    /// `ok`, `refused` or `failed`.
     pub outcome: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WorkerLabels {
+    /// The event's connection (`default` for an event stored without one).
+    pub connection: String,
     /// `ghl`, `tovuti`, `poller` or `sweep`.
     pub source: String,
     /// `done`, `echo`, `ignored`, `superseded`, `retry`, `wait` or `dead`.
@@ -56,6 +70,8 @@ pub struct WorkerLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeadLabels {
+    /// The event's connection (`default` for an event stored without one).
+    pub connection: String,
     /// `ghl`, `tovuti`, `poller` or `sweep`.
     pub source: String,
     /// `rejected` (the platform refused it as it is) or `retries_exhausted`.
@@ -83,23 +99,24 @@ pub struct Metrics {
     pub inbox_oldest_age: Family<StatusLabels, Gauge<f64, AtomicU64>>,
     /// 1 when the last store check succeeded.
     pub store_up: Gauge,
-    /// Requests sent to GHL, by operation and outcome.
+    /// Requests sent to GHL, by connection, operation and outcome.
     pub ghl_requests: Family<GhlRequestLabels, Counter>,
-    /// 429 answers received from GHL, by location (the throttle aims for none).
-    pub ghl_rate_limited: Family<LocationLabels, Counter>,
-    /// Time calls waited in a location's lane before being sent.
-    pub ghl_throttle_wait: Histogram,
+    /// 429 answers received from GHL, by connection and location (the throttle aims
+    /// for none).
+    pub ghl_rate_limited: Family<RateLimitedLabels, Counter>,
+    /// Time calls waited in their location's lane before being sent, by connection.
+    pub ghl_throttle_wait: Family<ConnectionLabels, Histogram>,
     /// GHL's `X-RateLimit-Daily-Remaining`, last seen, by location.
     pub ghl_daily_remaining: Family<LocationLabels, Gauge>,
-    /// OAuth token refreshes, by outcome (`ok`, `refused`, `failed`).
-    pub ghl_token_refreshes: Family<OutcomeLabels, Counter>,
-    /// Connections moved to `needs_reauth` because GHL refused their credentials.
-    pub ghl_needs_reauth: Counter,
-    /// Events the worker finished an attempt on, by source and outcome.
+    /// OAuth token refreshes, by connection and outcome.
+    pub ghl_token_refreshes: Family<RefreshLabels, Counter>,
+    /// Times a connection moved to `needs_reauth` because GHL refused its credentials.
+    pub ghl_needs_reauth: Family<ConnectionLabels, Counter>,
+    /// Events the worker finished an attempt on, by connection, source and outcome.
     pub worker_events: Family<WorkerLabels, Counter>,
     /// Time the worker spent on one attempt of one event.
     pub worker_duration: Histogram,
-    /// Events that went `dead`, by source and reason class.
+    /// Events that went `dead`, by connection, source and reason class.
     pub dead_events: Family<DeadLabels, Counter>,
     /// Finished events removed after their retention.
     pub events_pruned: Counter,
@@ -237,11 +254,11 @@ impl Metrics {
 /// The GHL client's families, registered together.
 struct GhlFamilies {
     requests: Family<GhlRequestLabels, Counter>,
-    rate_limited: Family<LocationLabels, Counter>,
-    throttle_wait: Histogram,
+    rate_limited: Family<RateLimitedLabels, Counter>,
+    throttle_wait: Family<ConnectionLabels, Histogram>,
     daily_remaining: Family<LocationLabels, Gauge>,
-    token_refreshes: Family<OutcomeLabels, Counter>,
-    needs_reauth: Counter,
+    token_refreshes: Family<RefreshLabels, Counter>,
+    needs_reauth: Family<ConnectionLabels, Counter>,
 }
 
 impl GhlFamilies {
@@ -249,10 +266,12 @@ impl GhlFamilies {
         let families = Self {
             requests: Family::default(),
             rate_limited: Family::default(),
-            throttle_wait: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            throttle_wait: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 2.0, 16))
+            }),
             daily_remaining: Family::default(),
             token_refreshes: Family::default(),
-            needs_reauth: Counter::default(),
+            needs_reauth: Family::default(),
         };
         let r = registry;
         r.register(

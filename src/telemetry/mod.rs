@@ -17,8 +17,8 @@ pub use poll_metrics::{
 
 pub use failures::log_failure;
 pub use metrics::{
-    DeadLabels, GhlRequestLabels, HttpLabels, LocationLabels, Metrics, OutcomeLabels,
-    SkippedLabels, WorkerLabels,
+    DeadLabels, GhlRequestLabels, HttpLabels, LocationLabels, Metrics, RateLimitedLabels,
+    RefreshLabels, SkippedLabels, WorkerLabels,
 };
 use tracing_subscriber::EnvFilter;
 

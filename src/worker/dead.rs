@@ -39,6 +39,10 @@ pub fn report(services: &Services, event: &StoredEvent, class: DeadReason, reaso
         "event is dead: it will not be tried again until it is replayed"
     );
     let labels = DeadLabels {
+        connection: event
+            .connection_id
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CONNECTION.to_owned()),
         source: event.source.as_str().to_owned(),
         reason: class.as_str().to_owned(),
     };

@@ -2,6 +2,8 @@
 //! records the outcome (done, retry at T, wait without spending an attempt, dead).
 //! `run_once` is one step, public so tests drive the worker without sleeping.
 
+#[cfg(test)]
+mod connection_metrics_tests;
 mod dead;
 mod retry;
 #[cfg(test)]
@@ -16,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub use dead::DeadReason;
 pub use retry::{NextStep, RetrySchedule};
 
+use crate::config::DEFAULT_CONNECTION;
 use crate::services::Services;
 use crate::store::{AttemptRecord, Claim, Completion, Millis, StoreError, StoredEvent};
 use crate::sync::{ProcessError, Processor};
@@ -119,6 +122,10 @@ impl Worker {
         }
         let metrics = &self.services.metrics;
         let labels = WorkerLabels {
+            connection: event
+                .connection_id
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONNECTION.to_owned()),
             source: event.source.as_str().to_owned(),
             outcome: label.to_owned(),
         };

@@ -18,13 +18,13 @@ const T0: Millis = Millis(1_800_000_000_000);
 
 /// Answers each event by its external id's script, and remembers the order it saw.
 #[derive(Default)]
-struct Scripted {
+pub(super) struct Scripted {
     script: Mutex<HashMap<String, Vec<Result<Completion, ProcessError>>>>,
     seen: Mutex<Vec<String>>,
 }
 
 impl Scripted {
-    fn answer(&self, external_id: &str, answers: Vec<Result<Completion, ProcessError>>) {
+    pub(super) fn answer(&self, external_id: &str, answers: Vec<Result<Completion, ProcessError>>) {
         self.script
             .lock()
             .unwrap()
@@ -44,13 +44,13 @@ impl Processor for Scripted {
     }
 }
 
-struct Setup {
-    services: Services,
-    processor: Arc<Scripted>,
+pub(super) struct Setup {
+    pub(super) services: Services,
+    pub(super) processor: Arc<Scripted>,
     _dir: tempfile::TempDir,
 }
 
-async fn setup() -> Setup {
+pub(super) async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::defaults();
     config.store.url = DatabaseUrl::new(format!("sqlite://{}/bridge.db", dir.path().display()));
@@ -67,7 +67,7 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
-    fn worker(&self) -> Worker {
+    pub(super) fn worker(&self) -> Worker {
         let schedule = RetrySchedule::new(&[5, 60]).with_jitter(|bound| bound);
         Worker::new(self.services.clone(), self.processor.clone()).with_schedule(schedule)
     }
@@ -77,9 +77,20 @@ impl Setup {
     }
 
     async fn record_at(&self, external_id: &str, entity: &str, received_at: Millis) -> EventId {
+        self.record_for(None, external_id, entity, received_at)
+            .await
+    }
+
+    pub(super) async fn record_for(
+        &self,
+        connection: Option<&str>,
+        external_id: &str,
+        entity: &str,
+        received_at: Millis,
+    ) -> EventId {
         let event = NewEvent {
             source: Source::Tovuti,
-            connection_id: None,
+            connection_id: connection.map(str::to_owned),
             external_id: external_id.to_owned(),
             event_type: "user.updated".into(),
             entity_key: Some(entity.to_owned()),

@@ -116,3 +116,86 @@ fn adding_tokens_without_an_encryption_key_says_what_to_set() {
     assert!(all.contains("BRIDGE_ENCRYPTION_KEY"), "{all}");
     assert!(!all.contains(GHL_TOKEN), "{all}");
 }
+
+#[test]
+fn update_changes_only_what_it_is_given_as_the_api_does() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(bridge(&dir, None, &["migrate"]).status.success());
+    let add = [
+        "connections",
+        "add",
+        "--id",
+        "acme",
+        "--name",
+        "Acme Academy",
+        "--ghl-location",
+        "loc-acme",
+        "--tovuti-url",
+        "https://acme.example.com/api/v1",
+    ];
+    json(&bridge(&dir, Some(KEY), &add));
+
+    let renamed = bridge(
+        &dir,
+        Some(KEY),
+        &[
+            "connections",
+            "update",
+            "acme",
+            "--name",
+            "Acme",
+            "--ghl-token",
+            GHL_TOKEN,
+        ],
+    );
+    let cleared = bridge(
+        &dir,
+        Some(KEY),
+        &["connections", "update", "acme", "--tovuti-url", ""],
+    );
+    let invalid = bridge(
+        &dir,
+        Some(KEY),
+        &[
+            "connections",
+            "update",
+            "acme",
+            "--ghl-location",
+            "not valid!",
+        ],
+    );
+    let unknown = bridge(
+        &dir,
+        Some(KEY),
+        &["connections", "update", "nobody", "--name", "x"],
+    );
+
+    let renamed = json(&renamed);
+    assert_eq!(renamed["name"], "Acme");
+    assert_eq!(renamed["ghl"]["location_id"], "loc-acme", "{renamed}");
+    assert_eq!(renamed["ghl"]["token"]["set"], true);
+    assert_eq!(
+        renamed["tovuti"]["base_url"],
+        "https://acme.example.com/api/v1"
+    );
+    let cleared = json(&cleared);
+    assert_eq!(
+        cleared["tovuti"]["base_url"],
+        serde_json::Value::Null,
+        "{cleared}"
+    );
+    assert_eq!(cleared["name"], "Acme");
+    assert!(!invalid.status.success());
+    assert!(
+        text(&invalid).contains("ghl_location_id"),
+        "{}",
+        text(&invalid)
+    );
+    assert!(!unknown.status.success());
+    let shown = json(&bridge(&dir, Some(KEY), &["connections", "show", "acme"]));
+    assert_eq!(
+        shown["ghl"]["location_id"], "loc-acme",
+        "the refused change left it"
+    );
+    assert!(!text(&bridge(&dir, Some(KEY), &["connections", "show", "acme"])).contains(GHL_TOKEN));
+}

@@ -4,7 +4,7 @@
 
 use crate::admin_support::{AdminApp, FULL, READ};
 use crate::backfill_support::{audit_actions, hold_users_scan, release_users_scan};
-use crate::console::{csrf, form, page, sign_in};
+use crate::console_support::{csrf, form, page, sign_in};
 
 crate::backfill_support::on_both_backends_with_a_tenant!(
     the_console_starts_shows_and_cancels_runs_with_its_guards,

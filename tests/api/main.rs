@@ -13,6 +13,8 @@ mod admin_backfills;
 mod admin_cli;
 mod admin_connections;
 mod admin_events;
+mod admin_install_link;
+mod admin_lane;
 mod admin_secrets;
 mod admin_support;
 mod admin_tools;

@@ -134,7 +134,10 @@ pub async fn a_refused_refresh_marks_the_connection_and_new_credentials_resume_i
     assert_eq!(error.class(), ErrorClass::NeedsReauth);
     let connection = db.store.connection(CONN).await.unwrap().unwrap();
     assert_eq!(connection.status, ConnectionStatus::NeedsReauth);
-    assert_eq!(metrics.ghl_needs_reauth.get(), 1);
+    let labels = tovuti_ghl_bridge::telemetry::reconcile::ConnectionLabels {
+        connection: CONN.to_owned(),
+    };
+    assert_eq!(metrics.ghl_needs_reauth.get_or_create(&labels).get(), 1);
     let again = ghl.get_contact(&contact).await.unwrap_err();
     assert_eq!(again.class(), ErrorClass::NeedsReauth);
     assert_eq!(

@@ -96,4 +96,5 @@ on_both_backends!(
     sweep::a_location_without_a_tovuti_api_is_not_swept,
     sweep_tags::a_tag_changed_while_its_webhook_was_dropped_is_repaired_by_the_tag_rules,
     sweep_tags::a_tag_no_rule_names_is_not_repaired,
+    sweep_tags::a_sweep_and_a_backfill_follow_the_connections_own_mapping,
 );

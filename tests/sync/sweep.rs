@@ -30,7 +30,7 @@ pub fn sweeper(env: &Env, owner: &str) -> Sweeper {
     Sweeper::new(&env.state, Arc::new(engine)).with_owner(owner)
 }
 
-async fn connection(env: &Env) -> Connection {
+pub async fn connection(env: &Env) -> Connection {
     env.state
         .store
         .connection(DEFAULT_CONNECTION)

@@ -7,14 +7,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 
-use super::audit::audit;
 use super::auth::Caller;
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::platforms::ghl::client::Connection as GhlConnection;
 use crate::platforms::tovuti::TovutiApi;
 use crate::store::Connection;
-use crate::sync::Platforms;
 use crate::verify::{CheckView, LoadedMapping};
 
 pub async fn check(
@@ -23,10 +21,9 @@ pub async fn check(
     Path(id): Path<String>,
 ) -> Result<Json<CheckView>, ApiError> {
     let connection = super::connections::live(&state, &id).await?;
-    let view = run(&state, &connection).await?;
-    let detail = serde_json::json!({ "passed": view.passed });
-    audit(&state, &caller, "connection.check", Some(&id), None, detail).await?;
-    Ok(Json(view))
+    Ok(Json(
+        super::operations::check(&state, &caller, &connection).await?,
+    ))
 }
 
 pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<CheckView, ApiError> {
@@ -63,15 +60,9 @@ pub(crate) async fn clients(
     let mapping = LoadedMapping::read(path).map_err(|why| {
         ApiError::Conflict(format!("the connection's mapping does not load: {why}"))
     })?;
-    // Clients of its own: a check is a handful of interactive requests, and the
-    // worker's clients stay untouched by whatever a check finds.
-    let platforms = Platforms::new(
-        Arc::clone(&state.config),
-        state.store.clone(),
-        state.metrics.clone(),
-        &state.instance_id,
-    )
-    .map_err(ApiError::Internal)?;
+    // The process's own clients: a check's requests go through the location's lane,
+    // ahead of background sync, and count against the same quota.
+    let platforms = &state.platforms;
     let ghl = platforms
         .ghl(connection)
         .await

@@ -9,9 +9,9 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::audit::audit;
 use super::auth::Caller;
 use super::body::json;
+use super::operations;
 use super::store_failed;
 use crate::admin::Page;
 use crate::connections::{ConnectionError, ConnectionInput, ConnectionPatch, ConnectionView};
@@ -79,17 +79,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let input: ConnectionInput = json(&body)?;
     let fields = field_names(&body);
-    let view = state.connections().create(input).await.map_err(refused)?;
-    let detail = serde_json::json!({ "fields": fields });
-    audit(
-        &state,
-        &caller,
-        "connection.create",
-        Some(&view.id),
-        None,
-        detail,
-    )
-    .await?;
+    let view = operations::create(&state, &caller, input, fields).await?;
     let location = format!("/api/v1/connections/{}", view.id);
     Ok((
         StatusCode::CREATED,
@@ -118,21 +108,7 @@ pub async fn update(
     not_removed(&state, &id).await?;
     let patch: ConnectionPatch = json(&body)?;
     let fields = field_names(&body);
-    let view = state
-        .connections()
-        .update(&id, patch)
-        .await
-        .map_err(refused)?;
-    let detail = serde_json::json!({ "fields": fields });
-    audit(
-        &state,
-        &caller,
-        "connection.update",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await?;
+    let view = operations::update(&state, &caller, &id, patch, fields).await?;
     Ok(Json(view))
 }
 
@@ -144,18 +120,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
     not_removed(&state, &id).await?;
-    let view = state.connections().remove(&id).await.map_err(refused)?;
-    let detail = serde_json::json!({});
-    audit(
-        &state,
-        &caller,
-        "connection.remove",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await?;
-    Ok(Json(view))
+    Ok(Json(operations::remove(&state, &caller, &id).await?))
 }
 
 /// `POST /api/v1/connections/{id}/pause`: outbound work waits; inbound events are
@@ -166,10 +131,7 @@ pub async fn pause(
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
     not_removed(&state, &id).await?;
-    let view = state.connections().pause(&id).await.map_err(refused)?;
-    let detail = serde_json::json!({});
-    audit(&state, &caller, "connection.pause", Some(&id), None, detail).await?;
-    Ok(Json(view))
+    Ok(Json(operations::pause(&state, &caller, &id).await?))
 }
 
 /// `POST /api/v1/connections/{id}/resume`: the events that waited are due at once.
@@ -179,18 +141,7 @@ pub async fn resume(
     Path(id): Path<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
     not_removed(&state, &id).await?;
-    let view = state.connections().resume(&id).await.map_err(refused)?;
-    let detail = serde_json::json!({});
-    audit(
-        &state,
-        &caller,
-        "connection.resume",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await?;
-    Ok(Json(view))
+    Ok(Json(operations::resume(&state, &caller, &id).await?))
 }
 
 /// The top-level field names of a JSON object body that already parsed, for the audit

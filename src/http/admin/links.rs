@@ -2,8 +2,6 @@
 //! learner or contact, linked or not, with its recent events. An email is looked up on
 //! Tovuti (then GHL) first; the address is never logged or audited.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 
@@ -13,7 +11,6 @@ use crate::admin::links::{LinkView, Who, lookup};
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::store::Connection;
-use crate::sync::Platforms;
 
 const PARAMS: &[&str] = &["tovuti_user", "ghl_contact", "email"];
 
@@ -47,13 +44,7 @@ pub async fn show(
 
 /// The Tovuti user with this email, else the GHL contact; 404 when neither side has one.
 async fn by_email(state: &AppState, connection: &Connection, email: &str) -> Result<Who, ApiError> {
-    let platforms = Platforms::new(
-        Arc::clone(&state.config),
-        state.store.clone(),
-        state.metrics.clone(),
-        &state.instance_id,
-    )
-    .map_err(ApiError::Internal)?;
+    let platforms = &state.platforms;
     let unreachable = |side: &str| {
         ApiError::Unavailable(format!(
             "{side} could not be asked; try again, or look up by id"

@@ -11,8 +11,11 @@ pub(crate) mod check;
 pub(crate) mod connections;
 mod events;
 pub(crate) mod gate;
+mod install_link;
+mod lane;
 mod links;
 pub(crate) mod mapping;
+pub(crate) mod operations;
 pub(crate) mod params;
 mod replay;
 mod secrets;
@@ -74,6 +77,12 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new(Method::POST, "/api/v1/connections/{id}/check", check::check),
         Route::new(Method::GET, "/api/v1/connections/{id}/links", links::show),
+        Route::new(Method::GET, "/api/v1/connections/{id}/ghl-lane", lane::show),
+        Route::new(
+            Method::POST,
+            "/api/v1/connections/{id}/install-link",
+            install_link::create,
+        ),
         Route::new(
             Method::POST,
             "/api/v1/connections/{id}/preview",

@@ -1,8 +1,6 @@
 //! `/api/v1/connections/{id}/tovuti-secrets`: make a Tovuti webhook secret (shown once,
 //! older ones kept verifying for an overlap), list them by fingerprint, revoke one.
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
@@ -10,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::audit::audit;
 use super::auth::Caller;
 use super::body::json;
 use super::connections::{not_removed, refused};
@@ -48,26 +45,8 @@ pub async fn create(
             "overlap_secs: at most {MAX_OVERLAP_SECS} (30 days)"
         )));
     }
-    let overlap = body.overlap_secs.map(Duration::from_secs);
-    let secret = state
-        .connections()
-        .add_tovuti_secret(&id, overlap)
-        .await
-        .map_err(refused)?;
-    let detail = serde_json::json!({
-        "fingerprint": secret.view.fingerprint,
-        "overlap_secs": body.overlap_secs,
-    });
-    let target = secret.view.id.clone();
-    audit(
-        &state,
-        &caller,
-        "tovuti_secret.create",
-        Some(&id),
-        Some(&target),
-        detail,
-    )
-    .await?;
+    let secret =
+        super::operations::add_tovuti_secret(&state, &caller, &id, body.overlap_secs).await?;
     Ok((StatusCode::CREATED, Json(secret)).into_response())
 }
 
@@ -92,20 +71,6 @@ pub async fn revoke(
     Path((id, secret_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     not_removed(&state, &id).await?;
-    state
-        .connections()
-        .revoke_tovuti_secret(&id, &secret_id)
-        .await
-        .map_err(refused)?;
-    let detail = serde_json::json!({});
-    audit(
-        &state,
-        &caller,
-        "tovuti_secret.revoke",
-        Some(&id),
-        Some(&secret_id),
-        detail,
-    )
-    .await?;
+    super::operations::revoke_tovuti_secret(&state, &caller, &id, &secret_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,8 +21,8 @@ use crate::connections::{
 };
 use crate::http::ApiError;
 use crate::http::AppState;
-use crate::http::admin::audit;
 use crate::http::admin::connections::{not_removed, refused as connection_refused};
+use crate::http::admin::operations;
 use crate::http::admin::store_failed;
 use crate::verify::{CheckView, SampleView};
 
@@ -88,10 +88,9 @@ pub async fn create(
         "tovuti_base_url",
         "tovuti_token",
     ]);
-    let view = match state.connections().create(input).await {
+    let view = match operations::create(&state, &session.caller, input, fields).await {
         Ok(view) => view,
         Err(error) => {
-            let error = connection_refused(error);
             if error.status().is_client_error() {
                 return new_page(
                     &console,
@@ -104,19 +103,6 @@ pub async fn create(
             return refused(&console, &session, error);
         }
     };
-    let detail = serde_json::json!({ "fields": fields });
-    if let Err(error) = audit(
-        &state,
-        &session.caller,
-        "connection.create",
-        Some(&view.id),
-        None,
-        detail,
-    )
-    .await
-    {
-        return refused(&console, &session, error);
-    }
     super::see_other(&format!("/console/connections/{}", view.id))
 }
 
@@ -201,8 +187,7 @@ pub async fn edit(
         "tovuti_base_url",
         "tovuti_token",
     ]);
-    if let Err(error) = state.connections().update(&id, patch).await {
-        let error = connection_refused(error);
+    if let Err(error) = operations::update(&state, &session.caller, &id, patch, fields).await {
         if error.status() == StatusCode::UNPROCESSABLE_ENTITY
             || error.status() == StatusCode::CONFLICT
         {
@@ -212,19 +197,6 @@ pub async fn edit(
             };
             return page(&state, &console, &session, &id, &headers, extra).await;
         }
-        return refused(&console, &session, error);
-    }
-    let detail = serde_json::json!({ "fields": fields });
-    if let Err(error) = audit(
-        &state,
-        &session.caller,
-        "connection.update",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await
-    {
         return refused(&console, &session, error);
     }
     let extra = Extra {
@@ -245,7 +217,7 @@ pub async fn verify(
     if let Some(gone) = removed(&state, &console, &session, &id).await {
         return gone;
     }
-    let check = match run_check(&state, &id).await {
+    let check = match run_check(&state, &session, &id).await {
         Ok(check) => check,
         Err(error) if error.status().is_client_error() => {
             let extra = Extra {
@@ -256,19 +228,6 @@ pub async fn verify(
         }
         Err(error) => return refused(&console, &session, error),
     };
-    let detail = serde_json::json!({ "passed": check.passed });
-    if let Err(error) = audit(
-        &state,
-        &session.caller,
-        "connection.check",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await
-    {
-        return refused(&console, &session, error);
-    }
     let extra = Extra {
         check: Some(check),
         ..Extra::default()
@@ -276,14 +235,14 @@ pub async fn verify(
     page(&state, &console, &session, &id, &headers, extra).await
 }
 
-async fn run_check(state: &AppState, id: &str) -> Result<CheckView, ApiError> {
+async fn run_check(state: &AppState, session: &Session, id: &str) -> Result<CheckView, ApiError> {
     let connection = state
         .store
         .connection(id)
         .await
         .map_err(store_failed)?
         .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))?;
-    crate::http::admin::check::run(state, &connection).await
+    operations::check(state, &session.caller, &connection).await
 }
 
 /// Makes a new Tovuti webhook secret (the older ones keep verifying for a day) and
@@ -298,25 +257,10 @@ pub async fn rotate(
     if let Some(gone) = removed(&state, &console, &session, &id).await {
         return gone;
     }
-    let secret = match state.connections().add_tovuti_secret(&id, None).await {
+    let secret = match operations::add_tovuti_secret(&state, &session.caller, &id, None).await {
         Ok(secret) => secret,
-        Err(error) => return refused(&console, &session, connection_refused(error)),
+        Err(error) => return refused(&console, &session, error),
     };
-    let detail =
-        serde_json::json!({ "fingerprint": secret.view.fingerprint, "overlap_secs": null });
-    let target = secret.view.id.clone();
-    if let Err(error) = audit(
-        &state,
-        &session.caller,
-        "tovuti_secret.create",
-        Some(&id),
-        Some(&target),
-        detail,
-    )
-    .await
-    {
-        return refused(&console, &session, error);
-    }
     let extra = Extra {
         new_secret: Some(secret),
         ..Extra::default()
@@ -334,16 +278,8 @@ pub async fn pause(
     if let Some(gone) = removed(&state, &console, &session, &id).await {
         return gone;
     }
-    let result = state.connections().pause(&id).await;
-    switched(
-        &state,
-        &console,
-        &session,
-        &id,
-        result.map(drop),
-        "connection.pause",
-    )
-    .await
+    let result = operations::pause(&state, &session.caller, &id).await;
+    switched(&console, &session, &id, result.map(drop))
 }
 
 /// Resumes the connection: the events that waited are due at once.
@@ -356,31 +292,17 @@ pub async fn resume(
     if let Some(gone) = removed(&state, &console, &session, &id).await {
         return gone;
     }
-    let result = state.connections().resume(&id).await;
-    switched(
-        &state,
-        &console,
-        &session,
-        &id,
-        result.map(drop),
-        "connection.resume",
-    )
-    .await
+    let result = operations::resume(&state, &session.caller, &id).await;
+    switched(&console, &session, &id, result.map(drop))
 }
 
-async fn switched(
-    state: &AppState,
+fn switched(
     console: &Console,
     session: &Session,
     id: &str,
-    result: Result<(), crate::connections::ConnectionError>,
-    action: &str,
+    result: Result<(), ApiError>,
 ) -> Response {
     if let Err(error) = result {
-        return refused(console, session, connection_refused(error));
-    }
-    let detail = serde_json::json!({});
-    if let Err(error) = audit(state, &session.caller, action, Some(id), None, detail).await {
         return refused(console, session, error);
     }
     super::see_other(&format!("/console/connections/{id}"))

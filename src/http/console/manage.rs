@@ -15,8 +15,8 @@ use super::form::Form;
 use super::render::{Me, refused};
 use super::session::Session;
 use crate::http::AppState;
-use crate::http::admin::audit;
-use crate::http::admin::connections::{not_removed, refused as connection_refused};
+use crate::http::admin::connections::not_removed;
+use crate::http::admin::operations;
 
 /// Revokes one Tovuti webhook secret: it stops verifying now.
 pub async fn revoke(
@@ -29,24 +29,8 @@ pub async fn revoke(
     if let Err(error) = not_removed(&state, &id).await {
         return refused(&console, &session, error);
     }
-    if let Err(error) = state
-        .connections()
-        .revoke_tovuti_secret(&id, &secret_id)
-        .await
-    {
-        return refused(&console, &session, connection_refused(error));
-    }
-    let detail = serde_json::json!({});
-    if let Err(error) = audit(
-        &state,
-        &session.caller,
-        "tovuti_secret.revoke",
-        Some(&id),
-        Some(&secret_id),
-        detail,
-    )
-    .await
-    {
+    let revoked = operations::revoke_tovuti_secret(&state, &session.caller, &id, &secret_id);
+    if let Err(error) = revoked.await {
         return refused(&console, &session, error);
     }
     let extra = Extra {
@@ -108,20 +92,7 @@ pub async fn remove(
     if let Err(error) = not_removed(&state, &id).await {
         return refused(&console, &session, error);
     }
-    if let Err(error) = state.connections().remove(&id).await {
-        return refused(&console, &session, connection_refused(error));
-    }
-    let detail = serde_json::json!({});
-    if let Err(error) = audit(
-        &state,
-        &session.caller,
-        "connection.remove",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await
-    {
+    if let Err(error) = operations::remove(&state, &session.caller, &id).await {
         return refused(&console, &session, error);
     }
     super::see_other("/console")

@@ -4,7 +4,7 @@
 
 mod health;
 mod metrics;
-mod oauth;
+pub(crate) mod oauth;
 pub mod webhooks;
 
 use axum::Router;

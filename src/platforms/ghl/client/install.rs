@@ -1,6 +1,7 @@
 //! The pure parts of GHL's OAuth install: the chooselocation URL, and a CSRF `state`
-//! signed with the client secret, bound to a browser cookie and valid for 10 minutes,
-//! so any replica can check it without shared session storage. Single use is the
+//! signed with the client secret, bound to a browser cookie (or, for an install link,
+//! to a connection by the caller) and valid for 10 minutes, so any replica can check
+//! it without shared session storage. Single use is the
 //! caller's part: it spends the state's nonce in the store.
 
 use hmac::{Hmac, Mac};
@@ -81,6 +82,16 @@ pub fn verify_state(
     cookie_nonce: Option<&str>,
     now: Millis,
 ) -> Result<ValidState, StateError> {
+    let valid = verify_signed(secret, state, now)?;
+    if cookie_nonce != Some(valid.nonce.as_str()) {
+        return Err(StateError::Mismatch);
+    }
+    Ok(valid)
+}
+
+/// Accepts `state` if it is ours and recent, whoever brings it back: for a state the
+/// caller has bound to a connection (an install link), where no cookie takes part.
+pub fn verify_signed(secret: &str, state: &str, now: Millis) -> Result<ValidState, StateError> {
     let mut parts = state.splitn(3, '.');
     let (Some(nonce), Some(issued), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(StateError::Malformed);
@@ -90,16 +101,18 @@ pub fn verify_state(
     signature(secret, &format!("{nonce}.{issued}"))
         .verify_slice(&tag)
         .map_err(|_| StateError::Mismatch)?;
-    if cookie_nonce != Some(nonce) {
-        return Err(StateError::Mismatch);
-    }
     if now.0.saturating_sub(issued) > STATE_TTL_MS {
         return Err(StateError::Expired);
     }
     Ok(ValidState {
         nonce: nonce.to_owned(),
-        expires_at: Millis(issued.saturating_add(STATE_TTL_MS)),
+        expires_at: expires_at(Millis(issued)),
     })
+}
+
+/// When a state issued at `issued` stops being accepted.
+pub fn expires_at(issued: Millis) -> Millis {
+    Millis(issued.0.saturating_add(STATE_TTL_MS))
 }
 
 #[cfg(test)]
@@ -144,6 +157,22 @@ mod tests {
         assert_eq!(
             verify_state("secret", "garbage", None, T0),
             Err(StateError::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_signed_state_needs_no_cookie_but_must_be_ours_and_recent() {
+        let (state, nonce) = issue_state("secret", T0);
+        let valid = verify_signed("secret", &state, T0).unwrap();
+        assert_eq!(valid.nonce, nonce);
+        assert_eq!(
+            verify_signed("other", &state, T0),
+            Err(StateError::Mismatch)
+        );
+        let late = Millis(T0.0 + STATE_TTL_MS + 1);
+        assert_eq!(
+            verify_signed("secret", &state, late),
+            Err(StateError::Expired)
         );
     }
 

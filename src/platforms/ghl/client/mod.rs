@@ -7,6 +7,7 @@ mod appointments;
 mod associations;
 mod auth;
 mod automations;
+mod call;
 mod contacts;
 mod errors;
 pub mod install;
@@ -22,13 +23,13 @@ mod verify;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Method;
 use secrecy::ExposeSecret as _;
 use serde::de::DeserializeOwned;
 
 pub use appointments::{Appointment, AppointmentUpdate, NewAppointment};
 pub use auth::Auth;
 pub use automations::{Automation, AutomationKind};
+pub(crate) use call::Call;
 pub use contacts::{
     Contact, ContactInput, ContactUpdate, CustomFieldInput, CustomFieldValue, SearchPage,
     SearchQuery, SearchSort, SortDirection, Upserted, updated_since_filter,
@@ -39,14 +40,17 @@ pub use notes::{NewNote, Note, NoteUpdate};
 pub use oauth::{CREDENTIAL_KIND, OAuthApp, OAuthSession, TokenGrant, save_grant};
 pub use retry::RetryPolicy;
 pub use tasks::{NewTask, Task, TaskUpdate};
-pub use throttle::{LaneOwnership, Priority, RateLimitSnapshot, Throttle, ThrottleSettings};
+pub use throttle::{
+    LaneHolder, LaneOwnership, LaneStatus, Priority, RateLimitSnapshot, Throttle, ThrottleSettings,
+};
 pub use verify::{Capability, NO_SAMPLE, Needs, Outcome, Verification};
 
-use crate::config::GhlConfig;
+use crate::config::{DEFAULT_CONNECTION, GhlConfig};
 use crate::platforms::replay::Replay;
-use crate::telemetry::GhlRequestLabels;
 use crate::telemetry::Metrics;
+use crate::telemetry::reconcile::ConnectionLabels;
 use crate::telemetry::requests::{self, RequestEntry};
+use crate::telemetry::{GhlRequestLabels, RateLimitedLabels};
 
 /// `Version` of the contacts family (contacts, tasks, notes, tags, campaigns, workflows).
 pub const VERSION_CONTACTS: &str = "2021-07-28";
@@ -138,10 +142,12 @@ impl GhlClient {
         })
     }
 
-    /// The operations of one location with these credentials, as background work.
+    /// The operations of one location with these credentials, as background work of
+    /// the `default` connection until [`Connection::for_connection`] names another.
     pub fn connection(&self, location_id: impl Into<String>, auth: Auth) -> Connection {
         Connection {
             client: self.clone(),
+            connection_id: DEFAULT_CONNECTION.to_owned(),
             location_id: location_id.into(),
             auth,
             priority: Priority::Background,
@@ -173,68 +179,22 @@ impl GhlClient {
 #[derive(Clone)]
 pub struct Connection {
     client: GhlClient,
+    /// The service's connection whose work this is: the metrics' `connection` label.
+    connection_id: String,
     location_id: String,
     auth: Auth,
     priority: Priority,
 }
 
-/// One request, described so that it can be sent again unchanged.
-pub(crate) struct Call {
-    method: Method,
-    replay: Replay,
-    /// Operation name for metrics and errors (`contacts.get`); never the raw path.
-    endpoint: &'static str,
-    version: &'static str,
-    /// Path segments; a trailing `""` gives the trailing slash GHL's `/contacts/` has.
-    segments: Vec<String>,
-    query: Vec<(&'static str, String)>,
-    body: Option<serde_json::Value>,
-}
-
-impl Call {
-    /// A call to `endpoint`; a POST is taken to create something (`Replay::Once`)
-    /// unless marked [`Call::idempotent`].
-    pub(crate) fn new(method: Method, endpoint: &'static str, segments: &[&str]) -> Self {
-        Self {
-            replay: Replay::of(&method),
-            method,
-            endpoint,
-            version: VERSION_CONTACTS,
-            segments: segments.iter().map(|s| (*s).to_owned()).collect(),
-            query: Vec::new(),
-            body: None,
-        }
-    }
-
-    /// A POST that may be sent twice safely (an upsert, a search, adding tags).
-    pub(crate) fn idempotent(mut self) -> Self {
-        self.replay = Replay::Safe;
-        self
-    }
-
-    pub(crate) fn calendars(mut self) -> Self {
-        self.version = VERSION_CALENDARS;
-        self
-    }
-
-    pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.query.push((name, value.into()));
-        self
-    }
-
-    pub(crate) fn json(mut self, body: &impl serde::Serialize) -> Result<Self, GhlError> {
-        let value = serde_json::to_value(body).map_err(|e| GhlError::Decode {
-            endpoint: self.endpoint,
-            detail: e.to_string(),
-        })?;
-        self.body = Some(value);
-        Ok(self)
-    }
-}
-
 impl Connection {
     pub fn location_id(&self) -> &str {
         &self.location_id
+    }
+
+    /// The same operations, counted in the metrics as `connection_id`'s work.
+    pub fn for_connection(mut self, connection_id: impl Into<String>) -> Self {
+        self.connection_id = connection_id.into();
+        self
     }
 
     /// The same connection, queueing ahead of background work.
@@ -258,11 +218,19 @@ impl Connection {
     async fn execute(&self, call: &Call) -> Result<bytes::Bytes, GhlError> {
         let shared = &self.client.inner;
         let (mut failed, mut rate_limited, mut refreshed) = (0u32, 0u32, false);
+        let wait_labels = ConnectionLabels {
+            connection: self.connection_id.clone(),
+        };
         loop {
-            shared
+            let waited = shared
                 .throttle
                 .acquire(&self.location_id, self.priority)
                 .await;
+            shared
+                .metrics
+                .ghl_throttle_wait
+                .get_or_create(&wait_labels)
+                .observe(waited.as_secs_f64());
             let token = self.auth.access_token().await?;
             let error = match self.attempt(call, token.expose_secret()).await {
                 Ok(bytes) => return Ok(bytes),
@@ -328,6 +296,7 @@ impl Connection {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
         let labels = GhlRequestLabels {
+            connection: self.connection_id.clone(),
             endpoint: call.endpoint.to_owned(),
             outcome,
         };
@@ -349,6 +318,13 @@ impl Connection {
         shared
             .throttle
             .observe(&self.location_id, status, response.headers());
+        if status == 429 {
+            let labels = RateLimitedLabels {
+                connection: self.connection_id.clone(),
+                location: self.location_id.clone(),
+            };
+            shared.metrics.ghl_rate_limited.get_or_create(&labels).inc();
+        }
         let retry_after = response
             .headers()
             .get("retry-after")
@@ -379,6 +355,8 @@ fn request_outcome(result: &Result<bytes::Bytes, GhlError>) -> (String, Option<S
 
 #[cfg(test)]
 mod failure_tests;
+#[cfg(test)]
+mod metrics_tests;
 #[cfg(test)]
 mod quota_tests;
 #[cfg(test)]

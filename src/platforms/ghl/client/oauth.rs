@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use super::errors::GhlError;
 use crate::store::{ConnectionStatus, Credentials, Millis, Store};
-use crate::telemetry::{Metrics, OutcomeLabels};
+use crate::telemetry::reconcile::ConnectionLabels;
+use crate::telemetry::{Metrics, RefreshLabels};
 
 /// The credential kind under which a connection's token pair is stored.
 pub const CREDENTIAL_KIND: &str = "ghl_oauth";
@@ -333,7 +334,10 @@ impl OAuthSession {
     }
 
     async fn mark_needs_reauth(&self, reason: &str) {
-        self.metrics.ghl_needs_reauth.inc();
+        let labels = ConnectionLabels {
+            connection: self.connection_id.clone(),
+        };
+        self.metrics.ghl_needs_reauth.get_or_create(&labels).inc();
         tracing::warn!(connection.id = %self.connection_id, reason, "GHL refused the connection's credentials; it needs to be authorised again");
         let status = self
             .store
@@ -349,7 +353,8 @@ impl OAuthSession {
     }
 
     fn count(&self, outcome: &str) {
-        let labels = OutcomeLabels {
+        let labels = RefreshLabels {
+            connection: self.connection_id.clone(),
             outcome: outcome.to_owned(),
         };
         self.metrics

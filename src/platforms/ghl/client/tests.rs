@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::platforms::ErrorClass;
 use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 
-pub(super) const LOC: &str = "loc-1";
+pub(crate) const LOC: &str = "loc-1";
 
 pub(crate) fn settings(base_url: String) -> ClientSettings {
     let mut config = Config::defaults().ghl;
@@ -299,11 +299,11 @@ async fn each_request_is_counted_by_operation_and_outcome() {
     ghl.get_contact("missing").await.unwrap_err();
     let text = metrics.encode();
     assert!(
-        text.contains(r#"bridge_ghl_requests_total{endpoint="contacts.create",outcome="2xx"} 1"#),
+        text.contains(r#"bridge_ghl_requests_total{connection="default",endpoint="contacts.create",outcome="2xx"} 1"#),
         "{text}"
     );
     assert!(
-        text.contains(r#"bridge_ghl_requests_total{endpoint="contacts.get",outcome="404"} 1"#),
+        text.contains(r#"bridge_ghl_requests_total{connection="default",endpoint="contacts.get",outcome="404"} 1"#),
         "{text}"
     );
     assert!(

@@ -2,7 +2,7 @@
 //! burst quota, adapted to the `X-RateLimit-*` headers, paused on 429, and served
 //! interactive-first. Waiting here is never a failed attempt.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -19,9 +19,11 @@ use tokio::time::Instant;
 use crate::telemetry::LocationLabels;
 
 mod ownership;
+mod status;
 
 use crate::telemetry::Metrics;
 pub use ownership::LaneOwnership;
+pub use status::{LaneHolder, LaneStatus};
 
 /// When GHL reports the day's budget spent, ask again after this long.
 const DAILY_EXHAUSTED_PAUSE: Duration = Duration::from_secs(60);
@@ -84,6 +86,8 @@ struct Lane {
     interactive_gone: Notify,
     daily_warned: AtomicBool,
     last_seen: Mutex<Option<RateLimitSnapshot>>,
+    /// When the requests of the current window were let through (for the status).
+    sent: Mutex<VecDeque<Instant>>,
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -151,6 +155,7 @@ impl Throttle {
                 interactive_gone: Notify::new(),
                 daily_warned: AtomicBool::new(false),
                 last_seen: Mutex::new(None),
+                sent: Mutex::new(VecDeque::new()),
             })
         });
         lane.clone()
@@ -178,11 +183,11 @@ impl Throttle {
             }
             lane.wait_for_quota().await;
             lane.wait_while_paused().await;
+            lane.note_sent();
             break;
         }
-        let waited = started.elapsed();
-        self.metrics.ghl_throttle_wait.observe(waited.as_secs_f64());
-        waited
+        // The caller records the wait: it knows whose work waited.
+        started.elapsed()
     }
 
     /// Stops `location`'s lane for `pause` (a 429's Retry-After, or the interval).
@@ -221,10 +226,6 @@ impl Throttle {
         }
         let interval = interval.unwrap_or(lock(&lane.limiter).1.1);
         if status == 429 {
-            let labels = LocationLabels {
-                location: location.to_owned(),
-            };
-            self.metrics.ghl_rate_limited.get_or_create(&labels).inc();
             let retry_after = number("retry-after").map(Duration::from_secs);
             self.pause(location, retry_after.unwrap_or(interval));
         } else if number("x-ratelimit-remaining") == Some(0) {

@@ -74,6 +74,13 @@ impl LaneOwnership {
         Ok(taken)
     }
 
+    /// Whether this replica holds `location`'s lease now (renewed within the ttl).
+    pub fn holds(&self, location: &str) -> bool {
+        lock(&self.held)
+            .get(location)
+            .is_some_and(|renewed| renewed.elapsed() < self.ttl)
+    }
+
     /// Hands every held lane to the other replicas (graceful shutdown).
     pub async fn release_all(&self) {
         let locations: Vec<String> = lock(&self.held).drain().map(|(l, _)| l).collect();

@@ -161,3 +161,29 @@ async fn only_the_replica_holding_a_lane_may_send_for_its_location() {
         "a released lane is taken over"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_lanes_status_counts_the_window_and_shows_a_429s_pause() {
+    let throttle = throttle(100, 0.0);
+    let idle = throttle.status("loc");
+    assert_eq!(idle.sent_in_window, 0);
+    assert_eq!(idle.holder, LaneHolder::OnlyReplica);
+    assert!(lock(&throttle.lanes).is_empty(), "reading made no lane");
+    for _ in 0..3 {
+        throttle.acquire("loc", Priority::Background).await;
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert("retry-after", HeaderValue::from_static("30"));
+    headers.insert(
+        "x-ratelimit-daily-remaining",
+        HeaderValue::from_static("42"),
+    );
+    throttle.observe("loc", 429, &headers);
+    let status = throttle.status("loc");
+    assert_eq!(status.sent_in_window, 3);
+    assert_eq!(status.paused_for, Some(Duration::from_secs(30)));
+    assert_eq!(status.reported.unwrap().daily_remaining, Some(42));
+    tokio::time::advance(Duration::from_secs(31)).await;
+    let later = throttle.status("loc");
+    assert_eq!((later.sent_in_window, later.paused_for), (0, None));
+}
