@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::refresh_gate::RefreshGate;
 use super::skipped::Skipped;
 use crate::mapping::action::AutomationRef;
 use crate::mapping::model::same_name;
@@ -22,6 +23,7 @@ const RETRY_UNKNOWN: Duration = Duration::from_secs(60);
 #[derive(Default)]
 pub struct AutomationIds {
     lists: Mutex<HashMap<(String, AutomationKind), List>>,
+    refreshing: RefreshGate<(String, AutomationKind)>,
 }
 
 struct List {
@@ -52,7 +54,10 @@ impl AutomationIds {
         };
         let key = (ghl.location_id().to_owned(), kind);
         if self.needs_reading(&key, name) {
-            self.read(ghl, kind).await;
+            let _turn = self.refreshing.turn(&key).await;
+            if self.needs_reading(&key, name) {
+                self.read(ghl, kind).await;
+            }
         }
         let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
         lists

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::refresh_gate::RefreshGate;
 use super::skipped::Skipped;
 use crate::mapping::fields::GhlFields;
 use crate::mapping::value;
@@ -29,6 +30,7 @@ const RETRY_UNKNOWN: Duration = Duration::from_secs(60);
 #[derive(Default)]
 pub struct FieldIds {
     locations: Mutex<HashMap<String, Known>>,
+    refreshing: RefreshGate<String>,
 }
 
 struct Known {
@@ -60,7 +62,10 @@ impl FieldIds {
             return Vec::new();
         }
         if self.needs_reading(ghl.location_id(), &fields.custom_fields) {
-            self.read(ghl).await;
+            let _turn = self.refreshing.turn(&ghl.location_id().to_owned()).await;
+            if self.needs_reading(ghl.location_id(), &fields.custom_fields) {
+                self.read(ghl).await;
+            }
         }
         let locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
         let Some(known) = locations.get(ghl.location_id()) else {

@@ -17,6 +17,7 @@ mod ghl_actions;
 mod platforms;
 mod polled;
 mod processor;
+mod refresh_gate;
 pub mod seen;
 mod skipped;
 mod tenants;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::refresh_gate::RefreshGate;
 use super::skipped::{Kind, Skipped};
 use super::tovuti_names::Resolved;
 use crate::platforms::tovuti::client::{CatalogItem, CatalogKind};
@@ -33,6 +34,7 @@ pub struct TovutiKnown {
     /// The lists the engine's mapping names something in by name. The mapping never
     /// changes while the engine runs, so this is worked out once, not per event.
     pub(super) named: std::sync::OnceLock<Vec<CatalogKind>>,
+    pub(super) refreshing: RefreshGate<CatalogKind>,
 }
 
 pub(super) struct List {
@@ -106,7 +108,10 @@ impl TovutiKnown {
             return None;
         }
         if self.needs_reading(kind, ids) {
-            self.read(tovuti, kind).await;
+            let _turn = self.refreshing.turn(&kind).await;
+            if self.needs_reading(kind, ids) {
+                self.read(tovuti, kind).await;
+            }
         }
         let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
         lists.get(&kind)?.ids.clone()

@@ -36,7 +36,10 @@ impl TovutiKnown {
         };
         for kind in named {
             if self.stale_for_names(*kind) {
-                self.read(tovuti, *kind).await;
+                let _turn = self.refreshing.turn(kind).await;
+                if self.stale_for_names(*kind) {
+                    self.read(tovuti, *kind).await;
+                }
             }
         }
         let reads = self.reads.load(Ordering::SeqCst);

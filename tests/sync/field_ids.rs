@@ -59,3 +59,29 @@ pub async fn a_custom_field_recreated_in_ghl_is_written_under_its_new_id(backend
     );
     env.finish().await;
 }
+
+/// A worker starting on a backlog: every event in flight finds the field list not read
+/// yet. One of them reads it; the others wait for it instead of each spending a request
+/// of the location's quota on the same list.
+pub async fn events_in_flight_on_a_cold_cache_read_the_field_list_once(backend: Backend) {
+    let Some(env) = Env::start(backend).await else {
+        return;
+    };
+    env.ghl.define_custom_field(IDENTITY_KEY, "Tovuti user id");
+    for learner in 0..8_u64 {
+        let mut body = tovuti_event("user.created", &format!("evt-cold-{learner}"));
+        body["data"]["user"]["id"] = serde_json::json!(5000 + learner);
+        body["data"]["user"]["email"] = serde_json::json!(format!("cold{learner}@example.com"));
+        env.send_tovuti(&body).await;
+    }
+    env.drain().await;
+    assert_eq!(env.ghl.contacts().len(), 8);
+    let list_reads = env
+        .ghl
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/customFields"))
+        .count();
+    assert_eq!(list_reads, 1, "{:?}", env.ghl.requests());
+    env.finish().await;
+}

@@ -8,9 +8,9 @@
 )]
 
 mod ambiguous;
+mod backfill_jobs;
 #[path = "../common/mod.rs"]
 mod common;
-mod backfill_jobs;
 mod connections;
 mod crm;
 mod field_ids;
@@ -60,6 +60,7 @@ on_both_backends!(
     missing::a_tenant_whose_catalog_lacks_the_items_is_never_sent_them,
     missing::every_sample_flow_ends_done_against_fresh_platforms,
     field_ids::a_custom_field_recreated_in_ghl_is_written_under_its_new_id,
+    field_ids::events_in_flight_on_a_cold_cache_read_the_field_list_once,
     missing::a_tag_removed_skips_and_records_the_groups_and_courses_the_tenant_lacks,
     lms::an_enrollment_upserts_the_contact_with_fields_and_tags,
     lms::an_enrollment_skips_a_workflow_the_location_lacks,
