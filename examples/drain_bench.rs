@@ -143,6 +143,10 @@ async fn drain(backend: &str, run: &Run) -> anyhow::Result<()> {
         events + history
     );
     let handled = events as f64;
+    let failed = bench.failed_attempts().await?;
+    if !failed.is_empty() {
+        eprintln!("{backend}: attempts that did not end done: {failed:?}");
+    }
     let ghl_requests = bench.ghl.requests().len() as f64;
     let tovuti_requests = bench.tovuti.requests().len() as f64;
     println!(
@@ -327,6 +331,8 @@ struct Bench {
     ghl: FakeGhl,
     tovuti: FakeTovuti,
     _dir: TempDir,
+    /// The store's URL, to read what the `Store` interface does not show.
+    url: String,
     postgres: Option<(String, String)>,
 }
 
@@ -353,7 +359,7 @@ impl Bench {
         let ghl = FakeGhl::start(settings).await?;
         let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await?;
         let mut config = Config::defaults();
-        config.store.url = DatabaseUrl::new(url);
+        config.store.url = DatabaseUrl::new(url.clone());
         config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
         config.ghl.base_url = ghl.base_url();
         config.ghl.location_id = LOCATION.to_owned();
@@ -371,7 +377,26 @@ impl Bench {
             ghl,
             tovuti,
             _dir: dir,
+            url: url.clone(),
             postgres,
+        })
+    }
+
+    /// Attempts that did not end `done`, by outcome and error (first 60 characters): a
+    /// drain that retries is doing work twice.
+    async fn failed_attempts(&self) -> anyhow::Result<Vec<(String, String, i64)>> {
+        let sql = "SELECT outcome, COALESCE(SUBSTR(error, 1, 60), ''), COUNT(*) FROM event_attempts \
+                   WHERE outcome <> 'done' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5";
+        Ok(if self.postgres.is_some() {
+            let pool = sqlx::PgPool::connect(&self.url).await?;
+            let rows = sqlx::query_as(sql).fetch_all(&pool).await?;
+            pool.close().await;
+            rows
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.url).await?;
+            let rows = sqlx::query_as(sql).fetch_all(&pool).await?;
+            pool.close().await;
+            rows
         })
     }
 
