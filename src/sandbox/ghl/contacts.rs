@@ -41,7 +41,8 @@ pub(super) fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field).and_then(Value::as_str)
 }
 
-/// The contact `body` collides with, by email (case-insensitive) or phone.
+/// The contact `body` collides with, by email (case-insensitive) or phone. A scan of every
+/// contact, kept free of allocations: benchmarks hold tens of thousands of contacts here.
 pub(super) fn find_duplicate(
     inner: &Inner,
     location: &str,
@@ -49,19 +50,17 @@ pub(super) fn find_duplicate(
 ) -> Option<(String, &'static str)> {
     let email = text(body, "email").map(str::to_lowercase);
     let phone = text(body, "phone");
-    inner.contacts.values().find_map(|c| {
-        if text(c, "locationId") != Some(location) {
-            return None;
-        }
-        let id = text(c, "id")?.to_owned();
-        if email.is_some() && text(c, "emailLowerCase").map(str::to_owned) == email {
-            Some((id, "email"))
+    let (found, by) = inner.contacts.values().find_map(|c| {
+        let by = if email.is_some() && text(c, "emailLowerCase") == email.as_deref() {
+            "email"
         } else if phone.is_some() && text(c, "phone") == phone {
-            Some((id, "phone"))
+            "phone"
         } else {
-            None
-        }
-    })
+            return None;
+        };
+        (text(c, "locationId") == Some(location)).then_some((c, by))
+    })?;
+    Some((text(found, "id")?.to_owned(), by))
 }
 
 /// Problems GHL's validation would report for a contact body, as its 422 does.
