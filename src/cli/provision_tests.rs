@@ -1,7 +1,9 @@
 use super::*;
 use crate::config::OptionalSecret;
+use crate::mapping::value::FieldType;
 use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
 use crate::sandbox::tovuti::FakeTovuti;
+use crate::verify::provision::{field_name, ghl_data_type};
 
 const TEXT: &str = "version = 1\n\n[identity]\ntovuti_user_id_in_ghl = { key = \"contact.tovuti_user_id\" }\n\n\
                     [[fields]]\nghl = { key = \"contact.score\" }\ntovuti = { field_id = 23 }\n\

@@ -1,5 +1,6 @@
 //! Verifying a connection for exactly what its mapping needs, shared by `check`,
-//! `mapping validate --online`, `mapping provision` and the admin API's
+//! `mapping validate --online`, `mapping provision` (and what the console's Mapping page
+//! shows missing) and the admin API's
 //! `POST /api/v1/connections/{id}/check`: each GHL capability the rules use, the token's
 //! rate limits, and on Tovuti the token, the users list and every custom field, group
 //! and course the mapping names; and the sample round trips (`check --sample`, the
@@ -7,6 +8,7 @@
 
 pub mod needs;
 pub mod preview;
+pub mod provision;
 pub mod report;
 pub mod sample;
 pub mod sample_tovuti;

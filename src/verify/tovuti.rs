@@ -56,7 +56,31 @@ pub async fn check_catalog(
     file: &str,
     report: &mut TovutiReport,
 ) {
-    let mut lists: HashMap<CatalogKind, Vec<(u64, String)>> = HashMap::new();
+    let lists = read_lists(catalog, needs, &mut report.problems).await;
+    for need in needs {
+        match lists.find(need) {
+            None => {}
+            Some(Found::Same((id, title))) => report.ok.push(format!(
+                "tovuti {} {id} ({title}): ok, `{}`",
+                need.kind.noun(),
+                need.key
+            )),
+            Some(other) => report.problems.extend(other.problem(file, need)),
+        }
+    }
+}
+
+/// The tenant's custom fields, groups and courses as `(id, title)`, by kind; a kind no
+/// need names is not read, and one that cannot be read is absent (and a problem).
+pub struct Lists(HashMap<CatalogKind, Vec<(u64, String)>>);
+
+/// Reads each list `needs` names once; a list that fails is reported in `problems`.
+pub async fn read_lists(
+    catalog: &dyn TovutiCatalog,
+    needs: &[TovutiNeed],
+    problems: &mut Vec<String>,
+) -> Lists {
+    let mut lists = HashMap::new();
     for kind in [
         CatalogKind::CustomFields,
         CatalogKind::Groups,
@@ -74,44 +98,61 @@ pub async fn check_catalog(
             }
             Err(why) => {
                 let noun = kind.noun();
-                report
-                    .problems
-                    .push(format!("tovuti {noun}s: cannot list them: {why}"));
+                problems.push(format!("tovuti {noun}s: cannot list them: {why}"));
             }
         }
     }
-    for need in needs {
-        let Some(items) = lists.get(&need.kind) else {
-            continue;
-        };
-        let noun = need.kind.noun();
+    Lists(lists)
+}
+
+/// What the tenant has for one need.
+pub enum Found<'a> {
+    /// The record, as named.
+    Same(&'a (u64, String)),
+    /// The id exists but is titled otherwise than the mapping names it.
+    Retitled(&'a (u64, String)),
+    Absent,
+}
+
+impl Lists {
+    /// `None` when the need's list could not be read.
+    pub fn find(&self, need: &TovutiNeed) -> Option<Found<'_>> {
+        let items = self.0.get(&need.kind)?;
         let by_name =
             |(_, title): &&(u64, String)| need.name.as_deref().is_some_and(|n| same_name(title, n));
         let found = match need.id {
             Some(want) => items.iter().find(|(id, _)| *id == want),
             None => items.iter().find(by_name),
         };
-        let at = format!("{file}:{}: `{}`", need.line, need.key);
-        match found {
+        Some(match found {
             Some(item) if need.id.is_some() && need.name.is_some() && !by_name(&item) => {
-                report.problems.push(format!(
-                    "{at}: Tovuti's {noun} with id {} is titled \"{}\", not {}",
-                    item.0,
-                    item.1,
-                    need.describe()
-                ));
+                Found::Retitled(item)
             }
-            Some((id, title)) => report
-                .ok
-                .push(format!("tovuti {noun} {id} ({title}): ok, `{}`", need.key)),
-            None => report.problems.push(format!(
+            Some(item) => Found::Same(item),
+            None => Found::Absent,
+        })
+    }
+}
+
+impl Found<'_> {
+    /// The problem line for `need` (in `file`); `None` when the record is as named.
+    pub fn problem(&self, file: &str, need: &TovutiNeed) -> Option<String> {
+        let at = format!("{file}:{}: `{}`", need.line, need.key);
+        let noun = need.kind.noun();
+        Some(match self {
+            Found::Same(_) => return None,
+            Found::Retitled((id, title)) => format!(
+                "{at}: Tovuti's {noun} with id {id} is titled \"{title}\", not {}",
+                need.describe()
+            ),
+            Found::Absent => format!(
                 "{at}: Tovuti has no {noun} {}",
                 match need.id {
                     Some(id) => format!("with id {id}"),
                     None => format!("named {}", need.describe()),
                 }
-            )),
-        }
+            ),
+        })
     }
 }
 

@@ -28,6 +28,7 @@ mod connections_cli;
 mod console;
 mod console_backfills;
 mod console_pages;
+mod console_provision;
 mod console_sessions;
 mod console_support;
 mod console_tools;

@@ -1,18 +1,19 @@
 //! `/console/connections/{id}/mapping`: which mapping the connection syncs with, whether
 //! it is valid (its problems by line when not), and a preview that plans a pasted sample
-//! event through it, as `POST /api/v1/connections/{id}/preview` does. Nothing changes
-//! and no request reaches a platform.
+//! event through it, as `POST /api/v1/connections/{id}/preview` does (nothing changes and
+//! no request reaches a platform), and what the accounts lack (`provision.rs`).
 
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 
 use super::Console;
 use super::form::Form;
+use super::provision::{Done, Outcome, missing};
 use super::render::{Me, refused};
 use super::session::Session;
 use crate::config::DEFAULT_CONNECTION;
@@ -37,8 +38,10 @@ pub async fn show(
     Extension(console): Extension<Arc<Console>>,
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
+    Query(outcome): Query<Outcome>,
 ) -> Response {
-    render(&state, &console, &session, &id, Tried::default()).await
+    let done = outcome.done();
+    render(&state, &console, &session, &id, Tried::default(), done).await
 }
 
 /// Plans the pasted sample event and shows the page with the outcome.
@@ -58,7 +61,7 @@ pub async fn preview(
         .is_ok_and(|value| value.is_object());
     if !is_object {
         tried.problem = Some("Paste one sample event: a JSON object.".into());
-        return render(&state, &console, &session, &id, tried).await;
+        return render(&state, &console, &session, &id, tried, None).await;
     }
     let (path, _) = match mapping_of(&state, &id).await {
         Ok(found) => found,
@@ -79,7 +82,7 @@ pub async fn preview(
             tried.problem = Some(format!("The connection's mapping does not load: {why}"));
         }
     }
-    render(&state, &console, &session, &id, tried).await
+    render(&state, &console, &session, &id, tried, None).await
 }
 
 async fn render(
@@ -88,6 +91,7 @@ async fn render(
     session: &Session,
     id: &str,
     tried: Tried,
+    done: Option<Done>,
 ) -> Response {
     let (path, own) = match mapping_of(state, id).await {
         Ok(found) => found,
@@ -95,10 +99,11 @@ async fn render(
     };
     let (source, checked) = examine(&path);
     let problem = tried.problem.clone();
+    let missing = missing(state, id).await;
     let context = minijinja::context! {
         me => Me::of(session), title => format!("Mapping of {id}"), nav => "overview",
         id, own, path, source, checked,
-        tried, problem,
+        tried, problem, missing, done,
     };
     console
         .pages

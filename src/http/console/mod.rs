@@ -13,6 +13,7 @@ mod form;
 mod manage;
 mod mapping;
 mod overview;
+mod provision;
 mod render;
 mod sample;
 mod session;
@@ -93,6 +94,10 @@ pub fn router(state: &AppState, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route(
             "/console/connections/{id}/mapping/preview",
             post(mapping::preview),
+        )
+        .route(
+            "/console/connections/{id}/mapping/provision",
+            post(provision::create),
         )
         .route(
             "/console/connections/{id}/backfills",

@@ -1,0 +1,168 @@
+//! The Mapping page's "Missing in the accounts": the GHL contact custom fields and the
+//! Tovuti fields, groups and courses the connection's mapping names that its accounts
+//! lack (`crate::verify::provision`, as `mapping provision` finds them), and
+//! `POST /console/connections/{id}/mapping/provision`, which creates the missing GHL
+//! fields through the connection's own client, audited. Tovuti has no API to create
+//! anything, so its gaps are only listed.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use super::Console;
+use super::render::refused;
+use super::session::Session;
+use crate::http::admin::audit;
+use crate::http::admin::check::{Clients, clients};
+use crate::http::admin::connections::live;
+use crate::http::{ApiError, AppState};
+use crate::verify::provision::{
+    Provisioned, TovutiMissing, WantedField, field_name, ghl_missing, provision_ghl, tovuti_missing,
+};
+use crate::verify::tovuti::ApiCatalog;
+
+/// One GHL custom field the location lacks, as the page lists it.
+#[derive(Serialize)]
+struct GhlGap {
+    /// Its key, or `id …` when the mapping names it by id alone (it cannot be created).
+    key: String,
+    /// The name it would be created with (empty without a key).
+    name: String,
+    data_type: &'static str,
+    mapping_key: String,
+}
+
+impl From<&WantedField> for GhlGap {
+    fn from(want: &WantedField) -> Self {
+        let field = &want.field;
+        let (key, name) = match (&field.key, &field.id) {
+            (Some(key), _) => (key.clone(), field_name(key)),
+            (None, id) => (
+                format!("id {}", id.as_deref().unwrap_or_default()),
+                String::new(),
+            ),
+        };
+        Self {
+            key,
+            name,
+            data_type: want.data_type,
+            mapping_key: want.mapping_key.clone(),
+        }
+    }
+}
+
+/// What the section shows.
+#[derive(Default, Serialize)]
+pub(super) struct Missing {
+    /// Why nothing could be checked (the mapping does not load, no such connection, …).
+    problem: Option<String>,
+    /// Why GHL could not be checked.
+    ghl_problem: Option<String>,
+    ghl: Vec<GhlGap>,
+    /// How many of `ghl` can be created (those named by key).
+    creatable: usize,
+    /// `None`: the connection has no Tovuti API.
+    tovuti: Option<TovutiMissing>,
+}
+
+/// What connection `id` lacks; every failure is a line on the page, never an error.
+pub(super) async fn missing(state: &AppState, id: &str) -> Missing {
+    let clients = match connected(state, id).await {
+        Ok(clients) => clients,
+        Err(error) => {
+            return Missing {
+                problem: Some(error.to_string()),
+                ..Missing::default()
+            };
+        }
+    };
+    let loaded = &clients.mapping;
+    let mut missing = Missing::default();
+    match ghl_missing(&clients.ghl, &loaded.mapping).await {
+        Ok(fields) => {
+            missing.creatable = fields.iter().filter(|w| w.field.key.is_some()).count();
+            missing.ghl = fields.iter().map(GhlGap::from).collect();
+        }
+        Err(error) => missing.ghl_problem = Some(format!("GHL cannot be reached: {error}")),
+    }
+    if let Some(api) = &clients.tovuti {
+        let catalog = ApiCatalog(api.as_ref());
+        let lacking = tovuti_missing(&catalog, &loaded.mapping, loaded.source()).await;
+        missing.tovuti = Some(lacking);
+    }
+    missing
+}
+
+async fn connected(state: &AppState, id: &str) -> Result<Clients, ApiError> {
+    let connection = live(state, id).await?;
+    clients(state, &connection).await
+}
+
+/// The outcome of the last creation, as the redirect carries it back to the page.
+#[derive(Default, Deserialize)]
+pub(super) struct Outcome {
+    created: Option<String>,
+    unresolved: Option<String>,
+}
+
+/// The outcome as the page shows it.
+#[derive(Serialize)]
+pub(super) struct Done {
+    /// How many fields were created.
+    created: usize,
+    /// How many could not be created as named (still listed as missing).
+    unresolved: usize,
+}
+
+impl Outcome {
+    /// `None` without an outcome (or with one that is not two counts).
+    pub(super) fn done(&self) -> Option<Done> {
+        Some(Done {
+            created: self.created.as_deref()?.parse().ok()?,
+            unresolved: self.unresolved.as_deref()?.parse().ok()?,
+        })
+    }
+}
+
+/// Creates the missing GHL custom fields named by key, audits the keys created, and
+/// redirects back to the Mapping page, which shows the outcome and what is still missing.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
+    let back = format!("/console/connections/{id}/mapping");
+    let Ok(clients) = connected(&state, &id).await else {
+        // The page says why the connection cannot be checked.
+        return super::see_other(&back);
+    };
+    let Ok(fields) = ghl_missing(&clients.ghl, &clients.mapping.mapping).await else {
+        return super::see_other(&back);
+    };
+    let creatable: Vec<WantedField> = fields
+        .into_iter()
+        .filter(|w| w.field.key.is_some())
+        .collect();
+    let mut done = Provisioned::default();
+    provision_ghl(&clients.ghl, &creatable, true, &mut done).await;
+    let detail = serde_json::json!({ "created": done.created_keys });
+    if let Err(error) = audit(
+        &state,
+        &session.caller,
+        "mapping.provision",
+        Some(&id),
+        None,
+        detail,
+    )
+    .await
+    {
+        return refused(&console, &session, error);
+    }
+    let created = done.created.len();
+    let unresolved = creatable.len().saturating_sub(created);
+    super::see_other(&format!("{back}?created={created}&unresolved={unresolved}"))
+}
