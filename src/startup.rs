@@ -9,12 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DEFAULT_CONNECTION};
 use crate::http::{AppState, WebhookIntake};
-use crate::sync::Platforms;
 use crate::platforms::tovuti::client::TovutiLists;
 use crate::poller;
 use crate::reconcile;
 use crate::services::Services;
 use crate::store::NewConnection;
+use crate::sync::Platforms;
 use crate::sync::SyncEngine;
 use crate::telemetry::Metrics;
 use crate::worker::Worker;

@@ -18,11 +18,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Ending, Observer};
 use crate::services::Services;
-use crate::sync::Platforms;
 use crate::store::{
     BackfillCounts, BackfillEnd, BackfillFrom, BackfillOptions, BackfillProgress, BackfillRun,
     BackfillState, Millis, NewBackfillRun, Store, StoreError, StoreResult,
 };
+use crate::sync::Platforms;
 
 /// How often a running run renews its heartbeat when no page ends meanwhile (a page may
 /// wait on a throttle or a retry for a while).

@@ -278,9 +278,14 @@ mod tests {
         // fails the commit of the whole batch, its innocent neighbour included.
         let (innocent, orphan) =
             tokio::join!(insert(&writes, 1, None), insert(&writes, 2, Some(99)));
-        assert!(matches!(innocent, Err(StoreError::Unavailable(ref why)) if why.contains("not committed")));
+        assert!(
+            matches!(innocent, Err(StoreError::Unavailable(ref why)) if why.contains("not committed"))
+        );
         assert!(orphan.is_err());
-        assert!(items(&pool).await.is_empty(), "nothing of the batch is stored");
+        assert!(
+            items(&pool).await.is_empty(),
+            "nothing of the batch is stored"
+        );
         // The lane goes on with the next batch.
         assert_eq!(insert(&writes, 3, None).await.unwrap(), 1);
         assert_eq!(items(&pool).await, [3]);

@@ -2,8 +2,8 @@
 //! for several), chosen by the URL scheme. Methods are named for what the service does.
 
 mod admin_types;
-mod console_sessions;
 mod backfill_runs;
+mod console_sessions;
 mod crypto;
 mod error;
 mod grouped;
@@ -26,8 +26,8 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 pub use admin_types::*;
-pub use console_sessions::*;
 pub use backfill_runs::*;
+pub use console_sessions::*;
 pub use crypto::Cipher;
 pub use error::StoreError;
 pub use postgres::PgStore;

@@ -329,14 +329,25 @@ pub(crate) mod tests {
         let idles = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writer = Writer::start(CountsIdle(idles.clone()), 8, 16);
         tokio::time::sleep(IDLE_AFTER * 3).await;
-        assert_eq!(idles.load(SeqCst), 0, "nothing was written, so nothing to give back");
+        assert_eq!(
+            idles.load(SeqCst),
+            0,
+            "nothing was written, so nothing to give back"
+        );
         for n in 0..4 {
-            writer.record(pending(&format!("a{n}")).event).await.unwrap();
+            writer
+                .record(pending(&format!("a{n}")).event)
+                .await
+                .unwrap();
             tokio::time::sleep(IDLE_AFTER / 2).await;
         }
         assert_eq!(idles.load(SeqCst), 0, "inserts kept coming");
         tokio::time::sleep(IDLE_AFTER * 4).await;
-        assert_eq!(idles.load(SeqCst), 1, "told once after the last insert, not again");
+        assert_eq!(
+            idles.load(SeqCst),
+            1,
+            "told once after the last insert, not again"
+        );
         writer.close().await;
     }
 
