@@ -2,6 +2,7 @@
 //! request it sends is read from these files, one file per load-generator thread.
 //!
 //! Usage: `bench_sign ghl|tovuti COUNT THREADS OUT_PREFIX KEY LOCATION`
+//! (`BENCH_DISTINCT_LEARNERS=1`: each Tovuti delivery about a learner of its own)
 //! where KEY is an Ed25519 PKCS#8 PEM file (ghl) or a `whsec_` secret (tovuti). Each line is
 //! tab-separated: `signature<TAB>body` (ghl) or `id<TAB>timestamp<TAB>signature<TAB>body`.
 
@@ -62,8 +63,20 @@ fn line_writer(
         }
         "tovuti" => {
             let secret = WebhookSecret::parse(key)?;
+            // Each delivery about a learner of its own when asked (a drain without
+            // coalescing); otherwise all about the sample learner.
+            let distinct = std::env::var_os("BENCH_DISTINCT_LEARNERS").is_some();
+            let learners = std::cell::Cell::new(100_000_u64);
             Ok(Box::new(move |id| {
-                let body = samples::tovuti("user.updated", id, now).to_string();
+                let mut body = samples::tovuti("user.updated", id, now);
+                if distinct {
+                    let learner = learners.get();
+                    learners.set(learner + 1);
+                    body["data"]["user"]["id"] = serde_json::json!(learner);
+                    body["data"]["user"]["email"] =
+                        serde_json::json!(format!("learner{learner}@bench.example"));
+                }
+                let body = body.to_string();
                 let signature = secret.sign(id, now.as_second(), body.as_bytes());
                 format!("{id}\t{}\t{signature}\t{body}", now.as_second())
             }))
