@@ -1,7 +1,28 @@
 //! What the store hands the admin API (and the `events` command): event listings without
-//! bodies, action log entries, dead and open counts per connection, and the audit log.
+//! bodies, action log entries, dead and open counts per connection, and the audit log;
+//! and the store interface that reads and writes them.
 
-use super::{EventId, EventStatus, Millis, Source};
+use async_trait::async_trait;
+
+use super::{EventId, EventStatus, Millis, Source, StoreResult};
+
+/// What the admin API and the `events` command read: the audit log and event queries.
+#[async_trait]
+pub trait AdminQueries: Send + Sync {
+    /// Appends one entry to the audit log.
+    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    /// The audit entries `query` matches, newest first, at most `query.limit`.
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+    /// The events `query` matches, last received first, at most `query.limit`; no bodies.
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<EventSummary>>;
+    /// The action log entries recorded for one event, in the order they were recorded.
+    async fn event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>>;
+    /// Dead events counted per connection and last error.
+    async fn dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>>;
+    /// Unfinished events (pending, processing, retrying, dead) counted per connection and
+    /// status, with the oldest receive time of each.
+    async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>>;
+}
 
 /// Which events a listing returns, newest first. Every given criterion must match.
 #[derive(Debug, Clone, Default)]

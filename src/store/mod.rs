@@ -320,24 +320,6 @@ pub trait Store:
     async fn close(&self);
 }
 
-/// What the admin API and the `events` command read: the audit log and event queries.
-#[async_trait]
-pub trait AdminQueries: Send + Sync {
-    /// Appends one entry to the audit log.
-    async fn record_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
-    /// The audit entries `query` matches, newest first, at most `query.limit`.
-    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
-    /// The events `query` matches, last received first, at most `query.limit`; no bodies.
-    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<EventSummary>>;
-    /// The action log entries recorded for one event, in the order they were recorded.
-    async fn event_actions(&self, id: EventId) -> StoreResult<Vec<EventAction>>;
-    /// Dead events counted per connection and last error.
-    async fn dead_event_errors(&self) -> StoreResult<Vec<DeadErrors>>;
-    /// Unfinished events (pending, processing, retrying, dead) counted per connection and
-    /// status, with the oldest receive time of each.
-    async fn open_events_by_connection(&self) -> StoreResult<Vec<ConnectionBacklog>>;
-}
-
 /// What an operator sets on a connection beyond its pairing: settings, pause, removal and
 /// its Tovuti webhook secrets.
 #[async_trait]
