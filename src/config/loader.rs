@@ -90,8 +90,7 @@ pub fn load_from(
     for (name, value) in env {
         let Some(key) = env_key(&name) else { continue };
         if known.contains(&key) {
-            let value: Value = value.parse().unwrap_or_else(|never| match never {});
-            figment = figment.merge(Serialized::default(&key, value));
+            figment = figment.merge(Serialized::default(&key, env_value(&value)));
         } else {
             // Kubernetes injects BRIDGE_PORT and friends for a Service named "bridge":
             // warn rather than refuse to start.
@@ -106,6 +105,17 @@ pub fn load_from(
         Some(config) if problems.is_empty() => Ok(Loaded { config, warnings }),
         _ => Err(ConfigErrors(problems)),
     }
+}
+
+/// An environment value as figment reads one (`10` a number, `true` a bool, `"…"` a
+/// quoted string). Figment's unescaping slices by character index where it needs a byte
+/// index, so it panics on a quoted value with a backslash after a non-ASCII character;
+/// a value with both is taken as the text it is, quotes and backslashes included.
+fn env_value(raw: &str) -> Value {
+    if raw.contains('\\') && !raw.is_ascii() {
+        return Value::from(raw.to_owned());
+    }
+    raw.parse().unwrap_or_else(|never| match never {})
 }
 
 /// The configuration key an environment variable sets, if it is one of ours.

@@ -55,6 +55,21 @@ fn env_var() -> impl Strategy<Value = (String, String)> {
     (name, "[^\n]{0,20}")
 }
 
+/// Found by the property below: figment's unescaping panicked on this value.
+#[test]
+fn a_quoted_value_with_a_backslash_after_a_non_ascii_character_is_read_as_text() {
+    let env = [("BRIDGE_DATABASE_URL".to_owned(), "\"¡\\¡\"".to_owned())];
+    let outcome = load_from(None, env);
+    let Err(errors) = outcome else {
+        panic!("not a database URL, yet it loaded");
+    };
+    assert!(
+        errors.0.iter().any(|p| p.key == "store.url"),
+        "{:?}",
+        errors.0
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
