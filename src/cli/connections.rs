@@ -39,8 +39,8 @@ pub enum ConnectionsCommand {
     Secret(SecretCommand),
 }
 
-/// `Debug` is written out so the tokens never show in it.
-#[derive(Args)]
+/// The tokens are `SecretString`s, so `Debug` never shows them.
+#[derive(Debug, Args)]
 pub struct AddArgs {
     /// Lowercase letters, digits and '-'; the webhook URL is /webhooks/tovuti/{id}.
     #[arg(long)]
@@ -50,36 +50,20 @@ pub struct AddArgs {
     #[arg(long)]
     pub ghl_location: String,
     /// GHL Private Integration Token (or set CONNECTION_GHL_TOKEN, kept out of `ps`).
-    #[arg(long, env = "CONNECTION_GHL_TOKEN", hide_env_values = true)]
-    pub ghl_token: Option<String>,
+    #[arg(long, env = "CONNECTION_GHL_TOKEN", hide_env_values = true, value_parser = token)]
+    pub ghl_token: Option<SecretString>,
     /// The tenant's Tovuti API root, e.g. https://example.tovuti.io/api/v1.
     #[arg(long)]
     pub tovuti_url: Option<String>,
     /// Tovuti API key (or set CONNECTION_TOVUTI_TOKEN, kept out of `ps`).
-    #[arg(long, env = "CONNECTION_TOVUTI_TOKEN", hide_env_values = true)]
-    pub tovuti_token: Option<String>,
+    #[arg(long, env = "CONNECTION_TOVUTI_TOKEN", hide_env_values = true, value_parser = token)]
+    pub tovuti_token: Option<SecretString>,
     /// A mapping file for this connection (validated now).
     #[arg(long)]
     pub mapping: Option<String>,
 }
 
-impl std::fmt::Debug for AddArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |token: &Option<String>| token.as_ref().map(|_| "[redacted]");
-        f.debug_struct("AddArgs")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("ghl_location", &self.ghl_location)
-            .field("ghl_token", &redacted(&self.ghl_token))
-            .field("tovuti_url", &self.tovuti_url)
-            .field("tovuti_token", &redacted(&self.tovuti_token))
-            .field("mapping", &self.mapping)
-            .finish()
-    }
-}
-
-/// `Debug` is written out so the tokens never show in it.
-#[derive(Args)]
+#[derive(Debug, Args)]
 pub struct UpdateArgs {
     pub id: String,
     /// An empty value clears it.
@@ -88,33 +72,18 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub ghl_location: Option<String>,
     /// A new GHL Private Integration Token (or set CONNECTION_GHL_TOKEN).
-    #[arg(long, env = "CONNECTION_GHL_TOKEN", hide_env_values = true)]
-    pub ghl_token: Option<String>,
+    #[arg(long, env = "CONNECTION_GHL_TOKEN", hide_env_values = true, value_parser = token)]
+    pub ghl_token: Option<SecretString>,
     /// The tenant's Tovuti API root; an empty value clears it.
     #[arg(long)]
     pub tovuti_url: Option<String>,
     /// A new Tovuti API key (or set CONNECTION_TOVUTI_TOKEN).
-    #[arg(long, env = "CONNECTION_TOVUTI_TOKEN", hide_env_values = true)]
-    pub tovuti_token: Option<String>,
+    #[arg(long, env = "CONNECTION_TOVUTI_TOKEN", hide_env_values = true, value_parser = token)]
+    pub tovuti_token: Option<SecretString>,
     /// A mapping file for this connection (validated now); an empty value goes back to
     /// the configured mapping.
     #[arg(long)]
     pub mapping: Option<String>,
-}
-
-impl std::fmt::Debug for UpdateArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |token: &Option<String>| token.as_ref().map(|_| "[redacted]");
-        f.debug_struct("UpdateArgs")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("ghl_location", &self.ghl_location)
-            .field("ghl_token", &redacted(&self.ghl_token))
-            .field("tovuti_url", &self.tovuti_url)
-            .field("tovuti_token", &redacted(&self.tovuti_token))
-            .field("mapping", &self.mapping)
-            .finish()
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,14 +174,19 @@ async fn secret(connections: &Connections, command: SecretCommand) -> anyhow::Re
     }
 }
 
+/// A token as the command line or the environment gives it, kept secret from then on.
+fn token(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
 fn input(args: AddArgs) -> ConnectionInput {
     ConnectionInput {
         id: args.id,
         name: args.name,
         ghl_location_id: args.ghl_location,
-        ghl_token: args.ghl_token.map(SecretString::from),
+        ghl_token: args.ghl_token,
         tovuti_base_url: args.tovuti_url,
-        tovuti_token: args.tovuti_token.map(SecretString::from),
+        tovuti_token: args.tovuti_token,
         tovuti_auth_mode: TovutiAuthMode::Bearer,
         mapping_path: args.mapping,
         poller: PollerOverrides::default(),
@@ -223,9 +197,9 @@ fn patch(args: UpdateArgs) -> ConnectionPatch {
     ConnectionPatch {
         name: args.name,
         ghl_location_id: args.ghl_location,
-        ghl_token: args.ghl_token.map(SecretString::from),
+        ghl_token: args.ghl_token,
         tovuti_base_url: args.tovuti_url,
-        tovuti_token: args.tovuti_token.map(SecretString::from),
+        tovuti_token: args.tovuti_token,
         tovuti_auth_mode: None,
         mapping_path: args.mapping,
         poller: None,
@@ -235,4 +209,38 @@ fn patch(args: UpdateArgs) -> ConnectionPatch {
 fn json<T: serde::Serialize>(result: Result<T, ConnectionError>) -> anyhow::Result<String> {
     let value = result?;
     serde_json::to_string_pretty(&value).context("serializing the answer")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use secrecy::ExposeSecret as _;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Add {
+        #[command(flatten)]
+        args: AddArgs,
+    }
+
+    #[test]
+    fn tokens_given_on_the_command_line_never_show_in_debug() {
+        let parsed = Add::try_parse_from([
+            "add",
+            "--id",
+            "acme",
+            "--ghl-location",
+            "loc-1",
+            "--ghl-token",
+            "pit-given-on-the-command-line",
+            "--tovuti-token",
+            "7|tovuti-given-on-the-command-line",
+        ])
+        .unwrap();
+        let shown = format!("{:?}", parsed.args);
+        assert!(!shown.contains("given-on-the-command-line"), "{shown}");
+        let token = parsed.args.ghl_token.as_ref().map(|t| t.expose_secret());
+        assert_eq!(token, Some("pit-given-on-the-command-line"));
+    }
 }

@@ -65,13 +65,18 @@ enum Mode<DB: Database> {
     Direct(Pool<DB>),
 }
 
-/// How a batch transaction starts: SQLite takes its write lock up front (`BEGIN
-/// IMMEDIATE`), so no statement inside can fail on a lock it cannot upgrade.
+/// How the batches are written.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchSettings {
+    /// The statement that starts a batch transaction (`None`: the backend's `BEGIN`).
+    /// SQLite's is `BEGIN IMMEDIATE`, taking the write lock up front, so no statement
+    /// inside can fail on a lock it cannot upgrade.
     pub begin: Option<&'static str>,
+    /// Batch transactions running in parallel; 0 gives each write its own transaction.
     pub lanes: usize,
+    /// Most writes in one batch.
     pub batch_max: usize,
+    /// Writes that may wait for a lane before callers wait to queue.
     pub capacity: usize,
 }
 
