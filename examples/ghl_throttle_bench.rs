@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
         ClientSettings::from_config(&config),
         Arc::new(Metrics::new()),
     )?;
-    let ghl = client.connection("bench-location", Auth::private_token(token));
+    let ghl = client.location("bench-location", Auth::private_token(token));
     let id = ghl.create_contact(&ContactInput::default()).await?.id;
     let before = fake.requests().len();
 

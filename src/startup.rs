@@ -14,7 +14,7 @@ use crate::poller;
 use crate::reconcile;
 use crate::services::Services;
 use crate::store::NewConnection;
-use crate::sync::Platforms;
+use crate::sync::Clients;
 use crate::sync::SyncEngine;
 use crate::telemetry::Metrics;
 use crate::worker::Worker;
@@ -27,21 +27,21 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     let mut metrics = Metrics::new();
     let webhooks = WebhookIntake::from_config(&config, metrics.registry_mut())?;
     let services = Services::open(config, metrics, shutdown).await?;
-    let platforms = platforms(&services)?;
-    Ok(AppState::new(services, webhooks, platforms))
+    let clients = clients(&services)?;
+    Ok(AppState::new(services, webhooks, clients))
 }
 
-/// The process's platforms: the GHL client with its lanes and the Tovuti clients. Built
+/// The process's clients: the GHL client with its lanes and the Tovuti clients. Built
 /// once per process; everything that talks to GHL shares them, so a location's quota
 /// is counted in one place.
-pub fn platforms(services: &Services) -> anyhow::Result<Arc<Platforms>> {
-    let platforms = Platforms::new(
+pub fn clients(services: &Services) -> anyhow::Result<Arc<Clients>> {
+    let clients = Clients::new(
         services.config.clone(),
         services.store.clone(),
         services.metrics.clone(),
         &services.instance_id,
     )?;
-    Ok(Arc::new(platforms))
+    Ok(Arc::new(clients))
 }
 
 /// Keeps trying `prepare_store` with backoff while the database is unreachable;
@@ -145,17 +145,17 @@ pub fn start_poller(
 /// The sync engine the worker runs, from the configured mapping and the state's
 /// platforms.
 pub fn sync_engine(state: &AppState) -> anyhow::Result<SyncEngine> {
-    engine_over(state, Arc::clone(&state.platforms))
+    engine_over(state, Arc::clone(&state.clients))
 }
 
 /// The sync engine over `platforms`, for processes without an `AppState` (`backfill`).
-pub fn engine_over(services: &Services, platforms: Arc<Platforms>) -> anyhow::Result<SyncEngine> {
-    SyncEngine::from_services(services, platforms)
+pub fn engine_over(services: &Services, clients: Arc<Clients>) -> anyhow::Result<SyncEngine> {
+    SyncEngine::from_services(services, clients)
 }
 
 /// Hands back this process's leases (events and GHL lanes) and closes the store.
 pub async fn release(state: &AppState) {
-    state.platforms.release_lanes().await;
+    state.clients.release_lanes().await;
     let services = &state.services;
     match services.store.release_leases(&services.instance_id).await {
         Ok(0) => {}

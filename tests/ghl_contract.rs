@@ -13,13 +13,13 @@ use std::sync::Arc;
 use serde_json::json;
 use tovuti_ghl_bridge::config::Config;
 use tovuti_ghl_bridge::platforms::ghl::client::{
-    AppointmentUpdate, Auth, AutomationKind, ClientSettings, Connection, ContactInput,
-    ContactUpdate, CustomFieldInput, GhlClient, GhlError, Needs, NewAppointment, NewNote, NewTask,
+    AppointmentUpdate, Auth, AutomationKind, ClientSettings, ContactInput, ContactUpdate,
+    CustomFieldInput, GhlClient, GhlError, LocationApi, Needs, NewAppointment, NewNote, NewTask,
     NoteUpdate, SearchQuery, TaskUpdate,
 };
 use tovuti_ghl_bridge::telemetry::Metrics;
 
-fn prism() -> Option<Connection> {
+fn prism() -> Option<LocationApi> {
     let Ok(url) = std::env::var("PRISM_URL") else {
         eprintln!("PRISM_URL is not set; skipping the GHL contract test (run .ci/prism.sh)");
         return None;
@@ -34,7 +34,7 @@ fn prism() -> Option<Connection> {
     Some(
         client
             .unwrap()
-            .connection("ve9EPM428h8vShlRW1KT", Auth::private_token("pit-contract")),
+            .location("ve9EPM428h8vShlRW1KT", Auth::private_token("pit-contract")),
     )
 }
 

@@ -22,7 +22,7 @@ use crate::store::{
     BackfillCounts, BackfillEnd, BackfillFrom, BackfillOptions, BackfillProgress, BackfillRun,
     BackfillState, Millis, NewBackfillRun, Store, StoreError, StoreResult,
 };
-use crate::sync::Platforms;
+use crate::sync::Clients;
 
 /// How often a running run renews its heartbeat when no page ends meanwhile (a page may
 /// wait on a throttle or a retry for a while).
@@ -57,16 +57,16 @@ struct Local {
 /// This process's backfill jobs.
 pub struct Jobs {
     services: Services,
-    /// The process's platforms, so a run's GHL requests share the worker's lanes.
-    platforms: Arc<Platforms>,
+    /// The process's clients, so a run's GHL requests share the worker's lanes.
+    clients: Arc<Clients>,
     local: Mutex<HashMap<String, Local>>,
 }
 
 impl Jobs {
-    pub fn new(services: Services, platforms: Arc<Platforms>) -> Self {
+    pub fn new(services: Services, clients: Arc<Clients>) -> Self {
         Self {
             services,
-            platforms,
+            clients,
             local: Mutex::new(HashMap::new()),
         }
     }
@@ -94,7 +94,7 @@ impl Jobs {
         let stop = self.services.shutdown.child_token();
         let task = tokio::spawn(execute(
             self.services.clone(),
-            Arc::clone(&self.platforms),
+            Arc::clone(&self.clients),
             run.clone(),
             stop.clone(),
         ));
@@ -180,7 +180,7 @@ impl Jobs {
 /// Runs one backfill and writes its end.
 async fn execute(
     services: Services,
-    platforms: Arc<Platforms>,
+    clients: Arc<Clients>,
     run: NewBackfillRun,
     stop: CancellationToken,
 ) {
@@ -199,7 +199,7 @@ async fn execute(
     };
     let result = super::run(
         &services,
-        platforms,
+        clients,
         &run.connection_id,
         run.from,
         run.options,

@@ -26,7 +26,7 @@ use crate::poller::{self, PageCounts, PollContext, PollError, Resource, ScanMode
 use crate::reconcile::{BackfillPage, SweepError, Sweeper};
 use crate::services::Services;
 use crate::store::{BackfillCounts, BackfillFrom, BackfillOptions};
-use crate::sync::{Platforms, SyncEngine};
+use crate::sync::{Clients, SyncEngine};
 
 /// How long to wait before asking again for a lease the poller or the sweep holds: their
 /// scans end within minutes, and the backfill reads other cursors than theirs.
@@ -63,7 +63,7 @@ pub fn parse_since(text: &str) -> Result<Timestamp, String> {
 /// Runs one backfill of `connection` from `from` until it ends or `stop` is cancelled.
 pub async fn run(
     services: &Services,
-    platforms: Arc<Platforms>,
+    clients: Arc<Clients>,
     connection: &str,
     from: BackfillFrom,
     options: BackfillOptions,
@@ -72,9 +72,7 @@ pub async fn run(
 ) -> anyhow::Result<Ending> {
     match from {
         BackfillFrom::Tovuti => from_tovuti(services, connection, options, stop, observer).await,
-        BackfillFrom::Ghl => {
-            from_ghl(services, platforms, connection, options, stop, observer).await
-        }
+        BackfillFrom::Ghl => from_ghl(services, clients, connection, options, stop, observer).await,
     }
 }
 
@@ -191,7 +189,7 @@ async fn tovuti_lists(
 
 async fn from_ghl(
     services: &Services,
-    platforms: Arc<Platforms>,
+    clients: Arc<Clients>,
     connection: &str,
     options: BackfillOptions,
     stop: &CancellationToken,
@@ -202,7 +200,7 @@ async fn from_ghl(
         .connection(connection)
         .await?
         .with_context(|| format!("no connection named {connection}"))?;
-    let engine = Arc::new(SyncEngine::from_services(services, platforms)?);
+    let engine = Arc::new(SyncEngine::from_services(services, clients)?);
     let sweeper = Sweeper::new(services, engine).with_shutdown(stop.clone());
     let deadline = tokio::time::Instant::now() + BUSY_WAIT_GHL;
     loop {

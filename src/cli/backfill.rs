@@ -110,10 +110,10 @@ async fn backfill(
         From::Ghl => BackfillFrom::Ghl,
     };
     let mut observer = Observer(progress);
-    let platforms = crate::startup::platforms(&services)?;
+    let clients = crate::startup::clients(&services)?;
     let ending = backfill::run(
         &services,
-        platforms,
+        clients,
         &args.connection,
         from,
         options,

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::config::DEFAULT_CONNECTION;
 use crate::mapping::source::Source;
 use crate::mapping::{self, file::read_source};
-use crate::platforms::ghl::client::{Auth, ClientSettings, Connection, GhlClient, OAuthSession};
+use crate::platforms::ghl::client::{Auth, ClientSettings, GhlClient, LocationApi, OAuthSession};
 use crate::platforms::tovuti::client::{TovutiApi, TovutiClient};
 use crate::store::{self, Cipher};
 use crate::telemetry::Metrics;
@@ -118,7 +118,7 @@ pub async fn check(config: &Config, contact: Option<&str>) -> anyhow::Result<Rep
 
 /// The default connection: the Private Integration Token when one is configured,
 /// otherwise the OAuth tokens in the store.
-pub async fn connect(config: &Config) -> anyhow::Result<Connection> {
+pub async fn connect(config: &Config) -> anyhow::Result<LocationApi> {
     let ghl = &config.ghl;
     anyhow::ensure!(
         !ghl.location_id.is_empty(),
@@ -130,7 +130,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Connection> {
         Some(token) => Auth::private_token(token),
         None => oauth(config, &client, metrics).await?,
     };
-    Ok(client.connection(&ghl.location_id, auth).interactive())
+    Ok(client.location(&ghl.location_id, auth).interactive())
 }
 
 async fn oauth(config: &Config, client: &GhlClient, metrics: Arc<Metrics>) -> anyhow::Result<Auth> {

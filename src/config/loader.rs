@@ -40,14 +40,14 @@ pub const FLAT_ENV: &[(&str, &str)] = &[
 
 /// One thing wrong with the configuration, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct ConfigProblem {
     pub key: String,
     pub message: String,
 }
 
 /// Every problem found, reported together.
 #[derive(Debug)]
-pub struct ConfigErrors(pub Vec<Problem>);
+pub struct ConfigErrors(pub Vec<ConfigProblem>);
 
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -131,12 +131,12 @@ fn merge_file(
     figment: Figment,
     path: &Path,
     known: &BTreeSet<String>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<ConfigProblem>,
 ) -> Figment {
     let key = "--config".to_owned();
     if !path.is_file() {
         let message = format!("{} is not a readable file", path.display());
-        problems.push(Problem { key, message });
+        problems.push(ConfigProblem { key, message });
         return figment;
     }
     let file = Figment::from(Toml::file_exact(path));
@@ -144,7 +144,7 @@ fn merge_file(
         Ok(keys) => {
             for unknown in keys.difference(known) {
                 let message = format!("unknown key in {}", path.display());
-                problems.push(Problem {
+                problems.push(ConfigProblem {
                     key: unknown.clone(),
                     message,
                 });
@@ -152,7 +152,7 @@ fn merge_file(
             figment.merge(Toml::file_exact(path))
         }
         Err(e) => {
-            problems.push(Problem { key, message: e });
+            problems.push(ConfigProblem { key, message: e });
             figment
         }
     }
@@ -163,7 +163,7 @@ fn merge_file(
 fn extract(
     mut figment: Figment,
     defaults: &Figment,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<ConfigProblem>,
 ) -> Option<Config> {
     let mut reported = BTreeSet::new();
     loop {
@@ -175,7 +175,7 @@ fn extract(
         for error in errors {
             let key = error.path.join(".");
             let message = error.kind.to_string();
-            problems.push(Problem {
+            problems.push(ConfigProblem {
                 key: key.clone(),
                 message,
             });

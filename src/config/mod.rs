@@ -7,7 +7,7 @@ mod sections;
 mod validate;
 mod webhooks;
 
-pub use loader::{ConfigErrors, Loaded, Problem, load, load_from};
+pub use loader::{ConfigErrors, ConfigProblem, Loaded, load, load_from};
 pub use secret::{DatabaseUrl, OptionalSecret, split_tokens};
 pub use sections::{
     AdminConfig, ConsoleConfig, GhlConfig, InitialScan, LogFormat, MappingConfig, PollerConfig,

@@ -5,18 +5,18 @@ use std::net::SocketAddr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{Config, Problem};
+use super::{Config, ConfigProblem};
 
 /// Shortest admin token accepted: long enough that the failed-authentication limit makes
 /// guessing hopeless, and that a short placeholder left in a manifest is refused.
 const MIN_ADMIN_TOKEN: usize = 16;
 
 /// Every semantic problem of `config`.
-pub fn validate(config: &Config) -> Vec<Problem> {
+pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     let mut check = |ok: bool, key: &str, message: String| {
         if !ok {
-            problems.push(Problem {
+            problems.push(ConfigProblem {
                 key: key.to_owned(),
                 message,
             });
@@ -195,7 +195,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
 
 /// What a list read cannot do without: its paths, paging parameters and the ids that
 /// name an item. The other field names may be empty (the tenant has no such field).
-fn problems_in_tovuti_lists(lists: &crate::config::TovutiListsConfig) -> Vec<Problem> {
+fn problems_in_tovuti_lists(lists: &crate::config::TovutiListsConfig) -> Vec<ConfigProblem> {
     let required = [
         (&lists.users_path, "tovuti.users_path"),
         (&lists.progress_path, "tovuti.progress_path"),
@@ -207,17 +207,17 @@ fn problems_in_tovuti_lists(lists: &crate::config::TovutiListsConfig) -> Vec<Pro
         (&lists.award_user_field, "tovuti.award_user_field"),
         (&lists.award_id_field, "tovuti.award_id_field"),
     ];
-    let mut problems: Vec<Problem> = required
+    let mut problems: Vec<ConfigProblem> = required
         .into_iter()
         .filter(|(value, _)| value.trim().is_empty())
-        .map(|(_, key)| Problem {
+        .map(|(_, key)| ConfigProblem {
             key: key.to_owned(),
             message: "must not be empty".into(),
         })
         .collect();
     let params = [&lists.page_param, &lists.page_size_param];
     if params.contains(&&lists.changed_since_param) || lists.page_param == lists.page_size_param {
-        problems.push(Problem {
+        problems.push(ConfigProblem {
             key: "tovuti.page_size_param".to_owned(),
             message: "page, page size and changed-since parameters must differ".into(),
         });

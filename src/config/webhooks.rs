@@ -99,11 +99,11 @@ pub fn split_secrets(text: &str) -> Vec<&str> {
 
 /// Every problem of the section: unusable keys or secrets are reported at startup, naming
 /// the key, rather than on the first delivery.
-pub(super) fn problems(config: &WebhooksConfig) -> Vec<super::Problem> {
+pub(super) fn problems(config: &WebhooksConfig) -> Vec<super::ConfigProblem> {
     let mut problems = Vec::new();
     let mut check = |ok: bool, key: &str, message: String| {
         if !ok {
-            problems.push(super::Problem {
+            problems.push(super::ConfigProblem {
                 key: key.to_owned(),
                 message,
             });

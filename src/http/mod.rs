@@ -14,7 +14,7 @@ use axum::Router;
 pub use error::ApiError;
 pub use routes::webhooks::{TOVUTI_SECRET_KIND, WebhookIntake};
 pub use server::Server;
-pub use state::{AppState, Shared};
+pub use state::{AppState, AppStateInner};
 
 /// The routes of the main listener with the middleware stack applied: every route, or
 /// every route but the admin API's and the console's when `admin.listen` gives them a

@@ -7,16 +7,16 @@ use crate::backfill::Jobs;
 use crate::connections::Connections;
 use crate::http::WebhookIntake;
 use crate::services::Services;
-use crate::sync::Platforms;
+use crate::sync::Clients;
 
 /// The shared state behind one reference count. axum clones the state several times per
 /// request (router, middleware, extractor); one `Arc` makes each clone a single counter
 /// update instead of one per field. Field access reaches through to [`Services`]
 /// (`state.store`, `state.config`).
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(Arc<AppStateInner>);
 
-pub struct Shared {
+pub struct AppStateInner {
     /// Configuration, store, metrics, shutdown and instance id.
     pub services: Services,
     /// Webhook verifiers, lookups and back-pressure, built once from the configuration.
@@ -26,17 +26,17 @@ pub struct Shared {
     /// The GHL client with its per-location lanes and the Tovuti clients: one set per
     /// process, which the worker, the sweep and the backfill jobs share, so a handler's
     /// GHL requests count against the same quota as the sync's.
-    pub platforms: Arc<Platforms>,
+    pub clients: Arc<Clients>,
 }
 
 impl AppState {
-    pub fn new(services: Services, webhooks: WebhookIntake, platforms: Arc<Platforms>) -> Self {
-        let backfills = Arc::new(Jobs::new(services.clone(), Arc::clone(&platforms)));
-        Self(Arc::new(Shared {
+    pub fn new(services: Services, webhooks: WebhookIntake, clients: Arc<Clients>) -> Self {
+        let backfills = Arc::new(Jobs::new(services.clone(), Arc::clone(&clients)));
+        Self(Arc::new(AppStateInner {
             services,
             webhooks: Arc::new(webhooks),
             backfills,
-            platforms,
+            clients,
         }))
     }
 
@@ -44,25 +44,25 @@ impl AppState {
     /// and the clients a change makes stale so it applies to the next delivery.
     pub fn connections(&self) -> Connections {
         let webhooks = Arc::clone(&self.webhooks);
-        let platforms = Arc::clone(&self.platforms);
+        let clients = Arc::clone(&self.clients);
         Connections::new(self.store.clone(), self.config.clone()).with_on_change(Arc::new(
             move |id: &str| {
                 webhooks.forget_connection(id);
-                platforms.forget(id);
+                clients.forget(id);
             },
         ))
     }
 }
 
 impl Deref for AppState {
-    type Target = Shared;
+    type Target = AppStateInner;
 
-    fn deref(&self) -> &Shared {
+    fn deref(&self) -> &AppStateInner {
         &self.0
     }
 }
 
-impl Deref for Shared {
+impl Deref for AppStateInner {
     type Target = Services;
 
     fn deref(&self) -> &Services {

@@ -30,7 +30,7 @@ pub mod write;
 pub use action::{Action, ContactRef, UserRef};
 pub use fingerprint::fingerprint;
 pub use plan::{Incoming, Known, Links, Plan, plan};
-pub use validate::{Mapping, Problem, ValidationErrors, load};
+pub use validate::{Mapping, MappingProblem, ValidationErrors, load};
 
 /// The shipped example mapping, which is also the default.
 pub const EXAMPLE: &str = include_str!("../../config/mapping.example.toml");

@@ -94,7 +94,7 @@ impl Sweeper {
         observer: &mut (dyn FnMut(&BackfillPage) + Send),
         lease: &str,
     ) -> Result<BackfillTotals, SweepError> {
-        let ghl = self.engine.platforms().ghl(connection).await?;
+        let ghl = self.engine.clients().ghl(connection).await?;
         let mapping = self.mapping_of(connection)?;
         let tags = rule_tags(&mapping);
         let mut query = SearchQuery {

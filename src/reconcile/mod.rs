@@ -146,7 +146,7 @@ impl Sweeper {
             {
                 continue;
             }
-            if matches!(self.engine.platforms().tovuti(&c).await, Ok(Some(_))) {
+            if matches!(self.engine.clients().tovuti(&c).await, Ok(Some(_))) {
                 due.push(c);
             }
         }

@@ -12,9 +12,7 @@ use jiff::Timestamp;
 use super::synth::Synthesized;
 use super::{CURSOR_STREAM, SweepError, Sweeper};
 use crate::mapping::Mapping;
-use crate::platforms::ghl::client::{
-    Connection as GhlConnection, Contact, SearchPage, SearchQuery,
-};
+use crate::platforms::ghl::client::{Contact, LocationApi, SearchPage, SearchQuery};
 use crate::store::{Connection, Millis, NewEvent, Recorded};
 use crate::sync::seen;
 
@@ -98,7 +96,7 @@ impl Sweeper {
         let start = Millis::now();
         let mapping = self.mapping_of(connection)?;
         let since = self.since(&connection.id, start).await?;
-        let ghl = self.engine.platforms().ghl(connection).await?;
+        let ghl = self.engine.clients().ghl(connection).await?;
         let mut query = SearchQuery::updated_since(since, self.config.page_size);
         let mut report = SweepReport::default();
         loop {
@@ -126,7 +124,7 @@ impl Sweeper {
     /// so a slow sweep is never mistaken for a crashed one.
     pub(super) async fn page(
         &self,
-        ghl: &GhlConnection,
+        ghl: &LocationApi,
         query: &SearchQuery,
         lease: &str,
     ) -> Result<SearchPage, SweepError> {
@@ -181,7 +179,7 @@ impl Sweeper {
         &self,
         connection: &Connection,
         mapping: &Mapping,
-        ghl: &GhlConnection,
+        ghl: &LocationApi,
         contact: &Contact,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
@@ -213,7 +211,7 @@ impl Sweeper {
         &self,
         connection: &Connection,
         mapping: &Mapping,
-        ghl: &GhlConnection,
+        ghl: &LocationApi,
         contact: &Contact,
     ) -> Result<Option<NewEvent>, SweepError> {
         let now = seen::ruled_tags(mapping, &contact.tags);

@@ -13,7 +13,7 @@ use super::refresh_gate::RefreshGate;
 use super::skipped::Skipped;
 use crate::mapping::action::AutomationRef;
 use crate::mapping::model::same_name;
-use crate::platforms::ghl::client::{AutomationKind, Connection as GhlConnection};
+use crate::platforms::ghl::client::{AutomationKind, LocationApi};
 
 /// How long a list is trusted.
 const REFRESH: Duration = Duration::from_secs(600);
@@ -44,7 +44,7 @@ impl AutomationIds {
     /// The id `r` names in the location; `Err` names what the location lacks.
     pub async fn id(
         &self,
-        ghl: &GhlConnection,
+        ghl: &LocationApi,
         kind: AutomationKind,
         r: &AutomationRef,
     ) -> Result<String, Skipped> {
@@ -77,7 +77,7 @@ impl AutomationIds {
 
     /// Reads one list; a failure (e.g. no `workflows.readonly` scope) is logged, and the
     /// names in it count as missing until the next try.
-    async fn read(&self, ghl: &GhlConnection, kind: AutomationKind) {
+    async fn read(&self, ghl: &LocationApi, kind: AutomationKind) {
         let items = match ghl.automations(kind).await {
             Ok(all) => Some(all.into_iter().map(|a| (a.name, a.id)).collect()),
             Err(error) => {

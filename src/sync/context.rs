@@ -9,7 +9,7 @@ use serde_json::json;
 use super::errors::SyncError;
 use super::seen::tags_key;
 use crate::mapping::{Known, Links, Mapping};
-use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::ghl::client::LocationApi;
 use crate::platforms::ghl::payloads::{Contact, Task};
 use crate::platforms::ghl::{GhlEvent, GhlWebhook};
 use crate::platforms::tovuti::payloads::User;
@@ -99,7 +99,7 @@ pub async fn for_ghl(
     connection: &Connection,
     mapping: &Mapping,
     webhook: &GhlWebhook,
-    ghl: &GhlConnection,
+    ghl: &LocationApi,
     tovuti: Option<&dyn TovutiApi>,
 ) -> Result<Gathered, SyncError> {
     let mut gathered = Gathered::default();
@@ -193,7 +193,7 @@ async fn match_by_email(
 }
 
 /// The contact's open tasks, in the webhook payload's shape the planner reads.
-async fn open_tasks(ghl: &GhlConnection, contact: &str) -> Result<Vec<Task>, SyncError> {
+async fn open_tasks(ghl: &LocationApi, contact: &str) -> Result<Vec<Task>, SyncError> {
     let tasks = ghl.list_tasks(contact).await?;
     Ok(tasks
         .into_iter()

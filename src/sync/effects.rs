@@ -17,7 +17,7 @@ use super::tovuti_known::TovutiKnown;
 use super::{ghl_actions, tovuti_actions};
 use crate::mapping::Action;
 use crate::mapping::policy::OnMissing;
-use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::ghl::client::LocationApi;
 use crate::platforms::tovuti::TovutiApi;
 use crate::store::{ActionBegin, Connection, EventId, Millis, Store};
 use crate::telemetry::Metrics;
@@ -35,7 +35,7 @@ pub struct Run<'a> {
     pub store: &'a dyn Store,
     pub event_id: EventId,
     pub connection: &'a Connection,
-    pub ghl: &'a GhlConnection,
+    pub ghl: &'a LocationApi,
     pub tovuti: Option<Arc<dyn TovutiApi>>,
     pub anchor: Anchor,
     pub field_ids: &'a FieldIds,

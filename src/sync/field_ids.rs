@@ -19,8 +19,8 @@ use super::skipped::Skipped;
 use crate::mapping::fields::GhlFields;
 use crate::mapping::value;
 use crate::mapping::write::GhlCustomFieldWrite;
-use crate::platforms::ghl::client::Connection as GhlConnection;
 use crate::platforms::ghl::client::Contact;
+use crate::platforms::ghl::client::LocationApi;
 
 /// How long a location's field list is trusted.
 const REFRESH: Duration = Duration::from_secs(600);
@@ -57,7 +57,7 @@ impl Known {
 impl FieldIds {
     /// Names every custom field of `fields` by its id where the location has one, and
     /// takes out (returning them) the ones the location lacks.
-    pub async fn resolve(&self, ghl: &GhlConnection, fields: &mut GhlFields) -> Vec<Skipped> {
+    pub async fn resolve(&self, ghl: &LocationApi, fields: &mut GhlFields) -> Vec<Skipped> {
         if fields.custom_fields.is_empty() {
             return Vec::new();
         }
@@ -94,7 +94,7 @@ impl FieldIds {
     /// longer has, as skipped.
     pub async fn ignored(
         &self,
-        ghl: &GhlConnection,
+        ghl: &LocationApi,
         sent: &GhlFields,
         stored: &Contact,
     ) -> (GhlFields, Vec<Skipped>) {
@@ -177,7 +177,7 @@ impl FieldIds {
 
     /// Reads the field list; a failure (e.g. no `locations/customFields.readonly` scope)
     /// is logged and remembered, and fields go as planned until the next try.
-    async fn read(&self, ghl: &GhlConnection) {
+    async fn read(&self, ghl: &LocationApi) {
         let ids = match ghl.contact_custom_fields().await {
             Ok(defs) => Some(
                 defs.into_iter()
@@ -233,7 +233,7 @@ mod tests {
         fields
     }
 
-    async fn connection(fake: &FakeGhl) -> GhlConnection {
+    async fn connection(fake: &FakeGhl) -> LocationApi {
         let mut config = Config::defaults().ghl;
         config.base_url = fake.base_url();
         let client = GhlClient::new(
@@ -242,11 +242,11 @@ mod tests {
         )
         .unwrap();
         let token = fake.issue_token("loc-1", ALL_SCOPES);
-        client.connection("loc-1", Auth::private_token(token))
+        client.location("loc-1", Auth::private_token(token))
     }
 
     /// Writing by key makes the fake GHL define the field, as creating it in GHL would.
-    async fn define(ghl: &GhlConnection, key: &str) {
+    async fn define(ghl: &LocationApi, key: &str) {
         let input = ContactInput {
             email: Some("ada@example.com".into()),
             custom_fields: vec![CustomFieldInput {

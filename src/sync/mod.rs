@@ -5,6 +5,7 @@
 
 mod assemble;
 mod automation_ids;
+mod clients;
 mod contact_body;
 mod context;
 mod echo;
@@ -14,7 +15,6 @@ mod field_ids;
 mod freshness;
 mod gate;
 mod ghl_actions;
-mod platforms;
 mod polled;
 mod processor;
 mod refresh_gate;
@@ -30,15 +30,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use clients::Clients;
 pub use effects::Anchor;
 pub use errors::SyncError;
-pub use platforms::Platforms;
 pub use processor::{ProcessError, Processor};
 
 use self::effects::Run;
 use self::skipped::Skipped;
 use crate::mapping::{Incoming, Mapping, Plan, plan};
-use crate::platforms::ghl::client::{Connection as GhlConnection, GhlError};
+use crate::platforms::ghl::client::{GhlError, LocationApi};
 use crate::platforms::ghl::{GhlEvent, GhlWebhook};
 use crate::platforms::tovuti::TovutiWebhook;
 use crate::store::{
@@ -53,8 +53,8 @@ const STATE_UPDATES: &[&str] = &["user.updated", "ContactUpdate"];
 pub struct SyncEngine {
     store: Arc<dyn Store>,
     mapping: Arc<Mapping>,
-    /// The process's platforms, shared with the HTTP handlers.
-    platforms: Arc<Platforms>,
+    /// The process's clients, shared with the HTTP handlers.
+    clients: Arc<Clients>,
     field_ids: field_ids::FieldIds,
     automation_ids: automation_ids::AutomationIds,
     /// Per connection: its mapping and its Tovuti tenant's catalog.
@@ -79,14 +79,14 @@ impl SyncEngine {
     pub fn new(
         store: Arc<dyn Store>,
         mapping: Arc<Mapping>,
-        platforms: Arc<Platforms>,
+        clients: Arc<Clients>,
         metrics: Arc<Metrics>,
         owner: impl Into<String>,
     ) -> Self {
         Self {
             store,
             mapping,
-            platforms,
+            clients,
             field_ids: field_ids::FieldIds::default(),
             automation_ids: automation_ids::AutomationIds::default(),
             tenants: tenants::Tenants::default(),
@@ -176,7 +176,7 @@ impl SyncEngine {
             return Ok(Completion::Superseded);
         }
         let ghl = self.ghl(connection).await?;
-        let tovuti = self.platforms.tovuti(connection).await?;
+        let tovuti = self.clients.tovuti(connection).await?;
         if event.source == Source::Poller {
             context::complete_polled_user(&mut webhook, tovuti.as_deref()).await?;
         }
@@ -240,7 +240,7 @@ impl SyncEngine {
             return Ok(Completion::Superseded);
         }
         let ghl = self.ghl(connection).await?;
-        let tovuti = self.platforms.tovuti(connection).await?;
+        let tovuti = self.clients.tovuti(connection).await?;
         let tenant = self.tenants.of(connection, &self.mapping)?;
         let mapping = tenant
             .known
@@ -316,7 +316,7 @@ impl SyncEngine {
         &'a self,
         event: &StoredEvent,
         connection: &'a Connection,
-        ghl: &'a GhlConnection,
+        ghl: &'a LocationApi,
         tovuti: Option<Arc<dyn crate::platforms::tovuti::TovutiApi>>,
         anchor: Anchor,
         tenant: &'a tenants::Tenant,
@@ -339,8 +339,8 @@ impl SyncEngine {
         }
     }
 
-    async fn ghl(&self, connection: &Connection) -> Result<GhlConnection, SyncError> {
-        self.platforms.ghl(connection).await.map_err(|e| match e {
+    async fn ghl(&self, connection: &Connection) -> Result<LocationApi, SyncError> {
+        self.clients.ghl(connection).await.map_err(|e| match e {
             GhlError::Credentials(reason) => SyncError::NeedsReauth(reason),
             other => SyncError::Ghl(other),
         })
@@ -348,8 +348,8 @@ impl SyncEngine {
 
     /// The platforms this engine syncs through; a sweep shares their GHL lanes, so the
     /// location's quota is counted in one place.
-    pub fn platforms(&self) -> &Platforms {
-        &self.platforms
+    pub fn clients(&self) -> &Clients {
+        &self.clients
     }
 
     /// The configured mapping (the `default` connection's, and any without its own).
@@ -374,7 +374,7 @@ impl SyncEngine {
             )
             .await?;
         let erased = self.store.erase_credentials(&connection.id).await?;
-        self.platforms.forget(&connection.id);
+        self.clients.forget(&connection.id);
         tracing::info!(connection = %connection.id, erased, "connection disconnected: app uninstalled");
         Ok(Completion::Done)
     }

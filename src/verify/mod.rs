@@ -22,13 +22,13 @@ pub use view::CheckView;
 
 use crate::mapping::Mapping;
 use crate::mapping::source::Source;
-use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::ghl::client::LocationApi;
 use crate::platforms::tovuti::TovutiApi;
 
 /// Checks both platforms for what `mapping` (read from `source`, for line numbers) needs;
 /// `contact` names the GHL contact to sample (else the first one a search finds).
 pub async fn check(
-    ghl: &GhlConnection,
+    ghl: &LocationApi,
     tovuti_api: Option<&dyn TovutiApi>,
     mapping: &Mapping,
     source: Source<'_>,

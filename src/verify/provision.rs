@@ -11,7 +11,7 @@ use crate::mapping::Mapping;
 use crate::mapping::model::{GhlCustomRef, GhlRef};
 use crate::mapping::source::Source;
 use crate::mapping::value::FieldType;
-use crate::platforms::ghl::client::{Connection, GhlError};
+use crate::platforms::ghl::client::{GhlError, LocationApi};
 use crate::platforms::ghl::custom_fields::CustomFieldDef;
 use crate::platforms::tovuti::client::TovutiCatalog;
 
@@ -93,7 +93,7 @@ pub fn missing_fields(wanted: &[WantedField], defs: &[CustomFieldDef]) -> Vec<Wa
 }
 
 /// The GHL custom fields `m` names that the connection's location lacks (one list read).
-pub async fn ghl_missing(ghl: &Connection, m: &Mapping) -> Result<Vec<WantedField>, GhlError> {
+pub async fn ghl_missing(ghl: &LocationApi, m: &Mapping) -> Result<Vec<WantedField>, GhlError> {
     let defs = ghl.contact_custom_fields().await?;
     Ok(missing_fields(&wanted_fields(m), &defs))
 }
@@ -123,7 +123,7 @@ pub struct Provisioned {
 
 /// Lists each missing field in `done.todo` or, with `apply`, creates the ones named by key.
 pub async fn provision_ghl(
-    ghl: &Connection,
+    ghl: &LocationApi,
     missing: &[WantedField],
     apply: bool,
     done: &mut Provisioned,
@@ -134,7 +134,7 @@ pub async fn provision_ghl(
 }
 
 async fn provision_field(
-    ghl: &Connection,
+    ghl: &LocationApi,
     want: &WantedField,
     apply: bool,
     done: &mut Provisioned,

@@ -14,7 +14,7 @@ use crate::mapping::model::{TovutiCustomRef, TovutiRef};
 use crate::mapping::tovuti_names::{self, TenantLists};
 use crate::mapping::value::FieldType;
 use crate::mapping::{self, Action, Incoming, Known, Mapping};
-use crate::platforms::ghl::client::{Connection, Contact, ContactInput, CustomFieldInput};
+use crate::platforms::ghl::client::{Contact, ContactInput, CustomFieldInput, LocationApi};
 use crate::platforms::tovuti::TovutiWebhook;
 use crate::sandbox::samples;
 
@@ -51,7 +51,7 @@ impl RoundTrip {
 }
 
 /// Creates the test contact from the sample user, reads it back, deletes it.
-pub async fn round_trip(ghl: &Connection, m: &Mapping, now: Timestamp) -> RoundTrip {
+pub async fn round_trip(ghl: &LocationApi, m: &Mapping, now: Timestamp) -> RoundTrip {
     let m = &with_sample_ids(m);
     let mut trip = RoundTrip::default();
     let Some(mut fields) = planned_fields(m, now) else {
@@ -147,7 +147,7 @@ fn sample_custom_fields(m: &Mapping) -> Vec<Value> {
 }
 
 /// Key-only custom fields named by id, as the worker does, so they read back by id.
-async fn resolve_ids(ghl: &Connection, fields: &mut GhlFields) {
+async fn resolve_ids(ghl: &LocationApi, fields: &mut GhlFields) {
     let Ok(defs) = ghl.contact_custom_fields().await else {
         return;
     };
@@ -265,7 +265,7 @@ mod tests {
         let client = GhlClient::new(settings, Arc::new(Metrics::new())).unwrap();
         let token = fake.issue_token("loc-1", ALL_SCOPES);
         let ghl = client
-            .connection("loc-1", Auth::private_token(&token))
+            .location("loc-1", Auth::private_token(&token))
             .interactive();
         let m = mapping::load(mapping::EXAMPLE_NAME, mapping::EXAMPLE).unwrap();
 

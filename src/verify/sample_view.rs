@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::sample::{self, RoundTrip, text};
 use super::sample_tovuti;
 use crate::mapping::Mapping;
-use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::ghl::client::LocationApi;
 use crate::platforms::tovuti::TovutiApi;
 
 /// What the round trips found.
@@ -29,7 +29,7 @@ impl Samples {
 /// Runs the GHL round trip and, when there is a Tovuti API, the Tovuti one: what
 /// `check --sample` and the console's sample button both run.
 pub async fn round_trips(
-    ghl: &GhlConnection,
+    ghl: &LocationApi,
     tovuti: Option<&dyn TovutiApi>,
     mapping: &Mapping,
     now: Timestamp,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::Report;
-use crate::platforms::ghl::client::{Capability, Outcome};
+use crate::platforms::ghl::client::{Capability, Verdict};
 
 #[derive(Debug, Serialize)]
 pub struct CheckView {
@@ -79,13 +79,13 @@ impl From<&Report> for CheckView {
 
 fn capability(c: &Capability) -> CapabilityView {
     let outcome = match c.outcome {
-        Outcome::Ok => "ok",
-        Outcome::Forbidden { .. } => "forbidden",
-        Outcome::NoLocationAccess => "no_location_access",
-        Outcome::Unauthorized => "unauthorized",
-        Outcome::Unreachable(_) => "unreachable",
-        Outcome::Skipped(_) => "skipped",
-        Outcome::Failed(_) => "failed",
+        Verdict::Ok => "ok",
+        Verdict::Forbidden { .. } => "forbidden",
+        Verdict::NoLocationAccess => "no_location_access",
+        Verdict::Unauthorized => "unauthorized",
+        Verdict::Unreachable(_) => "unreachable",
+        Verdict::Skipped(_) => "skipped",
+        Verdict::Failed(_) => "failed",
     };
     CapabilityView {
         name: c.name,

@@ -8,7 +8,7 @@ use secrecy::ExposeSecret as _;
 use tovuti_ghl_bridge::config::{Config, GhlConfig, OptionalSecret};
 use tovuti_ghl_bridge::platforms::ErrorClass;
 use tovuti_ghl_bridge::platforms::ghl::client::{
-    Auth, CREDENTIAL_KIND, ClientSettings, Connection, ContactInput, GhlClient,
+    Auth, CREDENTIAL_KIND, ClientSettings, ContactInput, GhlClient, LocationApi,
     LocationTokenSession, OAuthSession, TokenGrant, save_grant,
 };
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
@@ -29,13 +29,13 @@ fn ghl_config(fake: &FakeGhl) -> GhlConfig {
 }
 
 /// A client instance (as one replica has) with an OAuth session on `store`.
-fn replica(fake: &FakeGhl, store: Arc<dyn Store>, metrics: &Arc<Metrics>) -> Connection {
+fn replica(fake: &FakeGhl, store: Arc<dyn Store>, metrics: &Arc<Metrics>) -> LocationApi {
     let config = ghl_config(fake);
     let client = GhlClient::new(ClientSettings::from_config(&config), metrics.clone()).unwrap();
     let app = client.oauth_app(&config).unwrap();
     let margin = Duration::from_secs(300);
     let session = OAuthSession::new(store, CONN, app, margin, metrics.clone());
-    client.connection(LOC, Auth::OAuth(Arc::new(session)))
+    client.location(LOC, Auth::OAuth(Arc::new(session)))
 }
 
 /// Stores `access` (valid for `expires_in` seconds) and a real single-use refresh token.
@@ -57,7 +57,7 @@ async fn arrange(db: &TestDb) -> (FakeGhl, String) {
         Arc::new(Metrics::new()),
     )
     .unwrap()
-    .connection(LOC, Auth::private_token(pit));
+    .location(LOC, Auth::private_token(pit));
     let id = seed
         .create_contact(&ContactInput::default())
         .await
@@ -174,7 +174,7 @@ pub async fn an_agency_install_mints_location_tokens_and_refreshes_itself(db: &T
         metrics,
     ));
     let session = LocationTokenSession::new(agency, app, "fake-company", LOC, margin);
-    let ghl = client.connection(LOC, Auth::AgencyLocation(Arc::new(session)));
+    let ghl = client.location(LOC, Auth::AgencyLocation(Arc::new(session)));
 
     assert_eq!(ghl.get_contact(&contact).await.unwrap().id, contact);
     ghl.get_contact(&contact).await.unwrap();

@@ -10,7 +10,7 @@ use axum::extract::{Extension, Path, State};
 use super::auth::Caller;
 use crate::http::ApiError;
 use crate::http::AppState;
-use crate::platforms::ghl::client::Connection as GhlConnection;
+use crate::platforms::ghl::client::LocationApi;
 use crate::platforms::tovuti::TovutiApi;
 use crate::store::Connection;
 use crate::verify::{CheckView, LoadedMapping};
@@ -44,7 +44,7 @@ pub(crate) async fn run(state: &AppState, connection: &Connection) -> Result<Che
 /// sample round trip) uses them.
 pub(crate) struct Clients {
     pub mapping: LoadedMapping,
-    pub ghl: GhlConnection,
+    pub ghl: LocationApi,
     /// `None` when the connection has no Tovuti API.
     pub tovuti: Option<Arc<dyn TovutiApi>>,
 }
@@ -62,13 +62,13 @@ pub(crate) async fn clients(
     })?;
     // The process's own clients: a check's requests go through the location's lane,
     // ahead of background sync, and count against the same quota.
-    let platforms = &state.platforms;
-    let ghl = platforms
+    let clients = &state.clients;
+    let ghl = clients
         .ghl(connection)
         .await
         .map_err(|e| ApiError::Conflict(format!("the connection cannot reach GHL: {e}")))?
         .interactive();
-    let tovuti = platforms
+    let tovuti = clients
         .tovuti(connection)
         .await
         .map_err(|e| ApiError::Conflict(format!("the connection's Tovuti client: {e}")))?;

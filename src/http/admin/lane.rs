@@ -57,7 +57,7 @@ pub async fn show(
             "connection {id} has no GHL location, so no lane"
         )));
     };
-    let status = state.platforms.ghl_lane(&location);
+    let status = state.clients.ghl_lane(&location);
     Ok(Json(view(id, location, status, Millis::now())))
 }
 

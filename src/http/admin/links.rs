@@ -44,13 +44,13 @@ pub async fn show(
 
 /// The Tovuti user with this email, else the GHL contact; 404 when neither side has one.
 async fn by_email(state: &AppState, connection: &Connection, email: &str) -> Result<Who, ApiError> {
-    let platforms = &state.platforms;
+    let clients = &state.clients;
     let unreachable = |side: &str| {
         ApiError::Unavailable(format!(
             "{side} could not be asked; try again, or look up by id"
         ))
     };
-    let tovuti = platforms
+    let tovuti = clients
         .tovuti(connection)
         .await
         .map_err(|_| unreachable("Tovuti"))?;
@@ -62,7 +62,7 @@ async fn by_email(state: &AppState, connection: &Connection, email: &str) -> Res
     {
         return Ok(Who::TovutiUser(user.id.to_string()));
     }
-    let ghl = platforms
+    let ghl = clients
         .ghl(connection)
         .await
         .map_err(|_| unreachable("GHL"))?

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Console;
 use super::form::Form;
-use super::provision::{Done, Outcome, missing};
+use super::provision::{Done, ProvisionResult, missing};
 use super::render::{Me, refused};
 use super::session::Session;
 use crate::config::DEFAULT_CONNECTION;
@@ -38,7 +38,7 @@ pub async fn show(
     Extension(console): Extension<Arc<Console>>,
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
-    Query(outcome): Query<Outcome>,
+    Query(outcome): Query<ProvisionResult>,
 ) -> Response {
     let done = outcome.done();
     render(&state, &console, &session, &id, Tried::default(), done).await

@@ -103,7 +103,7 @@ async fn connected(state: &AppState, id: &str) -> Result<Clients, ApiError> {
 
 /// The outcome of the last creation, as the redirect carries it back to the page.
 #[derive(Default, Deserialize)]
-pub(super) struct Outcome {
+pub(super) struct ProvisionResult {
     created: Option<String>,
     unresolved: Option<String>,
 }
@@ -117,7 +117,7 @@ pub(super) struct Done {
     unresolved: usize,
 }
 
-impl Outcome {
+impl ProvisionResult {
     /// `None` without an outcome (or with one that is not two counts).
     pub(super) fn done(&self) -> Option<Done> {
         Some(Done {

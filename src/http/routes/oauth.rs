@@ -174,7 +174,7 @@ async fn connect_location(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     // Cached sessions of the connection hold the tokens this grant replaces.
-    state.platforms.forget(&connection);
+    state.clients.forget(&connection);
     tracing::info!(connection.id = %connection, ghl.location_id = %location, "GHL OAuth install completed");
     Ok(Html("<p>Connected to GoHighLevel. You can close this window.</p>").into_response())
 }
@@ -202,7 +202,7 @@ async fn spend_state(state: &AppState, valid: &ValidState, now: Millis) -> Resul
 async fn exchange(state: &AppState, code: &str) -> Result<TokenGrant, ApiError> {
     let ghl = &state.config.ghl;
     let app = state
-        .platforms
+        .clients
         .ghl_oauth_app()
         .ok_or_else(|| ApiError::Unavailable("OAuth is not configured".into()))?;
     app.exchange_code(code, &ghl.oauth_redirect_url)

@@ -8,7 +8,7 @@ use serde_json::Value;
 #[path = "rules.rs"]
 mod rules;
 
-use super::Problem;
+use super::MappingProblem;
 use super::refs::{GHL_READ_ONLY, GHL_STANDARD, TOVUTI_CORE, TOVUTI_READ_ONLY};
 use crate::mapping::model::{FieldPair, GhlRef, MappingFile, MissingPolicy, TovutiRef};
 use crate::mapping::source::Source;
@@ -47,7 +47,7 @@ impl Loc {
 
 pub(super) struct Checker<'a> {
     src: Source<'a>,
-    problems: Vec<Problem>,
+    problems: Vec<MappingProblem>,
     templates: Templates,
     phone_country: phonenumber::country::Id,
     ghl_targets: Vec<(String, Loc)>,
@@ -87,7 +87,7 @@ impl<'a> Checker<'a> {
         self.duplicates();
     }
 
-    pub(super) fn finish(self) -> (Vec<Problem>, Templates, phonenumber::country::Id) {
+    pub(super) fn finish(self) -> (Vec<MappingProblem>, Templates, phonenumber::country::Id) {
         (self.problems, self.templates, self.phone_country)
     }
 
@@ -109,7 +109,7 @@ impl<'a> Checker<'a> {
             loc.index,
             Some(loc.key.split('[').next().unwrap_or("")),
         );
-        self.problems.push(Problem {
+        self.problems.push(MappingProblem {
             file: self.src.file.to_owned(),
             line,
             key: loc.dotted(),

@@ -14,14 +14,14 @@ pub use refs::{GHL_READ_ONLY, GHL_STANDARD, TOVUTI_CORE, TOVUTI_READ_ONLY};
 
 /// One problem in a mapping file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct MappingProblem {
     pub file: String,
     pub line: usize,
     pub key: String,
     pub message: String,
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for MappingProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -33,7 +33,7 @@ impl fmt::Display for Problem {
 
 /// Every problem found in a mapping file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ValidationErrors(pub Vec<Problem>);
+pub struct ValidationErrors(pub Vec<MappingProblem>);
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,7 +89,7 @@ pub fn load(file: &str, text: &str) -> Result<Mapping, ValidationErrors> {
     })
 }
 
-fn sorted(mut problems: Vec<Problem>) -> ValidationErrors {
+fn sorted(mut problems: Vec<MappingProblem>) -> ValidationErrors {
     problems.sort_by(|a, b| (a.line, &a.key).cmp(&(b.line, &b.key)));
     problems.dedup();
     ValidationErrors(problems)
@@ -100,7 +100,7 @@ pub(crate) type Removed = Vec<(String, usize)>;
 
 /// Deserializes the file; after each serde error the section holding it is blanked and the
 /// parse retried, so one run reports the structural errors of every section.
-fn parse_structure(src: Source<'_>) -> (Option<MappingFile>, Vec<Problem>, Removed) {
+fn parse_structure(src: Source<'_>) -> (Option<MappingFile>, Vec<MappingProblem>, Removed) {
     let mut text = src.text.to_owned();
     let mut problems = Vec::new();
     let mut removed = Removed::new();
@@ -113,7 +113,7 @@ fn parse_structure(src: Source<'_>) -> (Option<MappingFile>, Vec<Problem>, Remov
         let offset = err.span().map_or(0, |s| s.start);
         let current = Source::new(src.file, &text);
         let line = current.line_of(offset);
-        problems.push(Problem {
+        problems.push(MappingProblem {
             file: src.file.to_owned(),
             line,
             // Named from the original text: blanking keeps lines but drops earlier headers.

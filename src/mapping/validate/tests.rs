@@ -11,11 +11,11 @@ fn the_shipped_example_is_valid() {
     assert_eq!(m.phone_country, phonenumber::country::Id::US);
 }
 
-fn problems(text: &str) -> Vec<Problem> {
+fn problems(text: &str) -> Vec<MappingProblem> {
     load("bad.toml", text).expect_err("should be invalid").0
 }
 
-fn has(ps: &[Problem], line: usize, key: &str, needle: &str) -> bool {
+fn has(ps: &[MappingProblem], line: usize, key: &str, needle: &str) -> bool {
     ps.iter()
         .any(|p| p.line == line && p.key == key && p.message.contains(needle))
 }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::Shared;
+use super::FakeGhlState;
 use super::contacts::owned;
 use super::gate::{CallerExt, Refusal, envelope, json_body, refuse};
 use super::state::iso_millis;
@@ -70,7 +70,7 @@ fn body_or_422(bytes: &Bytes) -> Result<Value, Refusal> {
 
 pub async fn create(
     kind: Kind,
-    s: Arc<Shared>,
+    s: Arc<FakeGhlState>,
     caller: CallerExt,
     contact_id: String,
     bytes: Bytes,
@@ -113,7 +113,12 @@ pub async fn create(
         .into_response()
 }
 
-pub async fn list(kind: Kind, s: Arc<Shared>, caller: CallerExt, contact_id: String) -> Response {
+pub async fn list(
+    kind: Kind,
+    s: Arc<FakeGhlState>,
+    caller: CallerExt,
+    contact_id: String,
+) -> Response {
     let mut inner = s.lock();
     if let Err(r) = owned(&inner, &caller.location_id, &contact_id) {
         return r.into_response();
@@ -147,7 +152,7 @@ fn find(
 
 pub async fn get(
     kind: Kind,
-    s: Arc<Shared>,
+    s: Arc<FakeGhlState>,
     caller: CallerExt,
     contact_id: String,
     id: String,
@@ -160,7 +165,7 @@ pub async fn get(
 
 pub async fn update(
     kind: Kind,
-    s: Arc<Shared>,
+    s: Arc<FakeGhlState>,
     caller: CallerExt,
     ids: (String, String),
     bytes: Bytes,
@@ -184,7 +189,7 @@ pub async fn update(
 
 pub async fn delete(
     kind: Kind,
-    s: Arc<Shared>,
+    s: Arc<FakeGhlState>,
     caller: CallerExt,
     contact_id: String,
     id: String,
@@ -199,7 +204,7 @@ pub async fn delete(
 
 /// `PUT /contacts/{contactId}/tasks/{taskId}/completed` with `{completed}` required.
 pub async fn complete_task(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path((contact_id, id)): Path<(String, String)>,
     bytes: Bytes,
@@ -226,7 +231,7 @@ fn tag_list(body: &Value) -> Option<Vec<String>> {
 /// `POST` (201) adds and `DELETE` (200) removes tags; both answer `{tags}`.
 pub async fn change_tags(
     add: bool,
-    s: Arc<Shared>,
+    s: Arc<FakeGhlState>,
     caller: CallerExt,
     contact_id: String,
     bytes: Bytes,
@@ -274,7 +279,7 @@ pub async fn change_tags(
 pub async fn membership(
     workflow: bool,
     add: bool,
-    s: Arc<Shared>,
+    s: Arc<FakeGhlState>,
     caller: CallerExt,
     (contact_id, target): (String, String),
 ) -> Response {

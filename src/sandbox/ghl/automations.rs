@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Shared;
+use super::FakeGhlState;
 use super::gate::{CallerExt, envelope};
 
 #[derive(Deserialize)]
@@ -21,7 +21,7 @@ pub struct ListQuery {
 }
 
 pub async fn campaigns(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Query(q): Query<ListQuery>,
 ) -> Response {
@@ -29,7 +29,7 @@ pub async fn campaigns(
 }
 
 pub async fn workflows(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Query(q): Query<ListQuery>,
 ) -> Response {
@@ -37,7 +37,7 @@ pub async fn workflows(
 }
 
 fn list(
-    s: &Shared,
+    s: &FakeGhlState,
     caller: &CallerExt,
     q: ListQuery,
     name: &str,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::Shared;
+use super::FakeGhlState;
 use super::contacts::owned;
 use super::gate::{CallerExt, Refusal, envelope, json_body, refuse};
 
@@ -36,7 +36,11 @@ fn merge(event: &mut serde_json::Map<String, Value>, body: &Value) {
     }
 }
 
-pub async fn create(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
+pub async fn create(
+    State(s): State<Arc<FakeGhlState>>,
+    caller: CallerExt,
+    bytes: Bytes,
+) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -73,7 +77,7 @@ fn find(inner: &super::state::Inner, location: &str, id: &str) -> Result<Value, 
 }
 
 pub async fn get(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(id): Path<String>,
 ) -> Response {
@@ -84,7 +88,7 @@ pub async fn get(
 }
 
 pub async fn update(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(id): Path<String>,
     bytes: Bytes,
@@ -107,7 +111,7 @@ pub async fn update(
 
 /// `GET /contacts/{contactId}/appointments` → `{events}`.
 pub async fn for_contact(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(contact_id): Path<String>,
 ) -> Response {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
 
-use super::Shared;
+use super::FakeGhlState;
 use super::state::{LoggedRequest, Window};
 use crate::sandbox::faults::{self, Fault};
 
@@ -101,7 +101,11 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Middleware over every API route (not `/oauth/token`, which has no bearer).
-pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+pub async fn gate(
+    State(shared): State<Arc<FakeGhlState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -139,7 +143,7 @@ pub async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Nex
 }
 
 async fn admit(
-    shared: &Shared,
+    shared: &FakeGhlState,
     method: &Method,
     headers: &HeaderMap,
     entry: &mut LoggedRequest,
@@ -198,7 +202,7 @@ async fn admit(
 }
 
 /// A fault that strikes before the request is handled.
-async fn apply_fault(shared: &Shared, fault: Fault) -> Result<(), Refusal> {
+async fn apply_fault(shared: &FakeGhlState, fault: Fault) -> Result<(), Refusal> {
     match fault {
         Fault::Latency(delay) => {
             tokio::time::sleep(delay).await;
@@ -228,7 +232,7 @@ async fn apply_fault(shared: &Shared, fault: Fault) -> Result<(), Refusal> {
     }
 }
 
-fn too_many(shared: &Shared, window: &Window, retry_after_secs: u128) -> Response {
+fn too_many(shared: &FakeGhlState, window: &Window, retry_after_secs: u128) -> Response {
     let mut response = envelope(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests, please try again later.",
@@ -243,7 +247,7 @@ fn too_many(shared: &Shared, window: &Window, retry_after_secs: u128) -> Respons
 }
 
 /// The five headers GHL documents, on every answer that went through the window.
-fn stamp(headers: &mut HeaderMap, shared: &Shared, window: &Window) {
+fn stamp(headers: &mut HeaderMap, shared: &FakeGhlState, window: &Window) {
     let limits = &shared.limits;
     let interval = u64::try_from(limits.interval.as_millis()).unwrap_or(u64::MAX);
     headers.insert("x-ratelimit-max", HeaderValue::from(limits.burst_max));

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::Shared;
+use super::FakeGhlState;
 use super::gate::{Refusal, refuse};
 use super::state::Grant;
 
@@ -21,7 +21,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// Handles every grant type the service uses; counts each call.
-pub async fn token(State(s): State<Arc<Shared>>, bytes: Bytes) -> Response {
+pub async fn token(State(s): State<Arc<FakeGhlState>>, bytes: Bytes) -> Response {
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     s.lock().token_endpoint_calls += 1;
@@ -90,7 +90,7 @@ fn token_response(
 /// `POST /oauth/locationToken`: a Company token with `oauth.write` mints a location token
 /// (no refresh token), for a location of its own company.
 pub async fn location_token(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     headers: axum::http::HeaderMap,
     bytes: Bytes,
 ) -> Response {

@@ -10,13 +10,13 @@ use axum::routing::{get, post, put};
 
 use super::activities::{self, Kind};
 use super::gate::{self, CallerExt};
-use super::{Shared, automations, calendars, contacts, oauth, search};
+use super::{FakeGhlState, automations, calendars, contacts, oauth, search};
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<FakeGhlState>>;
 type One = Path<String>;
 type Two = Path<(String, String)>;
 
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(shared: Arc<FakeGhlState>) -> Router {
     let api = Router::new()
         .route("/contacts/", post(contacts::create))
         .route("/contacts/upsert", post(contacts::upsert))
@@ -57,7 +57,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// List, create, get, update and delete of one per-contact collection.
-fn per_contact(router: Router<Arc<Shared>>, kind: Kind, plural: &str) -> Router<Arc<Shared>> {
+fn per_contact(
+    router: Router<Arc<FakeGhlState>>,
+    kind: Kind,
+    plural: &str,
+) -> Router<Arc<FakeGhlState>> {
     let list = format!("/contacts/{{id}}/{plural}");
     let item = format!("{list}/{{item}}");
     router
@@ -82,7 +86,7 @@ fn per_contact(router: Router<Arc<Shared>>, kind: Kind, plural: &str) -> Router<
         )
 }
 
-fn tags(router: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
+fn tags(router: Router<Arc<FakeGhlState>>) -> Router<Arc<FakeGhlState>> {
     router.route(
         "/contacts/{id}/tags",
         post(|State(s): S, c: CallerExt, Path(id): One, b: Bytes| {
@@ -95,7 +99,7 @@ fn tags(router: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
 }
 
 /// Campaign and workflow membership: add (POST) and remove (DELETE).
-fn memberships(router: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
+fn memberships(router: Router<Arc<FakeGhlState>>) -> Router<Arc<FakeGhlState>> {
     let paths = [
         (false, "/contacts/{id}/campaigns/{target}"),
         (true, "/contacts/{id}/workflow/{target}"),

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Shared;
+use super::FakeGhlState;
 use super::contacts::{check_location, find_duplicate, text};
 use super::gate::{CallerExt, envelope, json_body};
 use super::state::Inner;
@@ -20,7 +20,11 @@ use super::state::Inner;
 /// `POST /contacts/search`: `locationId` and `pageLimit` required; `filters` with `eq`
 /// and `range`, an optional one-key `sort`; paging by `searchAfter`, which each contact
 /// carries: `[sort value, id]` when sorted, else `[dateAdded, id]` (ids ascending).
-pub async fn search(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
+pub async fn search(
+    State(s): State<Arc<FakeGhlState>>,
+    caller: CallerExt,
+    bytes: Bytes,
+) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -211,7 +215,7 @@ pub struct DuplicateQuery {
 
 /// `GET /contacts/search/duplicate`: `{contact}` or `{contact: null}`.
 pub async fn duplicate(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Query(q): Query<DuplicateQuery>,
 ) -> Response {
@@ -230,7 +234,7 @@ pub async fn duplicate(
 
 /// `GET /locations/{locationId}/customFields`: the fields written so far, by key.
 pub async fn custom_fields(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(location): Path<String>,
 ) -> Response {
@@ -264,7 +268,7 @@ fn field_json(inner: &Inner, key: &str, id: &str) -> Value {
 /// `POST /locations/{locationId}/customFields`: GHL derives the key from the name
 /// (`Job Title` → `contact.job_title`) and refuses a name already taken.
 pub async fn create_custom_field(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(location): Path<String>,
     bytes: Bytes,

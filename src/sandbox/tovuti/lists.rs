@@ -14,11 +14,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::Shared;
+use super::FakeTovutiState;
 use super::learning::{award_json, progress_json};
 use super::state::Inner;
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<FakeTovutiState>>;
 type ListQuery = Query<HashMap<String, String>>;
 
 /// Which items a request asks for.

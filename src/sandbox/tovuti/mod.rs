@@ -54,13 +54,13 @@ pub fn example_lists() -> TenantLists {
 }
 
 /// State shared by the fake's handlers.
-pub struct Shared {
+pub struct FakeTovutiState {
     inner: Mutex<Inner>,
     /// The one bearer token the fake accepts.
     token: String,
 }
 
-impl Shared {
+impl FakeTovutiState {
     /// The data; a handler that panicked mid-update cannot leave it worse than a test can.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -70,7 +70,7 @@ impl Shared {
 /// A running fake; stops when dropped.
 pub struct FakeTovuti {
     address: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<FakeTovutiState>,
     server: JoinHandle<()>,
 }
 
@@ -93,7 +93,7 @@ impl FakeTovuti {
         token: impl Into<String>,
     ) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(FakeTovutiState {
             inner: Mutex::new(Inner::default()),
             token: token.into(),
         });

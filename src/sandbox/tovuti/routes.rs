@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::Shared;
+use super::FakeTovutiState;
 use super::lists;
 use super::state::Invalid;
 use crate::sandbox::faults::{self, Fault};
@@ -22,10 +22,10 @@ use crate::sandbox::faults::{self, Fault};
 /// Where the API lives on the fake, as `/api/v1` does on `api.tovuti.io`.
 pub const PREFIX: &str = "/api/v1";
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<FakeTovutiState>>;
 type ListQuery = Query<HashMap<String, String>>;
 
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(shared: Arc<FakeTovutiState>) -> Router {
     let api = Router::new()
         .route("/user", post(create_user))
         .route("/user/{id}", get(get_user).patch(update_user))

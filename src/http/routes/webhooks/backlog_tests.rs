@@ -14,7 +14,7 @@ use crate::config::{Config, DatabaseUrl};
 use crate::http::{self, AppState, WebhookIntake};
 use crate::services::Services;
 use crate::store::{Claim, Completion, Millis};
-use crate::sync::Platforms;
+use crate::sync::Clients;
 use crate::telemetry::Metrics;
 
 const BOUND: u64 = 200;
@@ -39,14 +39,14 @@ async fn app() -> App {
         .await
         .unwrap();
     services.store.migrate().await.unwrap();
-    let platforms = Platforms::new(
+    let clients = Clients::new(
         services.config.clone(),
         services.store.clone(),
         services.metrics.clone(),
         &services.instance_id,
     )
     .unwrap();
-    let state = AppState::new(services, webhooks, std::sync::Arc::new(platforms));
+    let state = AppState::new(services, webhooks, std::sync::Arc::new(clients));
     let router = http::router(state.clone());
     App {
         state,

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::backlog::{self, Backlog};
 use super::lookup::TtlCache;
-use super::metrics::{Outcome, WebhookMetrics};
+use super::metrics::{DeliveryOutcome, WebhookMetrics};
 use crate::config::Config;
 use crate::http::ApiError;
 use crate::http::AppState;
@@ -122,8 +122,8 @@ impl WebhookIntake {
             .observe_verification(source, started.elapsed().as_secs_f64());
         result.map_err(|error| {
             let outcome = match error {
-                VerifyError::Stale => Outcome::RejectedStale,
-                _ => Outcome::RejectedSignature,
+                VerifyError::Stale => DeliveryOutcome::RejectedStale,
+                _ => DeliveryOutcome::RejectedSignature,
             };
             self.metrics.count(source, "unverified", outcome);
             tracing::info!(source, reason = %error, "webhook rejected");
@@ -193,7 +193,8 @@ impl WebhookIntake {
         type_label: &'static str,
         detail: &str,
     ) -> ApiError {
-        self.metrics.count(source, type_label, Outcome::Throttled);
+        self.metrics
+            .count(source, type_label, DeliveryOutcome::Throttled);
         ApiError::Throttled {
             detail: detail.to_owned(),
             retry_after: self.retry_after,
@@ -268,11 +269,11 @@ pub(super) fn answer(
     recorded: Recorded,
 ) -> Response {
     let (outcome, status, id) = match (recorded, disposition) {
-        (Recorded::Duplicate(id), _) => (Outcome::Duplicate, "duplicate", id),
-        (Recorded::New(id), Disposition::Process) => (Outcome::Accepted, "accepted", id),
-        (Recorded::New(id), Disposition::Ignore) => (Outcome::Ignored, "ignored", id),
+        (Recorded::Duplicate(id), _) => (DeliveryOutcome::Duplicate, "duplicate", id),
+        (Recorded::New(id), Disposition::Process) => (DeliveryOutcome::Accepted, "accepted", id),
+        (Recorded::New(id), Disposition::Ignore) => (DeliveryOutcome::Ignored, "ignored", id),
         (Recorded::New(id), Disposition::Unparseable | Disposition::NotJson) => {
-            (Outcome::Unparseable, "unparseable", id)
+            (DeliveryOutcome::Unparseable, "unparseable", id)
         }
     };
     intake.metrics.count(source, type_label, outcome);

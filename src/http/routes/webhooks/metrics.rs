@@ -8,7 +8,7 @@ use prometheus_client::registry::Registry;
 
 /// What became of one delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum DeliveryOutcome {
     /// Stored as a new event to process.
     Accepted,
     /// Already stored: acknowledged, no second event.
@@ -25,7 +25,7 @@ pub enum Outcome {
     Throttled,
 }
 
-impl Outcome {
+impl DeliveryOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Accepted => "accepted",
@@ -83,7 +83,7 @@ impl WebhookMetrics {
         }
     }
 
-    pub fn count(&self, source: &'static str, event_type: &'static str, outcome: Outcome) {
+    pub fn count(&self, source: &'static str, event_type: &'static str, outcome: DeliveryOutcome) {
         let labels = DeliveryLabels {
             source,
             r#type: event_type,

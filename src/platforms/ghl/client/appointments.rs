@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,7 +72,7 @@ struct Many {
     events: Vec<Appointment>,
 }
 
-impl Connection {
+impl LocationApi {
     pub async fn contact_appointments(
         &self,
         contact_id: &str,

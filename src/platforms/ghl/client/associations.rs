@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 
 #[derive(Deserialize)]
 struct Tags {
@@ -13,7 +13,7 @@ struct Tags {
     tags: Vec<String>,
 }
 
-impl Connection {
+impl LocationApi {
     /// Adds tags, keeping the others; returns the contact's tags as GHL reports them.
     pub async fn add_tags(
         &self,

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 
 /// A campaign or workflow: its id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -43,7 +43,7 @@ struct Workflows {
     workflows: Vec<Automation>,
 }
 
-impl Connection {
+impl LocationApi {
     /// Every campaign or workflow of the location.
     pub async fn automations(&self, kind: AutomationKind) -> Result<Vec<Automation>, GhlError> {
         let location = self.location_id().to_owned();

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 
 /// A contact as GHL returns it; fields the service does not use stay in `extra`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -209,7 +209,7 @@ fn located(body: &impl Serialize, location_id: &str) -> Result<Value, GhlError> 
     Ok(value)
 }
 
-impl Connection {
+impl LocationApi {
     pub async fn get_contact(&self, id: &str) -> Result<Contact, GhlError> {
         let call = Call::new(Method::GET, "contacts.get", &["contacts", id]);
         Ok(self.send::<One>(call).await?.contact)

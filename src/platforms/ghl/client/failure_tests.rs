@@ -27,7 +27,7 @@ async fn revoked_and_under_scoped_tokens_are_auth_errors_and_not_retried() {
     let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
     let read_only = fake.issue_token(LOC, &["contacts.readonly"]);
     let error = client
-        .connection(LOC, Auth::private_token(read_only))
+        .location(LOC, Auth::private_token(read_only))
         .create_contact(&ada())
         .await
         .unwrap_err();
@@ -38,7 +38,7 @@ async fn revoked_and_under_scoped_tokens_are_auth_errors_and_not_retried() {
     let revoked = fake.issue_token(LOC, ALL_SCOPES);
     fake.revoke(&revoked);
     let error = client
-        .connection(LOC, Auth::private_token(revoked))
+        .location(LOC, Auth::private_token(revoked))
         .get_contact("x")
         .await
         .unwrap_err();
@@ -92,7 +92,7 @@ async fn a_429_pauses_the_lane_for_retry_after_and_is_not_a_failed_attempt() {
     one_attempt.retry.max_attempts = 1;
     let client = GhlClient::new(one_attempt, Arc::new(Metrics::new())).unwrap();
     let token = fake.issue_token(LOC, ALL_SCOPES);
-    let ghl_once = client.connection(LOC, Auth::private_token(token));
+    let ghl_once = client.location(LOC, Auth::private_token(token));
     let started = tokio::time::Instant::now();
     assert_eq!(ghl_once.get_contact(&id).await.unwrap().id, id);
     assert!(

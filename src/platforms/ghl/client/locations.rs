@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 use crate::platforms::ghl::custom_fields::CustomFieldDef;
 
 #[derive(Deserialize)]
@@ -22,7 +22,7 @@ struct Created {
     custom_field: CustomFieldDef,
 }
 
-impl Connection {
+impl LocationApi {
     /// The contact custom fields defined in this location.
     pub async fn contact_custom_fields(&self) -> Result<Vec<CustomFieldDef>, GhlError> {
         let call = Call::new(

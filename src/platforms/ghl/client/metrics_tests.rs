@@ -13,9 +13,9 @@ async fn two_connections_requests_waits_and_429s_are_counted_apart() {
     let metrics = Arc::new(Metrics::new());
     let client = GhlClient::new(settings(fake.base_url()), metrics.clone()).unwrap();
     let token = |location: &str| Auth::private_token(fake.issue_token(location, ALL_SCOPES));
-    let acme = client.connection(LOC, token(LOC)).for_connection("acme");
+    let acme = client.location(LOC, token(LOC)).for_connection("acme");
     let zenith = client
-        .connection("loc-2", token("loc-2"))
+        .location("loc-2", token("loc-2"))
         .for_connection("zenith");
     acme.get_contact("missing").await.unwrap_err();
     zenith.get_contact("missing").await.unwrap_err();

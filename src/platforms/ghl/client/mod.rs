@@ -43,7 +43,7 @@ pub use tasks::{NewTask, Task, TaskUpdate};
 pub use throttle::{
     LaneHolder, LaneOwnership, LaneStatus, Priority, RateLimitSnapshot, Throttle, ThrottleSettings,
 };
-pub use verify::{Capability, NO_SAMPLE, Needs, Outcome, Verification};
+pub use verify::{Capability, NO_SAMPLE, Needs, Verdict, Verification};
 
 use crate::config::{DEFAULT_CONNECTION, GhlConfig};
 use crate::platforms::replay::Replay;
@@ -94,10 +94,10 @@ impl ClientSettings {
 /// The process-wide client; cheap to clone.
 #[derive(Clone)]
 pub struct GhlClient {
-    inner: Arc<Shared>,
+    inner: Arc<ClientInner>,
 }
 
-struct Shared {
+struct ClientInner {
     http: reqwest::Client,
     settings: ClientSettings,
     throttle: Throttle,
@@ -133,7 +133,7 @@ impl GhlClient {
             .build()
             .map_err(|e| GhlError::from_reqwest("client.build", &e))?;
         Ok(Self {
-            inner: Arc::new(Shared {
+            inner: Arc::new(ClientInner {
                 http,
                 settings,
                 throttle,
@@ -143,9 +143,9 @@ impl GhlClient {
     }
 
     /// The operations of one location with these credentials, as background work of
-    /// the `default` connection until [`Connection::for_connection`] names another.
-    pub fn connection(&self, location_id: impl Into<String>, auth: Auth) -> Connection {
-        Connection {
+    /// the `default` connection until [`LocationApi::for_connection`] names another.
+    pub fn location(&self, location_id: impl Into<String>, auth: Auth) -> LocationApi {
+        LocationApi {
             client: self.clone(),
             connection_id: DEFAULT_CONNECTION.to_owned(),
             location_id: location_id.into(),
@@ -177,7 +177,7 @@ impl GhlClient {
 
 /// One location's API, with its credentials and the priority its calls queue at.
 #[derive(Clone)]
-pub struct Connection {
+pub struct LocationApi {
     client: GhlClient,
     /// The service's connection whose work this is: the metrics' `connection` label.
     connection_id: String,
@@ -186,7 +186,7 @@ pub struct Connection {
     priority: Priority,
 }
 
-impl Connection {
+impl LocationApi {
     pub fn location_id(&self) -> &str {
         &self.location_id
     }

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,7 +48,7 @@ struct Many {
     notes: Vec<Note>,
 }
 
-impl Connection {
+impl LocationApi {
     pub async fn list_notes(&self, contact_id: &str) -> Result<Vec<Note>, GhlError> {
         let call = Call::new(
             Method::GET,

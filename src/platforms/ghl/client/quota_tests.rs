@@ -17,7 +17,7 @@ async fn a_thousand_queued_calls_stay_inside_the_quota_and_finish_near_the_minim
     let token = fake.issue_token("loc-1", ALL_SCOPES);
     let metrics = Arc::new(Metrics::new());
     let client = GhlClient::new(settings(fake.base_url()), metrics).unwrap();
-    let ghl = client.connection("loc-1", Auth::private_token(token));
+    let ghl = client.location("loc-1", Auth::private_token(token));
     let id = ghl
         .create_contact(&ContactInput::default())
         .await

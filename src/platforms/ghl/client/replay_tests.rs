@@ -9,11 +9,11 @@ use crate::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Fault, Target};
 
 const LOC: &str = "loc-1";
 
-async fn setup() -> (FakeGhl, Connection, String) {
+async fn setup() -> (FakeGhl, LocationApi, String) {
     let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
     let token = fake.issue_token(LOC, ALL_SCOPES);
     let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
-    let ghl = client.connection(LOC, Auth::private_token(token));
+    let ghl = client.location(LOC, Auth::private_token(token));
     let input = ContactInput {
         email: Some("ada@example.com".into()),
         ..ContactInput::default()
@@ -138,7 +138,7 @@ async fn a_create_that_could_not_connect_was_never_sent_and_is_not_ambiguous() {
     let base = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let client = GhlClient::new(settings(base), Arc::new(Metrics::new())).unwrap();
-    let ghl = client.connection(LOC, Auth::private_token("pit-x"));
+    let ghl = client.location(LOC, Auth::private_token("pit-x"));
     let error = ghl.create_note("c-1", &note()).await.unwrap_err();
     assert!(matches!(error, GhlError::Unreachable { .. }), "{error:?}");
     assert!(!error.may_have_applied() && error.is_retryable());

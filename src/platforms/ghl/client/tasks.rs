@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Call, Connection, GhlError};
+use super::{Call, GhlError, LocationApi};
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,7 +62,7 @@ struct Many {
     tasks: Vec<Task>,
 }
 
-impl Connection {
+impl LocationApi {
     pub async fn list_tasks(&self, contact_id: &str) -> Result<Vec<Task>, GhlError> {
         let call = Call::new(
             Method::GET,

@@ -18,11 +18,11 @@ pub(crate) fn settings(base_url: String) -> ClientSettings {
     ClientSettings::from_config(&config)
 }
 
-pub(super) async fn setup() -> (FakeGhl, Connection) {
+pub(super) async fn setup() -> (FakeGhl, LocationApi) {
     let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
     let token = fake.issue_token(LOC, ALL_SCOPES);
     let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
-    (fake, client.connection(LOC, Auth::private_token(token)))
+    (fake, client.location(LOC, Auth::private_token(token)))
 }
 
 pub(super) fn ada() -> ContactInput {
@@ -294,7 +294,7 @@ async fn each_request_is_counted_by_operation_and_outcome() {
     let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
     let metrics = Arc::new(Metrics::new());
     let client = GhlClient::new(settings(fake.base_url()), metrics.clone()).unwrap();
-    let ghl = client.connection(LOC, Auth::private_token(fake.issue_token(LOC, ALL_SCOPES)));
+    let ghl = client.location(LOC, Auth::private_token(fake.issue_token(LOC, ALL_SCOPES)));
     ghl.create_contact(&ada()).await.unwrap();
     ghl.get_contact("missing").await.unwrap_err();
     let text = metrics.encode();

@@ -1,4 +1,4 @@
-//! `Connection::verify`: one harmless call per capability the service needs (the caller
+//! `LocationApi::verify`: one harmless call per capability the service needs (the caller
 //! says which through [`Needs`]), reported as ok / forbidden (missing scope) / no access to
 //! the location / unauthorized / unreachable / not verified, with the rate-limit headers
 //! seen and a sample contact as the mapping would read it.
@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::throttle::RateLimitSnapshot;
-use super::{AppointmentUpdate, AutomationKind, Call, Connection, Contact, GhlError, SearchQuery};
+use super::{AppointmentUpdate, AutomationKind, Call, Contact, GhlError, LocationApi, SearchQuery};
 use crate::platforms::ErrorClass;
 
 /// An id no contact has: deleting it proves the write scope without changing anything.
@@ -64,7 +64,7 @@ impl Needs {
 
 /// What one capability check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Verdict {
     Ok,
     /// The token lacks this scope.
     Forbidden {
@@ -82,7 +82,7 @@ pub enum Outcome {
     Failed(String),
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Ok => f.write_str("ok"),
@@ -103,7 +103,7 @@ impl fmt::Display for Outcome {
 pub struct Capability {
     pub name: &'static str,
     pub scope: &'static str,
-    pub outcome: Outcome,
+    pub outcome: Verdict,
 }
 
 /// Everything `verify` learned.
@@ -117,25 +117,25 @@ pub struct Verification {
 impl Verification {
     /// True when every capability was checked and works.
     pub fn all_ok(&self) -> bool {
-        self.capabilities.iter().all(|c| c.outcome == Outcome::Ok)
+        self.capabilities.iter().all(|c| c.outcome == Verdict::Ok)
     }
 
     /// True when nothing checked failed; capabilities left unchecked do not count.
     pub fn none_failed(&self) -> bool {
         self.capabilities
             .iter()
-            .all(|c| matches!(c.outcome, Outcome::Ok | Outcome::Skipped(_)))
+            .all(|c| matches!(c.outcome, Verdict::Ok | Verdict::Skipped(_)))
     }
 
     /// The capabilities that could not be checked.
     pub fn untested(&self) -> impl Iterator<Item = &Capability> {
         self.capabilities
             .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+            .filter(|c| matches!(c.outcome, Verdict::Skipped(_)))
     }
 
     /// The outcome of the capability `name`.
-    pub fn outcome(&self, name: &str) -> Option<&Outcome> {
+    pub fn outcome(&self, name: &str) -> Option<&Verdict> {
         self.capabilities
             .iter()
             .find(|c| c.name == name)
@@ -143,16 +143,16 @@ impl Verification {
     }
 }
 
-fn judge<T>(result: Result<T, GhlError>, scope: &'static str) -> Outcome {
+fn judge<T>(result: Result<T, GhlError>, scope: &'static str) -> Verdict {
     match result {
-        Ok(_) => Outcome::Ok,
+        Ok(_) => Verdict::Ok,
         Err(error) => judge_error(&error, scope),
     }
 }
 
 /// A probe on a record that does not exist: "not found" (or a validation answer) means
 /// the scope let the request through.
-fn judge_probe<T>(result: Result<T, GhlError>, scope: &'static str) -> Outcome {
+fn judge_probe<T>(result: Result<T, GhlError>, scope: &'static str) -> Verdict {
     match result {
         Err(e)
             if matches!(
@@ -160,7 +160,7 @@ fn judge_probe<T>(result: Result<T, GhlError>, scope: &'static str) -> Outcome {
                 ErrorClass::NotFound | ErrorClass::Permanent | ErrorClass::Undecodable
             ) =>
         {
-            Outcome::Ok
+            Verdict::Ok
         }
         other => judge(other, scope),
     }
@@ -169,7 +169,7 @@ fn judge_probe<T>(result: Result<T, GhlError>, scope: &'static str) -> Outcome {
 /// GHL answers a missing scope with 401 "The token is not authorized for this scope." (and
 /// some routes with 403), and a token of another location with 403 "… does not have
 /// access to this location", so the message decides, not the status alone.
-fn judge_error(error: &GhlError, scope: &'static str) -> Outcome {
+fn judge_error(error: &GhlError, scope: &'static str) -> Verdict {
     let message = error
         .failure()
         .map(|f| f.body.to_ascii_lowercase())
@@ -178,17 +178,17 @@ fn judge_error(error: &GhlError, scope: &'static str) -> Outcome {
         ErrorClass::Unauthorized | ErrorClass::Forbidden
             if message.contains("access to this location") =>
         {
-            Outcome::NoLocationAccess
+            Verdict::NoLocationAccess
         }
-        ErrorClass::Forbidden => Outcome::Forbidden {
+        ErrorClass::Forbidden => Verdict::Forbidden {
             missing_scope: scope,
         },
-        ErrorClass::Unauthorized if message.contains("scope") => Outcome::Forbidden {
+        ErrorClass::Unauthorized if message.contains("scope") => Verdict::Forbidden {
             missing_scope: scope,
         },
-        ErrorClass::Unauthorized | ErrorClass::NeedsReauth => Outcome::Unauthorized,
-        class if class.is_retryable() => Outcome::Unreachable(error.to_string()),
-        _ => Outcome::Failed(error.to_string()),
+        ErrorClass::Unauthorized | ErrorClass::NeedsReauth => Verdict::Unauthorized,
+        class if class.is_retryable() => Verdict::Unreachable(error.to_string()),
+        _ => Verdict::Failed(error.to_string()),
     }
 }
 
@@ -196,7 +196,7 @@ fn judge_error(error: &GhlError, scope: &'static str) -> Outcome {
 struct Checks(Vec<Capability>);
 
 impl Checks {
-    fn push(&mut self, name: &'static str, scope: &'static str, outcome: Outcome) {
+    fn push(&mut self, name: &'static str, scope: &'static str, outcome: Verdict) {
         self.0.push(Capability {
             name,
             scope,
@@ -205,7 +205,7 @@ impl Checks {
     }
 }
 
-impl Connection {
+impl LocationApi {
     /// Checks each capability `needs` names with a read, or a write on a record that does
     /// not exist, so nothing changes.
     pub async fn verify(&self, sample_contact: Option<&str>, needs: &Needs) -> Verification {
@@ -289,7 +289,7 @@ impl Connection {
         }
     }
 
-    async fn check_custom_fields(&self) -> Outcome {
+    async fn check_custom_fields(&self) -> Verdict {
         let segments = ["locations", &self.location_id, "customFields"];
         let call = Call::new(Method::GET, "custom_fields.list", &segments);
         judge(self.send::<Value>(call).await, FIELDS_READ)
@@ -311,7 +311,7 @@ impl Connection {
         let reads = reads.into_iter().filter(|(needed, _)| *needed);
         let Some(id) = id else {
             for (_, name) in reads {
-                checks.push(name, CONTACTS_READ, Outcome::Skipped(NO_SAMPLE));
+                checks.push(name, CONTACTS_READ, Verdict::Skipped(NO_SAMPLE));
             }
             return None;
         };

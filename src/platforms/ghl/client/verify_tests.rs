@@ -15,7 +15,7 @@ async fn verify_with(fake: &FakeGhl, token: String) -> Verification {
 async fn verify_needs(fake: &FakeGhl, token: String, needs: &Needs) -> Verification {
     let client = GhlClient::new(settings(fake.base_url()), Arc::new(Metrics::new())).unwrap();
     client
-        .connection(LOC, Auth::private_token(token))
+        .location(LOC, Auth::private_token(token))
         .verify(None, needs)
         .await
 }
@@ -28,7 +28,7 @@ async fn fake_with_a_contact() -> FakeGhl {
         email: Some("sample@example.com".into()),
         ..ContactInput::default()
     };
-    let ghl = client.connection(LOC, Auth::private_token(token));
+    let ghl = client.location(LOC, Auth::private_token(token));
     ghl.create_contact(&input).await.unwrap();
     fake
 }
@@ -72,12 +72,12 @@ async fn a_token_without_contacts_write_is_reported_as_missing_that_scope() {
     let scopes = ["contacts.readonly", "locations/customFields.readonly"];
     let report = verify_with(&fake, fake.issue_token(LOC, &scopes)).await;
     assert!(!report.all_ok());
-    let missing = Outcome::Forbidden {
+    let missing = Verdict::Forbidden {
         missing_scope: "contacts.write",
     };
     assert_eq!(report.outcome("contacts.write"), Some(&missing));
-    assert_eq!(report.outcome("contacts.search"), Some(&Outcome::Ok));
-    assert_eq!(report.outcome("notes.list"), Some(&Outcome::Ok));
+    assert_eq!(report.outcome("contacts.search"), Some(&Verdict::Ok));
+    assert_eq!(report.outcome("notes.list"), Some(&Verdict::Ok));
     assert_eq!(
         report.outcome("contacts.write").unwrap().to_string(),
         "forbidden (missing scope contacts.write)"
@@ -93,14 +93,14 @@ async fn a_revoked_token_is_unauthorized_everywhere() {
     assert!(!report.all_ok());
     for capability in &report.capabilities {
         let expected = [
-            Outcome::Unauthorized,
-            Outcome::Skipped("no contact to sample"),
+            Verdict::Unauthorized,
+            Verdict::Skipped("no contact to sample"),
         ];
         assert!(expected.contains(&capability.outcome), "{capability:?}");
     }
     assert_eq!(
         report.outcome("contacts.search"),
-        Some(&Outcome::Unauthorized)
+        Some(&Verdict::Unauthorized)
     );
 }
 
@@ -112,7 +112,7 @@ async fn only_what_is_needed_is_checked_and_unsampled_reads_are_not_verified() {
     assert_eq!(names, ["contacts.search", "contacts.write", "contacts.get"]);
     assert_eq!(
         report.outcome("contacts.get"),
-        Some(&Outcome::Skipped(NO_SAMPLE))
+        Some(&Verdict::Skipped(NO_SAMPLE))
     );
     assert!(!report.all_ok() && report.none_failed());
     assert_eq!(report.untested().count(), 1);
@@ -128,7 +128,7 @@ async fn a_401_about_scope_is_a_missing_scope_and_a_403_about_the_location_says_
     };
     let token = fake.issue_token(LOC, &["contacts.readonly", "contacts.write"]);
     let report = verify_needs(&fake, token, &needs).await;
-    let missing = |scope| Outcome::Forbidden {
+    let missing = |scope| Verdict::Forbidden {
         missing_scope: scope,
     };
     assert_eq!(
@@ -139,7 +139,7 @@ async fn a_401_about_scope_is_a_missing_scope_and_a_403_about_the_location_says_
         report.outcome("appointments.read"),
         Some(&missing("calendars/events.readonly"))
     );
-    assert_eq!(report.outcome("contacts.get"), Some(&Outcome::Ok));
+    assert_eq!(report.outcome("contacts.get"), Some(&Verdict::Ok));
 
     let needs = Needs {
         custom_fields: true,
@@ -148,10 +148,10 @@ async fn a_401_about_scope_is_a_missing_scope_and_a_403_about_the_location_says_
     let report = verify_needs(&fake, fake.issue_token("elsewhere", ALL_SCOPES), &needs).await;
     assert_eq!(
         report.outcome("custom_fields.list"),
-        Some(&Outcome::NoLocationAccess)
+        Some(&Verdict::NoLocationAccess)
     );
     assert_eq!(
-        Outcome::NoLocationAccess.to_string(),
+        Verdict::NoLocationAccess.to_string(),
         "forbidden (no access to this location)"
     );
 }

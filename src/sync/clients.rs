@@ -14,8 +14,8 @@ use crate::config::Config;
 use crate::config::DEFAULT_CONNECTION;
 use crate::connections::runtime::{self, GHL_TOKEN_KIND};
 use crate::platforms::ghl::client::{
-    Auth, ClientSettings, Connection as GhlConnection, GhlClient, GhlError, LaneOwnership,
-    LaneStatus, OAuthApp, OAuthSession,
+    Auth, ClientSettings, GhlClient, GhlError, LaneOwnership, LaneStatus, LocationApi, OAuthApp,
+    OAuthSession,
 };
 use crate::platforms::tovuti::TovutiApi;
 use crate::platforms::tovuti::client::TovutiClient;
@@ -30,7 +30,7 @@ type Versioned<T> = Mutex<HashMap<String, (Millis, T)>>;
 
 /// One per process, shared by the worker, the sweep and the HTTP handlers, so every
 /// GHL request of a location goes through the same lane and quota.
-pub struct Platforms {
+pub struct Clients {
     config: Arc<Config>,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
@@ -44,7 +44,7 @@ pub struct Platforms {
     tovuti_apis: Versioned<Option<Arc<dyn TovutiApi>>>,
 }
 
-impl Platforms {
+impl Clients {
     /// With several replicas (PostgreSQL), a location's requests go through one replica
     /// at a time so the location's quota is counted in one place.
     pub fn new(
@@ -82,14 +82,14 @@ impl Platforms {
     }
 
     /// The GHL side of a connection, in the background priority class.
-    pub async fn ghl(&self, connection: &Connection) -> Result<GhlConnection, GhlError> {
+    pub async fn ghl(&self, connection: &Connection) -> Result<LocationApi, GhlError> {
         let location = connection.ghl_location_id.as_deref().ok_or_else(|| {
             GhlError::Credentials(format!("connection {} has no GHL location", connection.id))
         })?;
         let auth = self.auth(connection).await?;
         Ok(self
             .ghl
-            .connection(location, auth)
+            .location(location, auth)
             .for_connection(&connection.id))
     }
 
