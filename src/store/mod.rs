@@ -217,6 +217,17 @@ pub trait SyncState: Send + Sync {
         kind: &str,
         object_key: &str,
     ) -> StoreResult<Option<String>>;
+    /// When the entity's whole-record state was last applied (the time of the update
+    /// that carried it), if ever.
+    async fn applied_at(&self, connection_id: &str, entity: &str) -> StoreResult<Option<Millis>>;
+    /// Records that the entity's state as of `at` is applied; an earlier `at` than the
+    /// one stored leaves it unchanged, so the stored time only moves forward.
+    async fn remember_applied(
+        &self,
+        connection_id: &str,
+        entity: &str,
+        at: Millis,
+    ) -> StoreResult<()>;
 }
 
 /// Poll cursors and snapshots, so a poller resumes where it left off and diffs states.

@@ -4,14 +4,9 @@
 //! superseded instead of applied.
 
 use jiff::Timestamp;
-use serde_json::json;
 
 use super::errors::SyncError;
-use crate::store::{Millis, Snapshot, Store};
-
-fn key(entity: &str) -> String {
-    format!("applied:{entity}")
-}
+use crate::store::{Millis, Store};
 
 /// Whether an update that happened at `at` is older than what was applied already.
 pub async fn is_stale(
@@ -23,9 +18,8 @@ pub async fn is_stale(
     let Some(at) = at else {
         return Ok(false);
     };
-    let applied = store.poll_snapshot(connection, &key(entity)).await?;
-    let applied_ms = applied.and_then(|s| s.state.get("at_ms")?.as_i64());
-    Ok(applied_ms.is_some_and(|ms| at.as_millisecond() < ms))
+    let applied = store.applied_at(connection, entity).await?;
+    Ok(applied.is_some_and(|applied| at.as_millisecond() < applied.0))
 }
 
 /// Records that the entity's state as of `at` is applied.
@@ -38,13 +32,7 @@ pub async fn remember_applied(
     let Some(at) = at else {
         return Ok(());
     };
-    let snapshot = Snapshot {
-        digest: String::new(),
-        state: json!({ "at_ms": at.as_millisecond() }),
-        updated_at: Millis::now(),
-    };
-    store
-        .save_poll_snapshot(connection, &key(entity), &snapshot)
-        .await?;
+    let at = Millis(at.as_millisecond());
+    store.remember_applied(connection, entity, at).await?;
     Ok(())
 }

@@ -69,6 +69,7 @@ on_both_backends!(
     records::identity_links_are_one_to_one_and_relink,
     records::fingerprints_and_the_action_log_remember_writes,
     records::poll_cursors_and_snapshots_are_kept_per_connection,
+    records::the_applied_time_of_an_entity_only_moves_forward,
     records::a_named_lease_has_one_holder_until_it_expires,
     records::migrations_are_reported_applied,
     connections::connections_are_created_listed_and_changed,

@@ -277,6 +277,34 @@ pub async fn poll_cursors_and_snapshots_are_kept_per_connection(db: &TestDb) {
     );
 }
 
+pub async fn the_applied_time_of_an_entity_only_moves_forward(db: &TestDb) {
+    connection(db, "acme", "loc-1").await;
+    connection(db, "other", "loc-2").await;
+    let s = &db.store;
+    assert_eq!(s.applied_at("acme", "tovuti:user:1").await.unwrap(), None);
+    s.remember_applied("acme", "tovuti:user:1", Millis(2_000))
+        .await
+        .unwrap();
+    // An update applied late, out of order, must not move the time back.
+    s.remember_applied("acme", "tovuti:user:1", Millis(1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.applied_at("acme", "tovuti:user:1").await.unwrap(),
+        Some(Millis(2_000))
+    );
+    s.remember_applied("acme", "tovuti:user:1", Millis(3_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.applied_at("acme", "tovuti:user:1").await.unwrap(),
+        Some(Millis(3_000))
+    );
+    // Per connection and per entity.
+    assert_eq!(s.applied_at("other", "tovuti:user:1").await.unwrap(), None);
+    assert_eq!(s.applied_at("acme", "tovuti:user:2").await.unwrap(), None);
+}
+
 pub async fn a_named_lease_has_one_holder_until_it_expires(db: &TestDb) {
     let s = &db.store;
     let ttl = Duration::from_secs(15);

@@ -72,15 +72,15 @@ macro_rules! shared_polls_and_leases {
                     let sql = "INSERT INTO poll_snapshots (connection_id, entity_key, digest, state, updated_at) \
                                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, entity_key) DO UPDATE SET \
                                digest = excluded.digest, state = excluded.state, updated_at = excluded.updated_at";
-                    let q = sqlx::query(sql)
-                        .bind(connection_id)
-                        .bind(entity_key)
-                        .bind(&s.digest);
-                    q.bind(s.state.to_string())
-                        .bind(s.updated_at.0)
-                        .execute(self.writes())
-                        .await?;
-                    Ok(())
+                    // The sync engine writes these as it applies events: in the worker's
+                    // group commit, beside the event's other writes.
+                    let values = (connection_id.to_owned(), entity_key.to_owned(), s.digest.clone(), s.state.to_string());
+                    let updated_at = s.updated_at.0;
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
+                        q.bind(values.3).bind(updated_at).execute(&mut *c).await?;
+                        Ok(())
+                    })).await
                 }
                 async fn poll_snapshots(
                     &self,

@@ -344,6 +344,26 @@ macro_rules! shared_records {
                         .bind(object_key);
                     Ok(q.fetch_optional(self.reads()).await?)
                 }
+
+                async fn applied_at(&self, connection_id: &str, entity: &str) -> StoreResult<Option<Millis>> {
+                    let sql = "SELECT applied_at FROM applied_states WHERE connection_id = $1 AND entity = $2";
+                    let q = sqlx::query_scalar::<_, i64>(sql).bind(connection_id).bind(entity);
+                    Ok(q.fetch_optional(self.reads()).await?.map(Millis))
+                }
+
+                async fn remember_applied(&self, connection_id: &str, entity: &str, at: Millis) -> StoreResult<()> {
+                    // Two workers may apply updates of one entity out of order; the later
+                    // time wins whichever commits last.
+                    let sql = "INSERT INTO applied_states (connection_id, entity, applied_at) VALUES ($1, $2, $3) \
+                               ON CONFLICT (connection_id, entity) DO UPDATE SET applied_at = excluded.applied_at \
+                               WHERE applied_states.applied_at < excluded.applied_at";
+                    let values = (connection_id.to_owned(), entity.to_owned());
+                    self.grouped.run(move |c| Box::pin(async move {
+                        let q = sqlx::query(sql).bind(values.0).bind(values.1);
+                        q.bind(at.0).execute(&mut *c).await?;
+                        Ok(())
+                    })).await
+                }
             }
 
             impl $store {
