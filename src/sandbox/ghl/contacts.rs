@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::Shared;
+use super::FakeGhlState;
 use super::gate::{CallerExt, Refusal, envelope, json_body, refuse};
 use super::state::{Inner, iso_millis};
 
@@ -41,8 +41,7 @@ pub(super) fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field).and_then(Value::as_str)
 }
 
-/// The contact `body` collides with, by email (case-insensitive) or phone. A scan of every
-/// contact, kept free of allocations: benchmarks hold tens of thousands of contacts here.
+/// The contact `body` collides with, by email (case-insensitive) or phone.
 pub(super) fn find_duplicate(
     inner: &Inner,
     location: &str,
@@ -50,17 +49,10 @@ pub(super) fn find_duplicate(
 ) -> Option<(String, &'static str)> {
     let email = text(body, "email").map(str::to_lowercase);
     let phone = text(body, "phone");
-    let (found, by) = inner.contacts.values().find_map(|c| {
-        let by = if email.is_some() && text(c, "emailLowerCase") == email.as_deref() {
-            "email"
-        } else if phone.is_some() && text(c, "phone") == phone {
-            "phone"
-        } else {
-            return None;
-        };
-        (text(c, "locationId") == Some(location)).then_some((c, by))
-    })?;
-    Some((text(found, "id")?.to_owned(), by))
+    let (id, by) = inner
+        .contacts
+        .duplicate_of(location, email.as_deref(), phone)?;
+    Some((id.to_owned(), by))
 }
 
 /// Problems GHL's validation would report for a contact body, as its 422 does.
@@ -180,7 +172,11 @@ pub(super) fn check_location(body: &Value, location: &str) -> Result<(), Refusal
     }
 }
 
-pub async fn create(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
+pub async fn create(
+    State(s): State<Arc<FakeGhlState>>,
+    caller: CallerExt,
+    bytes: Bytes,
+) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -218,7 +214,7 @@ pub fn owned(inner: &Inner, location: &str, id: &str) -> Result<Value, Refusal> 
 }
 
 pub async fn get(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(id): Path<String>,
 ) -> Response {
@@ -229,7 +225,7 @@ pub async fn get(
 }
 
 pub async fn update(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(id): Path<String>,
     bytes: Bytes,
@@ -248,7 +244,11 @@ pub async fn update(
     Json(json!({ "succeded": true, "contact": contact })).into_response()
 }
 
-pub async fn upsert(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Bytes) -> Response {
+pub async fn upsert(
+    State(s): State<Arc<FakeGhlState>>,
+    caller: CallerExt,
+    bytes: Bytes,
+) -> Response {
     let body = match json_body(&bytes) {
         Ok(b) => b,
         Err(r) => return r.into_response(),
@@ -274,7 +274,7 @@ pub async fn upsert(State(s): State<Arc<Shared>>, caller: CallerExt, bytes: Byte
 }
 
 pub async fn delete(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<FakeGhlState>>,
     caller: CallerExt,
     Path(id): Path<String>,
 ) -> Response {

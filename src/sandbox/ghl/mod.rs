@@ -5,6 +5,7 @@
 mod activities;
 mod automations;
 mod calendars;
+mod contact_table;
 mod contacts;
 mod gate;
 mod oauth;
@@ -59,7 +60,7 @@ impl Default for FakeSettings {
 }
 
 /// State shared by the fake's handlers.
-pub struct Shared {
+pub struct FakeGhlState {
     inner: Mutex<Inner>,
     limits: Limits,
     client_id: String,
@@ -67,7 +68,7 @@ pub struct Shared {
     access_ttl: Duration,
 }
 
-impl Shared {
+impl FakeGhlState {
     /// The data; a handler that panicked mid-update cannot leave it worse than a test can.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -77,7 +78,7 @@ impl Shared {
 /// A running fake; stops when dropped.
 pub struct FakeGhl {
     address: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<FakeGhlState>,
     server: JoinHandle<()>,
 }
 
@@ -100,7 +101,7 @@ impl FakeGhl {
         settings: FakeSettings,
     ) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(FakeGhlState {
             inner: Mutex::new(Inner::default()),
             limits: settings.limits,
             client_id: settings.client_id,
@@ -174,12 +175,12 @@ impl FakeGhl {
         let mut inner = self.shared.lock();
         let id = inner.next_id("cf");
         let old = inner.custom_field_ids.insert(key.to_owned(), id.clone())?;
-        for contact in inner.contacts.values_mut() {
+        inner.contacts.update_all(|contact| {
             if let Some(serde_json::Value::Array(fields)) = contact.get_mut("customFields") {
                 fields
                     .retain(|field| field.get("id").and_then(|v| v.as_str()) != Some(old.as_str()));
             }
-        }
+        });
         inner.deleted_field_ids.insert(old);
         Some(id)
     }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::contact_table::ContactTable;
+
 use crate::sandbox::faults::FaultPlan;
 
 /// What an access token grants.
@@ -78,7 +80,7 @@ pub struct Inner {
     pub codes: HashMap<String, Grant>,
     pub inactive_locations: HashSet<String>,
     pub allow_duplicate_contacts: bool,
-    pub contacts: BTreeMap<String, Value>,
+    pub contacts: ContactTable,
     pub tasks: BTreeMap<String, Value>,
     pub notes: BTreeMap<String, Value>,
     pub events: BTreeMap<String, Value>,
