@@ -1,6 +1,7 @@
 //! The Mapping page's "Missing in the accounts" against the fake GHL and Tovuti: what the
 //! mapping names that the accounts lack, the form that creates the missing GHL custom
-//! fields (audited), and who may post it.
+//! fields (audited), who may post it, and how a GHL that refuses or cannot be reached
+//! reads.
 
 use tovuti_ghl_bridge::config::{Config, OptionalSecret};
 use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
@@ -152,5 +153,45 @@ async fn a_connection_whose_ghl_cannot_be_reached_says_so_on_the_page() {
     assert_eq!(shown.status, 200, "{}", shown.text);
     assert!(shown.text.contains("Not checked:"), "{}", shown.text);
     assert!(shown.text.contains("cannot reach GHL"), "{}", shown.text);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_reads_as_refused_not_as_unreachable() {
+    let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mapping.toml");
+    std::fs::write(&file, MAPPING).unwrap();
+    let ghl_url = ghl.base_url();
+    let app = AdminApp::sqlite_with(|config: &mut Config| {
+        config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
+        config.ghl.base_url = ghl_url;
+        config.mapping.file = file.display().to_string();
+    })
+    .await;
+    // A token the fake GHL never issued: it answers 401.
+    let body = serde_json::json!({
+        "id": "acme",
+        "ghl_location_id": "loc-1",
+        "ghl_token": "pit-the-fake-never-issued",
+    });
+    let created = app.post("/api/v1/connections", FULL, body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let cookie = sign_in(&app, FULL).await;
+    let shown = app.send(page(PAGE, &cookie)).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert!(
+        shown
+            .text
+            .contains("GHL refused the connection&#x27;s token (re-authorise it)."),
+        "{}",
+        shown.text
+    );
+    assert!(!shown.text.contains("cannot be reached"), "{}", shown.text);
+    assert!(
+        !shown.text.contains("Invalid JWT"),
+        "GHL's answer is not quoted"
+    );
+    assert!(!shown.text.contains(BUTTON));
     app.finish().await;
 }

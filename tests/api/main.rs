@@ -27,6 +27,8 @@ mod common;
 mod connections_cli;
 mod console;
 mod console_backfills;
+mod console_install;
+mod console_lane;
 mod console_pages;
 mod console_provision;
 mod console_sessions;

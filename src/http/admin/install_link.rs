@@ -7,12 +7,9 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use serde::Serialize;
 
-use super::audit::audit;
 use super::auth::Caller;
-use crate::admin::rfc3339;
 use crate::http::ApiError;
 use crate::http::AppState;
-use crate::http::routes::oauth::install_link;
 
 #[derive(Debug, Serialize)]
 pub struct InstallLinkView {
@@ -28,23 +25,7 @@ pub async fn create(
     Path(id): Path<String>,
 ) -> Result<Json<InstallLinkView>, ApiError> {
     let connection = super::connections::live(&state, &id).await?;
-    if connection.ghl_location_id.is_none() {
-        return Err(ApiError::Conflict(format!(
-            "connection {id} has no GHL location; set ghl_location_id first"
-        )));
-    }
-    let (url, expires_at) = install_link(&state, &id).await?;
-    let expires_at = rfc3339(expires_at);
-    let detail = serde_json::json!({ "expires_at": expires_at });
-    audit(
-        &state,
-        &caller,
-        "connection.install_link",
-        Some(&id),
-        None,
-        detail,
-    )
-    .await?;
+    let (url, expires_at) = super::operations::install_link(&state, &caller, &connection).await?;
     Ok(Json(InstallLinkView {
         connection_id: id,
         url: url.into(),

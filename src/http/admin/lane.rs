@@ -57,8 +57,34 @@ pub async fn show(
             "connection {id} has no GHL location, so no lane"
         )));
     };
+    Ok(Json(current(&state, id, location)))
+}
+
+/// The lane of `location` as this replica sees it now: what the route answers, and what
+/// the console shows on a connection's page and (its daily quota) on the overview.
+pub(crate) fn current(state: &AppState, connection_id: String, location: String) -> LaneView {
     let status = state.clients.ghl_lane(&location);
-    Ok(Json(view(id, location, status, Millis::now())))
+    view(connection_id, location, status, Millis::now())
+}
+
+/// How much of GHL's daily quota the location used, as GHL last reported it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DailyUse {
+    pub used: u64,
+    pub limit: u64,
+}
+
+impl LaneView {
+    /// `None` until GHL's answers to this replica carried both daily headers.
+    pub fn used_today(&self) -> Option<DailyUse> {
+        let reported = self.reported.as_ref()?;
+        let limit = reported.daily_limit?;
+        let remaining = reported.daily_remaining?;
+        Some(DailyUse {
+            used: limit.saturating_sub(remaining),
+            limit,
+        })
+    }
 }
 
 fn view(connection_id: String, location_id: String, status: LaneStatus, now: Millis) -> LaneView {

@@ -12,7 +12,7 @@ pub(crate) mod connections;
 mod events;
 pub(crate) mod gate;
 mod install_link;
-mod lane;
+pub(crate) mod lane;
 mod links;
 pub(crate) mod mapping;
 pub(crate) mod operations;

@@ -89,6 +89,38 @@ pub(crate) async fn resume(
     Ok(view)
 }
 
+/// An install link for connection `id`: GHL's authorize URL with a state bound to the
+/// connection, and when it stops working (RFC 3339). Audited with that time, never the
+/// link. The caller checks first that the connection was not removed.
+pub(crate) async fn install_link(
+    state: &AppState,
+    caller: &Caller,
+    connection: &Connection,
+) -> Result<(url::Url, String), ApiError> {
+    let id = connection.id.as_str();
+    if connection.ghl_location_id.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "connection {id} has no GHL location; set ghl_location_id first"
+        )));
+    }
+    let (url, expires_at) = crate::http::routes::oauth::install_link(state, id).await?;
+    let expires_at = crate::admin::rfc3339(expires_at);
+    let detail = serde_json::json!({ "expires_at": expires_at });
+    audit(
+        state,
+        caller,
+        "connection.install_link",
+        Some(id),
+        None,
+        detail,
+    )
+    .await?;
+    Ok((url, expires_at))
+}
+
+/// The audit action of a check; the console's overview reads the latest one back.
+pub(crate) const CHECK_ACTION: &str = "connection.check";
+
 /// Runs the check against both platforms; audited with its verdict.
 pub(crate) async fn check(
     state: &AppState,
@@ -98,7 +130,7 @@ pub(crate) async fn check(
     let view = super::check::run(state, connection).await?;
     let detail = serde_json::json!({ "passed": view.passed });
     let id = Some(connection.id.as_str());
-    audit(state, caller, "connection.check", id, None, detail).await?;
+    audit(state, caller, CHECK_ACTION, id, None, detail).await?;
     Ok(view)
 }
 

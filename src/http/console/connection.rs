@@ -1,5 +1,5 @@
-//! `/console/connections/…`: add a connection, read one (its webhook URLs, its secrets),
-//! edit it, verify it against the platforms, rotate its Tovuti webhook secret (shown
+//! `/console/connections/…`: add a connection, read one (its webhook URLs, its secrets,
+//! its GHL lane as this replica sees it), edit it, verify it against the platforms, rotate its Tovuti webhook secret (shown
 //! once), pause and resume it. Every change is audited as the admin API audits it.
 
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use crate::connections::{
 use crate::http::ApiError;
 use crate::http::AppState;
 use crate::http::admin::connections::{not_removed, refused as connection_refused};
+use crate::http::admin::lane;
 use crate::http::admin::operations;
 use crate::http::admin::store_failed;
 use crate::verify::{CheckView, SampleView};
@@ -140,6 +141,12 @@ pub(super) async fn page(
         Err(error) => return refused(console, session, connection_refused(error)),
     };
     let base = base_url(headers);
+    let lane = view
+        .ghl
+        .location_id
+        .clone()
+        .map(|location| lane::current(state, id.to_owned(), location));
+    let used_today = lane.as_ref().and_then(lane::LaneView::used_today);
     let context = minijinja::context! {
         me => Me::of(session),
         title => format!("Connection {id}"),
@@ -148,6 +155,9 @@ pub(super) async fn page(
         secrets,
         tovuti_webhook => format!("{base}{}", webhook_path(id)),
         ghl_webhook => format!("{base}/webhooks/ghl"),
+        lane,
+        used_today,
+        oauth_configured => crate::http::routes::oauth::configured(state),
         check => extra.check,
         sample => extra.sample,
         new_secret => extra.new_secret,

@@ -10,6 +10,7 @@ mod backfills;
 mod connection;
 mod events;
 mod form;
+mod install;
 mod manage;
 mod mapping;
 mod overview;
@@ -24,7 +25,7 @@ mod when;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
@@ -79,6 +80,7 @@ pub fn router(state: &AppState, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route("/console/connections/{id}/edit", post(connection::edit))
         .route("/console/connections/{id}/verify", post(connection::verify))
         .route("/console/connections/{id}/sample", post(sample::run))
+        .route("/console/connections/{id}/install", post(install::start))
         .route("/console/connections/{id}/pause", post(connection::pause))
         .route("/console/connections/{id}/resume", post(connection::resume))
         .route("/console/connections/{id}/secret", post(connection::rotate))
@@ -126,22 +128,50 @@ pub fn router(state: &AppState, failures: Arc<FailedAuth>) -> Router<AppState> {
         .route("/console/assets/console.js", get(render::script))
         .merge(signed_in)
         .layer(axum::Extension(console))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(policy(config)),
+            security_headers,
+        ))
 }
 
-/// Headers on every console answer: a strict Content-Security-Policy (no inline script
-/// or style, nothing from elsewhere), no framing, no sniffing, no caching of pages that
-/// show operational data, no referrer (event ids) sent to other sites; a same-origin
-/// referrer policy, as `no-referrer` would make the browser send `Origin: null` on the
-/// console's own form posts.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// The Content-Security-Policy of every console answer: nothing from elsewhere, no inline
+/// script or style, no framing. Forms post to the console only, except that the OAuth
+/// install form's answer redirects to GHL's authorize page, which browsers check against
+/// `form-action` too: its origin is allowed when OAuth is configured.
+fn policy(config: &Config) -> HeaderValue {
+    let ghl = &config.ghl;
+    let authorize = (!ghl.client_id.is_empty())
+        .then(|| url::Url::parse(&ghl.oauth_authorize_url).ok())
+        .flatten()
+        .map(|url| url.origin())
+        .filter(url::Origin::is_tuple)
+        .map(|origin| format!(" {}", origin.ascii_serialization()))
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; base-uri 'none'; form-action 'self'{authorize}; \
+         frame-ancestors 'none'; object-src 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(STRICT_POLICY))
+}
+
+/// The policy without the install's exception, for an authorize URL that cannot be put in
+/// a header.
+const STRICT_POLICY: &str = "default-src 'self'; base-uri 'none'; form-action 'self'; \
+                             frame-ancestors 'none'; object-src 'none'";
+
+/// Headers on every console answer: a strict Content-Security-Policy ([`policy`]), no
+/// framing, no sniffing, no caching of pages that show operational data, no referrer
+/// (event ids) sent to other sites; a same-origin referrer policy, as `no-referrer` would
+/// make the browser send `Origin: null` on the console's own form posts.
+async fn security_headers(
+    State(policy): State<Arc<HeaderValue>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let fixed: [(HeaderName, &str); 5] = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
-        ),
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy.as_ref().clone());
+    let fixed: [(HeaderName, &str); 4] = [
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),

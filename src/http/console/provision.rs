@@ -19,6 +19,8 @@ use crate::http::admin::audit;
 use crate::http::admin::check::{Clients, clients};
 use crate::http::admin::connections::live;
 use crate::http::{ApiError, AppState};
+use crate::platforms::ErrorClass;
+use crate::platforms::ghl::client::GhlError;
 use crate::verify::provision::{
     Provisioned, TovutiMissing, WantedField, field_name, ghl_missing, provision_ghl, tovuti_missing,
 };
@@ -86,7 +88,7 @@ pub(super) async fn missing(state: &AppState, id: &str) -> Missing {
             missing.creatable = fields.iter().filter(|w| w.field.key.is_some()).count();
             missing.ghl = fields.iter().map(GhlGap::from).collect();
         }
-        Err(error) => missing.ghl_problem = Some(format!("GHL cannot be reached: {error}")),
+        Err(error) => missing.ghl_problem = Some(ghl_problem(&error)),
     }
     if let Some(api) = &clients.tovuti {
         let catalog = ApiCatalog(api.as_ref());
@@ -94,6 +96,40 @@ pub(super) async fn missing(state: &AppState, id: &str) -> Missing {
         missing.tovuti = Some(lacking);
     }
     missing
+}
+
+/// Why GHL could not be checked, in the operator's terms: what to do about a refused
+/// token differs from waiting for GHL to answer again. GHL's own answer is not quoted:
+/// its status says enough here, and the event log keeps bodies where they matter.
+fn ghl_problem(error: &GhlError) -> String {
+    let answered = error
+        .status()
+        .map(|status| format!(" (it answered {status})"))
+        .unwrap_or_default();
+    match error.class() {
+        ErrorClass::Unauthorized => {
+            "GHL refused the connection's token (re-authorise it).".to_owned()
+        }
+        ErrorClass::NeedsReauth => {
+            "GHL refused to renew the connection's authorisation (re-authorise it).".to_owned()
+        }
+        ErrorClass::Forbidden => format!(
+            "GHL refused access to the location's custom fields: the token lacks the scope \
+             locations/customFields.readonly or access to this location{answered}."
+        ),
+        ErrorClass::RateLimited { .. } => {
+            "GHL is limiting this location's requests; try again shortly.".to_owned()
+        }
+        ErrorClass::Retryable if error.status().is_none() => {
+            // A transport failure: the detail names the endpoint and the network error.
+            format!("GHL cannot be reached: {error}.")
+        }
+        ErrorClass::Retryable => format!("GHL cannot be reached{answered}; try again later."),
+        ErrorClass::Undecodable => "GHL's answer could not be read; try again later.".to_owned(),
+        ErrorClass::NotFound | ErrorClass::Duplicate | ErrorClass::Permanent => {
+            format!("GHL refused to list the location's custom fields{answered}.")
+        }
+    }
 }
 
 async fn connected(state: &AppState, id: &str) -> Result<Clients, ApiError> {

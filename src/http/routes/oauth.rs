@@ -43,6 +43,11 @@ fn oauth_secret(state: &AppState) -> Result<&str, ApiError> {
     configured_secret(state).ok_or_else(|| ApiError::Unavailable(NOT_CONFIGURED.into()))
 }
 
+/// Whether an install can be started: the OAuth client and an encryption key are set.
+pub(crate) fn configured(state: &AppState) -> bool {
+    configured_secret(state).is_some()
+}
+
 fn configured_secret(state: &AppState) -> Option<&str> {
     let ghl = &state.config.ghl;
     let can_store = state.config.security.encryption_key.is_set();
