@@ -7,20 +7,9 @@
 // on a desktop and on a phone-sized viewport.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { shots, startService as start, launch, look, signIn, waitFor } from "./support.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
-const binary = process.env.BRIDGE_BINARY ?? join(root, "target", "debug", "tovuti-ghl-bridge");
-const shots = join(root, "target", "console-screenshots");
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const FULL = "backfill-browser-full-token";
 const READ = "backfill-browser-read-token";
 const LEARNERS = 40;
@@ -28,87 +17,25 @@ const LEARNERS = 40;
 // nothing real.
 const SANDBOX_TOVUTI_TOKEN = "sandbox|tovuti-token";
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-async function waitFor(check, what, ms = 20000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function startService() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "backfill-browser-"));
-  const key = execFileSync(binary, ["keys", "generate"], { encoding: "utf8" })
-    .split("\n").find((l) => l.startsWith("BRIDGE_ENCRYPTION_KEY=")).split("=").slice(1).join("=");
-  const env = {
-    ...process.env,
-    BRIDGE_LISTEN: `127.0.0.1:${port}`,
-    BRIDGE_DATABASE_URL: `sqlite://${dir}/bridge.db`,
-    BRIDGE_ADMIN_TOKEN: FULL,
-    BRIDGE_ADMIN_READ_TOKENS: READ,
-    BRIDGE_ENCRYPTION_KEY: key,
-    RUST_LOG: "warn",
-    // Learners the tenant had before the service: what a backfill brings over. Five a
-    // page at the poller's 2 requests/s makes the run last several seconds.
-    SANDBOX_LEARNERS: String(LEARNERS),
-    BRIDGE_POLLER__PAGE_SIZE: "5",
-  };
-  const child = spawn(binary, ["serve", "--sandbox"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
-  }, `the service to listen (output so far: ${output.slice(-2000)})`, 60000);
-  const tovuti = /Tovuti\s+(http\S+)/.exec(output)?.[1];
-  assert.ok(tovuti, `the sandbox banner names the fake Tovuti: ${output.slice(0, 2000)}`);
-  return { base, child, tovuti, output: () => output };
-}
-
-async function look(page, name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  // Evaluated over the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  const service = await start({
+    prefix: "backfill-browser", full: FULL, read: READ,
+    env: {
+      // Learners the tenant had before the service: what a backfill brings over. Five a
+      // page at the poller's 2 requests/s makes the run last several seconds.
+      SANDBOX_LEARNERS: String(LEARNERS),
+      BRIDGE_POLLER__PAGE_SIZE: "5",
+    },
   });
-  assert.deepEqual(violations, [], `axe on ${name}`);
-}
-
-async function signIn(page, base, token) {
-  await page.goto(`${base}/console/sign-in`);
-  await page.getByLabel("Admin token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${base}/console`);
+  const tovuti = /Tovuti\s+(http\S+)/.exec(service.output())?.[1];
+  assert.ok(tovuti, `the sandbox banner names the fake Tovuti: ${service.output().slice(0, 2000)}`);
+  return { ...service, tovuti };
 }
 
 test("a backfill started and watched in the console", { timeout: 150000 }, async (t) => {
   mkdirSync(shots, { recursive: true });
   const service = await startService();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
   const base = service.base;

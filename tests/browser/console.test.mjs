@@ -7,100 +7,35 @@
 // page lists the changes, a webhook secret is revoked and the connection removed; the
 // events page filters by a time range typed in the viewer's zone; phone-width pages need
 // no sideways scroll; and, on a sandbox whose writes succeed, the sample contact round
-// trip. Every page gets a screenshot and an axe-core scan (no serious or critical
+// trip, the mapping page creating a GHL custom field the location lacks (a read-only
+// session gets no button), and the connection page starting the OAuth install. Every page gets a screenshot and an axe-core scan (no serious or critical
 // violation).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { binary, root, shots, startService as start, launch, look, signIn, waitFor } from "./support.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
-const binary = process.env.BRIDGE_BINARY ?? join(root, "target", "debug", "tovuti-ghl-bridge");
-const shots = join(root, "target", "console-screenshots");
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const FULL = "console-browser-full-token";
 const READ = "console-browser-read-token";
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
+async function startService({ faults = true, env = {} } = {}) {
+  const service = await start({
+    prefix: "console-browser", full: FULL, read: READ,
+    // Every write to the fakes answers 422: a synced event dies at its first attempt.
+    env: { SANDBOX_FAULTS: faults ? "1:422" : undefined, ...env },
   });
-}
-
-async function waitFor(check, what, ms = 20000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function startService({ faults = true } = {}) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "console-browser-"));
-  const key = execFileSync(binary, ["keys", "generate"], { encoding: "utf8" })
-    .split("\n").find((l) => l.startsWith("BRIDGE_ENCRYPTION_KEY=")).split("=").slice(1).join("=");
-  const env = {
-    ...process.env,
-    BRIDGE_LISTEN: `127.0.0.1:${port}`,
-    BRIDGE_DATABASE_URL: `sqlite://${dir}/bridge.db`,
-    BRIDGE_ADMIN_TOKEN: FULL,
-    BRIDGE_ADMIN_READ_TOKENS: READ,
-    BRIDGE_ENCRYPTION_KEY: key,
-    RUST_LOG: "warn",
-  };
-  // Every write to the fakes answers 422: a synced event dies at its first attempt.
-  if (faults) env.SANDBOX_FAULTS = "1:422";
-  else delete env.SANDBOX_FAULTS;
-  const child = spawn(binary, ["serve", "--sandbox"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    try { return (await fetch(`${base}/healthz`)).ok; } catch { return false; }
-  }, `the service to listen (output so far: ${output.slice(-2000)})`, 60000);
-  const secret = /Tovuti webhook secret\s+(whsec_\S+)/.exec(output)?.[1];
-  assert.ok(secret, `the sandbox banner names the default connection's secret: ${output.slice(0, 2000)}`);
-  return { base, child, secret };
-}
-
-async function look(page, name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  // Evaluated over the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  });
-  assert.deepEqual(violations, [], `axe on ${name}`);
+  const secret = /Tovuti webhook secret\s+(whsec_\S+)/.exec(service.output())?.[1];
+  assert.ok(secret, `the sandbox banner names the default connection's secret: ${service.output().slice(0, 2000)}`);
+  return { ...service, secret };
 }
 
 test("the console end to end in Chromium", { timeout: 120000 }, async (t) => {
   mkdirSync(shots, { recursive: true });
   const service = await startService();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launch();
   // A fresh profile per context (playwright makes a temporary user-data-dir).
   // A zone away from UTC, so the time filters show they convert.
   const context = await browser.newContext({
@@ -265,16 +200,10 @@ test("the console end to end in Chromium", { timeout: 120000 }, async (t) => {
 test("the sample contact round trip in Chromium", { timeout: 120000 }, async () => {
   mkdirSync(shots, { recursive: true });
   const service = await startService({ faults: false });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  const browser = await launch();
   const page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
   try {
-    await page.goto(`${service.base}/console/sign-in`);
-    await page.getByLabel("Admin token").fill(FULL);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${service.base}/console`);
+    await signIn(page, service.base, FULL);
     await page.goto(`${service.base}/console/connections/default`);
     await page.getByRole("button", { name: "Run a sample contact round trip" }).click();
     await page.waitForSelector("#sample-h");
@@ -287,6 +216,98 @@ test("the sample contact round trip in Chromium", { timeout: 120000 }, async () 
     await look(page, "13b-sample-round-trip-phone");
     const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     assert.equal(wide, false, "the sample table stacks on a phone");
+  } finally {
+    await browser.close();
+    service.child.kill("SIGTERM");
+  }
+});
+
+// A GHL custom field the sandbox location lacks, named by the mapping the next test gives
+// the default connection.
+const EXTRA_KEY = "contact.badge_number";
+
+// The mapping page's provision step and the connection page's OAuth install, against a
+// sandbox whose writes succeed, whose mapping (the shipped example plus one field) names
+// a GHL custom field the fake location lacks, and with OAuth configured. GHL's authorize
+// page is answered by the test itself: the browser needs no network.
+test("creating the missing GHL fields and starting the OAuth install in Chromium", { timeout: 120000 }, async (t) => {
+  mkdirSync(shots, { recursive: true });
+  const extra = `[[fields]]\nghl = { key = "${EXTRA_KEY}" }\ntovuti = { name = "Badge number" }\n` +
+    `direction = "to_ghl"\n\n[[tag_values]]`;
+  const mapping = readFileSync(join(root, "config", "mapping.example.toml"), "utf8")
+    .replace("[[tag_values]]", extra);
+  assert.ok(mapping.includes(EXTRA_KEY), "the example still has a [[tag_values]] to insert before");
+  const file = join(mkdtempSync(join(tmpdir(), "console-mapping-")), "mapping.toml");
+  writeFileSync(file, mapping);
+  const service = await startService({
+    faults: false,
+    env: {
+      BRIDGE_MAPPING__FILE: file,
+      BRIDGE_GHL_CLIENT_ID: "browser-test-client",
+      BRIDGE_GHL_CLIENT_SECRET: "browser-test-client-secret",
+      BRIDGE_GHL__OAUTH_REDIRECT_URL: "http://127.0.0.1/oauth/ghl/callback",
+    },
+  });
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  const base = service.base;
+  const mappingPage = `${base}/console/connections/default/mapping`;
+  const missingSection = (p) => p.locator('section[aria-labelledby="missing-h"]');
+  const createButton = (p) => p.getByRole("button", { name: "Create the missing GHL fields" });
+  try {
+    await t.test("a read-only session sees the missing field but no button", async () => {
+      const readOnly = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+      const other = await readOnly.newPage();
+      await signIn(other, base, READ);
+      await other.goto(mappingPage);
+      assert.ok((await missingSection(other).textContent()).includes(EXTRA_KEY));
+      assert.equal(await createButton(other).count(), 0);
+      await look(other, "14-mapping-missing-read-only");
+      await readOnly.close();
+    });
+
+    await t.test("a full session creates the missing GHL fields", async () => {
+      await signIn(page, base, FULL);
+      await page.goto(mappingPage);
+      const before = await missingSection(page).textContent();
+      assert.ok(before.includes(EXTRA_KEY), before);
+      assert.ok(before.includes("Badge Number"), `the name it would get: ${before}`);
+      await look(page, "14-mapping-missing");
+      await createButton(page).click();
+      await page.waitForURL(/[?&]created=/);
+      const after = await missingSection(page).textContent();
+      assert.match(after, /Created \d+ GHL custom fields?\./);
+      assert.match(after, /GHL: nothing missing\./);
+      assert.ok(!after.includes(EXTRA_KEY), after);
+      assert.equal(await createButton(page).count(), 0);
+      await look(page, "15-mapping-provisioned");
+    });
+
+    await t.test("the connection page starts the OAuth install", async () => {
+      let asked;
+      await context.route("https://marketplace.gohighlevel.com/**", (route) => {
+        asked = new URL(route.request().url());
+        return route.fulfill({
+          status: 200, contentType: "text/html",
+          body: "<!doctype html><html lang=en><title>GHL</title><p>Choose a sub-account</p></html>",
+        });
+      });
+      await page.goto(`${base}/console/connections/default`);
+      assert.match(await page.textContent("#lane-h"), /GHL request lane/);
+      await look(page, "16-connection-lane-install");
+      await page.getByRole("button", { name: "Authorise in GHL (OAuth install)" }).click();
+      await page.waitForURL(/^https:\/\/marketplace\.gohighlevel\.com\//);
+      assert.equal(asked?.host, "marketplace.gohighlevel.com");
+      assert.equal(asked.pathname, "/v2/oauth/chooselocation");
+      assert.equal(asked.searchParams.get("client_id"), "browser-test-client");
+      assert.ok(asked.searchParams.get("state"), "the link carries its state");
+      await page.setViewportSize({ width: 390, height: 800 });
+      await page.goto(`${base}/console/connections/default`);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(wide, false, "the connection page fits a phone");
+      await look(page, "16b-connection-phone");
+    });
   } finally {
     await browser.close();
     service.child.kill("SIGTERM");
