@@ -202,3 +202,47 @@ pub async fn create(
     let unresolved = creatable.len().saturating_sub(created);
     super::see_other(&format!("{back}?created={created}&unresolved={unresolved}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platforms::ghl::client::Failure;
+
+    fn answered(status: u16) -> GhlError {
+        GhlError::Status(Box::new(Failure {
+            endpoint: "custom fields",
+            status,
+            trace_id: None,
+            body: r#"{"message":"GHL's own words"}"#.to_owned(),
+            duplicate_of: None,
+            retry_after: None,
+        }))
+    }
+
+    #[test]
+    fn each_class_reads_as_what_the_operator_should_do() {
+        let refused = ghl_problem(&answered(401));
+        assert_eq!(
+            refused,
+            "GHL refused the connection's token (re-authorise it)."
+        );
+        assert!(ghl_problem(&answered(403)).contains("locations/customFields.readonly"));
+        assert!(ghl_problem(&answered(429)).contains("try again shortly"));
+        let down = ghl_problem(&answered(503));
+        assert_eq!(
+            down,
+            "GHL cannot be reached (it answered 503); try again later."
+        );
+        let unreachable = GhlError::Unreachable {
+            endpoint: "custom fields",
+            detail: "connection refused".to_owned(),
+        };
+        assert!(ghl_problem(&unreachable).starts_with("GHL cannot be reached: "));
+        for status in [401, 403, 404, 422, 429, 503] {
+            assert!(
+                !ghl_problem(&answered(status)).contains("own words"),
+                "{status}"
+            );
+        }
+    }
+}
