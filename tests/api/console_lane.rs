@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tovuti_ghl_bridge::config::{Config, OptionalSecret};
 use tovuti_ghl_bridge::sandbox::faults::Fault;
-use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings};
+use tovuti_ghl_bridge::sandbox::ghl::{ALL_SCOPES, FakeGhl, FakeSettings, Limits};
 use tovuti_ghl_bridge::store::Cipher;
 
 use crate::admin_support::{AdminApp, Answer, FULL, READ};
@@ -99,9 +99,21 @@ async fn the_overview_and_the_connection_page_show_the_ghl_lane_and_quota() {
     fake.inject([Fault::RateLimited(Duration::from_secs(120))]);
     app.get(BY_EMAIL, READ).await.assert_problem(503);
     let lane = app.get(LANE, READ).await;
-    let until = lane.json["paused_until"].as_str().unwrap().to_owned();
+    let until: jiff::Timestamp = lane.json["paused_until"].as_str().unwrap().parse().unwrap();
     let shown = app.send(page(PAGE, &cookie)).await;
-    assert!(field(&shown, "paused").starts_with(&format!("until {until}")));
+    let paused = field(&shown, "paused");
+    // Each view reckons the end from its own "now": the two agree within moments.
+    let shown_until: jiff::Timestamp = paused
+        .strip_prefix("until ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("not paused: {paused}"))
+        .parse()
+        .unwrap();
+    let apart = shown_until.duration_since(until).abs();
+    assert!(
+        apart < jiff::SignedDuration::from_secs(2),
+        "{paused} vs {until}"
+    );
     assert_eq!(field(&shown, "sent"), "2");
     app.finish().await;
 }
@@ -148,5 +160,49 @@ async fn the_overview_shows_the_last_check_and_puts_a_failed_one_first() {
     let row = &after.text[zenith..acme];
     assert!(row.contains("problems found"), "{row}");
     assert!(after.text[acme..].contains("not checked"), "{}", after.text);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_daily_quota_puts_its_connection_first() {
+    // A location allowed one request a day: the lookup spends it.
+    let settings = FakeSettings {
+        limits: Limits {
+            daily_max: 1,
+            ..Limits::default()
+        },
+        ..FakeSettings::default()
+    };
+    let fake = FakeGhl::start(settings).await.unwrap();
+    fake.add_contact(
+        "loc-zenith",
+        &serde_json::json!({ "email": "sample@example.com" }),
+    );
+    let url = fake.base_url();
+    let app = AdminApp::sqlite_with(|config| configure(config, url)).await;
+    for (id, location) in [("acme", "loc-acme"), ("zenith", "loc-zenith")] {
+        let token = fake.issue_token(location, ALL_SCOPES);
+        let body = serde_json::json!({ "id": id, "ghl_location_id": location, "ghl_token": token });
+        let created = app.post("/api/v1/connections", FULL, body).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    let lookup = "/api/v1/connections/zenith/links?email=sample@example.com";
+    assert_eq!(app.get(lookup, READ).await.status, 200);
+    let cookie = sign_in(&app, READ).await;
+    let overview = app.send(page("/console", &cookie)).await;
+    assert_eq!(field(&overview, "quota"), "1 of 1");
+    let zenith = overview.text.find("/console/connections/zenith").unwrap();
+    let acme = overview.text.find("/console/connections/acme").unwrap();
+    assert!(
+        zenith < acme,
+        "the spent quota comes first: {}",
+        overview.text
+    );
+    let row_start = overview.text[..zenith].rfind("<tr").unwrap();
+    assert!(
+        overview.text[row_start..zenith].contains("attention"),
+        "{}",
+        overview.text
+    );
     app.finish().await;
 }
