@@ -24,11 +24,14 @@ macro_rules! shared_event_log {
                     let (id, attempt, started, finished) =
                         (Self::id_param(a.event_id), i64::from(a.attempt), a.started_at.0, a.finished_at.0);
                     let (outcome, error, requests) = (a.outcome.clone(), a.error.clone(), a.requests.to_string());
-                    self.grouped.run(move |c| Box::pin(async move {
-                        let q = sqlx::query(Self::INSERT_ATTEMPT_SQL).bind(id).bind(attempt).bind(started).bind(finished);
-                        q.bind(outcome).bind(error).bind(requests).execute(&mut *c).await?;
-                        Ok(())
-                    })).await
+                    self.grouped.run(move |c| {
+                        let (id, outcome, error, requests) = (id.clone(), outcome.clone(), error.clone(), requests.clone());
+                        Box::pin(async move {
+                            let q = sqlx::query(Self::INSERT_ATTEMPT_SQL).bind(id).bind(attempt).bind(started).bind(finished);
+                            q.bind(outcome).bind(error).bind(requests).execute(&mut *c).await?;
+                            Ok(())
+                        })
+                    }).await
                 }
 
                 async fn event_attempts(&self, id: EventId) -> StoreResult<Vec<AttemptRecord>> {

@@ -30,16 +30,19 @@ macro_rules! shared_inbox {
                 async fn claim_due_events(&self, claim: &Claim) -> StoreResult<Vec<StoredEvent>> {
                     let (owner, until, now) = (claim.owner.clone(), claim.now.plus(claim.lease).0, claim.now.0);
                     let limit = i64::from(claim.limit);
-                    let rows = self.grouped.run(move |c| Box::pin(async move {
-                        let rows = sqlx::query(Self::WORKER_SQL.claim)
-                            .bind(owner)
-                            .bind(until)
-                            .bind(now)
-                            .bind(limit)
-                            .fetch_all(&mut *c)
-                            .await?;
-                        rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()
-                    })).await?;
+                    let rows = self.grouped.run(move |c| {
+                        let owner = owner.clone();
+                        Box::pin(async move {
+                            let rows = sqlx::query(Self::WORKER_SQL.claim)
+                                .bind(owner)
+                                .bind(until)
+                                .bind(now)
+                                .bind(limit)
+                                .fetch_all(&mut *c)
+                                .await?;
+                            rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()
+                        })
+                    }).await?;
                     Ok(in_receive_order(rows))
                 }
 
@@ -63,9 +66,10 @@ macro_rules! shared_inbox {
                                lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 \
                                WHERE id = $4 AND status = 'processing' AND lease_owner = $5";
                     let (error, now) = (error.to_owned(), Millis::now().0);
-                    self.leased_update(id, owner, move |q| Box::pin(async move {
-                        q.run(sqlx::query(sql).bind(at.0).bind(error).bind(now)).await
-                    })).await
+                    self.leased_update(id, owner, move |q| {
+                        let error = error.clone();
+                        Box::pin(async move { q.run(sqlx::query(sql).bind(at.0).bind(error).bind(now)).await })
+                    }).await
                 }
 
                 async fn postpone_event(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()> {
@@ -75,9 +79,10 @@ macro_rules! shared_inbox {
                          WHERE id = $3 AND status = 'processing' AND lease_owner = $4"
                     );
                     let now = Millis::now().0;
-                    self.leased_update(id, owner, move |q| Box::pin(async move {
-                        q.run(sqlx::query(&sql).bind(until.0).bind(now)).await
-                    })).await
+                    self.leased_update(id, owner, move |q| {
+                        let sql = sql.clone();
+                        Box::pin(async move { q.run(sqlx::query(&sql).bind(until.0).bind(now)).await })
+                    }).await
                 }
 
                 async fn mark_dead(&self, id: EventId, owner: &str, error: &str) -> StoreResult<()> {
@@ -85,9 +90,10 @@ macro_rules! shared_inbox {
                                lease_expires_at = NULL, updated_at = $2 \
                                WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
                     let (error, now) = (error.to_owned(), Millis::now().0);
-                    self.leased_update(id, owner, move |q| Box::pin(async move {
-                        q.run(sqlx::query(sql).bind(error).bind(now)).await
-                    })).await
+                    self.leased_update(id, owner, move |q| {
+                        let error = error.clone();
+                        Box::pin(async move { q.run(sqlx::query(sql).bind(error).bind(now)).await })
+                    }).await
                 }
 
                 async fn extend_lease(&self, id: EventId, owner: &str, until: Millis) -> StoreResult<()> {
@@ -155,22 +161,25 @@ macro_rules! shared_inbox {
                     let (owner, entity_key, event_type) = (owner.to_owned(), entity_key.to_owned(), event_type.to_owned());
                     // Inside a batch the write lock (SQLite) or the row lock (PostgreSQL) is
                     // already held, so nothing changes between the look and the update.
-                    self.grouped.run(move |c| Box::pin(async move {
-                        let claimed_seq = Self::leased_seq(&mut *c, claimed, &owner).await?;
-                        let Some(newest) = Self::newest_open_seq(&mut *c, &entity_key, &event_type, claimed_seq).await?
-                        else {
-                            return Ok(0);
-                        };
-                        let done = sqlx::query(Self::WORKER_SQL.supersede)
-                            .bind(now.0)
-                            .bind(claimed_seq)
-                            .bind(&entity_key)
-                            .bind(&event_type)
-                            .bind(newest)
-                            .execute(&mut *c)
-                            .await?;
-                        Ok(done.rows_affected())
-                    })).await
+                    self.grouped.run(move |c| {
+                        let (owner, entity_key, event_type) = (owner.clone(), entity_key.clone(), event_type.clone());
+                        Box::pin(async move {
+                            let claimed_seq = Self::leased_seq(&mut *c, claimed, &owner).await?;
+                            let Some(newest) = Self::newest_open_seq(&mut *c, &entity_key, &event_type, claimed_seq).await?
+                            else {
+                                return Ok(0);
+                            };
+                            let done = sqlx::query(Self::WORKER_SQL.supersede)
+                                .bind(now.0)
+                                .bind(claimed_seq)
+                                .bind(&entity_key)
+                                .bind(&event_type)
+                                .bind(newest)
+                                .execute(&mut *c)
+                                .await?;
+                            Ok(done.rows_affected())
+                        })
+                    }).await
                 }
 
                 async fn replay_events(
@@ -241,11 +250,11 @@ macro_rules! shared_inbox {
                 /// `owner` holds the lease.
                 async fn leased_update<F>(&self, id: EventId, owner: &str, update: F) -> StoreResult<()>
                 where
-                    F: for<'c> FnOnce(Leased<'c>) -> futures::future::BoxFuture<'c, StoreResult<u64>> + Send + 'static,
+                    F: for<'c> Fn(Leased<'c>) -> futures::future::BoxFuture<'c, StoreResult<u64>> + Send + 'static,
                 {
                     let (param, owned) = (Self::id_param(id), owner.to_owned());
                     let changed = self.grouped.run(move |connection| {
-                        update(Leased { connection, id: param, owner: owned })
+                        update(Leased { connection, id: param.clone(), owner: owned.clone() })
                     }).await?;
                     if changed == 0 {
                         return Err(StoreError::NotFound(format!(

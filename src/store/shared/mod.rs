@@ -22,6 +22,7 @@
 mod admin;
 mod backfill_runs;
 pub(crate) mod connection_settings;
+mod connections;
 mod console_sessions;
 mod event_log;
 mod inbox;
@@ -32,6 +33,7 @@ mod records;
 pub(super) use admin::shared_admin;
 pub(super) use backfill_runs::shared_backfill_runs;
 pub(super) use connection_settings::shared_connection_settings;
+pub(super) use connections::shared_connections;
 pub(super) use console_sessions::shared_console_sessions;
 pub(super) use event_log::shared_event_log;
 pub(super) use inbox::shared_inbox;
@@ -45,6 +47,7 @@ macro_rules! impl_shared {
     ($store:ty, $db:ty, $id:ty) => {
         $crate::store::shared::shared_inbox!($store, $db, $id);
         $crate::store::shared::shared_event_log!($store);
+        $crate::store::shared::shared_connections!($store);
         $crate::store::shared::shared_records!($store);
         $crate::store::shared::shared_polls_and_leases!($store);
         $crate::store::shared::shared_oauth_states!($store);

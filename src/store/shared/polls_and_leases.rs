@@ -76,11 +76,14 @@ macro_rules! shared_polls_and_leases {
                     // group commit, beside the event's other writes.
                     let values = (connection_id.to_owned(), entity_key.to_owned(), s.digest.clone(), s.state.to_string());
                     let updated_at = s.updated_at.0;
-                    self.grouped.run(move |c| Box::pin(async move {
-                        let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
-                        q.bind(values.3).bind(updated_at).execute(&mut *c).await?;
-                        Ok(())
-                    })).await
+                    self.grouped.run(move |c| {
+                        let values = values.clone();
+                        Box::pin(async move {
+                            let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
+                            q.bind(values.3).bind(updated_at).execute(&mut *c).await?;
+                            Ok(())
+                        })
+                    }).await
                 }
                 async fn poll_snapshots(
                     &self,
