@@ -118,18 +118,23 @@ async fn the_overview_and_the_connection_page_show_the_ghl_lane_and_quota() {
     app.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_overview_shows_the_last_check_and_puts_a_failed_one_first() {
-    let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
-    let url = fake.base_url();
-    let app = AdminApp::sqlite_with(|config| configure(config, url)).await;
-    // "zenith" sorts after "acme": only a problem can bring it first.
+/// Two connections, each with a full token for its own location of `fake`.
+async fn add_acme_and_zenith(app: &AdminApp, fake: &FakeGhl) {
     for (id, location) in [("acme", "loc-acme"), ("zenith", "loc-zenith")] {
         let token = fake.issue_token(location, ALL_SCOPES);
         let body = serde_json::json!({ "id": id, "ghl_location_id": location, "ghl_token": token });
         let created = app.post("/api/v1/connections", FULL, body).await;
         assert_eq!(created.status, 201, "{}", created.text);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_the_last_check_and_puts_a_failed_one_first() {
+    let fake = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    let url = fake.base_url();
+    let app = AdminApp::sqlite_with(|config| configure(config, url)).await;
+    // "zenith" sorts after "acme": only a problem can bring it first.
+    add_acme_and_zenith(&app, &fake).await;
     let cookie = sign_in(&app, FULL).await;
     let before = app.send(page("/console", &cookie)).await;
     assert!(before.text.find("zenith") > before.text.find("acme"));
@@ -180,12 +185,7 @@ async fn a_spent_daily_quota_puts_its_connection_first() {
     );
     let url = fake.base_url();
     let app = AdminApp::sqlite_with(|config| configure(config, url)).await;
-    for (id, location) in [("acme", "loc-acme"), ("zenith", "loc-zenith")] {
-        let token = fake.issue_token(location, ALL_SCOPES);
-        let body = serde_json::json!({ "id": id, "ghl_location_id": location, "ghl_token": token });
-        let created = app.post("/api/v1/connections", FULL, body).await;
-        assert_eq!(created.status, 201, "{}", created.text);
-    }
+    add_acme_and_zenith(&app, &fake).await;
     let lookup = "/api/v1/connections/zenith/links?email=sample@example.com";
     assert_eq!(app.get(lookup, READ).await.status, 200);
     let cookie = sign_in(&app, READ).await;

@@ -20,11 +20,8 @@ const POST: &str = "/console/connections/acme/mapping/provision";
 const MAPPING: &str = "version = 1\n\n[[fields]]\nghl = { key = \"contact.lms_score\" }\n\
                        tovuti = { field_id = 23 }\ntype = \"number\"\ndirection = \"to_ghl\"\n";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_mapping_page_lists_what_the_accounts_lack_and_creates_the_ghl_fields() {
-    let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
-    let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
-    tovuti.insert_custom_field(23, "Score");
+/// The service against `ghl`, its mapping file `MAPPING` (kept while the directory lives).
+async fn app_with_mapping(ghl: &FakeGhl) -> (AdminApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mapping.toml");
     std::fs::write(&file, MAPPING).unwrap();
@@ -35,6 +32,15 @@ async fn the_mapping_page_lists_what_the_accounts_lack_and_creates_the_ghl_field
         config.mapping.file = file.display().to_string();
     })
     .await;
+    (app, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mapping_page_lists_what_the_accounts_lack_and_creates_the_ghl_fields() {
+    let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
+    let tovuti = FakeTovuti::start(TOVUTI_TOKEN).await.unwrap();
+    tovuti.insert_custom_field(23, "Score");
+    let (app, _mapping) = app_with_mapping(&ghl).await;
     let body = serde_json::json!({
         "id": "acme",
         "ghl_location_id": "loc-1",
@@ -101,16 +107,7 @@ async fn the_mapping_page_lists_what_the_accounts_lack_and_creates_the_ghl_field
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_session_sees_what_is_missing_but_cannot_create_it() {
     let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mapping.toml");
-    std::fs::write(&file, MAPPING).unwrap();
-    let ghl_url = ghl.base_url();
-    let app = AdminApp::sqlite_with(|config: &mut Config| {
-        config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
-        config.ghl.base_url = ghl_url;
-        config.mapping.file = file.display().to_string();
-    })
-    .await;
+    let (app, _mapping) = app_with_mapping(&ghl).await;
     let body = serde_json::json!({
         "id": "acme",
         "ghl_location_id": "loc-1",
@@ -159,16 +156,7 @@ async fn a_connection_whose_ghl_cannot_be_reached_says_so_on_the_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_reads_as_refused_not_as_unreachable() {
     let ghl = FakeGhl::start(FakeSettings::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mapping.toml");
-    std::fs::write(&file, MAPPING).unwrap();
-    let ghl_url = ghl.base_url();
-    let app = AdminApp::sqlite_with(|config: &mut Config| {
-        config.security.encryption_key = OptionalSecret::new(Cipher::generate_key());
-        config.ghl.base_url = ghl_url;
-        config.mapping.file = file.display().to_string();
-    })
-    .await;
+    let (app, _mapping) = app_with_mapping(&ghl).await;
     // A token the fake GHL never issued: it answers 401.
     let body = serde_json::json!({
         "id": "acme",
