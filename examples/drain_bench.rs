@@ -13,7 +13,8 @@
 //! store alone. `HISTORY` finished events are stored first, to show whether the drain
 //! depends on how much history the inbox keeps. Each prints one Markdown table row. PostgreSQL runs on a fresh database created through
 //! `BENCH_ADMIN_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
-//! and dropped at the end.
+//! and dropped at the end. `BENCH_GROUP_COMMIT_LANES` and `BENCH_WRITE_BATCH_MAX` override
+//! `store.group_commit_lanes` and `store.write_batch_max`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

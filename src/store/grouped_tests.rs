@@ -1,4 +1,5 @@
 //! Tests of `store::grouped`: batches, a failing write among them, a failed commit, reruns.
+
 use std::str::FromStr as _;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
