@@ -10,6 +10,8 @@ mod grouped;
 mod poll_sql;
 mod postgres;
 mod replay_sql;
+mod row_statements;
+mod row_writes;
 mod rows;
 mod settings;
 mod shared;

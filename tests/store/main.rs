@@ -13,6 +13,7 @@ mod connections;
 mod ghl_refresh;
 mod inbox;
 mod inbox_outcomes;
+mod merged_writes;
 mod oauth_states;
 mod plans;
 mod records;
@@ -63,6 +64,8 @@ on_both_backends!(
     inbox_outcomes::the_open_summary_counts_unfinished_events_and_their_oldest,
     inbox_outcomes::the_open_summary_reads_only_its_index_never_the_inbox,
     plans::the_worker_statements_never_walk_finished_history,
+    merged_writes::many_events_finishing_at_once_each_get_their_own_answer,
+    merged_writes::links_and_applied_times_written_at_once_keep_their_rules,
     records::credentials_are_encrypted_at_rest_and_round_trip,
     records::credentials_are_refused_without_an_encryption_key,
     records::connections_are_found_by_location_and_change_status,

@@ -1,5 +1,5 @@
-//! The parts of the event log that are PostgreSQL's own: the attempt insert (its `requests`
-//! column is JSONB) and how a prune names its events: by their ids, locked.
+//! The part of the event log that is PostgreSQL's own: how a prune names its events: by
+//! their ids, locked.
 
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
@@ -8,10 +8,6 @@ use super::PgStore;
 use crate::store::{Millis, StoreResult};
 
 impl PgStore {
-    pub(super) const INSERT_ATTEMPT_SQL: &str = "INSERT INTO event_attempts (event_id, attempt, \
-         started_at, finished_at, outcome, error, requests) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)";
-
     /// The ids of the events a prune takes, oldest first. Locked, so a replay running
     /// meanwhile waits and then finds them gone; skipped if locked, so a second pruner
     /// takes other rows instead of waiting.

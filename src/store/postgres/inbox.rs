@@ -28,6 +28,9 @@ pub const WORKER_SQL: WorkerSql = WorkerSql {
               WHERE status = 'processing' AND lease_expires_at < $1",
     newest_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 AND seq > $2 \
               AND status IN ('pending', 'retrying') AND event_type = $3",
+    newer_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 \
+              AND seq > (SELECT c.seq FROM inbox_events c WHERE c.id = $2) \
+              AND status IN ('pending', 'retrying') AND event_type = $3",
     // A row another transaction changed meanwhile is re-checked against the status
     // condition, so an event claimed or replayed in between is left alone.
     supersede: "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \

@@ -7,6 +7,7 @@ macro_rules! shared_event_log {
         const _: () = {
             use async_trait::async_trait;
 
+            use $crate::store::row_writes::Value;
             use $crate::store::rows::attempt_from_row;
             use $crate::store::{AttemptRecord, EventId, EventLog, Millis, StoreResult};
 
@@ -21,17 +22,16 @@ macro_rules! shared_event_log {
             #[async_trait]
             impl EventLog for $store {
                 async fn record_attempt(&self, a: &AttemptRecord) -> StoreResult<()> {
-                    let (id, attempt, started, finished) =
-                        (Self::id_param(a.event_id), i64::from(a.attempt), a.started_at.0, a.finished_at.0);
-                    let (outcome, error, requests) = (a.outcome.clone(), a.error.clone(), a.requests.to_string());
-                    self.grouped.run(move |c| {
-                        let (id, outcome, error, requests) = (id.clone(), outcome.clone(), error.clone(), requests.clone());
-                        Box::pin(async move {
-                            let q = sqlx::query(Self::INSERT_ATTEMPT_SQL).bind(id).bind(attempt).bind(started).bind(finished);
-                            q.bind(outcome).bind(error).bind(requests).execute(&mut *c).await?;
-                            Ok(())
-                        })
-                    }).await
+                    let row = vec![
+                        Value::text(a.event_id.0.to_string()),
+                        Value::Int(Some(i64::from(a.attempt))),
+                        Value::Int(Some(a.started_at.0)),
+                        Value::Int(Some(a.finished_at.0)),
+                        Value::text(a.outcome.as_str()),
+                        Value::Text(a.error.clone()),
+                        Value::text(a.requests.to_string()),
+                    ];
+                    self.grouped.write_row(&$crate::store::row_statements::ATTEMPT, row).await.map(drop)
                 }
 
                 async fn event_attempts(&self, id: EventId) -> StoreResult<Vec<AttemptRecord>> {

@@ -9,6 +9,7 @@ macro_rules! shared_inbox {
             use sqlx::query_builder::Separated;
 
             use $crate::store::replay_sql::{replay_count, replay_update};
+            use $crate::store::row_writes::Value;
             use $crate::store::rows::{
                 EVENT_COLUMNS, OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row,
                 status_count_from_row,
@@ -47,12 +48,17 @@ macro_rules! shared_inbox {
                 }
 
                 async fn complete_event(&self, id: EventId, owner: &str, how: Completion) -> StoreResult<()> {
-                    let sql = "UPDATE inbox_events SET status = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
-                               WHERE id = $3 AND status = 'processing' AND lease_owner = $4";
-                    let (status, now) = (how.status().as_str(), Millis::now().0);
-                    self.leased_update(id, owner, move |q| Box::pin(async move {
-                        q.run(sqlx::query(sql).bind(status).bind(now)).await
-                    })).await
+                    let row = vec![
+                        Value::text(id.0.to_string()),
+                        Value::text(owner),
+                        Value::text(how.status().as_str()),
+                        Value::Int(Some(Millis::now().0)),
+                    ];
+                    if self.grouped.write_row(&$crate::store::row_statements::COMPLETE, row).await? {
+                        Ok(())
+                    } else {
+                        Err(StoreError::NotFound(format!("event {id} is not leased by {owner}")))
+                    }
                 }
 
                 async fn schedule_retry(
@@ -158,6 +164,18 @@ macro_rules! shared_inbox {
                     event_type: &str,
                     now: Millis,
                 ) -> StoreResult<u64> {
+                    // Most events have nothing newer waiting: one read, no lock and no
+                    // place in a batch, says so. An event arriving just after it is
+                    // applied after this one, as if it had arrived after the coalescing.
+                    let newer: Option<i64> = sqlx::query_scalar(Self::WORKER_SQL.newer_open)
+                        .bind(entity_key)
+                        .bind(Self::id_param(claimed))
+                        .bind(event_type)
+                        .fetch_one(self.reads())
+                        .await?;
+                    if newer.is_none() {
+                        return Ok(0);
+                    }
                     let (owner, entity_key, event_type) = (owner.to_owned(), entity_key.to_owned(), event_type.to_owned());
                     // Inside a batch the write lock (SQLite) or the row lock (PostgreSQL) is
                     // already held, so nothing changes between the look and the update.

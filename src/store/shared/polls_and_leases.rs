@@ -9,6 +9,7 @@ macro_rules! shared_polls_and_leases {
             use async_trait::async_trait;
             use sqlx::Row;
 
+            use $crate::store::row_writes::Value;
             use $crate::store::rows::json;
             use $crate::store::{Leases, Millis, PollState, Snapshot, StoreResult};
 
@@ -69,22 +70,18 @@ macro_rules! shared_polls_and_leases {
                     entity_key: &str,
                     s: &Snapshot,
                 ) -> StoreResult<()> {
-                    let sql = "INSERT INTO poll_snapshots (connection_id, entity_key, digest, state, updated_at) \
-                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, entity_key) DO UPDATE SET \
-                               digest = excluded.digest, state = excluded.state, updated_at = excluded.updated_at";
                     // The sync engine writes these as it applies events: in the worker's
                     // group commit, beside the event's other writes.
-                    let values = (connection_id.to_owned(), entity_key.to_owned(), s.digest.clone(), s.state.to_string());
-                    let updated_at = s.updated_at.0;
-                    self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
-                            q.bind(values.3).bind(updated_at).execute(&mut *c).await?;
-                            Ok(())
-                        })
-                    }).await
+                    let row = vec![
+                        Value::text(connection_id),
+                        Value::text(entity_key),
+                        Value::text(s.digest.as_str()),
+                        Value::text(s.state.to_string()),
+                        Value::Int(Some(s.updated_at.0)),
+                    ];
+                    self.grouped.write_row(&$crate::store::row_statements::SNAPSHOT, row).await.map(drop)
                 }
+
                 async fn poll_snapshots(
                     &self,
                     connection_id: &str,

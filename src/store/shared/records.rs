@@ -9,6 +9,8 @@ macro_rules! shared_records {
             use sqlx::Row;
             use uuid::Uuid;
 
+            use $crate::store::row_statements;
+            use $crate::store::row_writes::Value;
             use $crate::store::rows::action_from_row;
             use $crate::store::{
                 ActionBegin, ActionRecord, Direction, EventId, Millis, StoreError, StoreResult, SyncState,
@@ -22,15 +24,24 @@ macro_rules! shared_records {
                     tovuti_user_id: &str,
                     ghl_contact_id: &str,
                 ) -> StoreResult<()> {
-                    // A contact or user linked elsewhere before is relinked: the newest evidence wins.
-                    // The statements run in one batch transaction and, should one fail, in one
-                    // savepoint (`store::grouped`). One DELETE per key rather than one with `OR`:
-                    // PostgreSQL planned that one, prepared on an empty table, as a scan of the
-                    // whole table, 0.7 ms a link at 20,000 links; each of these is a unique-index
-                    // look-up however the table has grown.
+                    // Most links are new: one insert, merged with the batch's others. A user or
+                    // contact linked before (the insert changed nothing) is relinked: the newest
+                    // evidence wins, so its earlier links go first. One DELETE per key rather
+                    // than one with `OR`: PostgreSQL planned that one, prepared on an empty
+                    // table, as a scan of the whole table, 0.7 ms a link at 20,000 links; each
+                    // of these is a unique-index look-up however the table has grown.
+                    let now = Millis::now().0;
+                    let row = vec![
+                        Value::text(connection_id),
+                        Value::text(tovuti_user_id),
+                        Value::text(ghl_contact_id),
+                        Value::Int(Some(now)),
+                    ];
+                    if self.grouped.write_row(&row_statements::NEW_LINK, row).await? {
+                        return Ok(());
+                    }
                     let (connection_id, tovuti_user_id, ghl_contact_id) =
                         (connection_id.to_owned(), tovuti_user_id.to_owned(), ghl_contact_id.to_owned());
-                    let now = Millis::now().0;
                     self.grouped.run(move |c| {
                         let (connection_id, tovuti_user_id, ghl_contact_id) = (connection_id.clone(), tovuti_user_id.clone(), ghl_contact_id.clone());
                         Box::pin(async move {
@@ -102,18 +113,14 @@ macro_rules! shared_records {
                     fingerprint: &str,
                     at: Millis,
                 ) -> StoreResult<()> {
-                    let sql = "INSERT INTO written_fingerprints (connection_id, entity_key, direction, fingerprint, written_at) \
-                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, entity_key, direction) DO UPDATE SET \
-                               fingerprint = excluded.fingerprint, written_at = excluded.written_at";
-                    let values = (connection_id.to_owned(), entity_key.to_owned(), direction.as_str(), fingerprint.to_owned());
-                    self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
-                            q.bind(values.3).bind(at.0).execute(&mut *c).await?;
-                            Ok(())
-                        })
-                    }).await
+                    let row = vec![
+                        Value::text(connection_id),
+                        Value::text(entity_key),
+                        Value::text(direction.as_str()),
+                        Value::text(fingerprint),
+                        Value::Int(Some(at.0)),
+                    ];
+                    self.grouped.write_row(&row_statements::FINGERPRINT, row).await.map(drop)
                 }
 
                 async fn last_written_fingerprint(
@@ -132,22 +139,14 @@ macro_rules! shared_records {
                 }
 
                 async fn record_action(&self, r: &ActionRecord) -> StoreResult<bool> {
-                    // A started record is this action's own intent, so the outcome finishes it; a
-                    // finished one stands.
-                    let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
-                               VALUES ($1, $2, $3, $4, $5, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
-                               event_id = excluded.event_id, action = excluded.action, outcome = excluded.outcome, \
-                               recorded_at = excluded.recorded_at, state = 'done' WHERE action_log.state = 'started'";
-                    let values = (r.idempotency_key.clone(), Self::id_param(r.event_id), r.action.clone(), r.outcome.to_string());
-                    let recorded_at = r.recorded_at.0;
-                    self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
-                            let done = q.bind(values.3).bind(recorded_at).execute(&mut *c).await?;
-                            Ok(done.rows_affected() == 1)
-                        })
-                    }).await
+                    let row = vec![
+                        Value::text(r.idempotency_key.as_str()),
+                        Value::text(r.event_id.0.to_string()),
+                        Value::text(r.action.as_str()),
+                        Value::text(r.outcome.to_string()),
+                        Value::Int(Some(r.recorded_at.0)),
+                    ];
+                    self.grouped.write_row(&row_statements::ACTION_RECORD, row).await
                 }
 
                 async fn recorded_action(&self, key: &str) -> StoreResult<Option<ActionRecord>> {
@@ -164,16 +163,13 @@ macro_rules! shared_records {
                     action: &str,
                     now: Millis,
                 ) -> StoreResult<ActionBegin> {
-                    let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
-                               VALUES ($1, $2, $3, 'null', $4, 'started') ON CONFLICT (idempotency_key) DO NOTHING";
-                    let values = (key.to_owned(), Self::id_param(event_id), action.to_owned());
-                    let inserted = self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
-                            Ok(q.bind(now.0).execute(&mut *c).await?.rows_affected() == 1)
-                        })
-                    }).await?;
+                    let row = vec![
+                        Value::text(key),
+                        Value::text(event_id.0.to_string()),
+                        Value::text(action),
+                        Value::Int(Some(now.0)),
+                    ];
+                    let inserted = self.grouped.write_row(&row_statements::ACTION_BEGIN, row).await?;
                     if inserted {
                         return Ok(ActionBegin::Fresh);
                     }
@@ -189,19 +185,13 @@ macro_rules! shared_records {
                     outcome: &serde_json::Value,
                     now: Millis,
                 ) -> StoreResult<()> {
-                    // Without a begin there is no event or action to name: the nil id and "" stand in.
-                    let sql = "INSERT INTO action_log (idempotency_key, event_id, action, outcome, recorded_at, state) \
-                               VALUES ($1, $2, '', $3, $4, 'done') ON CONFLICT (idempotency_key) DO UPDATE SET \
-                               outcome = excluded.outcome, recorded_at = excluded.recorded_at, state = 'done'";
-                    let values = (key.to_owned(), Self::id_param(EventId(Uuid::nil())), outcome.to_string());
-                    self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1);
-                            q.bind(values.2).bind(now.0).execute(&mut *c).await?;
-                            Ok(())
-                        })
-                    }).await
+                    let row = vec![
+                        Value::text(key),
+                        Value::text(EventId(Uuid::nil()).0.to_string()),
+                        Value::text(outcome.to_string()),
+                        Value::Int(Some(now.0)),
+                    ];
+                    self.grouped.write_row(&row_statements::ACTION_FINISH, row).await.map(drop)
                 }
 
                 async fn remember_object(
@@ -212,18 +202,14 @@ macro_rules! shared_records {
                     remote_id: &str,
                     now: Millis,
                 ) -> StoreResult<()> {
-                    let sql = "INSERT INTO object_links (connection_id, kind, object_key, remote_id, updated_at) \
-                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, kind, object_key) DO UPDATE SET \
-                               remote_id = excluded.remote_id, updated_at = excluded.updated_at";
-                    let values = (connection_id.to_owned(), kind.to_owned(), object_key.to_owned(), remote_id.to_owned());
-                    self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1).bind(values.2);
-                            q.bind(values.3).bind(now.0).execute(&mut *c).await?;
-                            Ok(())
-                        })
-                    }).await
+                    let row = vec![
+                        Value::text(connection_id),
+                        Value::text(kind),
+                        Value::text(object_key),
+                        Value::text(remote_id),
+                        Value::Int(Some(now.0)),
+                    ];
+                    self.grouped.write_row(&row_statements::OBJECT, row).await.map(drop)
                 }
 
                 async fn object_id(
@@ -248,20 +234,8 @@ macro_rules! shared_records {
                 }
 
                 async fn remember_applied(&self, connection_id: &str, entity: &str, at: Millis) -> StoreResult<()> {
-                    // Two workers may apply updates of one entity out of order; the later
-                    // time wins whichever commits last.
-                    let sql = "INSERT INTO applied_states (connection_id, entity, applied_at) VALUES ($1, $2, $3) \
-                               ON CONFLICT (connection_id, entity) DO UPDATE SET applied_at = excluded.applied_at \
-                               WHERE applied_states.applied_at < excluded.applied_at";
-                    let values = (connection_id.to_owned(), entity.to_owned());
-                    self.grouped.run(move |c| {
-                        let values = values.clone();
-                        Box::pin(async move {
-                            let q = sqlx::query(sql).bind(values.0).bind(values.1);
-                            q.bind(at.0).execute(&mut *c).await?;
-                            Ok(())
-                        })
-                    }).await
+                    let row = vec![Value::text(connection_id), Value::text(entity), Value::Int(Some(at.0))];
+                    self.grouped.write_row(&row_statements::APPLIED, row).await.map(drop)
                 }
             }
 

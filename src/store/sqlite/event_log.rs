@@ -1,6 +1,5 @@
-//! The parts of the event log that are SQLite's own: the attempt insert (its `requests`
-//! column is text) and how a prune names its events: by the same query in each delete,
-//! which the write lock keeps selecting the same rows.
+//! The part of the event log that is SQLite's own: how a prune names its events: by the
+//! same query in each delete, which the write lock keeps selecting the same rows.
 
 use sqlx::{Sqlite, Transaction};
 
@@ -13,9 +12,6 @@ const DOOMED: &str = "SELECT id FROM inbox_events \
      ORDER BY seq LIMIT ?2";
 
 impl SqliteStore {
-    pub(super) const INSERT_ATTEMPT_SQL: &str = "INSERT INTO event_attempts (event_id, attempt, \
-         started_at, finished_at, outcome, error, requests) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-
     /// The prune's events, named by its cutoff: the query runs again in each delete.
     pub(super) async fn doomed_events(
         _tx: &mut Transaction<'static, Sqlite>,

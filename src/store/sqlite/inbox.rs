@@ -31,6 +31,10 @@ pub const WORKER_SQL: WorkerSql = WorkerSql {
     newest_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ?1 AND seq > ?2 \
               AND status IN ('pending', 'retrying', 'processing') \
               AND status IN ('pending', 'retrying') AND event_type = ?3",
+    newer_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ?1 \
+              AND seq > (SELECT c.seq FROM inbox_events c WHERE c.id = ?2) \
+              AND status IN ('pending', 'retrying', 'processing') \
+              AND status IN ('pending', 'retrying') AND event_type = ?3",
     supersede: "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
               lease_expires_at = NULL, updated_at = ?1 \
               WHERE seq = ?2 OR (entity_key = ?3 AND event_type = ?4 AND seq < ?5 \

@@ -1,4 +1,5 @@
-//! Tests of `store::grouped`: batches, a failing write among them, a failed commit, reruns.
+//! Tests of `store::grouped`: batches, a failing write among them, a failed commit, reruns,
+//! rows of one statement merged.
 
 use std::str::FromStr as _;
 
@@ -8,6 +9,7 @@ use sqlx::{Sqlite, SqliteConnection};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
+use crate::store::row_writes::{RowStatement, Value};
 
 async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
     let url = format!("sqlite://{}/grouped.db", dir.path().display());
@@ -163,4 +165,121 @@ async fn without_lanes_each_write_is_its_own_transaction() {
     assert_eq!(innocent.unwrap(), 1);
     assert!(orphan.is_err());
     assert_eq!(items(&pool).await, [1]);
+}
+
+/// Rows stamped with how many rows the table held when their statement began: rows
+/// written by one statement share a stamp, rows written one by one do not.
+static STAMPED: RowStatement = RowStatement {
+    columns: &[("id", crate::store::row_writes::Kind::Int)],
+    key: 1,
+    text: "INSERT INTO stamped (id, stamp) SELECT u.id, (SELECT COUNT(*) FROM stamped) FROM {rows} WHERE true \
+           ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp RETURNING CAST(id AS TEXT)",
+};
+
+/// The same rows, but a row already there is a failure.
+static STAMPED_NEW: RowStatement = RowStatement {
+    columns: &[("id", crate::store::row_writes::Kind::Int)],
+    key: 1,
+    text: "INSERT INTO stamped (id, stamp) SELECT u.id, (SELECT COUNT(*) FROM stamped) FROM {rows} \
+           RETURNING CAST(id AS TEXT)",
+};
+
+async fn stamped_pool(dir: &tempfile::TempDir) -> SqlitePool {
+    let pool = pool(dir).await;
+    sqlx::raw_sql("CREATE TABLE stamped (id INTEGER PRIMARY KEY, stamp INTEGER NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
+async fn stamps(pool: &SqlitePool) -> Vec<(i64, i64)> {
+    sqlx::query_as("SELECT id, stamp FROM stamped ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+fn stamp(
+    writes: &GroupedWrites<Sqlite>,
+    statement: &'static RowStatement,
+    id: i64,
+) -> impl Future<Output = StoreResult<bool>> {
+    writes.write_row(statement, vec![Value::Int(Some(id))])
+}
+
+#[tokio::test]
+async fn rows_of_one_statement_in_a_batch_are_written_by_one_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = stamped_pool(&dir).await;
+    let writes = grouped(&pool);
+    let (a, b, c) = tokio::join!(
+        stamp(&writes, &STAMPED, 1),
+        stamp(&writes, &STAMPED, 2),
+        stamp(&writes, &STAMPED, 3)
+    );
+    assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (true, true, true));
+    assert_eq!(stamps(&pool).await, [(1, 0), (2, 0), (3, 0)]);
+    // Alone, a row is written by its own statement.
+    assert!(stamp(&writes, &STAMPED, 4).await.unwrap());
+    assert_eq!(stamps(&pool).await[3], (4, 3));
+}
+
+#[tokio::test]
+async fn two_writes_of_one_row_in_a_batch_are_written_one_after_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = stamped_pool(&dir).await;
+    let writes = grouped(&pool);
+    let (a, again, b) = tokio::join!(
+        stamp(&writes, &STAMPED, 1),
+        stamp(&writes, &STAMPED, 1),
+        stamp(&writes, &STAMPED, 2)
+    );
+    assert_eq!((a.unwrap(), again.unwrap(), b.unwrap()), (true, true, true));
+    // The second write of row 1 saw the first: one statement would have stamped it 0.
+    assert_eq!(stamps(&pool).await, [(1, 1), (2, 1)]);
+}
+
+#[tokio::test]
+async fn a_row_that_fails_a_merged_statement_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = stamped_pool(&dir).await;
+    let writes = grouped(&pool);
+    assert!(stamp(&writes, &STAMPED_NEW, 2).await.unwrap());
+    let (a, taken, c) = tokio::join!(
+        stamp(&writes, &STAMPED_NEW, 1),
+        stamp(&writes, &STAMPED_NEW, 2),
+        stamp(&writes, &STAMPED_NEW, 3)
+    );
+    assert!(a.unwrap() && c.unwrap());
+    assert!(matches!(taken, Err(StoreError::Database(_))));
+    // Rerun one by one after the merged attempt was rolled back.
+    assert_eq!(stamps(&pool).await, [(1, 1), (2, 0), (3, 2)]);
+}
+
+#[tokio::test]
+async fn a_merged_write_says_which_rows_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = stamped_pool(&dir).await;
+    sqlx::query("INSERT INTO stamped (id, stamp) VALUES (2, 7)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    static UNLESS_THERE: RowStatement = RowStatement {
+        columns: &[("id", crate::store::row_writes::Kind::Int)],
+        key: 1,
+        text: "INSERT INTO stamped (id, stamp) SELECT u.id, 0 FROM {rows} WHERE true \
+               ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT)",
+    };
+    let writes = grouped(&pool);
+    let (a, there, c) = tokio::join!(
+        stamp(&writes, &UNLESS_THERE, 1),
+        stamp(&writes, &UNLESS_THERE, 2),
+        stamp(&writes, &UNLESS_THERE, 3)
+    );
+    assert_eq!(
+        (a.unwrap(), there.unwrap(), c.unwrap()),
+        (true, false, true)
+    );
+    assert_eq!(stamps(&pool).await, [(1, 0), (2, 7), (3, 0)]);
 }

@@ -15,6 +15,10 @@
 //! still commit. Writes are therefore closures that can run twice (`Fn`); a run that was
 //! rolled back leaves nothing behind. A failed commit answers every caller of the batch
 //! with the error.
+//!
+//! Writes of one row (`write_row`, most of the worker's) go further: the rows of one
+//! statement in a batch are written by one statement (`rows`), unless two of them name
+//! the same row. Should it fail, the rerun writes each row alone.
 
 use std::sync::Arc;
 
@@ -22,7 +26,12 @@ use futures::future::BoxFuture;
 use sqlx::{Acquire as _, Database, Pool, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::{StoreError, StoreResult};
+use crate::store::row_writes::{RowBackend, RowStatement, Value};
+use crate::store::{StoreError, StoreResult};
+
+mod rows;
+
+use rows::merge_rows;
 
 /// One queued write with its caller; its result is held until its batch commits.
 trait Job<DB: Database>: Send {
@@ -31,6 +40,13 @@ trait Job<DB: Database>: Send {
     fn run<'c>(&'c mut self, connection: &'c mut DB::Connection) -> BoxFuture<'c, bool>;
     /// Answers the caller: its own result once `committed` is `Ok`, else the commit's error.
     fn deliver(self: Box<Self>, committed: Result<(), &StoreError>);
+    /// The statement and values of a write that may be merged with others of its
+    /// statement (`row_writes`); `None` for any other write.
+    fn row(&self) -> Option<(&'static RowStatement, &[Value])> {
+        None
+    }
+    /// Keeps the result of a merged run: whether the statement changed this row.
+    fn merged(&mut self, _changed: bool) {}
 }
 
 struct Pending<F, T> {
@@ -55,22 +71,31 @@ where
     }
 
     fn deliver(self: Box<Self>, committed: Result<(), &StoreError>) {
-        let own = self.result.unwrap_or_else(|| {
-            Err(StoreError::Unavailable(
-                "the write was not committed: its batch stopped before it".into(),
-            ))
-        });
-        let answer = match committed {
-            Ok(()) => own,
-            // Its own error says more than the commit's.
-            Err(_) if own.is_err() => own,
-            Err(error) => Err(StoreError::Unavailable(format!(
-                "the write was not committed: {error}"
-            ))),
-        };
-        // A caller that stopped waiting no longer needs the answer.
-        let _ = self.caller.send(answer);
+        answer(self.caller, self.result, committed);
     }
+}
+
+/// Answers a caller: its own result once `committed` is `Ok`, else the commit's error.
+fn answer<T>(
+    caller: oneshot::Sender<StoreResult<T>>,
+    own: Option<StoreResult<T>>,
+    committed: Result<(), &StoreError>,
+) {
+    let own = own.unwrap_or_else(|| {
+        Err(StoreError::Unavailable(
+            "the write was not committed: its batch stopped before it".into(),
+        ))
+    });
+    let answer = match committed {
+        Ok(()) => own,
+        // Its own error says more than the commit's.
+        Err(_) if own.is_err() => own,
+        Err(error) => Err(StoreError::Unavailable(format!(
+            "the write was not committed: {error}"
+        ))),
+    };
+    // A caller that stopped waiting no longer needs the answer.
+    let _ = caller.send(answer);
 }
 
 type Queued<DB> = Box<dyn Job<DB>>;
@@ -100,7 +125,7 @@ pub struct BatchSettings {
     pub capacity: usize,
 }
 
-impl<DB: Database> GroupedWrites<DB> {
+impl<DB: RowBackend> GroupedWrites<DB> {
     /// Starts the lanes on the tokio runtime.
     pub fn start(pool: Pool<DB>, settings: BatchSettings) -> Self {
         if settings.lanes == 0 {
@@ -133,21 +158,30 @@ impl<DB: Database> GroupedWrites<DB> {
             result: None,
             caller,
         });
-        queue
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Unavailable("the store is closing".into()))?;
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Unavailable(
-                "the write was not committed: its batch could not start".into(),
-            ))
-        })
+        enqueue(queue, job, answer).await
     }
+}
+
+/// Queues `job` and waits for its answer.
+async fn enqueue<DB: Database, T>(
+    queue: &mpsc::Sender<Queued<DB>>,
+    job: Queued<DB>,
+    answer: oneshot::Receiver<StoreResult<T>>,
+) -> StoreResult<T> {
+    queue
+        .send(job)
+        .await
+        .map_err(|_| StoreError::Unavailable("the store is closing".into()))?;
+    answer.await.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(
+            "the write was not committed: its batch could not start".into(),
+        ))
+    })
 }
 
 /// One lane: takes what is queued (up to `batch_max`), writes it, repeats until the
 /// queue closes.
-async fn lane<DB: Database>(
+async fn lane<DB: RowBackend>(
     pool: Pool<DB>,
     receiver: Arc<Mutex<mpsc::Receiver<Queued<DB>>>>,
     settings: BatchSettings,
@@ -174,7 +208,7 @@ async fn lane<DB: Database>(
 
 /// Writes one batch, plainly first; if a write fails, again with savepoints. Jobs not
 /// run when something else fails are answered "not committed".
-async fn write_batch<DB: Database>(
+async fn write_batch<DB: RowBackend>(
     pool: &Pool<DB>,
     begin: Option<&'static str>,
     mut jobs: Vec<Queued<DB>>,
@@ -183,11 +217,16 @@ async fn write_batch<DB: Database>(
         .await
         .map_err(|e| fail(std::mem::take(&mut jobs), e))?;
     let mut clean = true;
-    for job in &mut jobs {
-        if job.run(&mut tx).await {
-            clean = false;
-            break;
+    match merge_rows(&mut *tx, &mut jobs).await {
+        Ok(merged) => {
+            for (job, _) in jobs.iter_mut().zip(merged).filter(|(_, merged)| !merged) {
+                if job.run(&mut tx).await {
+                    clean = false;
+                    break;
+                }
+            }
         }
+        Err(()) => clean = false,
     }
     if !clean {
         // Nothing of this attempt stays; each write runs again in a savepoint.
@@ -247,5 +286,4 @@ fn fail<DB: Database>(jobs: Vec<Queued<DB>>, error: StoreError) -> StoreError {
 }
 
 #[cfg(test)]
-#[path = "grouped_tests.rs"]
 mod tests;
