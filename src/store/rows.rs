@@ -58,8 +58,24 @@ where
             .try_get::<Option<i64>, _>("lease_expires_at")?
             .map(Millis),
         last_error: row.try_get("last_error")?,
+        newer_waiting: false,
     };
     Ok((row.try_get("seq")?, event))
+}
+
+/// A claimed event, with whether a newer one of its entity and type waited.
+pub fn claimed_event_from_row<'r, R>(row: &'r R) -> StoreResult<(i64, StoredEvent)>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let (seq, mut event) = event_from_row(row)?;
+    event.newer_waiting = row.try_get("newer_waiting")?;
+    Ok((seq, event))
 }
 
 /// Columns `connection_from_row` reads.

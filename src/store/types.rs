@@ -177,6 +177,10 @@ pub struct StoredEvent {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<Millis>,
     pub last_error: Option<String>,
+    /// Whether a newer event of its entity and type was waiting when this one was
+    /// claimed, so that a coalescing may supersede it; false when read other than by a
+    /// claim.
+    pub newer_waiting: bool,
 }
 
 /// Events of one unfinished status: how many, and since when the oldest waits.

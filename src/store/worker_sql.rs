@@ -10,9 +10,6 @@ pub struct WorkerSql {
     pub reclaim: &'static str,
     /// The newest waiting event of an entity and type: entity key, after seq, type.
     pub newest_open: &'static str,
-    /// The same, after the event with an id, read without a lock to learn whether a
-    /// coalescing has anything to do: entity key, id, type.
-    pub newer_open: &'static str,
     /// Marks a claimed event and the older waiting ones superseded: now, claimed seq,
     /// entity key, type, newest seq.
     pub supersede: &'static str,

@@ -144,8 +144,11 @@ impl SyncEngine {
         }
     }
 
+    /// Supersedes the event and the older waiting ones when a newer update of the entity
+    /// waits. Only an event whose claim saw a newer one waiting asks the store: most have
+    /// none, and one that arrived since is applied after this one, in order.
     async fn superseded(&self, event: &StoredEvent) -> Result<bool, SyncError> {
-        let Some(entity) = state_update_entity(event) else {
+        let Some(entity) = state_update_entity(event).filter(|_| event.newer_waiting) else {
             return Ok(false);
         };
         let count = self

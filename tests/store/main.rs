@@ -91,6 +91,7 @@ on_both_backends!(
     ghl_refresh::a_token_inside_the_margin_is_refreshed_before_it_is_sent,
     sync_engine::a_burst_of_updates_coalesces_to_the_newest,
     sync_engine::nothing_newer_supersedes_nothing,
+    sync_engine::a_claim_says_which_events_have_a_newer_one_of_their_type_waiting,
     sync_engine::replay_by_id_resets_only_that_dead_event,
     sync_engine::replay_by_status_source_type_and_range_and_dry_run,
     sync_engine::replay_never_touches_a_processing_event,

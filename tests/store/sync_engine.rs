@@ -50,6 +50,10 @@ pub async fn a_burst_of_updates_coalesces_to_the_newest(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(claimed.iter().map(|e| e.id).collect::<Vec<_>>(), [burst[0]]);
+    assert!(
+        claimed[0].newer_waiting,
+        "the claim saw the burst's newer updates"
+    );
     let stranger = db
         .store
         .supersede_if_newer(burst[0], "other", "contact:a", "ContactUpdate", T0)
@@ -330,4 +334,32 @@ pub async fn pruning_removes_old_finished_events_with_their_history(db: &TestDb)
     for kept in [old[3], recent, pending] {
         assert!(has_history(db, kept).await, "{kept} kept");
     }
+}
+
+pub async fn a_claim_says_which_events_have_a_newer_one_of_their_type_waiting(db: &TestDb) {
+    let updated = record(db, event("a1", "contact:a")).await;
+    record(db, event("a2", "contact:a")).await;
+    let alone = record(db, event("b1", "contact:b")).await;
+    let mut delete = event("c1", "contact:c");
+    delete.event_type = "ContactDelete".into();
+    let deleted = record(db, delete).await;
+    // A newer event of another type is not a newer update.
+    record(db, event("c2", "contact:c")).await;
+
+    let claimed = db
+        .store
+        .claim_due_events(&claim("w", T0, 10))
+        .await
+        .unwrap();
+    let waiting: Vec<(EventId, bool)> = claimed.iter().map(|e| (e.id, e.newer_waiting)).collect();
+    assert_eq!(waiting, [(updated, true), (alone, false), (deleted, false)]);
+    // Read other than by a claim, an event says nothing of what waits.
+    assert!(
+        !db.store
+            .event(updated)
+            .await
+            .unwrap()
+            .unwrap()
+            .newer_waiting
+    );
 }

@@ -20,16 +20,16 @@ pub const WORKER_SQL: WorkerSql = WorkerSql {
             FROM due WHERE i.seq = due.seq RETURNING i.seq, i.source, i.connection_id, \
               i.external_id, i.event_type, i.entity_key, i.headers, i.body, i.status, i.attempts, \
               i.received_at, i.next_attempt_at, i.lease_owner, i.lease_expires_at, i.last_error, \
-              i.id::text AS id",
+              i.id::text AS id, \
+              EXISTS (SELECT 1 FROM inbox_events n WHERE n.entity_key = i.entity_key \
+                AND n.seq > i.seq AND n.status IN ('pending', 'retrying') \
+                AND n.event_type = i.event_type) AS newer_waiting",
     // `inbox_events_leased` holds only leased events.
     reclaim: "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $1, \
               last_error = 'lease expired: the worker holding it stopped', \
               lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
               WHERE status = 'processing' AND lease_expires_at < $1",
     newest_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 AND seq > $2 \
-              AND status IN ('pending', 'retrying') AND event_type = $3",
-    newer_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = $1 \
-              AND seq > (SELECT c.seq FROM inbox_events c WHERE c.id = $2) \
               AND status IN ('pending', 'retrying') AND event_type = $3",
     // A row another transaction changed meanwhile is re-checked against the status
     // condition, so an event claimed or replayed in between is left alone.

@@ -11,7 +11,7 @@ macro_rules! shared_inbox {
             use $crate::store::replay_sql::{replay_count, replay_update};
             use $crate::store::row_writes::Value;
             use $crate::store::rows::{
-                EVENT_COLUMNS, OPEN_EVENTS_SQL, event_from_row, in_receive_order, open_events_from_row,
+                EVENT_COLUMNS, OPEN_EVENTS_SQL, claimed_event_from_row, event_from_row, in_receive_order, open_events_from_row,
                 status_count_from_row,
             };
             use $crate::store::{
@@ -41,7 +41,7 @@ macro_rules! shared_inbox {
                                 .bind(limit)
                                 .fetch_all(&mut *c)
                                 .await?;
-                            rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()
+                            rows.iter().map(claimed_event_from_row).collect::<StoreResult<Vec<_>>>()
                         })
                     }).await?;
                     Ok(in_receive_order(rows))
@@ -164,18 +164,6 @@ macro_rules! shared_inbox {
                     event_type: &str,
                     now: Millis,
                 ) -> StoreResult<u64> {
-                    // Most events have nothing newer waiting: one read, no lock and no
-                    // place in a batch, says so. An event arriving just after it is
-                    // applied after this one, as if it had arrived after the coalescing.
-                    let newer: Option<i64> = sqlx::query_scalar(Self::WORKER_SQL.newer_open)
-                        .bind(entity_key)
-                        .bind(Self::id_param(claimed))
-                        .bind(event_type)
-                        .fetch_one(self.reads())
-                        .await?;
-                    if newer.is_none() {
-                        return Ok(0);
-                    }
                     let (owner, entity_key, event_type) = (owner.to_owned(), entity_key.to_owned(), event_type.to_owned());
                     // Inside a batch the write lock (SQLite) or the row lock (PostgreSQL) is
                     // already held, so nothing changes between the look and the update.

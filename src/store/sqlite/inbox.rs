@@ -22,17 +22,17 @@ pub const WORKER_SQL: WorkerSql = WorkerSql {
               ORDER BY e.seq LIMIT ?4) \
             RETURNING seq, id, source, connection_id, external_id, event_type, entity_key, \
               headers, body, status, attempts, received_at, next_attempt_at, lease_owner, \
-              lease_expires_at, last_error",
+              lease_expires_at, last_error, \
+              EXISTS (SELECT 1 FROM inbox_events n WHERE n.entity_key = inbox_events.entity_key \
+                AND n.seq > inbox_events.seq AND n.status IN ('pending', 'retrying', 'processing') \
+                AND n.status IN ('pending', 'retrying') \
+                AND n.event_type = inbox_events.event_type) AS newer_waiting",
     // `inbox_events_leased` holds only leased events.
     reclaim: "UPDATE inbox_events SET status = 'retrying', next_attempt_at = ?1, \
               last_error = 'lease expired: the worker holding it stopped', \
               lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 \
               WHERE status = 'processing' AND lease_expires_at < ?1",
     newest_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ?1 AND seq > ?2 \
-              AND status IN ('pending', 'retrying', 'processing') \
-              AND status IN ('pending', 'retrying') AND event_type = ?3",
-    newer_open: "SELECT MAX(seq) FROM inbox_events WHERE entity_key = ?1 \
-              AND seq > (SELECT c.seq FROM inbox_events c WHERE c.id = ?2) \
               AND status IN ('pending', 'retrying', 'processing') \
               AND status IN ('pending', 'retrying') AND event_type = ?3",
     supersede: "UPDATE inbox_events SET status = 'superseded', lease_owner = NULL, \
