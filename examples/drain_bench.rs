@@ -11,10 +11,13 @@
 //! claims, attempts and outcomes overlap as they do in production); `noop` the same worker
 //! with a processor that does nothing, so its rate is the ceiling set by the worker and the
 //! store alone. `HISTORY` finished events are stored first, to show whether the drain
-//! depends on how much history the inbox keeps. Each prints one Markdown table row. PostgreSQL runs on a fresh database created through
+//! depends on how much history the inbox keeps. Each prints one Markdown table row.
+//! PostgreSQL runs on a fresh database created through
 //! `BENCH_ADMIN_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! and dropped at the end. `BENCH_GROUP_COMMIT_LANES` and `BENCH_WRITE_BATCH_MAX` override
-//! `store.group_commit_lanes` and `store.write_batch_max`.
+//! `store.group_commit_lanes` and `store.write_batch_max`. `BENCH_REPLICAS=N` drains
+//! with N replicas (PostgreSQL): each its own store, engine and instance id, as a process
+//! of its own would have, sharing the database and the fakes, each at CONCURRENCY.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -83,6 +86,11 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `BENCH_REPLICAS`: how many replicas drain together (PostgreSQL only; default 1).
+fn bench_replicas() -> anyhow::Result<usize> {
+    Ok(std::env::var("BENCH_REPLICAS").map_or(Ok(1), |n| n.parse())?)
+}
+
 /// One drain's shape.
 struct Run {
     noop: bool,
@@ -126,16 +134,34 @@ async fn drain(backend: &str, run: &Run) -> anyhow::Result<()> {
     }
     let fill = fill_started.elapsed();
 
-    let processor = Arc::new(Timed::new(if noop {
-        Arc::new(Noop) as Arc<dyn Processor>
-    } else {
-        Arc::new(startup::sync_engine(&bench.state)?)
-    }));
-    let worker = Worker::new(bench.state.services.clone(), processor.clone());
+    // Each replica has its own store (pools, group commit), engine and instance id, as a
+    // process of its own would; they share the fakes and the database.
+    let mut replicas = vec![bench.state.clone()];
+    for _ in 1..bench_replicas()? {
+        replicas.push(bench.replica().await?);
+    }
+    let mut workers = Vec::new();
+    for state in &replicas {
+        let processor = Arc::new(Timed::new(if noop {
+            Arc::new(Noop) as Arc<dyn Processor>
+        } else {
+            Arc::new(startup::sync_engine(state)?)
+        }));
+        workers.push((
+            Worker::new(state.services.clone(), processor.clone()),
+            processor,
+        ));
+    }
+    let processors: Vec<Arc<Timed>> = workers.iter().map(|(_, p)| p.clone()).collect();
     let cpu = CpuClock::now()?;
-    let wall = run_worker_until_drained(worker, &bench, &processor, events).await?;
+    let workers = workers.into_iter().map(|(w, _)| w).collect();
+    let wall = run_worker_until_drained(workers, &bench, &processors, events).await?;
     let (process_cpu, machine_cores) = cpu.since(wall)?;
-    let engine_total: Duration = processor.take().iter().map(|(a, b)| *b - *a).sum();
+    let engine_total: Duration = processors
+        .iter()
+        .flat_map(|p| p.take())
+        .map(|(a, b)| b - a)
+        .sum();
 
     let statuses = bench.state.store.count_events_by_status().await?;
     let done = statuses
@@ -157,7 +183,12 @@ async fn drain(backend: &str, run: &Run) -> anyhow::Result<()> {
     let tovuti_requests = bench.tovuti.requests().len() as f64;
     println!(
         "| {backend} | {} | {concurrency} | {events} | {users} | {history} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
-        if noop { "no-op" } else { "engine" },
+        match (noop, replicas.len()) {
+            (true, 1) => "no-op".to_owned(),
+            (false, 1) => "engine".to_owned(),
+            (true, n) => format!("no-op, {n} replicas"),
+            (false, n) => format!("engine, {n} replicas"),
+        },
         wall.as_secs_f64(),
         handled / wall.as_secs_f64(),
         micros(wall) / handled,
@@ -238,18 +269,18 @@ async fn burst(backend: &str, concurrency: u32) -> anyhow::Result<()> {
 /// work for the database too (9 ms on PostgreSQL with 20,000 open, a few per cent of a
 /// drain's server time when it ran every 250 ms).
 async fn run_worker_until_drained(
-    worker: Worker,
+    workers: Vec<Worker>,
     bench: &Bench,
-    timed: &Timed,
+    timed: &[Arc<Timed>],
     events: u64,
 ) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let shutdown = bench.state.services.shutdown.clone();
-    let running = tokio::spawn(worker.run());
+    let running: Vec<_> = workers.into_iter().map(|w| tokio::spawn(w.run())).collect();
     let (mut progress, mut seen, mut moved) = (Instant::now(), 0, Instant::now());
     loop {
         tokio::time::sleep(Duration::from_millis(10)).await;
-        let processed = timed.processed();
+        let processed: usize = timed.iter().map(|t| t.processed()).sum();
         if processed != seen {
             (seen, moved) = (processed, Instant::now());
         }
@@ -277,7 +308,9 @@ async fn run_worker_until_drained(
     }
     let wall = started.elapsed();
     shutdown.cancel();
-    running.await?;
+    for worker in running {
+        worker.await?;
+    }
     Ok(wall)
 }
 
@@ -354,6 +387,8 @@ impl Processor for Noop {
 /// fakes; GHL's quota is lifted on both sides (the fake and the client's throttle).
 struct Bench {
     state: AppState,
+    /// What the first replica was built from, for more of them.
+    config: Config,
     ghl: FakeGhl,
     tovuti: FakeTovuti,
     _dir: TempDir,
@@ -402,16 +437,27 @@ impl Bench {
         if let Ok(lanes) = std::env::var("BENCH_GROUP_COMMIT_LANES") {
             config.store.group_commit_lanes = lanes.parse()?;
         }
-        let state = startup::build_state(config, CancellationToken::new()).await?;
+        let state = startup::build_state(config.clone(), CancellationToken::new()).await?;
         startup::prepare_store(&state).await?;
         Ok(Self {
             state,
+            config,
             ghl,
             tovuti,
             _dir: dir,
             url: url.clone(),
             postgres,
         })
+    }
+
+    /// Another replica of the service on the same database, stopped with the first.
+    async fn replica(&self) -> anyhow::Result<AppState> {
+        anyhow::ensure!(
+            self.postgres.is_some(),
+            "replicas share a PostgreSQL database"
+        );
+        let shutdown = self.state.services.shutdown.clone();
+        startup::build_state(self.config.clone(), shutdown).await
     }
 
     /// Attempts that did not end `done`, by outcome and error (first 60 characters): a
