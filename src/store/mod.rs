@@ -10,8 +10,9 @@ mod grouped;
 mod poll_sql;
 mod postgres;
 mod replay_sql;
-mod row_statements;
-mod row_writes;
+/// Public so that a test can ask each database how it would run the merged statements.
+pub mod row_statements;
+pub mod row_writes;
 mod rows;
 mod settings;
 mod shared;

@@ -62,6 +62,35 @@ impl RowStatement {
     pub(super) fn key_of(&self, row: &[Value]) -> Vec<String> {
         row.iter().take(self.key).map(Value::key_text).collect()
     }
+
+    /// The text PostgreSQL runs, for any number of rows: parameter N is the array of
+    /// column N's values.
+    pub fn postgres_sql(&self) -> String {
+        let arrays: Vec<String> = (1..)
+            .zip(self.columns)
+            .map(|(n, (_, kind))| match kind {
+                Kind::Text => format!("${n}::text[]"),
+                Kind::Int => format!("${n}::int8[]"),
+                Kind::Uuid => format!("${n}::text[]::uuid[]"),
+                Kind::Json => format!("${n}::text[]::jsonb[]"),
+            })
+            .collect();
+        let names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
+        let relation = format!("UNNEST({}) AS u({})", arrays.join(", "), names.join(", "));
+        self.text.replace("{rows}", &relation)
+    }
+
+    /// The text SQLite runs for `rows` rows: their values in order, row after row.
+    pub fn sqlite_sql(&self, rows: usize) -> String {
+        let names: Vec<String> = (1..)
+            .zip(self.columns)
+            .map(|(n, (name, _))| format!("column{n} AS {name}"))
+            .collect();
+        let row = format!("({})", vec!["?"; self.columns.len()].join(", "));
+        let values = vec![row.as_str(); rows].join(", ");
+        let relation = format!("(SELECT {} FROM (VALUES {values})) AS u", names.join(", "));
+        self.text.replace("{rows}", &relation)
+    }
 }
 
 /// A backend that can run a `RowStatement` over rows.
@@ -81,23 +110,7 @@ impl RowBackend for Postgres {
         rows: Vec<&'c [Value]>,
     ) -> BoxFuture<'c, StoreResult<Vec<Vec<String>>>> {
         Box::pin(async move {
-            let arrays: Vec<String> = statement
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, (_, kind))| {
-                    let n = i + 1;
-                    match kind {
-                        Kind::Text => format!("${n}::text[]"),
-                        Kind::Int => format!("${n}::int8[]"),
-                        Kind::Uuid => format!("${n}::text[]::uuid[]"),
-                        Kind::Json => format!("${n}::text[]::jsonb[]"),
-                    }
-                })
-                .collect();
-            let names: Vec<&str> = statement.columns.iter().map(|(name, _)| *name).collect();
-            let relation = format!("UNNEST({}) AS u({})", arrays.join(", "), names.join(", "));
-            let sql = statement.text.replace("{rows}", &relation);
+            let sql = statement.postgres_sql();
             let mut query = sqlx::query(&sql);
             for (i, (_, kind)) in statement.columns.iter().enumerate() {
                 query = if *kind == Kind::Int {
@@ -119,17 +132,7 @@ impl RowBackend for Sqlite {
         rows: Vec<&'c [Value]>,
     ) -> BoxFuture<'c, StoreResult<Vec<Vec<String>>>> {
         Box::pin(async move {
-            let width = statement.columns.len();
-            let names: Vec<String> = statement
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, (name, _))| format!("column{} AS {name}", i + 1))
-                .collect();
-            let row = format!("({})", vec!["?"; width].join(", "));
-            let values = vec![row.as_str(); rows.len()].join(", ");
-            let relation = format!("(SELECT {} FROM (VALUES {values})) AS u", names.join(", "));
-            let sql = statement.text.replace("{rows}", &relation);
+            let sql = statement.sqlite_sql(rows.len());
             let mut query = sqlx::query(&sql);
             for row in &rows {
                 for value in row.iter() {

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 use sqlx::{Connection as _, Row as _};
+use tovuti_ghl_bridge::store::row_statements;
 use tovuti_ghl_bridge::store::worker_sql::{self, WorkerSql};
 
 use crate::support::{T0, TestDb};
@@ -106,6 +107,29 @@ async fn check_sqlite(db: &TestDb) {
                 assert!(plan.iter().any(walks_claimable), "{context}");
             }
         }
+        check_sqlite_merged(&mut conn, analyzed).await;
+    }
+}
+
+/// A completion merged over two rows, as SQLite plans it: through the leased events or by
+/// each event's id.
+async fn check_sqlite_merged(conn: &mut sqlx::SqliteConnection, analyzed: bool) {
+    let sql = row_statements::COMPLETE.sqlite_sql(2);
+    let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = rows.iter().map(|r| r.get("detail")).collect();
+    let context = format!(
+        "merged completion (analyzed: {analyzed}):\n{}",
+        plan.join("\n")
+    );
+    let inbox: Vec<&String> = plan.iter().filter(|s| reads_inbox_sqlite(s)).collect();
+    assert!(!inbox.is_empty(), "{context}");
+    for step in inbox {
+        let by_id =
+            step.contains("INDEX sqlite_autoindex_inbox_events_") && step.ends_with("(id=?)");
+        assert!(by_id || sqlite_step_is_open_only(step), "{context}");
     }
 }
 
@@ -172,6 +196,37 @@ async fn check_postgres(db: &TestDb) {
                     |s: &&Value| s["Alias"] == "e" && s["Index Name"] == "inbox_events_claimable";
                 assert!(scans.iter().any(walks_claimable), "{context}");
             }
+        }
+    }
+    check_postgres_merged(&mut conn).await;
+}
+
+/// A completion merged over two rows, as PostgreSQL plans it: through the leased events or
+/// by each event's id.
+async fn check_postgres_merged(conn: &mut sqlx::PgConnection) {
+    let sql = row_statements::COMPLETE.postgres_sql();
+    sqlx::raw_sql(&format!("PREPARE complete AS {sql}"))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let ids = format!("{{{},{}}}", uuid::Uuid::nil(), uuid::Uuid::max());
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}"))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let explain = format!(
+            "EXPLAIN (FORMAT JSON) EXECUTE complete('{ids}', '{{w,w}}', '{{done,done}}', '{{1,1}}')"
+        );
+        let row = sqlx::query(&explain).fetch_one(&mut *conn).await.unwrap();
+        let text: String = row.try_get_unchecked(0).unwrap();
+        let plan: Value = serde_json::from_str(&text).unwrap();
+        let mut scans = Vec::new();
+        collect_scans(&plan[0]["Plan"], &mut scans);
+        let context = format!("merged completion ({mode}): {scans:#?}");
+        assert!(!scans.is_empty(), "{context}");
+        for scan in &scans {
+            assert!(postgres_scan_is_open_only(scan), "{context}");
         }
     }
 }
