@@ -149,18 +149,31 @@ impl SyncEngine {
             .clone()
             .or_else(|| run.contacts.values().next().cloned());
         let written = skipped::written_fingerprint(&mapping, &plan, &run.skipped);
-        if let (Some(fingerprint), Some(contact)) = (&written, contact) {
-            let entity = format!("ghl:contact:{contact}");
-            self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
-                .await?;
-            // What was written is what the contact now holds: a sweep must not take it
-            // for a change made in GHL.
-            seen::remember(self.store.as_ref(), &connection.id, &contact, fingerprint).await?;
-        }
-        self.applied(event, connection, webhook.occurred_at).await?;
-        if event.source == Source::Tovuti {
-            polled::remember_pushed(self.store.as_ref(), &connection.id, &webhook.event).await?;
-        }
+        let fingerprint = async {
+            if let (Some(fingerprint), Some(contact)) = (&written, contact) {
+                let entity = format!("ghl:contact:{contact}");
+                self.remember_written(connection, &entity, Direction::ToGhl, fingerprint)
+                    .await?;
+                // What was written is what the contact now holds: a sweep must not take it
+                // for a change made in GHL.
+                seen::remember(self.store.as_ref(), &connection.id, &contact, fingerprint).await?;
+            }
+            Ok(())
+        };
+        let pushed = async {
+            if event.source == Source::Tovuti {
+                polled::remember_pushed(self.store.as_ref(), &connection.id, &webhook.event)
+                    .await?;
+            }
+            Ok(())
+        };
+        // Rows independent of each other: written at once, they share a batch of the group
+        // commit instead of waiting for one each in turn.
+        tokio::try_join!(
+            fingerprint,
+            self.applied(event, connection, webhook.occurred_at),
+            pushed
+        )?;
         Ok(finished(&plan))
     }
 
