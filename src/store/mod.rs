@@ -10,7 +10,6 @@ mod grouped;
 mod poll_sql;
 mod postgres;
 mod replay_sql;
-/// Public so that a test can ask each database how it would run the merged statements.
 pub mod row_statements;
 pub mod row_writes;
 mod rows;

@@ -1,7 +1,8 @@
 //! The worker's writes of one row each, as statements the group commit merges across a
 //! batch (`row_writes`): what an event's processing remembers (snapshots, fingerprints,
 //! applied times, links of objects), its action log, its outcome and its attempt.
-//! Each names its key first, so a batch never merges two writes of one row.
+//! Each names its key first, so a batch never merges two writes of one row. Public so
+//! that a test can ask each database how it would run them.
 
 use super::row_writes::Kind::{Int, Json, Text, Uuid};
 use super::row_writes::RowStatement;

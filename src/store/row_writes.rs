@@ -63,6 +63,11 @@ impl RowStatement {
         row.iter().take(self.key).map(Value::key_text).collect()
     }
 
+    /// Whether the statement changed `row`, given the keys it returned.
+    pub(super) fn changed(&self, returned: &[Vec<String>], row: &[Value]) -> bool {
+        self.key == 0 || returned.contains(&self.key_of(row))
+    }
+
     /// The text PostgreSQL runs, for any number of rows: parameter N is the array of
     /// column N's values.
     pub fn postgres_sql(&self) -> String {

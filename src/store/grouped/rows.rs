@@ -25,7 +25,7 @@ impl<DB: RowBackend> Job<DB> for PendingRow {
             let statement = self.statement;
             let result = DB::write_rows(connection, statement, vec![&self.values])
                 .await
-                .map(|keys| statement.key == 0 || keys.contains(&statement.key_of(&self.values)));
+                .map(|keys| statement.changed(&keys, &self.values));
             let failed = result.is_err();
             self.result = Some(result);
             failed
@@ -58,7 +58,7 @@ impl<DB: RowBackend> GroupedWrites<DB> {
             Mode::Direct(pool) => {
                 let mut connection = pool.acquire().await?;
                 let keys = DB::write_rows(&mut connection, statement, vec![&values]).await?;
-                return Ok(statement.key == 0 || keys.contains(&statement.key_of(&values)));
+                return Ok(statement.changed(&keys, &values));
             }
         };
         let (caller, answer) = oneshot::channel();
